@@ -4,7 +4,7 @@
 # packages (cached outside the repo, never committed). Idempotent: re-running is cheap.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="${GAVEL_VENV:-$ROOT/.venv}"
+VENV="${GAVEL_VENV:-$HOME/.cache/gavel/venv}"
 export GAVEL_MODELS="${GAVEL_MODELS:-$HOME/.cache/gavel/models}"
 
 APT_PKGS=(build-essential cmake ninja-build pkg-config git

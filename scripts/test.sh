@@ -14,5 +14,5 @@ export GAVEL_BIN="$ROOT/$BUILD/apps/gavel/gavel"
 export GAVEL_MODELS="${GAVEL_MODELS:-$HOME/.cache/gavel/models}"
 status=0
 ctest --test-dir "$BUILD" --output-on-failure -j2 || status=1
-"$ROOT/.venv/bin/python" -m pytest -q -ra tests/python || status=1
+"${GAVEL_VENV:-$HOME/.cache/gavel/venv}/bin/python" -m pytest -q -ra tests/python || status=1
 exit $status
