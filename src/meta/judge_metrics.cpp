@@ -1,0 +1,119 @@
+#include "meta/judge_metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <random>
+
+#include <fmt/format.h>
+
+namespace gavel::meta {
+
+std::vector<size_t> filter_pairs(const std::vector<PairJudgment>& pairs, const PairFilter& f) {
+  std::vector<size_t> keep;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    const PairJudgment& p = pairs[i];
+    double diff = std::fabs(p.score_1 - p.score_2);
+    if (diff == 0) continue;  // no gold preference
+    if (diff < f.min_diff) continue;
+    if (f.max_diff > 0 && diff > f.max_diff) continue;
+    if (f.max_len_ratio > 0) {
+      double lo = std::min(p.len_1, p.len_2), hi = std::max(p.len_1, p.len_2);
+      if (lo <= 0 || hi / lo > f.max_len_ratio) continue;
+    }
+    keep.push_back(i);
+  }
+  if (f.sample > 0 && static_cast<size_t>(f.sample) < keep.size()) {
+    std::mt19937_64 rng(f.seed);
+    // Partial Fisher-Yates: the first `sample` positions become a uniform sample.
+    for (size_t i = 0; i < static_cast<size_t>(f.sample); ++i) {
+      std::uniform_int_distribution<size_t> pick(i, keep.size() - 1);
+      std::swap(keep[i], keep[pick(rng)]);
+    }
+    keep.resize(f.sample);
+  }
+  return keep;
+}
+
+Result<PairwiseMetrics> pairwise_metrics(const std::vector<PairJudgment>& pairs,
+                                         const PairFilter& f) {
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    const auto& p = pairs[i];
+    for (double v : {p.p_a_pass1, p.p_a_pass2})
+      if (!(v >= 0 && v <= 1))
+        return Error{fmt::format("pair {}: probability {} outside [0,1]", i, v)};
+  }
+  auto keep = filter_pairs(pairs, f);
+  PairwiseMetrics m;
+  m.n = static_cast<int>(keep.size());
+  m.filtered_out = static_cast<int>(pairs.size()) - m.n;
+  if (m.n == 0) return Error{"pairwise metrics: no pair left after the filters"};
+  for (size_t i : keep) {
+    const PairJudgment& p = pairs[i];
+    bool first_better = p.score_1 > p.score_2;
+    // Hard choices per pass, expressed as "text 1 chosen".
+    bool pass1_text1 = p.p_a_pass1 > 0.5, pass1_text2 = p.p_a_pass1 < 0.5;
+    bool pass2_text1 = p.p_a_pass2 < 0.5, pass2_text2 = p.p_a_pass2 > 0.5;
+    bool strict = first_better ? (pass1_text1 && pass2_text1) : (pass1_text2 && pass2_text2);
+    bool consistent = (pass1_text1 && pass2_text1) || (pass1_text2 && pass2_text2);
+    double text1 = (p.p_a_pass1 + (1 - p.p_a_pass2)) / 2;
+    double target = first_better ? text1 : 1 - text1;
+    m.strict_accuracy += strict;
+    m.positional_consistency += consistent;
+    m.mean_target_mass += target;
+    m.soft_accuracy += target > 0.5 ? 1.0 : (target == 0.5 ? 0.5 : 0.0);
+  }
+  m.strict_accuracy /= m.n;
+  m.positional_consistency /= m.n;
+  m.mean_target_mass /= m.n;
+  m.mean_non_target_mass = 1 - m.mean_target_mass;
+  m.soft_accuracy /= m.n;
+  return m;
+}
+
+Result<BiasReport> bias_report(const std::vector<MatchRecord>& records) {
+  BiasReport b;
+  if (records.empty()) return Error{"bias report: no judged matches"};
+  std::map<long long, std::vector<size_t>> by_pair;
+  double wins_len = 0;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const MatchRecord& r = records[i];
+    if (!(r.p_first >= 0 && r.p_first <= 1))
+      return Error{fmt::format("match {}: probability {} outside [0,1]", i, r.p_first)};
+    b.position1_mean_prob += r.p_first;
+    b.position1_win_rate += r.p_first > 0.5 ? 1.0 : (r.p_first == 0.5 ? 0.5 : 0.0);
+    if (r.len_first != r.len_second) {
+      double p_longer = r.len_first > r.len_second ? r.p_first : 1 - r.p_first;
+      ++b.length_n;
+      wins_len += p_longer > 0.5 ? 1.0 : (p_longer == 0.5 ? 0.5 : 0.0);
+      b.longer_ev_margin += 2 * p_longer - 1;
+    }
+    if (r.pair_id >= 0) by_pair[r.pair_id].push_back(i);
+  }
+  b.n = static_cast<int>(records.size());
+  b.position1_mean_prob /= b.n;
+  b.position2_mean_prob = 1 - b.position1_mean_prob;
+  b.position1_win_rate /= b.n;
+  b.position_skew = b.position1_mean_prob - b.position2_mean_prob;
+  if (b.length_n) {
+    b.longer_win_rate = wins_len / b.length_n;
+    b.longer_ev_margin /= b.length_n;
+  }
+  int flips = 0;
+  for (auto& [id, idx] : by_pair) {
+    if (idx.size() != 2) continue;
+    const MatchRecord &r1 = records[idx[0]], &r2 = records[idx[1]];
+    if (r1.first != r2.second || r1.second != r2.first)
+      return Error{fmt::format("pair_id {}: its two records are not swaps of each other", id)};
+    ++b.swap_pairs;
+    // Preferred text id in each orientation; an exact 0.5 prefers nobody and counts as a flip.
+    int w1 = r1.p_first > 0.5 ? r1.first : (r1.p_first < 0.5 ? r1.second : -1);
+    int w2 = r2.p_first > 0.5 ? r2.first : (r2.p_first < 0.5 ? r2.second : -1);
+    if (w1 < 0 || w1 != w2) ++flips;
+  }
+  if (b.swap_pairs) b.swap_flip_rate = static_cast<double>(flips) / b.swap_pairs;
+  return b;
+}
+
+}  // namespace gavel::meta

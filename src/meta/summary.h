@@ -1,0 +1,14 @@
+// Small descriptive statistics shared by meta and rank.
+#pragma once
+
+#include <vector>
+
+namespace gavel::meta {
+
+double mean(const std::vector<double>& v);
+// Sample standard deviation (ddof = 1); NaN for fewer than 2 values.
+double stddev_sample(const std::vector<double>& v);
+// Quantile with linear interpolation between order statistics (numpy's default "linear").
+double quantile_linear(std::vector<double> v, double q);
+
+}  // namespace gavel::meta

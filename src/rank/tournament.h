@@ -1,0 +1,97 @@
+// Tournament driver: pairs players round by round, asks a judge callback for each match's
+// outcome and turns the answers into ratings. The judge is anything that can say how likely
+// the text in position 1 is the better one: cached judgments, a simulated judge
+// (rank/simulate.h) or a live judge model. Typical use:
+//
+//   rank::TournamentConfig cfg;            // Swiss, 5 rounds, Elo K=32 from 1500
+//   cfg.prompts = {3};                     // every match judged on prompt 3
+//   auto res = rank::run_tournament(n_writers, cfg, [&](const rank::Match& m) -> Result<double> {
+//     return my_judge.prob_first_better(m.a, m.b, m.prompt);  // P(a better than b) in [0,1]
+//   });
+//
+// Option A / Option B of the model card are built on the same driver (option_a, option_b).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "gavel/status.h"
+#include "meta/separability.h"
+#include "rank/elo.h"
+
+namespace gavel::rank {
+
+// One question to the judge: is the response of player `a` (shown in position 1 / "A")
+// better than player `b`'s (position 2 / "B") on `prompt` (-1 when no prompt applies)?
+struct Match {
+  int a = 0, b = 0;
+  int prompt = -1;
+  int round = 0;
+};
+
+// Returns P(a better than b) in [0, 1]; an error aborts the tournament and is passed up.
+using Judge = std::function<Result<double>(const Match&)>;
+
+enum class Pairing { kSwiss, kRoundRobin, kRandom, kAdaptive };
+enum class RatingMethod { kElo, kBradleyTerry };
+
+struct JudgedMatch {
+  Match match;
+  double p = 0.5;         // the judge's answer for this orientation
+  long long pair_id = -1; // shared by the two orientations when both_orders is on
+};
+
+struct TournamentResult;
+
+struct TournamentConfig {
+  Pairing pairing = Pairing::kSwiss;
+  int rounds = 5;            // Swiss/random/adaptive rounds; round robin: full cycles
+  bool both_orders = false;  // ask (a,b) and (b,a); the outcome is (p_ab + 1 - p_ba) / 2
+  std::vector<int> prompts;  // each match draws one prompt uniformly from these (empty: -1)
+  int prompts_per_match = 1; // judge each pairing on this many drawn prompts
+  RatingMethod rating = RatingMethod::kElo;
+  EloConfig elo;
+  BtConfig bt;
+  uint64_t seed = 1;
+  // Called after each round with the state so far (for convergence curves); may be empty.
+  std::function<void(int round, const TournamentResult&)> on_round;
+};
+
+struct TournamentResult {
+  std::vector<double> rating;      // by cfg.rating
+  std::vector<double> elo;         // sequential Elo over the matches in play order
+  std::vector<Outcome> outcomes;   // one per pairing (orientations averaged), play order
+  std::vector<JudgedMatch> log;    // every judge call
+  int rounds_played = 0;
+};
+
+Result<TournamentResult> run_tournament(int n_players, const TournamentConfig& cfg,
+                                        const Judge& judge);
+
+// Option A: an isolated tournament per prompt; ratings[w][p] is writer w's rating in the
+// tournament of prompt p. Separability over those per-prompt distributions, CI by resampling
+// prompts.
+struct OptionAResult {
+  std::vector<std::vector<double>> ratings;  // [writer][prompt]
+  std::vector<double> mean, sd;
+  meta::Separability separability;
+  std::vector<JudgedMatch> log;              // all prompts' judge calls
+};
+Result<OptionAResult> option_a(int n_writers, int n_prompts, const TournamentConfig& cfg,
+                               const Judge& judge, int ci_bootstrap = 1000);
+
+// Option B: `iterations` times, draw n_prompts prompts with replacement and run one global
+// tournament over them; ratings[w][i] is writer w's rating in iteration i. mean +- sd per
+// writer; separability treats iterations as the resampling unit.
+struct OptionBResult {
+  std::vector<std::vector<double>> ratings;  // [writer][iteration]
+  std::vector<double> mean, sd;
+  meta::Separability separability;
+  std::vector<JudgedMatch> log;
+};
+Result<OptionBResult> option_b(int n_writers, int n_prompts, int iterations,
+                               const TournamentConfig& cfg, const Judge& judge,
+                               int ci_bootstrap = 1000);
+
+}  // namespace gavel::rank
