@@ -1,0 +1,34 @@
+#include "model/model.h"
+
+#include <fmt/format.h>
+
+namespace gavel::model {
+
+Result<std::unique_ptr<Model>> load_llama(const gguf::File&, tensor::ThreadPool&);
+Result<std::unique_ptr<Model>> load_qwen2(const gguf::File&, tensor::ThreadPool&);
+Result<std::unique_ptr<Model>> load_qwen3(const gguf::File&, tensor::ThreadPool&);
+
+namespace {
+struct ArchEntry {
+  const char* name;
+  Result<std::unique_ptr<Model>> (*load)(const gguf::File&, tensor::ThreadPool&);
+};
+// One line per architecture.
+constexpr ArchEntry kArchs[] = {
+    {"llama", load_llama},
+    {"qwen2", load_qwen2},
+    {"qwen3", load_qwen3},
+};
+}  // namespace
+
+Result<std::unique_ptr<Model>> load(const gguf::File& file, tensor::ThreadPool& pool) {
+  GAVEL_ASSIGN(const std::string arch, file.get_string("general.architecture"));
+  for (const ArchEntry& e : kArchs)
+    if (arch == e.name) return e.load(file, pool);
+  std::string known;
+  for (const ArchEntry& e : kArchs) known += std::string(known.empty() ? "" : ", ") + e.name;
+  return Error{fmt::format("{}: unsupported architecture '{}' (supported: {})", file.path(), arch,
+                           known)};
+}
+
+}  // namespace gavel::model

@@ -1,0 +1,230 @@
+#include "model/transformer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "model/weights.h"
+#include "tensor/fp16.h"
+#include "tensor/ops.h"
+#include "tensor/quants.h"
+
+namespace gavel::model {
+
+namespace {
+constexpr int kUbatch = 512;  // tokens per forward chunk (llama.cpp's default n_ubatch)
+}  // namespace
+
+Result<std::unique_ptr<Model>> DenseTransformer::load(const gguf::File& f,
+                                                      tensor::ThreadPool& pool,
+                                                      const Variant& v) {
+  std::unique_ptr<DenseTransformer> m(new DenseTransformer(pool));
+  GAVEL_ASSIGN(m->hp_, read_hparams(f));
+  m->var_ = v;
+  const HParams& h = m->hp_;
+  const int q_dim = h.n_head * h.head_dim, kv_dim = h.n_head_kv * h.head_dim;
+  GAVEL_ASSIGN(m->tok_embd_, matrix(f, "token_embd.weight", h.n_embd, h.n_vocab));
+  if (f.tensor("output.weight")) {
+    GAVEL_ASSIGN(m->output_, matrix(f, "output.weight", h.n_embd, h.n_vocab));
+  } else {
+    m->output_ = m->tok_embd_;  // tied embeddings
+  }
+  GAVEL_ASSIGN(m->output_norm_, vector_f32(f, "output_norm.weight", h.n_embd));
+  if (v.rope_freqs && f.tensor("rope_freqs.weight")) {
+    GAVEL_ASSIGN(m->rope_freqs_, vector_f32(f, "rope_freqs.weight", h.n_rot / 2));
+  }
+  m->layers_.resize(size_t(h.n_layer));
+  for (int i = 0; i < h.n_layer; ++i) {
+    Layer& L = m->layers_[size_t(i)];
+    const std::string p = fmt::format("blk.{}.", i);
+    GAVEL_ASSIGN(L.attn_norm, vector_f32(f, p + "attn_norm.weight", h.n_embd));
+    GAVEL_ASSIGN(L.ffn_norm, vector_f32(f, p + "ffn_norm.weight", h.n_embd));
+    GAVEL_ASSIGN(L.wq, matrix(f, p + "attn_q.weight", h.n_embd, q_dim));
+    GAVEL_ASSIGN(L.wk, matrix(f, p + "attn_k.weight", h.n_embd, kv_dim));
+    GAVEL_ASSIGN(L.wv, matrix(f, p + "attn_v.weight", h.n_embd, kv_dim));
+    GAVEL_ASSIGN(L.wo, matrix(f, p + "attn_output.weight", q_dim, h.n_embd));
+    GAVEL_ASSIGN(L.w_gate, matrix(f, p + "ffn_gate.weight", h.n_embd, h.n_ff));
+    GAVEL_ASSIGN(L.w_up, matrix(f, p + "ffn_up.weight", h.n_embd, h.n_ff));
+    GAVEL_ASSIGN(L.w_down, matrix(f, p + "ffn_down.weight", h.n_ff, h.n_embd));
+    if (v.qkv_bias) {
+      GAVEL_ASSIGN(L.bq, vector_f32(f, p + "attn_q.bias", q_dim));
+      GAVEL_ASSIGN(L.bk, vector_f32(f, p + "attn_k.bias", kv_dim));
+      GAVEL_ASSIGN(L.bv, vector_f32(f, p + "attn_v.bias", kv_dim));
+    }
+    if (f.tensor(p + "attn_output.bias")) {
+      GAVEL_ASSIGN(L.bo, vector_f32(f, p + "attn_output.bias", h.n_embd));
+    }
+    if (v.qk_norm) {
+      GAVEL_ASSIGN(L.q_norm, vector_f32(f, p + "attn_q_norm.weight", h.head_dim));
+      GAVEL_ASSIGN(L.k_norm, vector_f32(f, p + "attn_k_norm.weight", h.head_dim));
+    }
+  }
+  return std::unique_ptr<Model>(std::move(m));
+}
+
+std::unique_ptr<SequenceState> DenseTransformer::new_state(int n_ctx) const {
+  return std::make_unique<KvState>(hp_.n_layer, n_ctx, hp_.n_head_kv * hp_.head_dim);
+}
+
+Status DenseTransformer::forward(SequenceState& state, std::span<const int32_t> tokens,
+                                 std::span<const int> logit_rows, float* logits) {
+  auto* st = dynamic_cast<KvState*>(&state);
+  if (!st) return Error{"forward: sequence state belongs to another architecture"};
+  const int n = int(tokens.size());
+  if (st->n_past() + int64_t(n) > st->n_ctx())
+    return Error{fmt::format("{} tokens (with {} already in the sequence) exceed the context of {}",
+                             n, st->n_past(), st->n_ctx())};
+  for (int i = 0; i < n; ++i)
+    if (tokens[size_t(i)] < 0 || tokens[size_t(i)] >= hp_.n_vocab)
+      return Error{fmt::format("token id {} at index {} is outside the vocabulary (size {})",
+                               tokens[size_t(i)], i, hp_.n_vocab)};
+  for (size_t i = 0; i < logit_rows.size(); ++i)
+    if (logit_rows[i] < 0 || logit_rows[i] >= n || (i && logit_rows[i] <= logit_rows[i - 1]))
+      return Error{fmt::format("logit row {} invalid for a batch of {} tokens", logit_rows[i], n)};
+  size_t next_row = 0;
+  for (int c0 = 0; c0 < n; c0 += kUbatch) {
+    const int c1 = std::min(n, c0 + kUbatch);
+    std::vector<int> rows;
+    const size_t first_row = next_row;
+    while (next_row < logit_rows.size() && logit_rows[next_row] < c1)
+      rows.push_back(logit_rows[next_row++] - c0);
+    GAVEL_TRY(forward_chunk(*st, tokens.subspan(size_t(c0), size_t(c1 - c0)), rows,
+                            logits + first_row * size_t(hp_.n_vocab)));
+  }
+  return Status::Ok();
+}
+
+Status DenseTransformer::forward_chunk(KvState& st, std::span<const int32_t> tokens,
+                                       std::span<const int> logit_rows, float* logits) {
+  const HParams& h = hp_;
+  const int n = int(tokens.size()), n_past = st.n_past();
+  const int E = h.n_embd, hd = h.head_dim, q_dim = h.n_head * hd, kv_dim = h.n_head_kv * hd;
+  const int half = h.n_rot / 2;
+  st.reserve(n_past + n);
+  x_.resize(size_t(n) * E);
+  cur_.resize(size_t(n) * std::max(E, q_dim));
+  q_.resize(size_t(n) * q_dim);
+  k_.resize(size_t(n) * kv_dim);
+  v_.resize(size_t(n) * kv_dim);
+  att_.resize(size_t(n) * q_dim);
+  gate_.resize(size_t(n) * h.n_ff);
+  up_.resize(size_t(n) * h.n_ff);
+  cos_.resize(size_t(n) * half);
+  sin_.resize(size_t(n) * half);
+
+  for (int t = 0; t < n; ++t) {
+    const uint8_t* row = tok_embd_.data + size_t(tokens[size_t(t)]) * tok_embd_.row_bytes;
+    tensor::dequantize_row(tok_embd_.type, row, &x_[size_t(t) * E], E);
+    tensor::rope_angles(n_past + t, h.n_rot, h.rope_base,
+                        rope_freqs_.empty() ? nullptr : rope_freqs_.data(), &cos_[size_t(t) * half],
+                        &sin_[size_t(t) * half]);
+  }
+
+  // Multiplies W by the rows of `in` (ld = row stride), reusing `pk` when it already holds
+  // `in` in W's activation format.
+  auto mm = [&](const tensor::Matrix& w, const float* in, int ld, float* out, int ldo,
+                tensor::PackedInput& pk, bool& fresh) {
+    const tensor::ActType act = tensor::traits(w.type).act;
+    if (!fresh || pk.act != act) tensor::pack_input(pool_, act, in, ld, n, w.cols, pk);
+    fresh = true;
+    tensor::matmul_packed(pool_, w, pk, out, ldo);
+  };
+  auto add_bias = [&](float* y, const std::vector<float>& b, int dim) {
+    if (b.empty()) return;
+    for (int t = 0; t < n; ++t) tensor::add(y + size_t(t) * dim, b.data(), dim);
+  };
+
+  for (int l = 0; l < h.n_layer; ++l) {
+    const Layer& L = layers_[size_t(l)];
+    for (int t = 0; t < n; ++t)
+      tensor::rms_norm(&x_[size_t(t) * E], L.attn_norm.data(), &cur_[size_t(t) * E], E, h.rms_eps);
+    bool fresh = false;
+    mm(L.wq, cur_.data(), E, q_.data(), q_dim, packed_, fresh);
+    mm(L.wk, cur_.data(), E, k_.data(), kv_dim, packed_, fresh);
+    mm(L.wv, cur_.data(), E, v_.data(), kv_dim, packed_, fresh);
+    add_bias(q_.data(), L.bq, q_dim);
+    add_bias(k_.data(), L.bk, kv_dim);
+    add_bias(v_.data(), L.bv, kv_dim);
+    for (int t = 0; t < n; ++t) {
+      const float* c = &cos_[size_t(t) * half];
+      const float* s = &sin_[size_t(t) * half];
+      for (int hh = 0; hh < h.n_head + h.n_head_kv; ++hh) {
+        const bool is_q = hh < h.n_head;
+        float* x = is_q ? &q_[size_t(t) * q_dim + size_t(hh) * hd]
+                        : &k_[size_t(t) * kv_dim + size_t(hh - h.n_head) * hd];
+        if (var_.qk_norm)
+          tensor::rms_norm(x, (is_q ? L.q_norm : L.k_norm).data(), x, hd, h.rms_eps);
+        if (var_.rope == RopeLayout::kNorm)
+          tensor::rope_norm(x, h.n_rot, c, s);
+        else
+          tensor::rope_neox(x, h.n_rot, c, s);
+      }
+      uint16_t* kd = st.k(l, n_past + t);
+      uint16_t* vd = st.v(l, n_past + t);
+      for (int i = 0; i < kv_dim; ++i) {
+        kd[i] = tensor::f32_to_fp16(k_[size_t(t) * kv_dim + i]);
+        vd[i] = tensor::f32_to_fp16(v_[size_t(t) * kv_dim + i]);
+      }
+    }
+    attention(st, l, n, n_past);
+    fresh = false;
+    mm(L.wo, att_.data(), q_dim, cur_.data(), E, packed2_, fresh);
+    add_bias(cur_.data(), L.bo, E);
+    tensor::add(x_.data(), cur_.data(), int64_t(n) * E);
+
+    for (int t = 0; t < n; ++t)
+      tensor::rms_norm(&x_[size_t(t) * E], L.ffn_norm.data(), &cur_[size_t(t) * E], E, h.rms_eps);
+    fresh = false;
+    mm(L.w_gate, cur_.data(), E, gate_.data(), h.n_ff, packed_, fresh);
+    mm(L.w_up, cur_.data(), E, up_.data(), h.n_ff, packed_, fresh);
+    pool_.parallel_for(n, [&](int t) {
+      tensor::swiglu(&gate_[size_t(t) * h.n_ff], &up_[size_t(t) * h.n_ff], h.n_ff);
+    });
+    fresh = false;
+    mm(L.w_down, gate_.data(), h.n_ff, cur_.data(), E, packed2_, fresh);
+    tensor::add(x_.data(), cur_.data(), int64_t(n) * E);
+  }
+  st.advance(n);
+
+  if (logit_rows.empty()) return Status::Ok();
+  const int m = int(logit_rows.size());
+  std::vector<float> hsel(size_t(m) * E);
+  for (int i = 0; i < m; ++i)
+    tensor::rms_norm(&x_[size_t(logit_rows[size_t(i)]) * E], output_norm_.data(),
+                     &hsel[size_t(i) * E], E, h.rms_eps);
+  tensor::pack_input(pool_, tensor::traits(output_.type).act, hsel.data(), E, m, E, packed_);
+  tensor::matmul_packed(pool_, output_, packed_, logits, h.n_vocab);
+  return Status::Ok();
+}
+
+void DenseTransformer::attention(const KvState& st, int layer, int n, int n_past) {
+  const HParams& h = hp_;
+  const int hd = h.head_dim, q_dim = h.n_head * hd, group = h.n_head / h.n_head_kv;
+  const float scale = 1.0f / std::sqrt(float(hd));
+  // Q is rounded to fp16 and P to fp16 before P·V, as ggml does against an f16 KV cache.
+  q16_.resize(size_t(n) * q_dim);
+  for (size_t i = 0; i < q16_.size(); ++i) q16_[i] = tensor::f32_to_fp16(q_[i]);
+  constexpr int kTokChunk = 16;
+  const int n_chunks = (n + kTokChunk - 1) / kTokChunk;
+  pool_.parallel_for(h.n_head * n_chunks, [&](int task) {
+    const int head = task / n_chunks, chunk = task % n_chunks;
+    const int kvh = head / group;
+    thread_local std::vector<float> s;
+    s.resize(size_t(n_past + n));
+    for (int t = chunk * kTokChunk; t < std::min(n, (chunk + 1) * kTokChunk); ++t) {
+      const int n_kv = n_past + t + 1;
+      const uint16_t* q = &q16_[size_t(t) * q_dim + size_t(head) * hd];
+      for (int j = 0; j < n_kv; ++j) s[size_t(j)] = tensor::dot_f16(hd, q, st.k(layer, j) + kvh * hd) * scale;
+      tensor::softmax(s.data(), n_kv);
+      float* out = &att_[size_t(t) * q_dim + size_t(head) * hd];
+      std::fill(out, out + hd, 0.f);
+      for (int j = 0; j < n_kv; ++j) {
+        const float p = tensor::fp16_to_f32(tensor::f32_to_fp16(s[size_t(j)]));
+        tensor::axpy_f16(hd, p, st.v(layer, j) + kvh * hd, out);
+      }
+    }
+  });
+}
+
+}  // namespace gavel::model

@@ -1,0 +1,54 @@
+// The dense pre-norm transformer shared by llama, qwen2 and qwen3: RMSNorm, GQA attention
+// with RoPE, SwiGLU MLP. The per-architecture files only choose the Variant.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "model/kv_state.h"
+#include "model/model.h"
+#include "tensor/matmul.h"
+
+namespace gavel::model {
+
+enum class RopeLayout { kNorm, kNeox };  // interleaved pairs (GGUF llama) / rotate-half
+
+struct Variant {
+  RopeLayout rope = RopeLayout::kNeox;
+  bool qkv_bias = false;       // qwen2
+  bool qk_norm = false;        // qwen3: per-head RMSNorm of Q and K before RoPE
+  bool rope_freqs = false;     // llama: optional rope_freqs.weight divisors (llama3 scaling)
+};
+
+class DenseTransformer : public Model {
+ public:
+  static Result<std::unique_ptr<Model>> load(const gguf::File& f, tensor::ThreadPool& pool,
+                                             const Variant& v);
+  const HParams& hparams() const override { return hp_; }
+  std::unique_ptr<SequenceState> new_state(int n_ctx) const override;
+  Status forward(SequenceState& state, std::span<const int32_t> tokens,
+                 std::span<const int> logit_rows, float* logits) override;
+
+ private:
+  struct Layer {
+    std::vector<float> attn_norm, ffn_norm, bq, bk, bv, bo, q_norm, k_norm;
+    tensor::Matrix wq, wk, wv, wo, w_gate, w_up, w_down;
+  };
+  DenseTransformer(tensor::ThreadPool& pool) : pool_(pool) {}
+  Status forward_chunk(KvState& st, std::span<const int32_t> tokens,
+                       std::span<const int> logit_rows, float* logits);
+  void attention(const KvState& st, int layer, int n_tok, int n_past);
+
+  tensor::ThreadPool& pool_;
+  HParams hp_;
+  Variant var_;
+  tensor::Matrix tok_embd_, output_;
+  std::vector<float> output_norm_, rope_freqs_;
+  std::vector<Layer> layers_;
+  // Scratch reused across calls (sized for the largest chunk seen).
+  std::vector<float> x_, cur_, q_, k_, v_, att_, gate_, up_, cos_, sin_, scores_;
+  std::vector<uint16_t> q16_;
+  tensor::PackedInput packed_, packed2_;
+};
+
+}  // namespace gavel::model

@@ -1,0 +1,51 @@
+#include "tensor/matmul.h"
+
+#include <algorithm>
+
+#include "tensor/quants.h"
+
+namespace gavel::tensor {
+
+void pack_input(ThreadPool& pool, ActType act, const float* x, int64_t ldx, int64_t n_tok,
+                int64_t cols, PackedInput& out) {
+  out.act = act;
+  out.n_tok = n_tok;
+  out.cols = cols;
+  out.row_bytes = act_row_bytes(act, cols);
+  out.data.resize(out.row_bytes * size_t(n_tok));
+  const int64_t per = std::max<int64_t>(1, n_tok / (pool.size() * 4));
+  const int n_tasks = int((n_tok + per - 1) / per);
+  pool.parallel_for(n_tasks, [&](int task) {
+    const int64_t t1 = std::min(n_tok, (task + 1) * per);
+    for (int64_t t = task * per; t < t1; ++t)
+      quantize_act_row(act, x + t * ldx, out.data.data() + size_t(t) * out.row_bytes, cols);
+  });
+}
+
+void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, float* y,
+                   int64_t ldy) {
+  constexpr int64_t kTokTile = 32;
+  // Row chunks: enough tasks to balance threads, small enough for the chunk to stay in cache.
+  const int64_t target = std::max<int64_t>(1, w.rows / (pool.size() * 8));
+  const int64_t rows_per = std::clamp<int64_t>(target, 4, 64);
+  const int n_tasks = int((w.rows + rows_per - 1) / rows_per);
+  pool.parallel_for(n_tasks, [&](int task) {
+    const int64_t r0 = task * rows_per, r1 = std::min(w.rows, r0 + rows_per);
+    for (int64_t t0 = 0; t0 < in.n_tok; t0 += kTokTile) {
+      const int64_t t1 = std::min(in.n_tok, t0 + kTokTile);
+      for (int64_t r = r0; r < r1; ++r) {
+        const uint8_t* wr = w.data + size_t(r) * w.row_bytes;
+        for (int64_t t = t0; t < t1; ++t)
+          y[t * ldy + r] = vec_dot(w.type, w.cols, wr, in.data.data() + size_t(t) * in.row_bytes);
+      }
+    }
+  });
+}
+
+void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t ldx, int64_t n_tok,
+            float* y, int64_t ldy, PackedInput& scratch) {
+  pack_input(pool, traits(w.type).act, x, ldx, n_tok, w.cols, scratch);
+  matmul_packed(pool, w, scratch, y, ldy);
+}
+
+}  // namespace gavel::tensor

@@ -1,0 +1,71 @@
+#include "tensor/ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace gavel::tensor {
+
+void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += double(x[i] * x[i]);
+  const float mean = float(sum / double(n));
+  const float scale = 1.0f / std::sqrt(mean + eps);
+  if (w) {
+    for (int64_t i = 0; i < n; ++i) y[i] = (x[i] * scale) * w[i];
+  } else {
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale;
+  }
+}
+
+void rope_angles(int64_t pos, int n_rot, float base, const float* freq_factors, float* cos_out,
+                 float* sin_out) {
+  const float theta_scale = std::pow(base, -2.0f / float(n_rot));
+  float theta = float(pos);
+  for (int i = 0; i < n_rot / 2; ++i) {
+    const float ff = freq_factors ? freq_factors[i] : 1.0f;
+    const float t = theta / ff;
+    cos_out[i] = std::cos(t);
+    sin_out[i] = std::sin(t);
+    theta *= theta_scale;
+  }
+}
+
+void rope_norm(float* x, int n_rot, const float* c, const float* s) {
+  for (int i = 0; i < n_rot / 2; ++i) {
+    const float x0 = x[2 * i], x1 = x[2 * i + 1];
+    x[2 * i] = x0 * c[i] - x1 * s[i];
+    x[2 * i + 1] = x0 * s[i] + x1 * c[i];
+  }
+}
+
+void rope_neox(float* x, int n_rot, const float* c, const float* s) {
+  const int h = n_rot / 2;
+  for (int i = 0; i < h; ++i) {
+    const float x0 = x[i], x1 = x[i + h];
+    x[i] = x0 * c[i] - x1 * s[i];
+    x[i + h] = x0 * s[i] + x1 * c[i];
+  }
+}
+
+void swiglu(float* g, const float* u, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+}
+
+void softmax(float* x, int64_t n) {
+  float mx = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < n; ++i) mx = std::max(mx, x[i]);
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - mx);
+    sum += double(x[i]);
+  }
+  const float inv = float(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void add(float* y, const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
+}
+
+}  // namespace gavel::tensor

@@ -1,0 +1,27 @@
+// Elementwise and row operations of the forward pass, all in fp32 (reductions that ggml
+// accumulates in double are accumulated in double here too).
+#pragma once
+
+#include <cstdint>
+
+namespace gavel::tensor {
+
+// y = x / sqrt(mean(x^2) + eps) * w  (w may be null). x and y may alias.
+void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps);
+
+// Rotary embedding tables for one position: cos/sin for n_rot/2 frequencies, with
+// theta_i = pos * base^(-2i/n_rot) / freq_factors[i] computed as ggml does (iterated product).
+void rope_angles(int64_t pos, int n_rot, float base, const float* freq_factors, float* cos_out,
+                 float* sin_out);
+// Rotates one head in place. NORM pairs (2i, 2i+1); NeoX pairs (i, i + n_rot/2).
+void rope_norm(float* x, int n_rot, const float* cos_v, const float* sin_v);
+void rope_neox(float* x, int n_rot, const float* cos_v, const float* sin_v);
+
+// g = silu(g) * u
+void swiglu(float* g, const float* u, int64_t n);
+// In-place softmax of x[0..n); returns nothing. Sum accumulated in double.
+void softmax(float* x, int64_t n);
+// y += x
+void add(float* y, const float* x, int64_t n);
+
+}  // namespace gavel::tensor

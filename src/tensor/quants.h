@@ -1,0 +1,29 @@
+// Row-level conversions and dot products. `*_ref` functions are the plain scalar definitions
+// (the ground truth every SIMD kernel is tested against); the unsuffixed ones dispatch to the
+// fastest kernel compiled in.
+#pragma once
+
+#include <cstdint>
+
+#include "tensor/quant_types.h"
+
+namespace gavel::tensor {
+
+// Dequantizes n elements (a whole number of blocks). Returns false for unsupported types.
+bool dequantize_row(TensorType t, const void* src, float* dst, int64_t n);
+
+// Converts an f32 activation row to the activation format `a` (ggml semantics, x86 path).
+void quantize_act_row(ActType a, const float* x, void* dst, int64_t n);
+void quantize_act_row_ref(ActType a, const float* x, void* dst, int64_t n);
+
+// Dot product of a weight row of type t with an activation row in traits(t).act format.
+float vec_dot_ref(TensorType t, int64_t n, const void* w, const void* act);
+float vec_dot(TensorType t, int64_t n, const void* w, const void* act);
+
+// Plain f16·f16 and f32 dots used by attention.
+float dot_f16(int64_t n, const uint16_t* a, const uint16_t* b);
+float dot_f32(int64_t n, const float* a, const float* b);
+// y += s * x over f16 x (attention P·V accumulation in f32).
+void axpy_f16(int64_t n, float s, const uint16_t* x, float* y);
+
+}  // namespace gavel::tensor

@@ -1,0 +1,312 @@
+// AVX2 (+ AVX512-VNNI when available) dot-product kernels. Each is tested against the scalar
+// reference in quants_ref.cpp; builds without AVX2 dispatch to the reference.
+#include <cstring>
+
+#include "tensor/fp16.h"
+#include "tensor/quants.h"
+
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#define GAVEL_AVX2 1
+#include <immintrin.h>
+#endif
+
+namespace gavel::tensor {
+
+#if GAVEL_AVX2
+namespace {
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// Sum of u8*s8 products over groups of 4 bytes, added to acc (int32 lanes).
+inline __m256i dot_us(__m256i acc, __m256i u, __m256i s) {
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+  return _mm256_dpbusd_epi32(acc, u, s);
+#else
+  const __m256i p = _mm256_maddubs_epi16(u, s);
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+#endif
+}
+// Same for two signed operands (sign moved onto the second).
+inline __m256i dot_ss(__m256i acc, __m256i x, __m256i y) {
+  return dot_us(acc, _mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+}
+
+// 16 packed bytes -> 32 bytes: low nibbles first, then high nibbles.
+inline __m256i nibbles(const uint8_t* qs) {
+  const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m256i b = _mm256_set_m128i(_mm_srli_epi16(t, 4), t);
+  return _mm256_and_si256(b, _mm256_set1_epi8(0xF));
+}
+// 32 bits -> 32 bytes, 0xFF where the bit is set.
+inline __m256i bits_to_bytes(const uint8_t* p) {
+  uint32_t x;
+  std::memcpy(&x, p, 4);
+  const __m256i idx = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+                                        0x0101010101010101, 0x0000000000000000);
+  const __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32(int(x)), idx);
+  const __m256i m = _mm256_set1_epi64x(int64_t(0x8040201008040201ull));
+  return _mm256_cmpeq_epi8(_mm256_and_si256(v, m), m);
+}
+inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+
+float dot_q8_0(int64_t n, const void* wv, const void* av) {
+  const auto* w = static_cast<const BlockQ8_0*>(wv);
+  const auto* a = static_cast<const BlockQ8_0*>(av);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const __m256i s = dot_ss(_mm256_setzero_si256(), load32(w[b].qs), load32(a[b].qs));
+    const float d = fp16_to_f32(w[b].d) * fp16_to_f32(a[b].d);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), acc);
+  }
+  return hsum(acc);
+}
+
+float dot_q4_0(int64_t n, const void* wv, const void* av) {
+  const auto* w = static_cast<const BlockQ4_0*>(wv);
+  const auto* a = static_cast<const BlockQ8_0*>(av);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const __m256i q = _mm256_sub_epi8(nibbles(w[b].qs), _mm256_set1_epi8(8));
+    const __m256i s = dot_ss(_mm256_setzero_si256(), q, load32(a[b].qs));
+    const float d = fp16_to_f32(w[b].d) * fp16_to_f32(a[b].d);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), acc);
+  }
+  return hsum(acc);
+}
+
+float dot_q5_0(int64_t n, const void* wv, const void* av) {
+  const auto* w = static_cast<const BlockQ5_0*>(wv);
+  const auto* a = static_cast<const BlockQ8_0*>(av);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const __m256i hi = _mm256_and_si256(bits_to_bytes(w[b].qh), _mm256_set1_epi8(0x10));
+    const __m256i q = _mm256_sub_epi8(_mm256_or_si256(nibbles(w[b].qs), hi), _mm256_set1_epi8(16));
+    const __m256i s = dot_ss(_mm256_setzero_si256(), q, load32(a[b].qs));
+    const float d = fp16_to_f32(w[b].d) * fp16_to_f32(a[b].d);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), acc);
+  }
+  return hsum(acc);
+}
+
+template <bool kFive, class B>
+float dot_q41_q51(int64_t n, const void* wv, const void* av) {
+  const auto* w = static_cast<const B*>(wv);
+  const auto* a = static_cast<const BlockQ8_1*>(av);
+  __m256 acc = _mm256_setzero_ps();
+  float summ = 0;
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    __m256i q = nibbles(w[b].qs);
+    if constexpr (kFive) {
+      q = _mm256_or_si256(q, _mm256_and_si256(bits_to_bytes(w[b].qh), _mm256_set1_epi8(0x10)));
+    }
+    const __m256i s = dot_us(_mm256_setzero_si256(), q, load32(a[b].qs));
+    const float d = fp16_to_f32(w[b].d) * fp16_to_f32(a[b].d);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), acc);
+    summ += fp16_to_f32(w[b].m) * fp16_to_f32(a[b].s);
+  }
+  return hsum(acc) + summ;
+}
+
+inline void scale_min_k4(int j, const uint8_t* q, int* sc, int* mn) {
+  if (j < 4) {
+    *sc = q[j] & 63;
+    *mn = q[j + 4] & 63;
+  } else {
+    *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+    *mn = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+  }
+}
+
+template <bool kFive>
+float dot_q4k_q5k(int64_t n, const void* wv, const void* av) {
+  const auto* a = static_cast<const BlockQ8_K*>(av);
+  const size_t bb = kFive ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K);
+  const uint8_t* wp = static_cast<const uint8_t*>(wv);
+  __m256 acc = _mm256_setzero_ps();
+  float mins = 0;
+  const __m256i m4 = _mm256_set1_epi8(0xF);
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    const uint8_t* bp = wp + b * bb;
+    uint16_t dh, mh;
+    std::memcpy(&dh, bp, 2);
+    std::memcpy(&mh, bp + 2, 2);
+    const uint8_t* scales = bp + 4;
+    const uint8_t* qh = bp + 16;
+    const uint8_t* qs = bp + (kFive ? 48 : 16);
+    int sc[8], mn[8];
+    int summ = 0;
+    for (int j = 0; j < 8; ++j) {
+      scale_min_k4(j, scales, &sc[j], &mn[j]);
+      summ += mn[j] * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
+    }
+    __m256i hbits;
+    if constexpr (kFive) hbits = load32(qh);
+    __m256i sumi = _mm256_setzero_si256();
+    for (int g = 0; g < 4; ++g) {
+      const __m256i raw = load32(qs + 32 * g);
+      __m256i lo = _mm256_and_si256(raw, m4);
+      __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+      if constexpr (kFive) {
+        const __m256i one = _mm256_set1_epi8(1);
+        lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(hbits, one), 4));
+        hi = _mm256_or_si256(
+            hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 1), one), 4));
+        hbits = _mm256_srli_epi16(hbits, 2);
+      }
+      const __m256i p0 = dot_us(_mm256_setzero_si256(), lo, load32(a[b].qs + 64 * g));
+      const __m256i p1 = dot_us(_mm256_setzero_si256(), hi, load32(a[b].qs + 64 * g + 32));
+      sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(p0, _mm256_set1_epi32(sc[2 * g])));
+      sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(p1, _mm256_set1_epi32(sc[2 * g + 1])));
+    }
+    const float d = fp16_to_f32(dh) * a[b].d;
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    mins += fp16_to_f32(mh) * a[b].d * float(summ);
+  }
+  return hsum(acc) - mins;
+}
+
+float dot_q6_k(int64_t n, const void* wv, const void* av) {
+  const auto* w = static_cast<const BlockQ6_K*>(wv);
+  const auto* a = static_cast<const BlockQ8_K*>(av);
+  const __m256i m4 = _mm256_set1_epi8(0xF), m30 = _mm256_set1_epi8(0x30);
+  __m256 acc = _mm256_setzero_ps();
+  float bias = 0;
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    const int8_t* sc = w[b].scales;
+    int off = 0;  // 32 * sum(scale * bsum): removes the +32 bias of the unsigned values
+    for (int g = 0; g < 16; ++g) off += sc[g] * a[b].bsums[g];
+    __m256i sumi = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const __m256i ql0 = load32(w[b].ql + 64 * h), ql1 = load32(w[b].ql + 64 * h + 32);
+      const __m256i qh = load32(w[b].qh + 32 * h);
+      const __m256i q[4] = {
+          _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30)),
+          _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                          _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30)),
+      };
+      for (int k = 0; k < 4; ++k) {
+        const int base = 128 * h + 32 * k;
+        const __m256i p = dot_us(_mm256_setzero_si256(), q[k], load32(a[b].qs + base));
+        const __m256i s = _mm256_set_m128i(_mm_set1_epi32(sc[base / 16 + 1]), _mm_set1_epi32(sc[base / 16]));
+        sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(p, s));
+      }
+    }
+    const float d = fp16_to_f32(w[b].d) * a[b].d;
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    bias += d * 32.f * float(off);
+  }
+  return hsum(acc) - bias;
+}
+
+float dot_f16_avx(int64_t n, const uint16_t* x, const uint16_t* y) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 x0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i)));
+    const __m256 y0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(y + i)));
+    const __m256 x1 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i + 8)));
+    const __m256 y1 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(y + i + 8)));
+    a0 = _mm256_fmadd_ps(x0, y0, a0);
+    a1 = _mm256_fmadd_ps(x1, y1, a1);
+  }
+  float s = hsum(_mm256_add_ps(a0, a1));
+  for (; i < n; ++i) s += fp16_to_f32(x[i]) * fp16_to_f32(y[i]);
+  return s;
+}
+
+float dot_f32_avx(int64_t n, const float* x, const float* y) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), a1);
+  }
+  float s = hsum(_mm256_add_ps(a0, a1));
+  for (; i < n; ++i) s += x[i] * y[i];
+  return s;
+}
+
+float dot_bf16_avx(int64_t n, const uint16_t* x, const uint16_t* y) {
+  __m256 a0 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i xi = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i)));
+    const __m256i yi = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(y + i)));
+    a0 = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_slli_epi32(xi, 16)),
+                         _mm256_castsi256_ps(_mm256_slli_epi32(yi, 16)), a0);
+  }
+  float s = hsum(a0);
+  for (; i < n; ++i) s += bf16_to_f32(x[i]) * bf16_to_f32(y[i]);
+  return s;
+}
+
+}  // namespace
+#endif
+
+float vec_dot(TensorType t, int64_t n, const void* w, const void* a) {
+#if GAVEL_AVX2
+  switch (t) {
+    case TensorType::kF32:
+      return dot_f32_avx(n, static_cast<const float*>(w), static_cast<const float*>(a));
+    case TensorType::kF16:
+      return dot_f16_avx(n, static_cast<const uint16_t*>(w), static_cast<const uint16_t*>(a));
+    case TensorType::kBF16:
+      return dot_bf16_avx(n, static_cast<const uint16_t*>(w), static_cast<const uint16_t*>(a));
+    case TensorType::kQ8_0: return dot_q8_0(n, w, a);
+    case TensorType::kQ4_0: return dot_q4_0(n, w, a);
+    case TensorType::kQ5_0: return dot_q5_0(n, w, a);
+    case TensorType::kQ4_1: return dot_q41_q51<false, BlockQ4_1>(n, w, a);
+    case TensorType::kQ5_1: return dot_q41_q51<true, BlockQ5_1>(n, w, a);
+    case TensorType::kQ4_K: return dot_q4k_q5k<false>(n, w, a);
+    case TensorType::kQ5_K: return dot_q4k_q5k<true>(n, w, a);
+    case TensorType::kQ6_K: return dot_q6_k(n, w, a);
+    default: break;
+  }
+#endif
+  return vec_dot_ref(t, n, w, a);
+}
+
+float dot_f16(int64_t n, const uint16_t* a, const uint16_t* b) {
+#if GAVEL_AVX2
+  return dot_f16_avx(n, a, b);
+#else
+  float s = 0;
+  for (int64_t i = 0; i < n; ++i) s += fp16_to_f32(a[i]) * fp16_to_f32(b[i]);
+  return s;
+#endif
+}
+
+float dot_f32(int64_t n, const float* a, const float* b) {
+#if GAVEL_AVX2
+  return dot_f32_avx(n, a, b);
+#else
+  float s = 0;
+  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+#endif
+}
+
+void axpy_f16(int64_t n, float s, const uint16_t* x, float* y) {
+  int64_t i = 0;
+#if GAVEL_AVX2
+  const __m256 vs = _mm256_set1_ps(s);
+  for (; i + 8 <= n; i += 8) {
+    const __m256 xv = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i)));
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(vs, xv, _mm256_loadu_ps(y + i)));
+  }
+#endif
+  for (; i < n; ++i) y[i] += s * fp16_to_f32(x[i]);
+}
+
+void quantize_act_row(ActType a, const float* x, void* dst, int64_t n) {
+  quantize_act_row_ref(a, x, dst, n);
+}
+
+}  // namespace gavel::tensor
