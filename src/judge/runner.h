@@ -1,0 +1,64 @@
+// Batch judging: JSONL in, JSONL out, every judgment committed to the store before it is
+// reported. Re-running the same command skips work whose content key is already stored, so a
+// killed run resumes where it stopped without losing or duplicating judgments.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gavel/backend.h"
+#include "judge/critique.h"
+#include "judge/items.h"
+#include "judge/pairwise_logprob.h"
+#include "judge/protocol.h"
+#include "store/store.h"
+
+namespace gavel::judge {
+
+struct RunConfig {
+  Protocol protocol = Protocol::kPairwiseLogprob;
+  PairwiseLogprobConfig pairwise;
+  CritiqueConfig critique;
+  FieldMap fields = FieldMap::defaults();
+  bool both_orders = false;  // critique pairwise: judge A/B and B/A (pairwise-logprob always does)
+  int64_t limit = -1;        // items to take (after the optional shuffle); -1 = all
+  std::optional<uint64_t> shuffle_seed;  // shuffle input order deterministically before --limit
+  int batch = 4;             // items per backend call and per store transaction
+  bool stop_on_error = false;
+  bool keep_prompts = false;  // put rendered prompts in the output records
+  std::string input_path;
+  std::string out_path;  // "" = no output file, "-" = stdout
+  bool progress = true;
+};
+
+struct RunError {
+  int64_t line = 0;
+  std::string message;
+};
+
+struct RunSummary {
+  int64_t items = 0;    // items taken from the input (after --limit)
+  int64_t done = 0;     // items with a result (judged now or found in the store)
+  int64_t judged = 0;   // judgments computed in this run
+  int64_t cached = 0;   // judgments found in the store
+  std::vector<RunError> errors;
+  bool stopped = false;  // --on-error stop ended the run early
+  nlohmann::json metrics;  // agreement with labels, outcome counts
+  double seconds = 0;
+};
+
+Result<RunSummary> run_judge(Backend& backend, const ChatRenderer& render, store::Store& store,
+                             const RunConfig& cfg, std::FILE* log);
+
+// Human-readable end-of-run report (errors with line numbers, metrics).
+std::string format_summary(const RunSummary& s, const RunConfig& cfg);
+
+// Deterministic Fisher-Yates over splitmix64 (the same order on every platform).
+void shuffle_indices(std::vector<size_t>& v, uint64_t seed);
+
+}  // namespace gavel::judge
