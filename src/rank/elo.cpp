@@ -127,9 +127,16 @@ Result<BtResult> bradley_terry(int n_players, const std::vector<Outcome>& outcom
   std::vector<double> g(n), h(static_cast<size_t>(n) * n), step(n), trial(n);
   double f = objective(outcomes, r.theta, cfg.alpha);
   bool converged = false;
+  // The likelihood only sees differences and the penalty is smallest at mean zero, so the
+  // optimum is centred; solving with H + 11^T (same action on gradients orthogonal to 1)
+  // keeps the system well conditioned even for tiny alpha.
+  auto add_ones = [&](std::vector<double>& hm) {
+    for (double& v : hm) v += 1.0;
+  };
   for (int it = 0; it < cfg.max_iter; ++it) {
     r.iterations = it + 1;
     grad_hess(outcomes, r.theta, cfg.alpha, g, h, n);
+    add_ones(h);
     step = g;
     if (!cholesky_factor(h, n)) return Error{"bradley-terry: Hessian not positive definite"};
     cholesky_solve(h, step, n);
@@ -137,6 +144,10 @@ Result<BtResult> bradley_terry(int n_players, const std::vector<Outcome>& outcom
     double t = 1.0, max_change = 0;
     for (int ls = 0; ls < 60; ++ls) {
       for (int i = 0; i < n; ++i) trial[i] = r.theta[i] - t * step[i];
+      double mean = 0;
+      for (double v : trial) mean += v;
+      mean /= n;
+      for (double& v : trial) v -= mean;
       double ft = objective(outcomes, trial, cfg.alpha);
       if (ft <= f + 1e-12 * std::fabs(f)) {
         f = ft;
@@ -153,17 +164,20 @@ Result<BtResult> bradley_terry(int n_players, const std::vector<Outcome>& outcom
   }
   if (!converged)
     return Error{fmt::format("bradley-terry: no convergence in {} Newton steps", cfg.max_iter)};
-  // Standard errors from the diagonal of the inverse Hessian at the optimum.
+  // Standard errors of the mean-anchored ratings: diag(P H^-1 P), P = I - 11^T/n. With
+  // H' = H + 11^T (H 1 = 2 alpha 1): P H^-1 P = H'^-1 - 11^T / (n (2 alpha + n)).
   grad_hess(outcomes, r.theta, cfg.alpha, g, h, n);
+  add_ones(h);
   if (!cholesky_factor(h, n)) return Error{"bradley-terry: Hessian not positive definite"};
   r.std_error.assign(n, 0.0);
   const double to_elo = 400.0 / std::log(10.0);
+  const double shift = 1.0 / (n * (2 * cfg.alpha + n));
   std::vector<double> e(n);
   for (int i = 0; i < n; ++i) {
     std::fill(e.begin(), e.end(), 0.0);
     e[i] = 1;
     cholesky_solve(h, e, n);
-    r.std_error[i] = std::sqrt(std::max(0.0, e[i])) * to_elo;
+    r.std_error[i] = std::sqrt(std::max(0.0, e[i] - shift)) * to_elo;
   }
   r.rating.resize(n);
   for (int i = 0; i < n; ++i) r.rating[i] = theta_to_elo(r.theta[i], cfg.anchor);

@@ -48,7 +48,7 @@ struct BtConfig {
 struct BtResult {
   std::vector<double> theta;     // natural-log strengths, mean 0
   std::vector<double> rating;    // Elo scale
-  std::vector<double> std_error; // Elo-scale standard error from the inverse Hessian
+  std::vector<double> std_error; // Elo-scale s.e. of rating - mean rating (inverse Hessian)
   int iterations = 0;
 };
 

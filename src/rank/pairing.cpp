@@ -1,6 +1,7 @@
 #include "rank/pairing.h"
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
 
 namespace gavel::rank {
@@ -38,27 +39,51 @@ std::vector<Pair> swiss_round(PairingState& st, std::mt19937_64& rng) {
   std::stable_sort(order.begin(), order.end(),
                    [&](int a, int b) { return st.rating[a] > st.rating[b]; });
   take_bye(st, order);
-  std::vector<bool> used(order.size(), false);
+  // Depth-first: the strongest unpaired player takes the nearest-rated opponent it has not
+  // met; backtrack when someone is left without a fresh opponent. A step budget bounds the
+  // search; past it (or when no rematch-free pairing exists) fall back to greedy with rematches.
+  const size_t m = order.size();
+  std::vector<bool> used(m, false);
+  std::vector<size_t> partner(m, m);
+  long budget = 200000;
+  std::function<bool(size_t)> solve = [&](size_t i) -> bool {
+    while (i < m && used[i]) ++i;
+    if (i == m) return true;
+    used[i] = true;
+    for (size_t j = i + 1; j < m; ++j) {
+      if (used[j] || st.played.count(key(order[i], order[j]))) continue;
+      if (--budget < 0) break;
+      used[j] = true;
+      partner[i] = j;
+      if (solve(i + 1)) return true;
+      used[j] = false;
+    }
+    used[i] = false;
+    return false;
+  };
+  if (!solve(0)) {
+    std::fill(used.begin(), used.end(), false);
+    std::fill(partner.begin(), partner.end(), m);
+    for (size_t i = 0; i < m; ++i) {
+      if (used[i]) continue;
+      size_t pick = m;
+      for (size_t j = i + 1; j < m && pick == m; ++j)
+        if (!used[j] && !st.played.count(key(order[i], order[j]))) pick = j;
+      for (size_t j = i + 1; j < m && pick == m; ++j)
+        if (!used[j]) pick = j;
+      if (pick == m) break;
+      used[i] = used[pick] = true;
+      partner[i] = pick;
+    }
+  }
   std::vector<Pair> out;
-  for (size_t i = 0; i < order.size(); ++i) {
-    if (used[i]) continue;
-    size_t pick = order.size();
-    for (size_t j = i + 1; j < order.size(); ++j)
-      if (!used[j] && !st.played.count(key(order[i], order[j]))) {
-        pick = j;
-        break;
-      }
-    if (pick == order.size())
-      for (size_t j = i + 1; j < order.size(); ++j)
-        if (!used[j]) {
-          pick = j;
-          break;
-        }
-    if (pick == order.size()) break;
-    used[i] = used[pick] = true;
+  std::vector<bool> taken(m, false);
+  for (size_t i = 0; i < m; ++i) {
+    if (taken[i] || partner[i] == m) continue;
+    size_t j = partner[i];
+    taken[i] = taken[j] = true;
     // Alternate who sits in position 1 so position bias averages out over a tournament.
-    Pair p = (rng() & 1) ? Pair{order[i], order[pick]} : Pair{order[pick], order[i]};
-    out.push_back(p);
+    out.push_back((rng() & 1) ? Pair{order[i], order[j]} : Pair{order[j], order[i]});
   }
   return out;
 }

@@ -172,8 +172,10 @@ def test_bradley_terry_optimum_matches_choix_objective(probe):
         # Newton step from choix's Hessian is below 1e-9: the optimum to 1e-9.
         step = np.linalg.solve(fcts.hessian(theta.copy()), grad)
         assert np.abs(step).max() < 1e-9
-        # Standard errors: sqrt(diag(H^-1)) on the Elo scale.
-        se = np.sqrt(np.diag(np.linalg.inv(fcts.hessian(theta.copy())))) * 400 / math.log(10)
+        # Standard errors of the mean-anchored ratings: sqrt(diag(P H^-1 P)), P = I - 11^T/n.
+        proj = np.eye(n) - np.ones((n, n)) / n
+        cov = proj @ np.linalg.inv(fcts.hessian(theta.copy())) @ proj
+        se = np.sqrt(np.diag(cov)) * 400 / math.log(10)
         assert np.allclose(got["std_error"], se, rtol=1e-8)
 
 
