@@ -7,6 +7,7 @@ namespace gavel::model {
 Result<std::unique_ptr<Model>> load_llama(const gguf::File&, tensor::ThreadPool&);
 Result<std::unique_ptr<Model>> load_qwen2(const gguf::File&, tensor::ThreadPool&);
 Result<std::unique_ptr<Model>> load_qwen3(const gguf::File&, tensor::ThreadPool&);
+Result<std::unique_ptr<Model>> load_qwen35(const gguf::File&, tensor::ThreadPool&);
 
 namespace {
 struct ArchEntry {
@@ -18,6 +19,7 @@ constexpr ArchEntry kArchs[] = {
     {"llama", load_llama},
     {"qwen2", load_qwen2},
     {"qwen3", load_qwen3},
+    {"qwen35", load_qwen35},
 };
 }  // namespace
 
