@@ -1,0 +1,144 @@
+// `gavel tokenize MODEL [TEXT] [--text-file F] [--special] [--no-bos]`: prints the token ids of
+// the text under the model's vocabulary as one JSON array line (llama.cpp-identical ids).
+// `--batch F.jsonl` tokenizes many texts with one vocabulary load: each input line is
+// {"text": str | "hex": str, "add_special": bool, "parse_special": bool}, each output line the
+// ids of that case.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "command.h"
+#include "core/io.h"
+#include "gguf/gguf.h"
+#include "tokenizer/tokenizer.h"
+
+namespace {
+
+struct TokenizeArgs {
+  std::string model;
+  std::string text;
+  std::string text_file;
+  std::string messages_file;
+  std::string batch_file;
+  bool special = false;
+  bool no_bos = false;
+  bool pieces = false;
+};
+
+gavel::Result<std::string> from_hex(const std::string& hex) {
+  if (hex.size() % 2) return gavel::Error{"odd number of hex digits"};
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int v = 0;
+    for (size_t k = i; k < i + 2; ++k) {
+      const char c = hex[k];
+      const int d = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
+      if (d < 0) return gavel::Error{std::string("bad hex digit '") + c + "'"};
+      v = v * 16 + d;
+    }
+    out.push_back(static_cast<char>(v));
+  }
+  return out;
+}
+
+int run_batch(const gavel::Tokenizer& tok, const std::string& path) {
+  using gavel::cli::fail;
+  auto content = gavel::read_file(path);
+  if (!content.ok()) return fail("tokenize: " + content.message());
+  size_t line_no = 0, pos = 0;
+  const std::string& all = *content;
+  std::string out;
+  while (pos < all.size()) {
+    size_t end = all.find('\n', pos);
+    if (end == std::string::npos) end = all.size();
+    const std::string line = all.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = fmt::format("tokenize: {}:{}: ", path, line_no);
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return fail(where + "not a JSON object");
+    std::string text;
+    if (j.contains("text") && j["text"].is_string()) {
+      text = j["text"].get<std::string>();
+    } else if (j.contains("hex") && j["hex"].is_string()) {
+      auto bytes = from_hex(j["hex"].get<std::string>());
+      if (!bytes.ok()) return fail(where + "field hex: " + bytes.message());
+      text = std::move(*bytes);
+    } else {
+      return fail(where + "needs a string field \"text\" or \"hex\"");
+    }
+    const bool add_special = j.value("add_special", true);
+    const bool parse_special = j.value("parse_special", false);
+    out += nlohmann::json(tok.encode(text, add_special, parse_special)).dump();
+    out += '\n';
+  }
+  std::cout << out;
+  return 0;
+}
+
+int run_tokenize(const TokenizeArgs& a, bool have_text) {
+  using gavel::cli::fail;
+  const int n_inputs = int(have_text) + int(!a.text_file.empty()) +
+                       int(!a.messages_file.empty()) + int(!a.batch_file.empty());
+  if (n_inputs != 1) {
+    return fail("tokenize: give exactly one of TEXT, --text-file, --messages, --batch");
+  }
+  if (!a.messages_file.empty()) {
+    return fail("tokenize: --messages needs the chat-template layer, which is not wired in yet");
+  }
+  std::string text = a.text;
+  if (!a.text_file.empty()) {
+    auto content = gavel::read_file(a.text_file);
+    if (!content.ok()) return fail("tokenize: " + content.message());
+    text = std::move(*content);
+  }
+  auto file = gavel::gguf::File::open(a.model);
+  if (!file.ok()) return fail("tokenize: " + file.message());
+  auto tok = gavel::Tokenizer::from_gguf(**file);
+  if (!tok.ok()) return fail("tokenize: " + tok.message());
+  if (!a.batch_file.empty()) return run_batch(*tok, a.batch_file);
+  const std::vector<int32_t> ids = tok->encode(text, !a.no_bos, a.special);
+  if (a.pieces) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (int32_t id : ids) {
+      // Pieces may be partial UTF-8 sequences: show them with replacement characters.
+      arr.push_back({{"id", id},
+                     {"piece", nlohmann::json(tok->token_text(id))
+                                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)}});
+    }
+    std::cout << arr.dump() << "\n";
+  } else {
+    std::cout << nlohmann::json(ids).dump() << "\n";
+  }
+  return 0;
+}
+
+gavel::cli::Register reg{{"tokenize", "Print the token ids of a text (JSON array, one line)",
+                          [](CLI::App& app) -> gavel::cli::Runner {
+                            auto a = std::make_shared<TokenizeArgs>();
+                            app.add_option("model", a->model, "GGUF model or vocab file")
+                                ->required();
+                            auto* text_opt = app.add_option("text", a->text, "text to tokenize");
+                            app.add_option("--text-file", a->text_file,
+                                           "read the text from this file (bytes as is)");
+                            app.add_option("--messages", a->messages_file,
+                                           "chat messages JSON (rendered by the chat template)");
+                            app.add_option("--batch", a->batch_file,
+                                           "JSONL of cases; prints one id array per line");
+                            app.add_flag("--special", a->special,
+                                         "parse control tokens written in the text");
+                            app.add_flag("--no-bos", a->no_bos,
+                                         "do not add BOS/EOS even if the vocab asks for it");
+                            app.add_flag("--pieces", a->pieces,
+                                         "print [{id, piece}] instead of plain ids");
+                            return [a, text_opt]() { return run_tokenize(*a, text_opt->count() > 0); };
+                          }}};
+
+}  // namespace
