@@ -273,6 +273,10 @@ const char* type_name(TensorType t) {
       return "TQ2_0";
     case 39:
       return "MXFP4";
+    case 40:
+      return "NVFP4";
+    case 41:
+      return "Q1_0";
   }
   thread_local char buf[24];
   std::snprintf(buf, sizeof buf, "type#%u", static_cast<uint32_t>(t));

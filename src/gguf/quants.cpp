@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+#include <string>
+
 namespace gavel::gguf {
 namespace {
 
@@ -77,6 +80,10 @@ Geometry geometry(uint32_t id) {
       return {256, 66};  // TQ2_0
     case 39:
       return {32, 17};  // MXFP4
+    case 40:
+      return {64, 36};  // NVFP4
+    case 41:
+      return {128, 18};  // Q1_0
   }
   return {0, 0};
 }
@@ -307,6 +314,16 @@ size_t row_bytes(TensorType t, int64_t n) {
   const Geometry g = geometry(static_cast<uint32_t>(t));
   if (g.block == 0 || n < 0 || n % g.block != 0) return 0;
   return static_cast<size_t>(n / g.block) * g.bytes;
+}
+
+Result<TensorType> type_from_name(std::string_view name) {
+  std::string upper(name);
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (uint32_t id = 0; id < 64; ++id) {
+    if (geometry(id).block == 0) continue;
+    if (upper == type_name(static_cast<TensorType>(id))) return static_cast<TensorType>(id);
+  }
+  return Error{fmt::format("unknown ggml tensor type '{}'", name)};
 }
 
 bool can_dequantize(TensorType t) {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 
 #include "gavel/status.h"
 #include "gguf/gguf.h"
@@ -90,6 +91,8 @@ size_t block_bytes(TensorType t);  // bytes per block
 // Bytes of a row of n weights; 0 if the type is unknown, n < 0, or n is not a multiple of
 // the block size.
 size_t row_bytes(TensorType t, int64_t n);
+// Inverse of type_name() for the ggml type names ("Q4_K", "bf16" is accepted too).
+Result<TensorType> type_from_name(std::string_view name);
 // True for the types dequantize_row supports.
 bool can_dequantize(TensorType t);
 

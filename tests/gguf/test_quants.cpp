@@ -115,6 +115,28 @@ TEST(Dequant, HandDecodedQ4_0AndQ4_K) {
   EXPECT_EQ(out[128 + 32 + 8], -0.25f * 34);
 }
 
+// gguf-py has no Q8_K dequantizer, so this one is checked by hand: y = d (f32) * qs.
+TEST(Dequant, Q8_KIsF32ScaleTimesInt8) {
+  BlockQ8_K b{};
+  b.d = 0.375f;
+  for (int i = 0; i < kQK_K; ++i) b.qs[i] = static_cast<int8_t>(i - 128);
+  std::vector<float> y(256);
+  ASSERT_TRUE(dequantize_row(TensorType::kQ8_K, &b, y.data(), 256).ok());
+  for (int i = 0; i < kQK_K; ++i) ASSERT_EQ(y[i], 0.375f * static_cast<float>(i - 128)) << i;
+}
+
+TEST(Geometry, TypeNamesRoundTrip) {
+  for (uint32_t id = 0; id < 64; ++id) {
+    const auto t = static_cast<TensorType>(id);
+    if (block_size(t) == 0) continue;
+    auto back = type_from_name(type_name(t));
+    ASSERT_TRUE(back.ok()) << id << " " << back.message();
+    EXPECT_EQ(static_cast<uint32_t>(*back), id);
+  }
+  EXPECT_EQ(static_cast<uint32_t>(*type_from_name("q4_k")), 12u);
+  EXPECT_FALSE(type_from_name("Q4_2").ok());
+}
+
 TEST(Dequant, RejectsUnsupportedTypesAndBadLengths) {
   std::vector<uint8_t> src(1024);
   std::vector<float> dst(256);
