@@ -79,29 +79,22 @@ void LayerState::reset(const Shape& s) {
 void conv1d_silu(const float* x, int64_t n_tokens, int channels, const float* weight, int kernel,
                  float* window, float* out) {
   const int hist = kernel - 1;
-  // Rows older than the block come from the window; a sliding copy of the last `hist` inputs
-  // lets out alias x.
-  std::vector<float> prev(size_t(hist) * channels);
-  if (hist > 0) std::memcpy(prev.data(), window, prev.size() * sizeof(float));
-  std::vector<float> cur(channels);
+  const size_t C = size_t(channels);
+  // ext = [window; x]: row t + j of ext is tap j of output t. Built by copy, so out may alias x.
+  std::vector<float> ext((size_t(hist) + size_t(n_tokens)) * C);
+  std::memcpy(ext.data(), window, size_t(hist) * C * sizeof(float));
+  std::memcpy(ext.data() + size_t(hist) * C, x, size_t(n_tokens) * C * sizeof(float));
+  std::vector<float> wt(size_t(kernel) * C);  // taps transposed to [K][C] for contiguous axpys
+  for (size_t c = 0; c < C; ++c)
+    for (int j = 0; j < kernel; ++j) wt[size_t(j) * C + c] = weight[c * kernel + j];
   for (int64_t t = 0; t < n_tokens; ++t) {
-    const float* xt = x + t * channels;
-    std::memcpy(cur.data(), xt, channels * sizeof(float));
     float* ot = out + t * channels;
-    for (int c = 0; c < channels; ++c) {
-      const float* w = weight + size_t(c) * kernel;
-      float acc = 0.0f;
-      for (int j = 0; j < hist; ++j) acc += w[j] * prev[size_t(j) * channels + c];
-      acc += w[hist] * cur[c];
-      ot[c] = silu(acc);
-    }
-    if (hist > 0) {
-      std::memmove(prev.data(), prev.data() + channels,
-                   (prev.size() - channels) * sizeof(float));
-      std::memcpy(prev.data() + prev.size() - channels, cur.data(), channels * sizeof(float));
-    }
+    for (size_t c = 0; c < C; ++c) ot[c] = 0.0f;
+    for (int j = 0; j < kernel; ++j)
+      for (size_t c = 0; c < C; ++c) ot[c] += wt[size_t(j) * C + c] * ext[(t + j) * C + c];
+    for (size_t c = 0; c < C; ++c) ot[c] = silu(ot[c]);
   }
-  if (hist > 0) std::memcpy(window, prev.data(), prev.size() * sizeof(float));
+  std::memcpy(window, ext.data() + size_t(n_tokens) * C, size_t(hist) * C * sizeof(float));
 }
 
 void l2_normalize(float* x, int n, float eps) {
