@@ -2,7 +2,9 @@
 // the text under the model's vocabulary as one JSON array line (llama.cpp-identical ids).
 // `--batch F.jsonl` tokenizes many texts with one vocabulary load: each input line is
 // {"text": str | "hex": str, "add_special": bool, "parse_special": bool}, each output line the
-// ids of that case.
+// ids of that case; a line {"ids": [..], "special": bool} is decoded instead and answered with
+// {"hex": bytes of the text} (pieces need not be valid UTF-8); {"info": true} is answered with
+// the vocabulary's special ids, end-of-generation set and control tokens.
 #include <fmt/format.h>
 
 #include <iostream>
@@ -64,6 +66,36 @@ int run_batch(const gavel::Tokenizer& tok, const std::string& path) {
     const std::string where = fmt::format("tokenize: {}:{}: ", path, line_no);
     nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object()) return fail(where + "not a JSON object");
+    if (j.value("info", false)) {
+      std::vector<int32_t> control;
+      for (int32_t id = 0; id < tok.n_vocab(); ++id) {
+        if (tok.is_control(id)) control.push_back(id);
+      }
+      out += nlohmann::json{{"n_vocab", tok.n_vocab()}, {"bos", tok.bos()},
+                            {"eos", tok.eos()},         {"eot", tok.eot()},
+                            {"eom", tok.eom()},         {"add_bos", tok.add_bos()},
+                            {"add_eos", tok.add_eos()}, {"eog", tok.eog_ids()},
+                            {"control", control}}
+                 .dump();
+      out += '\n';
+      continue;
+    }
+    if (j.contains("ids") && j["ids"].is_array()) {
+      std::vector<int32_t> ids;
+      for (const auto& v : j["ids"]) {
+        if (!v.is_number_integer()) return fail(where + "field ids: not an integer array");
+        ids.push_back(v.get<int32_t>());
+      }
+      static constexpr char kHex[] = "0123456789abcdef";
+      std::string hex;
+      for (unsigned char c : tok.decode(ids, j.value("special", false))) {
+        hex += kHex[c >> 4];
+        hex += kHex[c & 15];
+      }
+      out += nlohmann::json{{"hex", hex}}.dump();
+      out += '\n';
+      continue;
+    }
     std::string text;
     if (j.contains("text") && j["text"].is_string()) {
       text = j["text"].get<std::string>();

@@ -37,17 +37,19 @@ bool is_ascii_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-// Token texts llama.cpp recognises by name (llama_vocab::impl::load); listed in priority order.
+// Token texts llama.cpp recognises by name (llama_vocab::impl::load).
 constexpr std::string_view kEotTexts[] = {
     "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>",
-    "<EOT>", "_<EOT>", "[EOT]", "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
-    "<end_of_utterance>"};
+    "<EOT>", "_<EOT>", "[EOT]", "<｜end▁of▁sentence｜>", "<end_of_utterance>"};
 constexpr std::string_view kFimPreTexts[] = {"<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>",
-                                             "<PRE>", "<|code_prefix|>", "<|prefix|>"};
+                                             "<｜fim▁begin｜>", "<PRE>", "▁<PRE>",
+                                             "<|code_prefix|>", "<|prefix|>"};
 constexpr std::string_view kFimSufTexts[] = {"<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>",
-                                             "<SUF>", "<|code_suffix|>", "<|suffix|>"};
+                                             "<｜fim▁hole｜>", "<SUF>", "▁<SUF>",
+                                             "<|code_suffix|>", "<|suffix|>"};
 constexpr std::string_view kFimMidTexts[] = {"<|fim_middle|>", "<fim-middle>", "<fim_middle>",
-                                             "<MID>", "<|code_middle|>", "<|middle|>"};
+                                             "<｜fim▁end｜>", "<MID>", "▁<MID>",
+                                             "<|code_middle|>", "<|middle|>"};
 constexpr std::string_view kFimPadTexts[] = {"<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>",
                                              "[PAD]"};
 constexpr std::string_view kFimRepTexts[] = {"<|fim_repo|>", "<|repo_name|>", "<fim-repo>",
@@ -57,7 +59,7 @@ constexpr std::string_view kEogTexts[] = {
     "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>",
     "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]",
     "<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>",
-    "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>", "[e~["};
+    "<｜end▁of▁sentence｜>", "[e~["};
 
 std::string hex_byte(uint8_t b) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -198,31 +200,36 @@ Result<Tokenizer> Tokenizer::create(TokenizerSpec spec) {
   if (impl->add_bos && impl->bos == kNoToken) return Error{"add_bos is true but no BOS token"};
   if (impl->add_eos && impl->eos == kNoToken) return Error{"add_eos is true but no EOS token"};
 
-  // Tokens recognised by their text; llama.cpp forces them to CONTROL.
-  auto find_first = [&](std::span<const std::string_view> texts) -> int32_t {
-    for (auto t : texts) {
-      const int32_t id = v.find(t);
-      if (id != kNoToken) return id;
-    }
-    return kNoToken;
-  };
+  // Tokens recognised by their text; llama.cpp forces them to CONTROL. When several texts
+  // qualify (e.g. <|im_end|> and <|endoftext|> for EOT), llama.cpp keeps the first one met
+  // while iterating its std::unordered_map<std::string, int> vocabulary; we iterate an
+  // identically built map so that the same one wins.
   auto make_control = [&](int32_t id) {
     if (id != kNoToken) v.attrs[id] |= Attr::kControl;
   };
-  if (impl->eot == kNoToken) make_control(impl->eot = find_first(kEotTexts));
-  if (impl->eom == kNoToken) {
+  int32_t fim_pre = kNoToken, fim_suf = kNoToken, fim_mid = kNoToken, fim_pad = kNoToken,
+          fim_rep = kNoToken, fim_sep = kNoToken;
+  {
+    std::unordered_map<std::string, int32_t> lcpp_order;
+    for (int32_t id = 0; id < nv; ++id) lcpp_order.emplace(v.tokens[id], id);
+    auto in = [](std::string_view t, std::span<const std::string_view> texts) {
+      return std::find(texts.begin(), texts.end(), t) != texts.end();
+    };
     const std::string_view eom_texts[] = {"<|eom_id|>"};
-    make_control(impl->eom = find_first(eom_texts));
+    for (const auto& [text, id] : lcpp_order) {
+      auto pick = [&, id = id](int32_t& slot, std::span<const std::string_view> texts) {
+        if (slot == kNoToken && in(text, texts)) make_control(slot = id);
+      };
+      pick(impl->eot, kEotTexts);
+      pick(impl->eom, eom_texts);
+      pick(fim_pre, kFimPreTexts);
+      pick(fim_suf, kFimSufTexts);
+      pick(fim_mid, kFimMidTexts);
+      pick(fim_pad, kFimPadTexts);
+      pick(fim_rep, kFimRepTexts);
+      pick(fim_sep, kFimSepTexts);
+    }
   }
-  make_control(find_first(kFimPreTexts));
-  make_control(find_first(kFimSufTexts));
-  make_control(find_first(kFimMidTexts));
-  const int32_t fim_pad = find_first(kFimPadTexts);
-  const int32_t fim_rep = find_first(kFimRepTexts);
-  const int32_t fim_sep = find_first(kFimSepTexts);
-  make_control(fim_pad);
-  make_control(fim_rep);
-  make_control(fim_sep);
   for (int32_t id = 0; id < nv; ++id) {
     if ((v.attrs[id] & Attr::kControl) && v.tokens[id].find("unused") != std::string::npos) {
       v.attrs[id] |= Attr::kUnused;
