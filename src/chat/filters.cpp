@@ -205,6 +205,7 @@ Result<bool> apply_test_by_name(const Value& item, const Value& test, const List
 
 // select / reject / selectattr / rejectattr
 Result<Value> select_like(const Value& v, const CallArgs& a, bool want, bool by_attr) {
+  if (!truthy(v)) return Value::make_generator({});  // jinja2 checks `if seq:` first
   GAVEL_ASSIGN(List items, iterate(v));
   size_t off = 0;
   std::string attr;
@@ -228,10 +229,11 @@ Result<Value> select_like(const Value& v, const CallArgs& a, bool want, bool by_
     }
     if (ok == want) out.push_back(item);
   }
-  return Value::make_list(std::move(out));
+  return Value::make_generator(std::move(out));
 }
 
 Result<Value> do_map(const Value& v, CallArgs& a) {
+  if (!truthy(v)) return Value::make_generator({});  // jinja2 checks `if value:` first
   GAVEL_ASSIGN(List items, iterate(v));
   List out;
   if (const Value* attr = a.kwarg("attribute")) {
@@ -242,7 +244,7 @@ Result<Value> do_map(const Value& v, CallArgs& a) {
       if (x.is_undefined() && def) x = *def;
       out.push_back(x);
     }
-    return Value::make_list(std::move(out));
+    return Value::make_generator(std::move(out));
   }
   if (a.args.empty() || !a.args[0].is_string()) return Error{"map: missing filter name"};
   std::string fname = a.args[0].s;
@@ -254,7 +256,7 @@ Result<Value> do_map(const Value& v, CallArgs& a) {
     GAVEL_ASSIGN(Value x, call_filter(fname, item, copy));
     out.push_back(x);
   }
-  return Value::make_list(std::move(out));
+  return Value::make_generator(std::move(out));
 }
 
 Result<Value> do_join(const Value& v, const CallArgs& a) {
@@ -340,7 +342,7 @@ Result<Value> do_unique(const Value& v, const CallArgs& a) {
       out.push_back(x);
     }
   }
-  return Value::make_list(std::move(out));
+  return Value::make_generator(std::move(out));
 }
 
 Result<Value> min_max(const Value& v, const CallArgs& a, bool want_max) {
@@ -414,7 +416,7 @@ Result<Value> do_batch(const Value& v, const CallArgs& a) {
     }
     out.push_back(Value::make_list(std::move(cur)));
   }
-  return Value::make_list(std::move(out));
+  return Value::make_generator(std::move(out));
 }
 
 Result<Value> do_sum(const Value& v, const CallArgs& a) {
@@ -461,6 +463,7 @@ Result<Value> call_filter(std::string_view name, const Value& v, CallArgs& a) {
   }
   if (name == "length" || name == "count") {
     GAVEL_TRY(r.check(0, {}));
+    if (v.gen) return r.error("object of type 'generator' has no len()");
     switch (v.kind) {
       case Kind::kUndefined:
         return Value::integer(0);
@@ -524,7 +527,7 @@ Result<Value> call_filter(std::string_view name, const Value& v, CallArgs& a) {
     if (!v.is_dict()) return r.error("Can only get item pairs from a mapping.");
     List out;
     for (const auto& [k, x] : v.dict->items) out.push_back(Value::make_list({k, x}, true));
-    return Value::make_list(std::move(out));
+    return Value::make_generator(std::move(out));
   }
   if (name == "list") {
     GAVEL_TRY(r.check(0, {}));
@@ -540,6 +543,7 @@ Result<Value> call_filter(std::string_view name, const Value& v, CallArgs& a) {
   }
   if (name == "first" || name == "last") {
     GAVEL_TRY(r.check(0, {}));
+    if (name == "last" && v.gen) return r.error("'generator' object is not reversible");
     GAVEL_ASSIGN(List items, iterate(v));
     if (items.empty()) return Value::undefined("No " + std::string(name) + " item, sequence was empty.");
     return name == "first" ? items.front() : items.back();
@@ -590,7 +594,7 @@ Result<Value> call_filter(std::string_view name, const Value& v, CallArgs& a) {
     }
     GAVEL_ASSIGN(List items, iterate(v));
     std::reverse(items.begin(), items.end());
-    return Value::make_list(std::move(items));
+    return Value::make_generator(std::move(items));  // reversed() is an iterator
   }
   if (name == "wordcount") {
     GAVEL_TRY(r.check(0, {}));
@@ -642,7 +646,7 @@ Result<bool> call_test(std::string_view name, const Value& v, CallArgs& a) {
   if (name == "string") return v.is_string();
   if (name == "mapping") return v.is_dict();
   if (name == "sequence") {
-    return v.is_string() || v.is_list() || v.is_dict() || v.is_undefined();
+    return v.is_string() || (v.is_list() && !v.gen) || v.is_dict() || v.is_undefined();
   }
   if (name == "iterable") {
     return v.is_string() || v.is_list() || v.is_dict() || v.is_undefined();

@@ -66,6 +66,7 @@ static Result<Value> repeat(const Value& seq, int64_t n) {
 Result<Value> binary_op(std::string_view op, const Value& a, const Value& b) {
   if (a.is_undefined()) return undefined_error(a);
   if (b.is_undefined()) return undefined_error(b);
+  if (a.gen || b.gen) return unsupported(op, a, b);
   bool nums = a.is_number() && b.is_number();
   bool ints = is_intlike(a) && is_intlike(b);
   if (op == "+") {
@@ -188,6 +189,10 @@ Result<bool> contains(const Value& c, const Value& item) {
       }
       return c.s.find(item.s) != std::string::npos;
     case Kind::kList:
+      if (c.gen) {
+        if (*c.gen) return false;
+        *c.gen = true;
+      }
       for (const Value& x : *c.list) {
         if (equals(x, item)) return true;
       }
@@ -204,6 +209,10 @@ Result<List> iterate(const Value& v) {
     case Kind::kUndefined:
       return List{};
     case Kind::kList:
+      if (v.gen) {
+        if (*v.gen) return List{};  // a generator iterates once
+        *v.gen = true;
+      }
       return *v.list;
     case Kind::kDict: {
       List keys;
@@ -246,6 +255,7 @@ static bool is_one_of(std::string_view name, std::initializer_list<std::string_v
 
 // Python attributes (methods) of dict/list/str; nullopt when the type has no such attribute.
 static std::optional<Value> python_attr(const Value& obj, std::string_view name) {
+  if (obj.gen) return std::nullopt;
   if (obj.is_dict()) {
     if (is_one_of(name, {"clear", "pop", "popitem", "setdefault", "update"})) {
       return unsafe(obj, name);
@@ -313,6 +323,8 @@ Result<Value> get_item(const Value& obj, const Value& key) {
   if (obj.is_undefined()) return undefined_error(obj);
   if (obj.is_dict()) {
     if (const Value* v = obj.dict->find(key)) return *v;
+  } else if (obj.gen) {
+    return Value::undefined("'generator' object is not subscriptable");
   } else if ((obj.is_list() || obj.is_string()) && is_intlike(key)) {
     return index_sequence(obj, as_int(key));
   } else if (obj.kind == Kind::kObject && key.is_string()) {
@@ -363,7 +375,7 @@ static Status slice_indices(const Value& start, const Value& stop, const Value& 
 
 Result<Value> slice(const Value& obj, const Value& start, const Value& stop, const Value& step) {
   if (obj.is_undefined()) return undefined_error(obj);
-  if (!obj.is_list() && !obj.is_string()) {
+  if ((!obj.is_list() && !obj.is_string()) || obj.gen) {
     return Value::undefined("'" + type_name(obj) + "' object is not subscriptable");
   }
   std::vector<char32_t> cps;

@@ -62,7 +62,7 @@ bool truthy(const Value& v) {
     case Kind::kString:
       return !v.s.empty();
     case Kind::kList:
-      return !v.list->empty();
+      return v.gen || !v.list->empty();
     case Kind::kDict:
       return !v.dict->items.empty();
     case Kind::kObject:
@@ -88,6 +88,7 @@ bool equals(const Value& a, const Value& b) {
     return as_double(a) == as_double(b);
   }
   if (a.kind != b.kind) return false;
+  if (a.gen || b.gen) return a.gen == b.gen;
   switch (a.kind) {
     case Kind::kUndefined:
     case Kind::kNone:
@@ -162,7 +163,7 @@ std::string type_name(const Value& v) {
     case Kind::kString:
       return v.flag ? "Markup" : "str";
     case Kind::kList:
-      return v.flag ? "tuple" : "list";
+      return v.gen ? "generator" : v.flag ? "tuple" : "list";
     case Kind::kDict:
       return "dict";
     case Kind::kObject:
@@ -393,6 +394,7 @@ static Status repr_into(const Value& v, std::string& out, int depth) {
       if (v.flag) out += ")";
       return Status::Ok();
     case Kind::kList: {
+      if (v.gen) return Error{"printing a generator object is not supported"};
       out += v.flag ? '(' : '[';
       for (size_t k = 0; k < v.list->size(); ++k) {
         if (k) out += ", ";
@@ -549,6 +551,7 @@ static Status json_into(const Value& v, const JsonDumpOptions& opt, int level, s
       json_string(v.s, opt.ensure_ascii, out);
       return Status::Ok();
     case Kind::kList: {
+      if (v.gen) return Error{"tojson: Object of type generator is not JSON serializable"};
       if (v.list->empty()) {
         out += "[]";
         return Status::Ok();

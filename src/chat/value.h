@@ -49,6 +49,9 @@ struct Value {
   std::shared_ptr<Dict> dict;  // shared like Python references; never mutated after build
   std::shared_ptr<Object> obj;
   std::shared_ptr<Callable> fn;
+  // Non-null for jinja2 filters that return Python generators (map, select, ...): single
+  // use (*gen = consumed), always truthy, not printable, not JSON serializable.
+  std::shared_ptr<bool> gen;
 
   static Value undefined(std::string hint = {}) {
     Value v;
@@ -90,6 +93,11 @@ struct Value {
     v.kind = Kind::kList;
     v.list = std::make_shared<const List>(std::move(items));
     v.flag = tuple;
+    return v;
+  }
+  static Value make_generator(List items) {
+    Value v = make_list(std::move(items));
+    v.gen = std::make_shared<bool>(false);
     return v;
   }
   static Value make_dict(Dict d);
