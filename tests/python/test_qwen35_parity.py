@@ -66,10 +66,10 @@ def prompts() -> list:
         out.append(render([{"role": "system", "content": SYSTEM},
                            {"role": "user", "content": user}], enable_thinking=bool(i % 2)))
     samples = [json.loads(line) for line in (SHARED / "data/eqbench/creative-writing-v3/"
-               "creative_writing_bench_v3_samples.jsonl").read_text().splitlines()[:6]]
+               "creative_writing_bench_v3_samples.jsonl").read_text().splitlines()[:4]]
     long_user = json.dumps({"instruction": samples[0]["writing_prompt"],
-                            "A": "\n\n".join(s["response"] for s in samples[:3]),
-                            "B": "\n\n".join(s["response"] for s in samples[3:6])},
+                            "A": samples[0]["response"] + "\n\n" + samples[1]["response"],
+                            "B": samples[2]["response"] + "\n\n" + samples[3]["response"]},
                            ensure_ascii=False)
     out.append(render([{"role": "system", "content": SYSTEM},
                        {"role": "user", "content": long_user}], enable_thinking=False))
@@ -83,6 +83,7 @@ def llama_reference(path: pathlib.Path, texts: list, n_ctx: int):
     for text in texts:
         toks = llm.tokenize(text.encode(), add_bos=False, special=True)
         llm.reset()
+        llm._ctx.kv_cache_clear()  # recurrent state cannot be partially removed: clear all
         llm.eval(toks)
         logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
         logits = logits.astype(np.float64)
