@@ -10,6 +10,11 @@ namespace {
 // 8-wide float vectors via the GCC/Clang vector extension: float reductions are not
 // auto-vectorised without -ffast-math, and these loops are the whole cost of the delta rule.
 typedef float V8 __attribute__((vector_size(32)));
+// Without AVX these helpers pass V8 in memory; they are internal and inlined, so the ABI note
+// GCC emits for them (-Wpsabi) does not apply.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 
 inline V8 load8(const float* p) {
   V8 v;
