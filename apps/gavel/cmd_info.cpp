@@ -1,0 +1,97 @@
+// `gavel info MODEL [--json]`: architecture, hyperparameters, tensor type counts, tokenizer
+// summary and whether a chat template is embedded. Reads metadata only (no weights touched).
+#include <fmt/format.h>
+
+#include <iostream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "command.h"
+#include "gguf/gguf.h"
+#include "model/weights.h"
+
+namespace {
+
+nlohmann::json collect(const gavel::gguf::File& f, std::string* error) {
+  using nlohmann::json;
+  json j;
+  j["path"] = f.path();
+  j["gguf_version"] = f.version();
+  auto hp = gavel::model::read_hparams(f);
+  if (hp.ok()) {
+    const auto& h = *hp;
+    j["architecture"] = h.arch;
+    j["hparams"] = {{"n_vocab", h.n_vocab},   {"n_embd", h.n_embd},
+                    {"n_layer", h.n_layer},   {"n_head", h.n_head},
+                    {"n_head_kv", h.n_head_kv}, {"head_dim", h.head_dim},
+                    {"n_rot", h.n_rot},       {"n_ff", h.n_ff},
+                    {"n_ctx_train", h.n_ctx_train}, {"rms_eps", h.rms_eps},
+                    {"rope_base", h.rope_base}};
+  } else {
+    auto arch = f.get_string("general.architecture");
+    j["architecture"] = arch.ok() ? *arch : "";
+    *error = hp.message();
+  }
+  std::map<std::string, int> types;
+  uint64_t n_params = 0;
+  for (const auto& t : f.tensors()) {
+    ++types[gavel::gguf::type_name(t.type)];
+    n_params += uint64_t(t.n_elements());
+  }
+  j["n_tensors"] = f.tensors().size();
+  j["n_params"] = n_params;
+  j["tensor_types"] = types;
+  json tok;
+  auto str = [&](const char* key) {
+    auto v = f.get_string(key);
+    return v.ok() ? *v : std::string();
+  };
+  tok["model"] = str("tokenizer.ggml.model");
+  tok["pre"] = str("tokenizer.ggml.pre");
+  const gavel::gguf::Value* toks = f.find("tokenizer.ggml.tokens");
+  tok["vocab_size"] = toks ? toks->arr.size() : 0;
+  for (const char* k : {"bos", "eos", "eot", "pad"}) {
+    auto id = f.get_int(fmt::format("tokenizer.ggml.{}_token_id", k));
+    if (id.ok()) tok[fmt::format("{}_id", k)] = *id;
+  }
+  j["tokenizer"] = tok;
+  j["chat_template"] = f.has("tokenizer.chat_template");
+  return j;
+}
+
+gavel::cli::Register reg{{"info", "Show a GGUF model's architecture, hyperparameters, tensor types and tokenizer",
+                          [](CLI::App& app) -> gavel::cli::Runner {
+                            auto path = std::make_shared<std::string>();
+                            auto as_json = std::make_shared<bool>(false);
+                            app.add_option("model", *path, "GGUF model file")->required();
+                            app.add_flag("--json", *as_json, "Print JSON");
+                            return [=]() -> int {
+                              auto f = gavel::gguf::File::open(*path);
+                              if (!f.ok()) return gavel::cli::fail(f.message());
+                              std::string error;
+                              const nlohmann::json j = collect(**f, &error);
+                              if (*as_json) {
+                                std::cout << j.dump(2) << "\n";
+                              } else {
+                                std::cout << "architecture: " << j["architecture"].get<std::string>() << "\n";
+                                if (j.contains("hparams"))
+                                  for (auto& [k, v] : j["hparams"].items())
+                                    std::cout << "  " << k << ": " << v.dump() << "\n";
+                                std::cout << "tensors: " << j["n_tensors"] << " (" << j["n_params"]
+                                          << " parameters)\n";
+                                for (auto& [k, v] : j["tensor_types"].items())
+                                  std::cout << "  " << k << ": " << v << "\n";
+                                std::cout << "tokenizer:\n";
+                                for (auto& [k, v] : j["tokenizer"].items())
+                                  std::cout << "  " << k << ": " << v.dump() << "\n";
+                                std::cout << "chat_template: "
+                                          << (j["chat_template"].get<bool>() ? "present" : "absent")
+                                          << "\n";
+                              }
+                              if (!error.empty()) return gavel::cli::fail(error);
+                              return 0;
+                            };
+                          }}};
+
+}  // namespace

@@ -1,0 +1,85 @@
+#include "engine/engine.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <numeric>
+
+namespace gavel::engine {
+
+bool Sequence::truncate(int n) {
+  if (n < 0 || n > n_past()) return false;
+  if (!state_->truncate(n)) return false;
+  tokens_.resize(size_t(n));
+  return true;
+}
+
+std::unique_ptr<Sequence> Sequence::clone() const {
+  auto s = std::make_unique<Sequence>();
+  s->state_ = state_->clone();
+  s->tokens_ = tokens_;
+  return s;
+}
+
+Result<std::unique_ptr<LoadedModel>> load_model(const std::string& path,
+                                                const LoadOptions& options) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    return Error{fmt::format("model file not found: {}", path)};
+  if (options.n_threads < 1 || options.n_threads > 256)
+    return Error{fmt::format("invalid thread count {}", options.n_threads)};
+  if (options.n_ctx < 0) return Error{fmt::format("invalid context size {}", options.n_ctx)};
+  auto m = std::unique_ptr<LoadedModel>(new LoadedModel());
+  GAVEL_ASSIGN(m->file_, gguf::File::open(path));
+  m->pool_ = std::make_unique<tensor::ThreadPool>(options.n_threads);
+  GAVEL_ASSIGN(m->model_, model::load(*m->file_, *m->pool_));
+  m->n_ctx_ = options.n_ctx ? options.n_ctx : m->model_->hparams().n_ctx_train;
+  return m;
+}
+
+std::unique_ptr<Sequence> LoadedModel::new_sequence() const {
+  auto s = std::make_unique<Sequence>();
+  s->state_ = model_->new_state(n_ctx_);
+  return s;
+}
+
+Result<Logits> LoadedModel::eval(Sequence& seq, std::span<const int32_t> tokens,
+                                 std::span<const int> logits_at) {
+  if (seq.n_past() + tokens.size() > size_t(n_ctx_))
+    return Error{fmt::format("{} tokens ({} new + {} already evaluated) exceed the context size {}",
+                             seq.n_past() + tokens.size(), tokens.size(), seq.n_past(), n_ctx_)};
+  Logits out;
+  out.n_vocab = hparams().n_vocab;
+  out.data.resize(logits_at.size() * size_t(out.n_vocab));
+  GAVEL_TRY(model_->forward(*seq.state_, tokens, logits_at, out.data.data()));
+  seq.tokens_.insert(seq.tokens_.end(), tokens.begin(), tokens.end());
+  return out;
+}
+
+std::vector<double> log_softmax(std::span<const float> logits) {
+  std::vector<double> out(logits.size());
+  if (logits.empty()) return out;
+  const double mx = *std::max_element(logits.begin(), logits.end());
+  double sum = 0;
+  for (float v : logits) sum += std::exp(double(v) - mx);
+  const double lse = mx + std::log(sum);
+  for (size_t i = 0; i < logits.size(); ++i) out[i] = double(logits[i]) - lse;
+  return out;
+}
+
+std::vector<TokenLogprob> top_k(std::span<const double> logprobs, int k) {
+  std::vector<int32_t> ids(logprobs.size());
+  std::iota(ids.begin(), ids.end(), 0);
+  k = std::clamp(k, 0, int(ids.size()));
+  std::partial_sort(ids.begin(), ids.begin() + k, ids.end(), [&](int32_t a, int32_t b) {
+    return logprobs[size_t(a)] != logprobs[size_t(b)] ? logprobs[size_t(a)] > logprobs[size_t(b)]
+                                                      : a < b;
+  });
+  std::vector<TokenLogprob> out;
+  for (int i = 0; i < k; ++i) out.push_back({ids[size_t(i)], logprobs[size_t(ids[size_t(i)])]});
+  return out;
+}
+
+}  // namespace gavel::engine

@@ -1,0 +1,83 @@
+// Engine API: load a GGUF model, create sequences, evaluate tokens (prefill a prompt, then
+// extend it), and turn logits into log-probabilities, top-k lists and per-token scores.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gavel/status.h"
+#include "gguf/gguf.h"
+#include "model/model.h"
+#include "tensor/thread_pool.h"
+
+namespace gavel::engine {
+
+struct LoadOptions {
+  int n_threads = 2;
+  int n_ctx = 4096;  // 0 = the model's training context
+};
+
+// One sequence: the model state plus the tokens it holds.
+class Sequence {
+ public:
+  int n_past() const { return int(tokens_.size()); }
+  const std::vector<int32_t>& tokens() const { return tokens_; }
+  // Forgets tokens after the first n. False when the state cannot rewind (then re-create it).
+  bool truncate(int n);
+  std::unique_ptr<Sequence> clone() const;
+
+ private:
+  friend class LoadedModel;
+  std::unique_ptr<model::SequenceState> state_;
+  std::vector<int32_t> tokens_;
+};
+
+// Logits of the requested positions, row-major [rows][n_vocab].
+struct Logits {
+  int n_vocab = 0;
+  std::vector<float> data;
+  int rows() const { return n_vocab ? int(data.size() / size_t(n_vocab)) : 0; }
+  std::span<const float> row(int i) const {
+    return {data.data() + size_t(i) * size_t(n_vocab), size_t(n_vocab)};
+  }
+};
+
+class LoadedModel {
+ public:
+  const gguf::File& file() const { return *file_; }
+  const model::HParams& hparams() const { return model_->hparams(); }
+  int n_ctx() const { return n_ctx_; }
+  int n_threads() const { return pool_->size(); }
+
+  std::unique_ptr<Sequence> new_sequence() const;
+  // Appends `tokens` to `seq` and returns the logits at the batch-relative positions
+  // `logits_at` (ascending; e.g. {n-1} for the next-token distribution). Errors when the
+  // sequence would outgrow the context (both numbers are named) or a token id is invalid.
+  Result<Logits> eval(Sequence& seq, std::span<const int32_t> tokens,
+                      std::span<const int> logits_at);
+
+ private:
+  friend Result<std::unique_ptr<LoadedModel>> load_model(const std::string&, const LoadOptions&);
+  std::unique_ptr<gguf::File> file_;
+  std::unique_ptr<tensor::ThreadPool> pool_;
+  std::unique_ptr<model::Model> model_;
+  int n_ctx_ = 0;
+};
+
+Result<std::unique_ptr<LoadedModel>> load_model(const std::string& path,
+                                                const LoadOptions& options = {});
+
+struct TokenLogprob {
+  int32_t id = 0;
+  double logprob = 0.0;
+};
+
+// log_softmax over the full vocabulary (max-shifted, sum in double).
+std::vector<double> log_softmax(std::span<const float> logits);
+// The k most likely tokens, best first (ties: lower id first).
+std::vector<TokenLogprob> top_k(std::span<const double> logprobs, int k);
+
+}  // namespace gavel::engine

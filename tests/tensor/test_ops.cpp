@@ -1,0 +1,79 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "tensor/fp16.h"
+#include "tensor/ops.h"
+#include "tensor/thread_pool.h"
+
+using namespace gavel::tensor;
+
+TEST(Fp16, SoftwareConversionMatchesHardwareOnAllHalves) {
+  for (uint32_t h = 0; h < 65536; ++h) {
+    const float f = fp16_to_f32_soft(uint16_t(h));
+    const float g = fp16_to_f32(uint16_t(h));
+    if (std::isnan(g)) {
+      EXPECT_TRUE(std::isnan(f));
+      continue;
+    }
+    ASSERT_EQ(bits_from_f32(f), bits_from_f32(g)) << h;
+    ASSERT_EQ(f32_to_fp16_soft(g), h) << h;
+  }
+  for (float f : {1e-8f, 3.1e-5f, 6.0e-8f, 65519.f, 65520.f, 1e6f, -2.5f, 0.1f, 1.0009765f})
+    EXPECT_EQ(f32_to_fp16_soft(f), f32_to_fp16(f)) << f;
+}
+
+TEST(Ops, RmsNorm) {
+  std::vector<float> x = {1, -2, 3, -4}, w = {1, 1, 2, 0.5f}, y(4);
+  rms_norm(x.data(), w.data(), y.data(), 4, 0.f);
+  const float r = 1.f / std::sqrt(30.f / 4.f);
+  EXPECT_FLOAT_EQ(y[0], r);
+  EXPECT_FLOAT_EQ(y[2], 6 * r);
+  EXPECT_FLOAT_EQ(y[3], -2 * r);
+}
+
+TEST(Ops, RopeLayoutsRotatePairsAndPreserveNorm) {
+  const int d = 8;
+  std::vector<float> c(d / 2), s(d / 2);
+  rope_angles(5, d, 10000.f, nullptr, c.data(), s.data());
+  EXPECT_NEAR(c[0], std::cos(5.0), 1e-6);
+  EXPECT_NEAR(s[1], std::sin(5.0 * std::pow(10000.0, -2.0 / 8)), 1e-6);
+  std::vector<float> a = {1, 2, 3, 4, 5, 6, 7, 8}, b = a;
+  rope_norm(a.data(), d, c.data(), s.data());
+  rope_neox(b.data(), d, c.data(), s.data());
+  // NORM rotates (x0, x1); NeoX rotates (x0, x4).
+  EXPECT_NEAR(a[0], 1 * c[0] - 2 * s[0], 1e-6);
+  EXPECT_NEAR(b[0], 1 * c[0] - 5 * s[0], 1e-6);
+  EXPECT_NEAR(b[4], 5 * c[0] + 1 * s[0], 1e-6);
+  double na = 0, nb = 0;
+  for (int i = 0; i < d; ++i) na += a[i] * a[i], nb += b[i] * b[i];
+  EXPECT_NEAR(na, 204, 1e-3);
+  EXPECT_NEAR(nb, 204, 1e-3);
+  // Frequency divisors (llama3 rope_freqs) slow a frequency down.
+  std::vector<float> ff = {1, 1, 8, 8}, c2(4), s2(4);
+  rope_angles(5, d, 10000.f, ff.data(), c2.data(), s2.data());
+  EXPECT_NEAR(s2[2], std::sin(5.0 * std::pow(10000.0, -4.0 / 8) / 8), 1e-6);
+}
+
+TEST(Ops, SoftmaxAndSwiglu) {
+  std::vector<float> x = {1, 2, 3, 1000};
+  softmax(x.data(), 3);
+  EXPECT_NEAR(x[0] + x[1] + x[2], 1.0, 1e-6);
+  EXPECT_NEAR(x[2] / x[1], std::exp(1.0), 1e-5);
+  std::vector<float> g = {0.f, 2.f}, u = {3.f, 4.f};
+  swiglu(g.data(), u.data(), 2);
+  EXPECT_FLOAT_EQ(g[0], 0.f);
+  EXPECT_NEAR(g[1], 2.0 / (1 + std::exp(-2.0)) * 4, 1e-5);
+}
+
+TEST(ThreadPool, RunsEveryTaskOnce) {
+  for (int threads : {1, 2, 4}) {
+    ThreadPool pool(threads);
+    for (int rep = 0; rep < 50; ++rep) {
+      std::vector<int> hits(97, 0);
+      pool.parallel_for(97, [&](int t) { hits[size_t(t)]++; });
+      for (int h : hits) ASSERT_EQ(h, 1);
+    }
+  }
+}
