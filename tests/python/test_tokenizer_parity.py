@@ -251,3 +251,18 @@ def test_pieces_and_specials_match_llama_cpp(name, gavel_bin, tmp_path):
     assert info["eog"] == eog
     control = [i for i in range(n) if llama_cpp.llama_vocab_get_attr(vp, i) & 8]
     assert info["control"] == control
+
+
+@pytest.mark.parametrize("name", ["llama-bpe", "qwen2-as-qwen35"])
+def test_codepoint_sweep_matches_llama_cpp(name, gavel_bin, tmp_path):
+    """Every 11th codepoint of U+0080..U+323FF in letter/digit/space contexts: catches category
+    table differences (llama.cpp's flags are Unicode 15.1)."""
+    vocab = vocab_path(name)
+    ref = load_reference(vocab)
+    cps = [c for c in range(0x80, 0x32400, 11) if not 0xD800 <= c <= 0xDFFF]
+    texts = [("x" + chr(c) + "a" + chr(c) + chr(c) + "1 " + chr(c)).encode() for c in cps]
+    got = run_gavel(gavel_bin, vocab, [{"hex": t.hex(), "add_special": False} for t in texts],
+                    tmp_path)
+    bad = [hex(c) for c, t, ids in zip(cps, texts, got)
+           if ids != ref.tokenize(t, add_bos=False, special=False)]
+    assert not bad, f"{len(bad)} codepoints differ: {bad[:20]}"
