@@ -60,6 +60,7 @@ struct SepOpts {
   int bootstrap = 1000;
   uint64_t seed = 42;
   double level = 0.95;
+  bool skip_missing = false;
 };
 
 int run_separability(const SepOpts& s, const Output& o) {
@@ -67,6 +68,7 @@ int run_separability(const SepOpts& s, const Output& o) {
   f.group = s.group;
   f.prompt = s.prompt;
   f.value = s.value;
+  f.skip_missing = s.skip_missing;
   auto d = gavel::rank::load_items(s.in, f);
   if (!d.ok()) return gavel::cli::fail(d.message());
   std::vector<meta::Item> items;
@@ -76,6 +78,7 @@ int run_separability(const SepOpts& s, const Output& o) {
   if (!sep.ok()) return gavel::cli::fail(s.in + ": " + sep.message());
   const auto& r = *sep;
   json j = {{"n_items", items.size()},
+            {"items_skipped", d->skipped},
             {"n_groups", d->groups.size()},
             {"n_prompts", d->prompts.size()},
             {"anova_f", num(r.anova.f)},
@@ -432,6 +435,7 @@ gavel::cli::Runner setup(CLI::App& app) {
   s->add_option("--bootstrap", sep->bootstrap, "bootstrap draws of the prompt set (0 = none)");
   s->add_option("--seed", sep->seed, "bootstrap seed");
   s->add_option("--level", sep->level, "CI level");
+  s->add_flag("--skip-missing", sep->skip_missing, "skip items whose value is missing or null");
   add_output(s, out);
   subs.push_back({s, [=] { return run_separability(*sep, *out); }});
 

@@ -142,6 +142,17 @@ struct LoadedItems {
 Result<LoadedItems> load_stand_in(const std::string& in, const rank::ItemFields& fields,
                                   double tau) {
   GAVEL_ASSIGN(auto d, rank::load_items(in, fields));
+  // A writer with no scored item on a prompt gets its mean over its other prompts there
+  // (and the mean length), so every pair can still be judged on every prompt.
+  for (auto* m : {&d.mean_value, &d.mean_length})
+    for (auto& row : *m) {
+      double sum = 0;
+      int n = 0;
+      for (double v : row)
+        if (std::isfinite(v)) sum += v, ++n;
+      for (double& v : row)
+        if (!std::isfinite(v) && n) v = sum / n;
+    }
   GAVEL_ASSIGN(auto j, rank::score_difference_judge(d.mean_value, tau));
   return LoadedItems{std::move(d), std::move(j)};
 }
@@ -315,8 +326,10 @@ int run_tournament_cmd(const TourOpts& t, const Output& o) {
             {"stand_in_judge", fmt::format("P(a better) = 1/(1+exp(-(s_a-s_b)/{})) over mean "
                                            "item scores per writer and prompt",
                                            t.tau)},
-            {"seed", t.seed}};
+            {"seed", t.seed},
+            {"items_skipped", d.skipped}};
   stats.add({"judge calls", std::to_string(log.size())});
+  if (d.skipped) stats.add({"items skipped (no score)", std::to_string(d.skipped)});
   if (has_sep) {
     j["separability"] = sep_json(sep);
     stats.add({"omega^2", meta::fixed(sep.anova.omega2, 4)});
@@ -439,6 +452,7 @@ void add_item_fields(CLI::App* s, rank::ItemFields& f, double& tau) {
   s->add_option("--prompt", f.prompt, "field naming the prompt");
   s->add_option("--value", f.value, "numeric item score");
   s->add_option("--tau", tau, "stand-in judge temperature: P = 1/(1+exp(-(s_a-s_b)/tau))");
+  s->add_flag("--skip-missing", f.skip_missing, "skip items whose score is missing or null");
 }
 
 gavel::cli::Runner setup(CLI::App& app) {

@@ -81,6 +81,10 @@ Result<ItemData> load_items(const std::string& path, const ItemFields& f) {
   for (const auto& row : js.rows) {
     GAVEL_ASSIGN(std::string g, js.text(row, f.group));
     GAVEL_ASSIGN(std::string p, js.text(row, f.prompt));
+    if (f.skip_missing && !js.has(row, f.value)) {
+      ++d.skipped;
+      continue;
+    }
     GAVEL_ASSIGN(double v, js.number(row, f.value));
     double len = 0;
     if (!f.length.empty()) {

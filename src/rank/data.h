@@ -42,6 +42,7 @@ Result<PairwiseData> load_pairwise(const std::string& path, const PairwiseFields
 struct ItemFields {
   std::string group = "writer_model", prompt = "prompt_id", value = "clean_score_0_100";
   std::string length;  // optional: a string field (its length in bytes) or a number
+  bool skip_missing = false;  // skip rows whose value is missing/null instead of failing
 };
 
 struct ItemData {
@@ -53,6 +54,7 @@ struct ItemData {
   std::vector<Row> rows;
   // Mean value / length per [group][prompt]; NaN where a group has no item on a prompt.
   std::vector<std::vector<double>> mean_value, mean_length;
+  int skipped = 0;  // rows skipped for a missing value (skip_missing)
 };
 
 Result<ItemData> load_items(const std::string& path, const ItemFields& f);
