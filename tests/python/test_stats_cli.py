@@ -61,7 +61,8 @@ def test_judgemark_v1_cli(gavel_bin, shared_dir):
         # where the stats are published unrounded, within the effect of 2-decimal rounding of
         # 9 statistics otherwise (<= 0.15), except the one judge whose published score comes
         # from another run (docs/stats.md).
-        rounded = any(v is not None and v != round(v, 2) for v in j["stats"].values()) is False
+        rounded = all(v == round(v, 2) for k, v in j["stats"].items()
+                      if v is not None and k != "anova_f")
         tol = 0.15 if rounded else 0.01
         if j["judge"] != "claude-3-5-sonnet-20240620":
             assert abs(g["judgemark_from_published_stats"] - j["judgemark_published"]) <= tol, j["judge"]
