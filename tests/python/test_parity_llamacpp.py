@@ -1,0 +1,145 @@
+"""Next-token log-prob parity of gavel's CPU engine against llama.cpp (llama-cpp-python) on the
+same GGUF and the SAME token ids: top-20 log-probs of llama.cpp vs gavel's log-probs for those
+ids, and the same argmax. Many prompts go through one `gavel logprobs --batch-file` process.
+
+Tiny random models (tools/make_tiny_gguf.py: llama, llama-rope, qwen2, qwen3 at f32/f16/q8_0/
+q4_k_m) must agree within 0.02. The two real checkpoints are numerically ill-conditioned: llama.cpp
+itself moves their log-probs by ~0.5 when only its batch size changes (test_reference_self_spread),
+so they are held to a looser bound; see docs/layers/engine.md.
+"""
+import json
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import QWEN25, SHARED, SMOLLM2, real_model
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+TINY = pathlib.Path.home() / ".cache/gavel/tiny"
+VARIANTS = ["llama", "llama-rope", "llama3", "qwen2", "qwen3"]
+TYPES = ["f32", "f16", "q8_0", "q4_k_m"]
+SUMMARY = {}
+
+
+def tiny_model(variant, qtype):
+    path = TINY / f"{variant}-{qtype}.gguf"
+    if not path.exists():
+        r = subprocess.run([sys.executable, str(ROOT / "tools/make_tiny_gguf.py"), "--variant",
+                            variant, "--type", qtype], capture_output=True, text=True)
+        if r.returncode != 0 or not path.exists():
+            pytest.fail(f"cannot make {path}: {r.stderr[-2000:]}")
+    return path
+
+
+def prompt_texts(n_short):
+    """n_short varied prompts from the shared data plus one long (>= 2,000 tokens) seed text."""
+    texts = []
+    for line in (SHARED / "data/bench/llmbar/pairs.jsonl").read_text().splitlines():
+        d = json.loads(line)
+        for v in d.values():
+            if isinstance(v, str) and len(v) > 20:
+                texts.append(v[:600])
+        if len(texts) >= n_short:
+            break
+    seeds = sorted((SHARED / "seeds").glob("*"))
+    long_text = "\n".join(p.read_text(errors="ignore") for p in seeds if p.is_file())
+    return texts[:n_short], long_text
+
+
+def reference(path, texts, long_text, n_ctx):
+    from llama_cpp import Llama
+    llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=2, logits_all=False, verbose=False)
+    reqs, refs = [], []
+    docs = [(t, False) for t in texts] + [(long_text, True)]
+    for text, is_long in docs:
+        ids = llm.tokenize(text.encode(), add_bos=True, special=False)
+        if is_long:
+            ids = ids[: n_ctx - 16]
+            assert len(ids) >= 2000, len(ids)
+        llm.reset()
+        llm._ctx.kv_cache_clear() if hasattr(llm._ctx, "kv_cache_clear") else None
+        llm.eval(ids)
+        lg = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+        lp = lg - (lg.max() + np.log(np.exp(lg - lg.max()).sum()))
+        top = np.argsort(-lp, kind="stable")[:20]
+        reqs.append({"tokens": ids, "score_ids": [int(i) for i in top]})
+        refs.append((lp, top))
+    del llm
+    return reqs, refs
+
+
+def run_gavel(gavel_bin, path, reqs, tmp_path, n_ctx):
+    batch = tmp_path / "reqs.jsonl"
+    batch.write_text("\n".join(json.dumps(r) for r in reqs) + "\n")
+    r = subprocess.run([str(gavel_bin), "logprobs", str(path), "--batch-file", str(batch),
+                        "--threads", "2", "--ctx", str(n_ctx), "--top-k", "1"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return [json.loads(l) for l in r.stdout.splitlines()]
+
+
+def compare(gavel_bin, path, tmp_path, n_short):
+    n_ctx = 3072
+    texts, long_text = prompt_texts(n_short)
+    reqs, refs = reference(path, texts, long_text, n_ctx)
+    outs = run_gavel(gavel_bin, path, reqs, tmp_path, n_ctx)
+    assert len(outs) == len(refs)
+    diffs, same_argmax = [], 0
+    for out, req, (lp, top) in zip(outs, reqs, refs):
+        assert out["n_prompt_tokens"] == len(req["tokens"])
+        g = np.array(out["score_logprobs"])
+        diffs.append(float(np.abs(g - lp[top]).max()))
+        same_argmax += int(out["top"][0]["id"] == int(top[0]))
+    return diffs, same_argmax, len(refs)
+
+
+@pytest.mark.parametrize("qtype", TYPES)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_tiny_parity(gavel_bin, tmp_path, variant, qtype):
+    path = tiny_model(variant, qtype)
+    diffs, same, n = compare(gavel_bin, path, tmp_path, 50)
+    SUMMARY[f"{variant}-{qtype}"] = (max(diffs), same, n)
+    print(f"\nparity {variant}-{qtype}: max|dlogprob| top-20 = {max(diffs):.5f}, "
+          f"argmax agree {same}/{n}")
+    assert max(diffs) <= 0.02
+    assert same == n
+
+
+@pytest.mark.parametrize("name", [SMOLLM2, QWEN25])
+def test_real_model_parity(gavel_bin, tmp_path, name):
+    diffs, same, n = compare(gavel_bin, real_model(name), tmp_path, 50)
+    SUMMARY[name] = (max(diffs), same, n)
+    print(f"\nparity {name}: max|dlogprob| top-20 = {max(diffs):.4f}, median "
+          f"{np.median(diffs):.4f}, argmax agree {same}/{n}")
+    # Known gap (not the 0.02 target): these checkpoints amplify last-bit differences of
+    # llama.cpp's kernel choices (see test_reference_self_spread).
+    assert np.median(diffs) <= 0.5
+    assert max(diffs) <= 1.5
+    assert same >= 0.8 * n
+
+
+def test_reference_self_spread():
+    """llama.cpp's own log-probs move when only its batch size changes: the real models are
+    ill-conditioned, which bounds how close any other engine can get without copying ggml's
+    exact kernels."""
+    from llama_cpp import Llama
+    res = {}
+    for nb in (512, 1):
+        llm = Llama(model_path=str(real_model(QWEN25)), n_ctx=256, n_threads=2, n_batch=nb,
+                    n_ubatch=nb, logits_all=False, verbose=False)
+        ids = llm.tokenize(b"Once upon a time, in a land far away, there lived a", add_bos=True)
+        llm.eval(ids)
+        lg = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+        res[nb] = lg - (lg.max() + np.log(np.exp(lg - lg.max()).sum()))
+        del llm
+    spread = float(np.abs(res[512] - res[1]).max())
+    print(f"\nllama.cpp ubatch 512 vs 1 on {QWEN25}: max|dlogprob| = {spread:.4f}")
+    assert spread > 0.02
+
+
+def teardown_module(module):
+    for k, (d, s, n) in sorted(SUMMARY.items()):
+        print(f"PARITY {k}: max_abs_diff={d:.5f} argmax={s}/{n}")
