@@ -300,6 +300,13 @@ Result<Value> get_attr(const Value& obj, std::string_view name) {
     if (const Value* v = obj.obj->attrs.find(name)) return *v;
     return no_attr(obj, name);
   }
+  if (obj.is_number()) {  // numeric data attributes; methods are not supported
+    bool is_float = obj.kind == Kind::kFloat;
+    Value self = is_float ? obj : Value::integer(obj.kind == Kind::kBool ? obj.b : obj.i);
+    if (name == "real" || (!is_float && name == "numerator")) return self;
+    if (name == "imag") return is_float ? Value::floating(0.0) : Value::integer(0);
+    if (!is_float && name == "denominator") return Value::integer(1);
+  }
   return no_attr(obj, name);
 }
 

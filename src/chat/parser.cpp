@@ -300,7 +300,7 @@ class Parser {
     s.kind = StmtKind::kSetBlock;
     enter_hard();
     if (is_op("|")) {
-      GAVEL_ASSIGN(s.expr, parse_filter(nullptr, true));
+      GAVEL_ASSIGN(s.expr, parse_filter(nullptr, false));
     }
     GAVEL_TRY(expect_block_end());
     GAVEL_TRY(subparse(s.body, {"endset"}));

@@ -14,7 +14,7 @@ namespace gavel::chat {
 // Reads builtin arguments by position or keyword, rejecting unexpected ones.
 class ArgReader {
  public:
-  ArgReader(const CallArgs& a, std::string_view fname) : a_(a), fname_(fname) {}
+  ArgReader(const CallArgs& a, std::string_view fname) : a_(a), fname_(fname) {}  // copies fname
   Status check(size_t max_positional, std::initializer_list<std::string_view> names) const;
   // Positional pos or keyword name; null when absent.
   const Value* get(size_t pos, std::string_view name) const;
@@ -26,7 +26,7 @@ class ArgReader {
 
  private:
   const CallArgs& a_;
-  std::string_view fname_;
+  std::string fname_;  // owned: callers pass temporaries
 };
 
 std::string py_upper(std::string_view s);
