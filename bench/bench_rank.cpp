@@ -1,9 +1,9 @@
 // Option B over cached judgments: 10 bootstrap iterations x 20-round Swiss tournaments over
 // 100 writers x 32 prompts (the model card's setup), judged from a dense cache.
+#include <benchmark/benchmark.h>
+
 #include <cmath>
 #include <random>
-
-#include <benchmark/benchmark.h>
 
 #include "rank/judges.h"
 #include "rank/tournament.h"

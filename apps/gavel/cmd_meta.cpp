@@ -1,22 +1,22 @@
 // `gavel meta <what>`: meta-evaluation statistics over JSONL inputs whose fields are named by
 // flags. Each prints a terminal table, --json prints JSON instead, --csv FILE writes the table.
+#include <fmt/format.h>
+
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <limits>
 #include <map>
 #include <memory>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "command.h"
 #include "core/io.h"
 #include "meta/classification.h"
 #include "meta/correlation.h"
+#include "meta/jsonl.h"
 #include "meta/judge_metrics.h"
 #include "meta/judgemark.h"
-#include "meta/jsonl.h"
 #include "meta/separability.h"
 #include "meta/table.h"
 #include "rank/data.h"
@@ -73,8 +73,8 @@ int run_separability(const SepOpts& s, const Output& o) {
   if (!d.ok()) return gavel::cli::fail(d.message());
   std::vector<meta::Item> items;
   for (const auto& r : d->rows) items.push_back({r.group, r.prompt, r.value});
-  auto sep = meta::separability(items, d->groups.size(), d->prompts.size(), s.bootstrap, s.seed,
-                                s.level);
+  auto sep =
+      meta::separability(items, d->groups.size(), d->prompts.size(), s.bootstrap, s.seed, s.level);
   if (!sep.ok()) return gavel::cli::fail(s.in + ": " + sep.message());
   const auto& r = *sep;
   json j = {{"n_items", items.size()},
@@ -127,14 +127,15 @@ int run_correlation(const CorrOpts& c, const Output& o) {
   json j = json::object();
   meta::Table t({"method", "r", "p", "ci_low", "ci_high", "n"});
   const std::pair<const char*, Result<meta::Correlation> (*)(const std::vector<double>&,
-                                                               const std::vector<double>&, double)>
-      methods[] = {{"pearson", meta::pearson}, {"spearman", meta::spearman},
+                                                             const std::vector<double>&, double)>
+      methods[] = {{"pearson", meta::pearson},
+                   {"spearman", meta::spearman},
                    {"kendall_tau_b", meta::kendall_tau_b}};
   for (const auto& [name, fn] : methods) {
     auto r = fn(x, y, c.level);
     if (!r.ok()) return gavel::cli::fail(c.in + ": " + r.message());
-    j[name] = {{"r", num(r->r)}, {"p", num(r->p)}, {"ci", {num(r->ci_low), num(r->ci_high)}},
-               {"n", r->n}};
+    j[name] = {
+        {"r", num(r->r)}, {"p", num(r->p)}, {"ci", {num(r->ci_low), num(r->ci_high)}}, {"n", r->n}};
     t.add({name, meta::fixed(r->r, 4), fmt::format("{:.3g}", r->p), meta::fixed(r->ci_low, 4),
            meta::fixed(r->ci_high, 4), std::to_string(r->n)});
   }
@@ -276,8 +277,8 @@ int run_bias(const BiasOpts& b, const Output& o) {
   t.add({"position 1 hard win rate", meta::fixed(100 * rep->position1_win_rate, 1) + "%"});
   t.add({"longer response win rate", meta::fixed(100 * rep->longer_win_rate, 1) + "%"});
   t.add({"longer EV margin", fmt::format("{:+.1f}%", 100 * rep->longer_ev_margin)});
-  t.add({"swap-flip rate", meta::fixed(100 * rep->swap_flip_rate, 1) + "% of " +
-                               std::to_string(rep->swap_pairs)});
+  t.add({"swap-flip rate",
+         meta::fixed(100 * rep->swap_flip_rate, 1) + "% of " + std::to_string(rep->swap_pairs)});
   return emit(o, bias_json(*rep), t);
 }
 
@@ -304,15 +305,18 @@ int run_classify(const ClassOpts& c, const Output& o) {
   json classes = json::object();
   meta::Table t({"class", "support", "predicted", "precision", "recall", "f1"});
   for (const auto& k : r->classes) {
-    classes[k.label] = {{"support", k.support}, {"predicted", k.predicted},
-                        {"precision", k.precision}, {"recall", k.recall}, {"f1", k.f1}};
+    classes[k.label] = {{"support", k.support},
+                        {"predicted", k.predicted},
+                        {"precision", k.precision},
+                        {"recall", k.recall},
+                        {"f1", k.f1}};
     t.add({k.label, std::to_string(k.support), std::to_string(k.predicted),
            meta::fixed(k.precision, 4), meta::fixed(k.recall, 4), meta::fixed(k.f1, 4)});
   }
   t.add({"accuracy", std::to_string(r->n), "", "", "", meta::fixed(r->accuracy, 4)});
   t.add({"macro F1", "", "", "", "", meta::fixed(r->macro_f1, 4)});
-  json j = {{"n", r->n}, {"accuracy", r->accuracy}, {"macro_f1", r->macro_f1},
-            {"classes", classes}};
+  json j = {
+      {"n", r->n}, {"accuracy", r->accuracy}, {"macro_f1", r->macro_f1}, {"classes", classes}};
   return emit(o, j, t);
 }
 
@@ -338,7 +342,10 @@ int run_calibration(const ClassOpts& c, const Output& o) {
            meta::fixed(r->bin_accuracy[b], 4)});
   t.add({"ECE", "", meta::fixed(r->ece, 4), ""});
   t.add({"Brier", "", meta::fixed(r->brier, 4), ""});
-  json j = {{"n", r->n}, {"bins", r->bins}, {"ece", r->ece}, {"brier", r->brier},
+  json j = {{"n", r->n},
+            {"bins", r->bins},
+            {"ece", r->ece},
+            {"brier", r->brier},
             {"bin_count", r->bin_count}};
   return emit(o, j, t);
 }
@@ -368,8 +375,8 @@ int run_judgemark(const std::string& path, const Output& o) {
     reference["eq_bench"].push_back(r[1].is_null() ? nan : r[1].get<double>());
   }
   json out = json::array();
-  meta::Table t({"judge", "std_dev", "avg_pearson", "avg_kendall", "anova_f", "terms",
-                 "judgemark", "from_published_stats", "published", "diff"});
+  meta::Table t({"judge", "std_dev", "avg_pearson", "avg_kendall", "anova_f", "terms", "judgemark",
+                 "from_published_stats", "published", "diff"});
   int idx = 0;
   for (const auto& jd : d["judges"]) {
     ++idx;
@@ -379,8 +386,8 @@ int run_judgemark(const std::string& path, const Output& o) {
     for (const auto& w : writers) {
       const auto& ws = jd["writer_scores"];
       if (!ws.contains(w.get<std::string>()))
-        return gavel::cli::fail(fmt::format("{}: judge {} has no score for {}", path, name,
-                                            w.get<std::string>()));
+        return gavel::cli::fail(
+            fmt::format("{}: judge {} has no score for {}", path, name, w.get<std::string>()));
       in.scores.push_back(ws[w.get<std::string>()].get<double>());
     }
     const auto& st = jd["stats"];
@@ -405,10 +412,14 @@ int run_judgemark(const std::string& path, const Output& o) {
     double published = jd.contains("judgemark_published") && !jd["judgemark_published"].is_null()
                            ? jd["judgemark_published"].get<double>()
                            : nan;
-    json row = {{"judge", name},        {"std_dev", r->std_dev},
-                {"stats", r->stats},    {"avg_pearson", r->avg_pearson},
-                {"avg_kendall", r->avg_kendall}, {"anova_f", num(in.anova_f >= 0 ? in.anova_f : nan)},
-                {"terms", r->terms},    {"judgemark", r->score},
+    json row = {{"judge", name},
+                {"std_dev", r->std_dev},
+                {"stats", r->stats},
+                {"avg_pearson", r->avg_pearson},
+                {"avg_kendall", r->avg_kendall},
+                {"anova_f", num(in.anova_f >= 0 ? in.anova_f : nan)},
+                {"terms", r->terms},
+                {"judgemark", r->score},
                 {"judgemark_from_published_stats", num(from_pub)},
                 {"published", num(published)}};
     out.push_back(row);
@@ -426,8 +437,9 @@ gavel::cli::Runner setup(CLI::App& app) {
   std::vector<std::pair<CLI::App*, std::function<int()>>> subs;
 
   auto sep = std::make_shared<SepOpts>();
-  auto* s = app.add_subcommand("separability", "omega^2, mean |Cliff's delta| and combined "
-                                               "separability of scored items, prompt-bootstrap CI");
+  auto* s = app.add_subcommand("separability",
+                               "omega^2, mean |Cliff's delta| and combined "
+                               "separability of scored items, prompt-bootstrap CI");
   s->add_option("--in", sep->in, "JSONL of scored items")->required();
   s->add_option("--group", sep->group, "field naming the system (group)");
   s->add_option("--prompt", sep->prompt, "field naming the prompt (bootstrap unit)");
@@ -449,8 +461,9 @@ gavel::cli::Runner setup(CLI::App& app) {
   subs.push_back({c, [=] { return run_correlation(*corr, *out); }});
 
   auto pw = std::make_shared<PairOpts>();
-  auto* p = app.add_subcommand("pairwise", "strict accuracy, positional consistency, target "
-                                           "mass of a judge on pairs judged in both orders");
+  auto* p = app.add_subcommand("pairwise",
+                               "strict accuracy, positional consistency, target "
+                               "mass of a judge on pairs judged in both orders");
   p->add_option("--in", pw->in, "JSONL, one pair per line")->required();
   p->add_option("--score1", pw->score1, "gold score of text 1");
   p->add_option("--score2", pw->score2, "gold score of text 2");
@@ -507,8 +520,9 @@ gavel::cli::Runner setup(CLI::App& app) {
   };
 }
 
-gavel::cli::Register reg{{"meta", "meta-evaluate judges: separability, correlations, pairwise "
-                                  "accuracy, bias, F1, calibration, Judgemark",
+gavel::cli::Register reg{{"meta",
+                          "meta-evaluate judges: separability, correlations, pairwise "
+                          "accuracy, bias, F1, calibration, Judgemark",
                           setup}};
 
 }  // namespace

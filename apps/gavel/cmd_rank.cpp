@@ -1,16 +1,16 @@
 // `gavel rank <what>`: ratings from pairwise judgments (fit), tournaments over scored items
 // with a stand-in judge (tournament: Swiss, Option A, Option B), and convergence curves of
 // pairing schemes (curve). Terminal tables by default, --json for JSON, --csv FILE for CSV.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <map>
 #include <memory>
-#include <numeric>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <numeric>
 
 #include "command.h"
 #include "core/io.h"
@@ -93,8 +93,8 @@ int run_fit(const FitOpts& f, const Output& o) {
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](int a, int b) { return bt->fit.rating[a] > bt->fit.rating[b]; });
-  meta::Table t({"rank", "player", "bt_elo", "ci_low", "ci_high", "se", "seq_elo", "games",
-                 "score"});
+  meta::Table t(
+      {"rank", "player", "bt_elo", "ci_low", "ci_high", "se", "seq_elo", "games", "score"});
   json players = json::array();
   for (int r = 0; r < n; ++r) {
     int i = order[r];
@@ -112,11 +112,12 @@ int run_fit(const FitOpts& f, const Output& o) {
                        {"games", games[i]},
                        {"score", score[i]}});
   }
-  json j = {{"players", players},
-            {"comparisons", d->outcomes.size()},
-            {"bt", {{"alpha", f.bt.alpha}, {"anchor", f.bt.anchor}, {"iterations", bt->fit.iterations}}},
-            {"elo", {{"k", f.elo.k}, {"initial", f.elo.initial}}},
-            {"bootstrap", {{"samples", f.bootstrap}, {"seed", f.seed}, {"level", f.level}}}};
+  json j = {
+      {"players", players},
+      {"comparisons", d->outcomes.size()},
+      {"bt", {{"alpha", f.bt.alpha}, {"anchor", f.bt.anchor}, {"iterations", bt->fit.iterations}}},
+      {"elo", {{"k", f.elo.k}, {"initial", f.elo.initial}}},
+      {"bootstrap", {{"samples", f.bootstrap}, {"seed", f.seed}, {"level", f.level}}}};
   return emit(o, j, {t});
 }
 
@@ -243,12 +244,10 @@ std::vector<meta::MatchRecord> records(const std::vector<rank::JudgedMatch>& log
 }
 
 json sep_json(const meta::Separability& s) {
-  return {{"omega2", num(s.anova.omega2)},
-          {"cliff_delta", num(s.cliff_delta)},
-          {"score", num(s.score)},
-          {"score_ci", {num(s.score_ci_low), num(s.score_ci_high)}},
-          {"anova_f", num(s.anova.f)},
-          {"bootstrap", s.bootstrap}};
+  return {
+      {"omega2", num(s.anova.omega2)}, {"cliff_delta", num(s.cliff_delta)},
+      {"score", num(s.score)},         {"score_ci", {num(s.score_ci_low), num(s.score_ci_high)}},
+      {"anova_f", num(s.anova.f)},     {"bootstrap", s.bootstrap}};
 }
 
 int run_tournament_cmd(const TourOpts& t, const Output& o) {
@@ -314,7 +313,9 @@ int run_tournament_cmd(const TourOpts& t, const Output& o) {
     int i = order[r];
     table.add({std::to_string(r + 1), d.groups.names()[i], meta::fixed(mean[i], 1),
                meta::fixed(sd[i], 1)});
-    writers.push_back({{"rank", r + 1}, {"writer", d.groups.names()[i]}, {"rating", mean[i]},
+    writers.push_back({{"rank", r + 1},
+                       {"writer", d.groups.names()[i]},
+                       {"rating", mean[i]},
                        {"sd", num(sd[i])}});
   }
   meta::Table stats({"statistic", "value"});
@@ -334,9 +335,9 @@ int run_tournament_cmd(const TourOpts& t, const Output& o) {
     j["separability"] = sep_json(sep);
     stats.add({"omega^2", meta::fixed(sep.anova.omega2, 4)});
     stats.add({"mean |Cliff's delta|", meta::fixed(sep.cliff_delta, 4)});
-    stats.add({"separability", fmt::format("{} [{}, {}]", meta::fixed(sep.score, 2),
-                                           meta::fixed(sep.score_ci_low, 2),
-                                           meta::fixed(sep.score_ci_high, 2))});
+    stats.add({"separability",
+               fmt::format("{} [{}, {}]", meta::fixed(sep.score, 2),
+                           meta::fixed(sep.score_ci_low, 2), meta::fixed(sep.score_ci_high, 2))});
   }
   if (!t.fields.length.empty()) {
     auto b = meta::bias_report(records(log, d));
@@ -347,9 +348,9 @@ int run_tournament_cmd(const TourOpts& t, const Output& o) {
                  {"longer_ev_margin", b->longer_ev_margin},
                  {"swap_pairs", b->swap_pairs},
                  {"swap_flip_rate", b->swap_flip_rate}};
-    stats.add({"position 1 / 2 mean prob", fmt::format("{:.1f}% / {:.1f}%",
-                                                         100 * b->position1_mean_prob,
-                                                         100 * b->position2_mean_prob)});
+    stats.add(
+        {"position 1 / 2 mean prob", fmt::format("{:.1f}% / {:.1f}%", 100 * b->position1_mean_prob,
+                                                 100 * b->position2_mean_prob)});
     stats.add({"longer response win rate", meta::fixed(100 * b->longer_win_rate, 1) + "%"});
     stats.add({"longer EV margin", fmt::format("{:+.1f}%", 100 * b->longer_ev_margin)});
     if (b->swap_pairs) stats.add({"swap-flip rate", meta::fixed(100 * b->swap_flip_rate, 1) + "%"});
@@ -404,9 +405,10 @@ int run_curve(const CurveOpts& c, const Output& o) {
     sc.seed = c.seed;
     rank::SimulatedJudge judge(sc);
     curve = rank::convergence_curve(n, np, std::cref(judge), cc);
-    source = fmt::format("simulated: {} writers x {} prompts, strengths uniform in +-{}, judge "
-                         "noise {}, prompt noise {}",
-                         n, np, c.sim_spread, c.sim_noise, c.sim_prompt_noise);
+    source = fmt::format(
+        "simulated: {} writers x {} prompts, strengths uniform in +-{}, judge "
+        "noise {}, prompt noise {}",
+        n, np, c.sim_spread, c.sim_noise, c.sim_prompt_noise);
   } else {
     return gavel::cli::fail("curve: give --in (scored items) or --simulate N");
   }
@@ -434,8 +436,11 @@ int run_curve(const CurveOpts& c, const Output& o) {
     t.add(row);
   }
   for (const auto& p : curve->points)
-    points.push_back({{"scheme", p.scheme}, {"round", p.round}, {"judgments", p.judgments},
-                      {"tau", p.tau}, {"tau_min", p.tau_min}});
+    points.push_back({{"scheme", p.scheme},
+                      {"round", p.round},
+                      {"judgments", p.judgments},
+                      {"tau", p.tau},
+                      {"tau_min", p.tau_min}});
   json j = {{"source", source},
             {"reference_judgments", curve->reference_judgments},
             {"seeds", c.seeds},
@@ -461,8 +466,9 @@ gavel::cli::Runner setup(CLI::App& app) {
   std::vector<std::pair<CLI::App*, std::function<int()>>> subs;
 
   auto fit = std::make_shared<FitOpts>();
-  auto* f = app.add_subcommand("fit", "Bradley-Terry (bootstrap CI) and sequential Elo from "
-                                      "pairwise judgments");
+  auto* f = app.add_subcommand("fit",
+                               "Bradley-Terry (bootstrap CI) and sequential Elo from "
+                               "pairwise judgments");
   f->add_option("--in", fit->in, "JSONL of pairwise judgments")->required();
   f->add_option("--a", fit->fields.a, "field: player in position A");
   f->add_option("--b", fit->fields.b, "field: player in position B");
@@ -482,8 +488,9 @@ gavel::cli::Runner setup(CLI::App& app) {
   subs.push_back({f, [=] { return run_fit(*fit, *out); }});
 
   auto tour = std::make_shared<TourOpts>();
-  auto* t = app.add_subcommand("tournament", "Swiss / Option A / Option B tournaments over scored "
-                                             "items with a score-difference stand-in judge");
+  auto* t = app.add_subcommand("tournament",
+                               "Swiss / Option A / Option B tournaments over scored "
+                               "items with a score-difference stand-in judge");
   t->add_option("--in", tour->in, "JSONL of scored items")->required();
   add_item_fields(t, tour->fields, tour->tau);
   t->add_option("--length", tour->fields.length,
@@ -504,8 +511,9 @@ gavel::cli::Runner setup(CLI::App& app) {
   subs.push_back({t, [=] { return run_tournament_cmd(*tour, *out); }});
 
   auto cur = std::make_shared<CurveOpts>();
-  auto* c = app.add_subcommand("curve", "Kendall tau to the full round-robin ranking vs number "
-                                        "of judgments, for random / Swiss / adaptive pairing");
+  auto* c = app.add_subcommand("curve",
+                               "Kendall tau to the full round-robin ranking vs number "
+                               "of judgments, for random / Swiss / adaptive pairing");
   c->add_option("--in", cur->in, "JSONL of scored items (stand-in judge)");
   add_item_fields(c, cur->fields, cur->tau);
   c->add_option("--simulate", cur->simulate, "simulate N writers instead of --in");
@@ -527,8 +535,9 @@ gavel::cli::Runner setup(CLI::App& app) {
   };
 }
 
-gavel::cli::Register reg{{"rank", "rate systems from pairwise judgments, run tournaments "
-                                  "(Swiss, Option A/B) and pairing convergence curves",
+gavel::cli::Register reg{{"rank",
+                          "rate systems from pairwise judgments, run tournaments "
+                          "(Swiss, Option A/B) and pairing convergence curves",
                           setup}};
 
 }  // namespace

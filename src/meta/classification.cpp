@@ -1,9 +1,9 @@
 #include "meta/classification.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <map>
-
-#include <fmt/format.h>
 
 namespace gavel::meta {
 

@@ -19,7 +19,7 @@ struct ClassScores {
 struct Classification {
   int n = 0;
   double accuracy = 0;
-  double macro_f1 = 0;  // unweighted mean over the union of gold and predicted labels
+  double macro_f1 = 0;               // unweighted mean over the union of gold and predicted labels
   std::vector<ClassScores> classes;  // sorted by label
 };
 

@@ -1,12 +1,12 @@
 #include "meta/correlation.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <numeric>
-
-#include <fmt/format.h>
 
 #include "meta/special.h"
 

@@ -9,9 +9,9 @@
 namespace gavel::meta {
 
 struct Correlation {
-  double r = 0;        // coefficient
-  double p = 1;        // two-sided p-value (NaN when undefined)
-  double ci_low = 0;   // confidence interval (NaN when n is too small)
+  double r = 0;       // coefficient
+  double p = 1;       // two-sided p-value (NaN when undefined)
+  double ci_low = 0;  // confidence interval (NaN when n is too small)
   double ci_high = 0;
   int n = 0;
 };

@@ -1,9 +1,9 @@
 #include "meta/jsonl.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "core/io.h"
 
@@ -16,8 +16,8 @@ const nlohmann::json* find_field(const nlohmann::json& v, const std::string& fie
   size_t start = 0;
   while (true) {
     size_t dot = field.find('.', start);
-    std::string key = field.substr(start, dot == std::string::npos ? std::string::npos
-                                                                    : dot - start);
+    std::string key =
+        field.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     if (!cur->is_object()) return nullptr;
     auto it = cur->find(key);
     if (it == cur->end()) {
@@ -52,8 +52,8 @@ Result<double> Jsonl::number(const JsonlRow& row, const std::string& field) cons
     char* end = nullptr;
     v = std::strtod(s.c_str(), &end);
     if (s.empty() || *end != '\0')
-      return Error{fmt::format("{}:{}: field \"{}\" is not a number: \"{}\"", path, row.line,
-                               field, s)};
+      return Error{
+          fmt::format("{}:{}: field \"{}\" is not a number: \"{}\"", path, row.line, field, s)};
   } else {
     return Error{fmt::format("{}:{}: field \"{}\" is not a number", path, row.line, field)};
   }

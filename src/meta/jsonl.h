@@ -2,10 +2,9 @@
 // name (a dotted name walks into nested objects). Errors name the file, line and field.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "gavel/status.h"
 

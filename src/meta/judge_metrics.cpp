@@ -1,12 +1,12 @@
 #include "meta/judge_metrics.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <numeric>
 #include <random>
-
-#include <fmt/format.h>
 
 namespace gavel::meta {
 
@@ -54,7 +54,7 @@ Result<PairwiseMetrics> pairwise_metrics(const std::vector<PairJudgment>& pairs,
     bool first_better = p.score_1 > p.score_2;
     // Hard choices per pass, expressed as "text 1 chosen".
     bool pass1_text1 = p.p_a_pass1 > 0.5, pass1_text2 = p.p_a_pass1 < 0.5;
-    bool pass2_text1 = p.p_a_pass2 < 0.5, pass2_text2 = p.p_a_pass2 > 0.5;
+    bool pass2_text1 = p.p_a_pass2<0.5, pass2_text2 = p.p_a_pass2> 0.5;
     bool strict = first_better ? (pass1_text1 && pass2_text1) : (pass1_text2 && pass2_text2);
     bool consistent = (pass1_text1 && pass2_text1) || (pass1_text2 && pass2_text2);
     double text1 = (p.p_a_pass1 + (1 - p.p_a_pass2)) / 2;

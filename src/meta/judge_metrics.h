@@ -27,13 +27,13 @@ struct PairFilter {
 };
 
 struct PairwiseMetrics {
-  int n = 0;                        // pairs evaluated (after filters; gold ties dropped)
+  int n = 0;  // pairs evaluated (after filters; gold ties dropped)
   int filtered_out = 0;
-  double strict_accuracy = 0;       // hard choice right in both orientations
+  double strict_accuracy = 0;         // hard choice right in both orientations
   double positional_consistency = 0;  // same text preferred in both orientations
-  double mean_target_mass = 0;      // mean of the averaged probability of the better text
+  double mean_target_mass = 0;        // mean of the averaged probability of the better text
   double mean_non_target_mass = 0;
-  double soft_accuracy = 0;         // averaged probability of the better text > 0.5
+  double soft_accuracy = 0;  // averaged probability of the better text > 0.5
 };
 
 // Indices of `pairs` kept by the filter, in sample order.
@@ -54,13 +54,13 @@ struct BiasReport {
   int n = 0;
   double position1_mean_prob = 0;  // mean P(position 1) over all records
   double position2_mean_prob = 0;
-  double position1_win_rate = 0;   // hard wins of position 1 (p > 0.5; p == 0.5 counts half)
-  double position_skew = 0;        // position1_mean_prob - position2_mean_prob
-  int length_n = 0;                // records whose two lengths differ
-  double longer_win_rate = 0;      // hard wins of the longer text (ties count half)
-  double longer_ev_margin = 0;     // mean of P(longer) - P(shorter)
-  int swap_pairs = 0;              // pairs seen in both orientations
-  double swap_flip_rate = 0;       // share of those whose preferred text changes with the swap
+  double position1_win_rate = 0;  // hard wins of position 1 (p > 0.5; p == 0.5 counts half)
+  double position_skew = 0;       // position1_mean_prob - position2_mean_prob
+  int length_n = 0;               // records whose two lengths differ
+  double longer_win_rate = 0;     // hard wins of the longer text (ties count half)
+  double longer_ev_margin = 0;    // mean of P(longer) - P(shorter)
+  int swap_pairs = 0;             // pairs seen in both orientations
+  double swap_flip_rate = 0;      // share of those whose preferred text changes with the swap
 };
 
 Result<BiasReport> bias_report(const std::vector<MatchRecord>& records);

@@ -1,10 +1,10 @@
 #include "meta/judgemark.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-
-#include <fmt/format.h>
 
 #include "meta/correlation.h"
 #include "meta/summary.h"
@@ -31,8 +31,8 @@ Result<JudgemarkResult> judgemark_v1(const JudgemarkInput& in) {
   std::vector<double> kendalls, pearsons;
   for (const auto& [name, ref] : in.references) {
     if (ref.size() != n)
-      return Error{fmt::format("judgemark: reference {} has {} values for {} writers", name,
-                               ref.size(), n)};
+      return Error{
+          fmt::format("judgemark: reference {} has {} values for {} writers", name, ref.size(), n)};
     for (int top = 0; top < 2; ++top) {
       std::vector<double> x, y;
       auto add = [&](size_t i) {

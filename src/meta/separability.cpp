@@ -1,11 +1,11 @@
 #include "meta/separability.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
-
-#include <fmt/format.h>
 
 #include "meta/special.h"
 #include "meta/summary.h"

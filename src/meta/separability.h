@@ -12,9 +12,9 @@
 namespace gavel::meta {
 
 struct Anova {
-  double f = 0;        // F statistic (scipy.stats.f_oneway)
-  double p = 1;        // upper tail of F(k-1, N-k)
-  double omega2 = 0;   // (SSB - (k-1) MSW) / (SST + MSW)
+  double f = 0;       // F statistic (scipy.stats.f_oneway)
+  double p = 1;       // upper tail of F(k-1, N-k)
+  double omega2 = 0;  // (SSB - (k-1) MSW) / (SST + MSW)
   double ss_between = 0, ss_within = 0;
   int k = 0, n = 0;
 };

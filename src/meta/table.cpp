@@ -1,10 +1,10 @@
 #include "meta/table.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-
-#include <fmt/format.h>
 
 namespace gavel::meta {
 

@@ -9,10 +9,14 @@ namespace gavel::rank {
 
 const char* pairing_name(Pairing p) {
   switch (p) {
-    case Pairing::kSwiss: return "swiss";
-    case Pairing::kRoundRobin: return "round-robin";
-    case Pairing::kRandom: return "random";
-    case Pairing::kAdaptive: return "adaptive";
+    case Pairing::kSwiss:
+      return "swiss";
+    case Pairing::kRoundRobin:
+      return "round-robin";
+    case Pairing::kRandom:
+      return "random";
+    case Pairing::kAdaptive:
+      return "adaptive";
   }
   return "?";
 }

@@ -12,8 +12,8 @@
 namespace gavel::rank {
 
 struct CurvePoint {
-  std::string scheme;  // "random", "swiss", "adaptive"
-  int round = 0;       // 1-based
+  std::string scheme;    // "random", "swiss", "adaptive"
+  int round = 0;         // 1-based
   double judgments = 0;  // mean judge calls so far (over seeds)
   double tau = 0;        // mean Kendall tau-b to the reference (over seeds)
   double tau_min = 0;    // worst seed

@@ -1,9 +1,9 @@
 #include "rank/data.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <limits>
-
-#include <fmt/format.h>
 
 #include "meta/jsonl.h"
 
@@ -34,8 +34,8 @@ Result<double> parse_outcome(const meta::Jsonl& js, const meta::JsonlRow& row,
   if (l == "tie" || l == "draw" || l == "tie (bothbad)") return 0.5;
   GAVEL_ASSIGN(double v, js.number(row, field));
   if (!(v >= 0 && v <= 1))
-    return Error{fmt::format("{}:{}: field \"{}\" = {} is outside [0,1]", js.path, row.line,
-                             field, v)};
+    return Error{
+        fmt::format("{}:{}: field \"{}\" = {} is outside [0,1]", js.path, row.line, field, v)};
   return v;
 }
 
@@ -54,8 +54,8 @@ Result<PairwiseData> load_pairwise(const std::string& path, const PairwiseFields
     if (!f.prob.empty() && js.has(row, f.prob)) {
       GAVEL_ASSIGN(s, js.number(row, f.prob));
       if (!(s >= 0 && s <= 1))
-        return Error{fmt::format("{}:{}: field \"{}\" = {} is outside [0,1]", path, row.line,
-                                 f.prob, s)};
+        return Error{
+            fmt::format("{}:{}: field \"{}\" = {} is outside [0,1]", path, row.line, f.prob, s)};
     } else {
       GAVEL_ASSIGN(s, parse_outcome(js, row, f.outcome));
     }
@@ -89,8 +89,7 @@ Result<ItemData> load_items(const std::string& path, const ItemFields& f) {
     double len = 0;
     if (!f.length.empty()) {
       const auto* field = &row.value;
-      if (js.has(row, f.length) && row.value.contains(f.length) &&
-          (*field)[f.length].is_string()) {
+      if (js.has(row, f.length) && row.value.contains(f.length) && (*field)[f.length].is_string()) {
         len = static_cast<double>((*field)[f.length].get_ref<const std::string&>().size());
       } else {
         GAVEL_ASSIGN(len, js.number(row, f.length));

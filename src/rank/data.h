@@ -41,7 +41,7 @@ Result<PairwiseData> load_pairwise(const std::string& path, const PairwiseFields
 
 struct ItemFields {
   std::string group = "writer_model", prompt = "prompt_id", value = "clean_score_0_100";
-  std::string length;  // optional: a string field (its length in bytes) or a number
+  std::string length;         // optional: a string field (its length in bytes) or a number
   bool skip_missing = false;  // skip rows whose value is missing/null instead of failing
 };
 

@@ -1,11 +1,11 @@
 #include "rank/elo.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
-
-#include <fmt/format.h>
 
 #include "meta/summary.h"
 
@@ -83,8 +83,8 @@ void cholesky_solve(const std::vector<double>& l, std::vector<double>& g, int n)
 }
 
 // Gradient and Hessian of the penalized negative log-likelihood.
-void grad_hess(const std::vector<Outcome>& outcomes, const std::vector<double>& theta,
-               double alpha, std::vector<double>& g, std::vector<double>& h, int n) {
+void grad_hess(const std::vector<Outcome>& outcomes, const std::vector<double>& theta, double alpha,
+               std::vector<double>& g, std::vector<double>& h, int n) {
   for (int i = 0; i < n; ++i) g[i] = 2 * alpha * theta[i];
   std::fill(h.begin(), h.end(), 0.0);
   for (int i = 0; i < n; ++i) h[i * n + i] = 2 * alpha;
@@ -108,7 +108,9 @@ double objective(const std::vector<Outcome>& outcomes, const std::vector<double>
   for (const Outcome& o : outcomes) {
     double x = theta[o.a] - theta[o.b];
     // -log sigmoid(x) = log1p(exp(-x)), computed stably on both sides.
-    auto nls = [](double z) { return z > 0 ? std::log1p(std::exp(-z)) : -z + std::log1p(std::exp(z)); };
+    auto nls = [](double z) {
+      return z > 0 ? std::log1p(std::exp(-z)) : -z + std::log1p(std::exp(z));
+    };
     v += o.weight * (o.score * nls(x) + (1 - o.score) * nls(-x));
   }
   return v;

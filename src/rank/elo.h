@@ -20,9 +20,9 @@ struct Outcome {
 Status check_outcomes(int n_players, const std::vector<Outcome>& outcomes);
 
 struct EloConfig {
-  double k = 32;           // update step
-  double initial = 1500;   // starting rating
-  double scale = 400;      // 10^(diff/scale) odds
+  double k = 32;          // update step
+  double initial = 1500;  // starting rating
+  double scale = 400;     // 10^(diff/scale) odds
 };
 
 // Expected score of a against b.
@@ -46,9 +46,9 @@ struct BtConfig {
 };
 
 struct BtResult {
-  std::vector<double> theta;     // natural-log strengths, mean 0
-  std::vector<double> rating;    // Elo scale
-  std::vector<double> std_error; // Elo-scale s.e. of rating - mean rating (inverse Hessian)
+  std::vector<double> theta;      // natural-log strengths, mean 0
+  std::vector<double> rating;     // Elo scale
+  std::vector<double> std_error;  // Elo-scale s.e. of rating - mean rating (inverse Hessian)
   int iterations = 0;
 };
 

@@ -1,9 +1,9 @@
 #include "rank/judges.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <random>
-
-#include <fmt/format.h>
 
 namespace gavel::rank {
 
@@ -31,8 +31,9 @@ SimulatedJudge::SimulatedJudge(SimulatedJudgeConfig cfg) : cfg_(std::move(cfg)) 
   quality_.assign(w, std::vector<double>(std::max(1, cfg_.n_prompts)));
   for (int i = 0; i < w; ++i)
     for (int p = 0; p < std::max(1, cfg_.n_prompts); ++p)
-      quality_[i][p] = cfg_.strength[i] +
-                       cfg_.prompt_noise * gaussian(splitmix(cfg_.seed ^ splitmix(i * 7919ULL + p)));
+      quality_[i][p] =
+          cfg_.strength[i] +
+          cfg_.prompt_noise * gaussian(splitmix(cfg_.seed ^ splitmix(i * 7919ULL + p)));
 }
 
 double SimulatedJudge::quality(int writer, int prompt) const {
@@ -76,18 +77,19 @@ Result<double> CachedJudge::operator()(const Match& m) const {
     it = table_.find(key(m.prompt, m.b, m.a));
     if (it != table_.end()) return 1 - it->second;
   }
-  return Error{fmt::format("no cached judgment for players {} vs {} on prompt {}", m.a, m.b,
-                           m.prompt)};
+  return Error{
+      fmt::format("no cached judgment for players {} vs {} on prompt {}", m.a, m.b, m.prompt)};
 }
 
 DenseJudge::DenseJudge(int n_writers, int n_prompts)
-    : n_(n_writers), prompts_(n_prompts),
+    : n_(n_writers),
+      prompts_(n_prompts),
       p_(static_cast<size_t>(n_writers) * n_writers * n_prompts, 0.5) {}
 
 Result<double> DenseJudge::operator()(const Match& m) const {
   if (m.a < 0 || m.a >= n_ || m.b < 0 || m.b >= n_ || m.prompt < 0 || m.prompt >= prompts_)
-    return Error{fmt::format("dense judge: no judgment for players {} vs {} on prompt {}", m.a,
-                             m.b, m.prompt)};
+    return Error{fmt::format("dense judge: no judgment for players {} vs {} on prompt {}", m.a, m.b,
+                             m.prompt)};
   return get(m.prompt, m.a, m.b);
 }
 

@@ -26,8 +26,7 @@ void take_bye(PairingState& st, std::vector<int>& order) {
 std::vector<Pair> round_robin_pairs(int n_players) {
   std::vector<Pair> out;
   for (int i = 0; i < n_players; ++i)
-    for (int j = i + 1; j < n_players; ++j)
-      out.push_back((i + j) % 2 ? Pair{i, j} : Pair{j, i});
+    for (int j = i + 1; j < n_players; ++j) out.push_back((i + j) % 2 ? Pair{i, j} : Pair{j, i});
   return out;
 }
 
@@ -114,12 +113,13 @@ Result<std::vector<Pair>> adaptive_round(PairingState& st, std::mt19937_64& rng,
     for (int b = a + 1; b < n; ++b) {
       double d = fit.theta[a] - fit.theta[b];
       double p = 1 / (1 + std::exp(-d));
-      double info = p * (1 - p) * (fit.std_error[a] * fit.std_error[a] +
-                                   fit.std_error[b] * fit.std_error[b]);
+      double info =
+          p * (1 - p) * (fit.std_error[a] * fit.std_error[a] + fit.std_error[b] * fit.std_error[b]);
       if (st.played.count(key(a, b))) info *= 1e-3;  // rematches only when nothing else is left
       cands.push_back({info + jitter(rng), a, b});
     }
-  std::sort(cands.begin(), cands.end(), [](const Cand& x, const Cand& y) { return x.score > y.score; });
+  std::sort(cands.begin(), cands.end(),
+            [](const Cand& x, const Cand& y) { return x.score > y.score; });
   std::vector<bool> used(n, false);
   std::vector<Pair> out;
   for (const Cand& c : cands) {

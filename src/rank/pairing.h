@@ -20,10 +20,10 @@ std::vector<Pair> round_robin_pairs(int n_players);
 
 struct PairingState {
   int n_players = 0;
-  std::vector<double> rating;          // current ratings (higher = stronger)
-  std::set<Pair> played;               // unordered pairs already met, stored (min, max)
-  std::vector<int> byes;               // byes received per player
-  std::vector<Outcome> outcomes;       // everything judged so far (adaptive refits on it)
+  std::vector<double> rating;     // current ratings (higher = stronger)
+  std::set<Pair> played;          // unordered pairs already met, stored (min, max)
+  std::vector<int> byes;          // byes received per player
+  std::vector<Outcome> outcomes;  // everything judged so far (adaptive refits on it)
 };
 
 // Swiss round: players sorted by rating (ties by index), each takes the highest-rated

@@ -1,9 +1,9 @@
 #include "rank/tournament.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <random>
-
-#include <fmt/format.h>
 
 #include "meta/summary.h"
 #include "rank/pairing.h"
@@ -17,8 +17,8 @@ Result<double> ask(const Judge& judge, const Match& m) {
   if (!r.ok()) return r;
   double p = *r;
   if (!(p >= 0 && p <= 1))
-    return Error{fmt::format("judge answered {} for players {} vs {} (prompt {}): not in [0,1]",
-                             p, m.a, m.b, m.prompt)};
+    return Error{fmt::format("judge answered {} for players {} vs {} (prompt {}): not in [0,1]", p,
+                             m.a, m.b, m.prompt)};
   return p;
 }
 
@@ -35,7 +35,8 @@ uint64_t mix(uint64_t seed, uint64_t i) {
 Result<TournamentResult> run_tournament(int n_players, const TournamentConfig& cfg,
                                         const Judge& judge) {
   if (n_players < 2) return Error{fmt::format("tournament: needs >= 2 players, got {}", n_players)};
-  if (cfg.rounds < 1) return Error{fmt::format("tournament: rounds must be >= 1, got {}", cfg.rounds)};
+  if (cfg.rounds < 1)
+    return Error{fmt::format("tournament: rounds must be >= 1, got {}", cfg.rounds)};
   if (cfg.prompts_per_match < 1) return Error{"tournament: prompts_per_match must be >= 1"};
   if (!judge) return Error{"tournament: no judge"};
   std::mt19937_64 rng(cfg.seed);
@@ -56,9 +57,15 @@ Result<TournamentResult> run_tournament(int n_players, const TournamentConfig& c
     std::vector<Pair> pairs;
     st.rating = res.elo;
     switch (cfg.pairing) {
-      case Pairing::kSwiss: pairs = swiss_round(st, rng); break;
-      case Pairing::kRandom: pairs = random_round(st, rng); break;
-      case Pairing::kRoundRobin: pairs = all_pairs; break;
+      case Pairing::kSwiss:
+        pairs = swiss_round(st, rng);
+        break;
+      case Pairing::kRandom:
+        pairs = random_round(st, rng);
+        break;
+      case Pairing::kRoundRobin:
+        pairs = all_pairs;
+        break;
       case Pairing::kAdaptive: {
         GAVEL_ASSIGN(pairs, adaptive_round(st, rng, cfg.bt));
         break;
@@ -145,8 +152,7 @@ Result<OptionAResult> option_a(int n_writers, int n_prompts, const TournamentCon
 }
 
 Result<OptionBResult> option_b(int n_writers, int n_prompts, int iterations,
-                               const TournamentConfig& cfg, const Judge& judge,
-                               int ci_bootstrap) {
+                               const TournamentConfig& cfg, const Judge& judge, int ci_bootstrap) {
   if (n_prompts < 1) return Error{"option B: needs >= 1 prompt"};
   if (iterations < 1) return Error{"option B: needs >= 1 iteration"};
   OptionBResult out;

@@ -38,18 +38,18 @@ enum class RatingMethod { kElo, kBradleyTerry };
 
 struct JudgedMatch {
   Match match;
-  double p = 0.5;         // the judge's answer for this orientation
-  long long pair_id = -1; // shared by the two orientations when both_orders is on
+  double p = 0.5;          // the judge's answer for this orientation
+  long long pair_id = -1;  // shared by the two orientations when both_orders is on
 };
 
 struct TournamentResult;
 
 struct TournamentConfig {
   Pairing pairing = Pairing::kSwiss;
-  int rounds = 5;            // Swiss/random/adaptive rounds; round robin: full cycles
-  bool both_orders = false;  // ask (a,b) and (b,a); the outcome is (p_ab + 1 - p_ba) / 2
-  std::vector<int> prompts;  // each match draws one prompt uniformly from these (empty: -1)
-  int prompts_per_match = 1; // judge each pairing on this many drawn prompts
+  int rounds = 5;             // Swiss/random/adaptive rounds; round robin: full cycles
+  bool both_orders = false;   // ask (a,b) and (b,a); the outcome is (p_ab + 1 - p_ba) / 2
+  std::vector<int> prompts;   // each match draws one prompt uniformly from these (empty: -1)
+  int prompts_per_match = 1;  // judge each pairing on this many drawn prompts
   RatingMethod rating = RatingMethod::kElo;
   EloConfig elo;
   BtConfig bt;
@@ -59,10 +59,10 @@ struct TournamentConfig {
 };
 
 struct TournamentResult {
-  std::vector<double> rating;      // by cfg.rating
-  std::vector<double> elo;         // sequential Elo over the matches in play order
-  std::vector<Outcome> outcomes;   // one per pairing (orientations averaged), play order
-  std::vector<JudgedMatch> log;    // every judge call
+  std::vector<double> rating;     // by cfg.rating
+  std::vector<double> elo;        // sequential Elo over the matches in play order
+  std::vector<Outcome> outcomes;  // one per pairing (orientations averaged), play order
+  std::vector<JudgedMatch> log;   // every judge call
   int rounds_played = 0;
 };
 
@@ -76,7 +76,7 @@ struct OptionAResult {
   std::vector<std::vector<double>> ratings;  // [writer][prompt]
   std::vector<double> mean, sd;
   meta::Separability separability;
-  std::vector<JudgedMatch> log;              // all prompts' judge calls
+  std::vector<JudgedMatch> log;  // all prompts' judge calls
 };
 Result<OptionAResult> option_a(int n_writers, int n_prompts, const TournamentConfig& cfg,
                                const Judge& judge, int ci_bootstrap = 1000);

@@ -5,9 +5,8 @@
 #include <iostream>
 #include <iterator>
 #include <limits>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "meta/classification.h"
 #include "meta/correlation.h"
@@ -25,8 +24,11 @@ json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 json corr(const Result<meta::Correlation>& c) {
   if (!c.ok()) return {{"error", c.message()}};
-  return {{"r", num(c->r)}, {"p", num(c->p)}, {"ci_low", num(c->ci_low)},
-          {"ci_high", num(c->ci_high)}, {"n", c->n}};
+  return {{"r", num(c->r)},
+          {"p", num(c->p)},
+          {"ci_low", num(c->ci_low)},
+          {"ci_high", num(c->ci_high)},
+          {"n", c->n}};
 }
 
 std::vector<rank::Outcome> outcomes(const json& q) {

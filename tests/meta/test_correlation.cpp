@@ -1,6 +1,6 @@
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "meta/correlation.h"
 #include "meta/special.h"
@@ -11,7 +11,8 @@ using namespace gavel::meta;
 TEST(Special, NormalQuantileInvertsCdf) {
   EXPECT_NEAR(normal_quantile(0.975), 1.959963984540054, 1e-14);
   EXPECT_NEAR(normal_quantile(0.5), 0.0, 1e-15);
-  for (double p : {1e-10, 0.01, 0.3, 0.9, 1 - 1e-9}) EXPECT_NEAR(normal_cdf(normal_quantile(p)), p, 1e-12 * std::max(p, 1e-3));
+  for (double p : {1e-10, 0.01, 0.3, 0.9, 1 - 1e-9})
+    EXPECT_NEAR(normal_cdf(normal_quantile(p)), p, 1e-12 * std::max(p, 1e-3));
 }
 
 TEST(Special, IncompleteBetaKnownValues) {

@@ -1,6 +1,6 @@
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "meta/separability.h"
 
@@ -33,7 +33,8 @@ TEST(Cliff, HandComputed) {
 }
 
 TEST(Separability, CombinedFormulaAndBootstrap) {
-  EXPECT_DOUBLE_EQ(combined_separability(0.6811, 0.6377), (0.5 * 0.6811 + 0.5 * 0.6377) / 0.75 * 100);
+  EXPECT_DOUBLE_EQ(combined_separability(0.6811, 0.6377),
+                   (0.5 * 0.6811 + 0.5 * 0.6377) / 0.75 * 100);
   std::vector<Item> items;
   for (int g = 0; g < 4; ++g)
     for (int p = 0; p < 10; ++p) items.push_back({g, p, g * 2.0 + (p % 3)});

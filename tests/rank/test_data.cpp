@@ -1,8 +1,8 @@
+#include <gtest/gtest.h>
+
 #include <cstdio>
 #include <fstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "rank/data.h"
 
@@ -30,7 +30,8 @@ TEST(Data, PairwiseOutcomesAndErrors) {
   EXPECT_DOUBLE_EQ(d->outcomes[0].score, 1.0);
   EXPECT_DOUBLE_EQ(d->outcomes[1].score, 0.5);
   EXPECT_DOUBLE_EQ(d->outcomes[2].score, 0.25);
-  auto bad = write_tmp("pw_bad.jsonl", "{\"model_a\":\"x\",\"model_b\":\"y\",\"outcome\":\"maybe\"}\n");
+  auto bad =
+      write_tmp("pw_bad.jsonl", "{\"model_a\":\"x\",\"model_b\":\"y\",\"outcome\":\"maybe\"}\n");
   auto e = load_pairwise(bad, {});
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.message().find("pw_bad.jsonl:1"), std::string::npos) << e.message();

@@ -1,8 +1,8 @@
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "meta/correlation.h"
 #include "rank/judges.h"
