@@ -99,7 +99,7 @@ void BM_Qwen35Prefill(benchmark::State& state) {
   state.counters["tok/s"] =
       benchmark::Counter(double(n) * double(state.iterations()), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Qwen35Prefill)->Arg(512)->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK(BM_Qwen35Prefill)->Arg(128)->Arg(512)->Unit(benchmark::kSecond)->Iterations(1);
 
 }  // namespace
 
