@@ -11,7 +11,8 @@ using namespace gavel::rank;
 namespace {
 
 std::string write_tmp(const std::string& name, const std::string& text) {
-  std::string path = ::testing::TempDir() + name;
+  std::string path = ::testing::TempDir();
+  path.append(name);
   std::ofstream(path) << text;
   return path;
 }
@@ -38,7 +39,9 @@ TEST(Data, PairwiseOutcomesAndErrors) {
   EXPECT_NE(e.message().find("outcome"), std::string::npos);
   auto self = write_tmp("pw_self.jsonl", "{\"model_a\":\"x\",\"model_b\":\"x\",\"outcome\":1}\n");
   EXPECT_FALSE(load_pairwise(self, {}).ok());
-  EXPECT_FALSE(load_pairwise(::testing::TempDir() + "missing.jsonl", {}).ok());
+  std::string missing = ::testing::TempDir();
+  missing.append("missing.jsonl");
+  EXPECT_FALSE(load_pairwise(missing, {}).ok());
 }
 
 TEST(Data, ItemsMeansAndMissing) {
@@ -47,11 +50,8 @@ TEST(Data, ItemsMeansAndMissing) {
                         "{\"w\":\"a\",\"p\":1,\"v\":20,\"t\":\"ab\"}\n"
                         "{\"w\":\"b\",\"p\":2,\"v\":null,\"t\":\"\"}\n"
                         "{\"w\":\"b\",\"p\":1,\"v\":5,\"t\":\"x\"}\n");
-  ItemFields f;
-  f.group = "w";
-  f.prompt = "p";
-  f.value = "v";
-  f.length = "t";
+  // Designated init: assigning 1-char literals trips GCC 12's false -Wrestrict (PR 105329).
+  ItemFields f{.group = "w", .prompt = "p", .value = "v", .length = "t"};
   auto e = load_items(path, f);
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.message().find("items.jsonl:3: missing field \"v\""), std::string::npos)
