@@ -26,7 +26,7 @@ def run_judge(gavel_bin, tmp: pathlib.Path, lines, *args, backend="fake:", check
         for line in lines:
             f.write(line if isinstance(line, bytes) else (json.dumps(line) + "\n").encode())
     out = tmp / "out.jsonl"
-    cmd = [str(gavel_bin), "judge", "--backend", backend, "--input", str(inp), "--out", str(out),
+    cmd = [str(gavel_bin), "judge", *([ "--backend", backend] if backend else []), "--input", str(inp), "--out", str(out),
            "--store", str(tmp / "s.sqlite"), "--no-progress", *args]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if check and r.returncode != 0:
