@@ -28,8 +28,8 @@ def run_judge(gavel_bin, tmp: pathlib.Path, lines, *args, backend="fake:", check
     out = tmp / "out.jsonl"
     cmd = [str(gavel_bin), "judge", *([ "--backend", backend] if backend else []), "--input", str(inp), "--out", str(out),
            "--store", str(tmp / "s.sqlite"), "--no-progress", *args]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=900)
     if check and r.returncode != 0:
         raise AssertionError(f"{cmd} -> {r.returncode}\n{r.stderr}")
-    recs = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()] if out.exists() else []
+    recs = [json.loads(x) for x in out.read_text(encoding="utf-8").split("\n") if x] if out.exists() else []
     return r, recs
