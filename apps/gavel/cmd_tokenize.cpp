@@ -117,8 +117,8 @@ int run_batch(const gavel::Tokenizer& tok, const std::string& path) {
 
 int run_tokenize(const TokenizeArgs& a, bool have_text) {
   using gavel::cli::fail;
-  const int n_inputs = int(have_text) + int(!a.text_file.empty()) +
-                       int(!a.messages_file.empty()) + int(!a.batch_file.empty());
+  const int n_inputs = int(have_text) + int(!a.text_file.empty()) + int(!a.messages_file.empty()) +
+                       int(!a.batch_file.empty());
   if (n_inputs != 1) {
     return fail("tokenize: give exactly one of TEXT, --text-file, --messages, --batch");
   }
@@ -141,9 +141,10 @@ int run_tokenize(const TokenizeArgs& a, bool have_text) {
     nlohmann::json arr = nlohmann::json::array();
     for (int32_t id : ids) {
       // Pieces may be partial UTF-8 sequences: show them with replacement characters.
-      arr.push_back({{"id", id},
-                     {"piece", nlohmann::json(tok->token_text(id))
-                                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)}});
+      arr.push_back(
+          {{"id", id},
+           {"piece", nlohmann::json(tok->token_text(id))
+                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)}});
     }
     std::cout << arr.dump() << "\n";
   } else {
@@ -152,25 +153,20 @@ int run_tokenize(const TokenizeArgs& a, bool have_text) {
   return 0;
 }
 
-gavel::cli::Register reg{{"tokenize", "Print the token ids of a text (JSON array, one line)",
-                          [](CLI::App& app) -> gavel::cli::Runner {
-                            auto a = std::make_shared<TokenizeArgs>();
-                            app.add_option("model", a->model, "GGUF model or vocab file")
-                                ->required();
-                            auto* text_opt = app.add_option("text", a->text, "text to tokenize");
-                            app.add_option("--text-file", a->text_file,
-                                           "read the text from this file (bytes as is)");
-                            app.add_option("--messages", a->messages_file,
-                                           "chat messages JSON (rendered by the chat template)");
-                            app.add_option("--batch", a->batch_file,
-                                           "JSONL of cases; prints one id array per line");
-                            app.add_flag("--special", a->special,
-                                         "parse control tokens written in the text");
-                            app.add_flag("--no-bos", a->no_bos,
-                                         "do not add BOS/EOS even if the vocab asks for it");
-                            app.add_flag("--pieces", a->pieces,
-                                         "print [{id, piece}] instead of plain ids");
-                            return [a, text_opt]() { return run_tokenize(*a, text_opt->count() > 0); };
-                          }}};
+gavel::cli::Register reg{
+    {"tokenize", "Print the token ids of a text (JSON array, one line)",
+     [](CLI::App& app) -> gavel::cli::Runner {
+       auto a = std::make_shared<TokenizeArgs>();
+       app.add_option("model", a->model, "GGUF model or vocab file")->required();
+       auto* text_opt = app.add_option("text", a->text, "text to tokenize");
+       app.add_option("--text-file", a->text_file, "read the text from this file (bytes as is)");
+       app.add_option("--messages", a->messages_file,
+                      "chat messages JSON (rendered by the chat template)");
+       app.add_option("--batch", a->batch_file, "JSONL of cases; prints one id array per line");
+       app.add_flag("--special", a->special, "parse control tokens written in the text");
+       app.add_flag("--no-bos", a->no_bos, "do not add BOS/EOS even if the vocab asks for it");
+       app.add_flag("--pieces", a->pieces, "print [{id, piece}] instead of plain ids");
+       return [a, text_opt]() { return run_tokenize(*a, text_opt->count() > 0); };
+     }}};
 
 }  // namespace

@@ -73,8 +73,8 @@ void Vocab::encode_word(std::string_view word, bool ignore_merges, BpeScratch& s
     const uint32_t len = static_cast<uint32_t>(
         std::min<size_t>(utf8_seq_len(static_cast<uint8_t>(word[off])), word.size() - off));
     const int idx = static_cast<int>(syms.size());
-    syms.push_back({idx - 1, off + len == word.size() ? -1 : idx + 1, off, len,
-                    find(word.substr(off, len))});
+    syms.push_back(
+        {idx - 1, off + len == word.size() ? -1 : idx + 1, off, len, find(word.substr(off, len))});
     off += len;
   }
 

@@ -12,7 +12,8 @@ namespace gavel::tok {
 namespace {
 
 // Contractions are spelled out case by case (instead of (?i:...)) as llama.cpp does.
-constexpr const char* kContractions = R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD]))";
+constexpr const char* kContractions =
+    R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD]))";
 
 std::string llama3_regex(bool qwen_digits, bool marks_are_letters) {
   std::string letters = marks_are_letters ? R"([\p{L}\p{M}]+)" : R"(\p{L}+)";
@@ -22,9 +23,19 @@ std::string llama3_regex(bool qwen_digits, bool marks_are_letters) {
          R"(+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 }
 
-constexpr const char* kGpt2Regex = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S))";
+constexpr const char* kGpt2Regex =
+    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S))";
 
-enum class Family { kDefault, kLlama3, kQwen2, kQwen35, kGpt2, kStarcoder, kFalcon, kDeepseekCoder };
+enum class Family {
+  kDefault,
+  kLlama3,
+  kQwen2,
+  kQwen35,
+  kGpt2,
+  kStarcoder,
+  kFalcon,
+  kDeepseekCoder
+};
 
 std::vector<std::string> family_regexes(Family f) {
   switch (f) {
@@ -258,8 +269,8 @@ void split_chunk(const pcre2_code* code, const char* subject, size_t len, size_t
   size_t prev = 0;  // byte offset within the chunk where the pending gap starts
   size_t pos = 0;
   while (pos < len) {
-    int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(subject), len, pos,
-                         PCRE2_NO_UTF_CHECK, md, nullptr);
+    int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(subject), len, pos, PCRE2_NO_UTF_CHECK,
+                         md, nullptr);
     if (rc == PCRE2_ERROR_JIT_STACKLIMIT) {
       rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(subject), len, pos,
                        PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, md, nullptr);

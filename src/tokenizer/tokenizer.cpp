@@ -39,27 +39,45 @@ bool is_ascii_space(char c) {
 
 // Token texts llama.cpp recognises by name (llama_vocab::impl::load).
 constexpr std::string_view kEotTexts[] = {
-    "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>",
-    "<EOT>", "_<EOT>", "[EOT]", "<｜end▁of▁sentence｜>", "<end_of_utterance>"};
-constexpr std::string_view kFimPreTexts[] = {"<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>",
-                                             "<｜fim▁begin｜>", "<PRE>", "▁<PRE>",
+    "<|eot_id|>",        "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
+    "<|end_of_text|>",   "<EOT>",      "_<EOT>",  "[EOT]",         "<｜end▁of▁sentence｜>",
+    "<end_of_utterance>"};
+constexpr std::string_view kFimPreTexts[] = {"<|fim_prefix|>",  "<fim-prefix>", "<fim_prefix>",
+                                             "<｜fim▁begin｜>", "<PRE>",        "▁<PRE>",
                                              "<|code_prefix|>", "<|prefix|>"};
-constexpr std::string_view kFimSufTexts[] = {"<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>",
-                                             "<｜fim▁hole｜>", "<SUF>", "▁<SUF>",
+constexpr std::string_view kFimSufTexts[] = {"<|fim_suffix|>",  "<fim-suffix>", "<fim_suffix>",
+                                             "<｜fim▁hole｜>",  "<SUF>",        "▁<SUF>",
                                              "<|code_suffix|>", "<|suffix|>"};
-constexpr std::string_view kFimMidTexts[] = {"<|fim_middle|>", "<fim-middle>", "<fim_middle>",
-                                             "<｜fim▁end｜>", "<MID>", "▁<MID>",
+constexpr std::string_view kFimMidTexts[] = {"<|fim_middle|>",  "<fim-middle>", "<fim_middle>",
+                                             "<｜fim▁end｜>",   "<MID>",        "▁<MID>",
                                              "<|code_middle|>", "<|middle|>"};
 constexpr std::string_view kFimPadTexts[] = {"<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>",
                                              "[PAD]"};
 constexpr std::string_view kFimRepTexts[] = {"<|fim_repo|>", "<|repo_name|>", "<fim-repo>",
                                              "<REPO>", "<reponame>"};
 constexpr std::string_view kFimSepTexts[] = {"<|file_sep|>"};
-constexpr std::string_view kEogTexts[] = {
-    "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>",
-    "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]",
-    "<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>",
-    "<｜end▁of▁sentence｜>", "[e~["};
+constexpr std::string_view kEogTexts[] = {"<|eot_id|>",
+                                          "<|im_end|>",
+                                          "<|end|>",
+                                          "<|return|>",
+                                          "<|call|>",
+                                          "<|flush|>",
+                                          "<|calls|>",
+                                          "<end_of_turn>",
+                                          "<|endoftext|>",
+                                          "</s>",
+                                          "<|eom_id|>",
+                                          "<EOT>",
+                                          "_<EOT>",
+                                          "[EOT]",
+                                          "[EOS]",
+                                          "<|end_of_text|>",
+                                          "<end_of_utterance>",
+                                          "<eos>",
+                                          "<turn|>",
+                                          "<|tool_response>",
+                                          "<｜end▁of▁sentence｜>",
+                                          "[e~["};
 
 std::string hex_byte(uint8_t b) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -75,8 +93,8 @@ struct Tokenizer::Impl {
   int32_t bos = 11, eos = 11, eot = kNoToken, eom = kNoToken, unk = kNoToken, sep = kNoToken,
           pad = kNoToken;
   bool add_bos = false, add_eos = false;
-  std::vector<int32_t> specials;  // CONTROL/USER_DEFINED/UNKNOWN ids, longest text first
-  std::vector<int32_t> eog;       // sorted
+  std::vector<int32_t> specials;    // CONTROL/USER_DEFINED/UNKNOWN ids, longest text first
+  std::vector<int32_t> eog;         // sorted
   std::vector<std::string> pieces;  // detokenized text per id (special = true)
 
   std::string make_piece(int32_t id) const;
@@ -169,15 +187,15 @@ Result<Tokenizer> Tokenizer::create(TokenizerSpec spec) {
   if (n == 0) return Error{"tokenizer has an empty vocabulary"};
   if (n > static_cast<size_t>(INT32_MAX)) return Error{"vocabulary too large"};
   if (!spec.token_types.empty() && spec.token_types.size() < n) {
-    return Error{"token_type has " + std::to_string(spec.token_types.size()) +
-                 " entries for " + std::to_string(n) + " tokens"};
+    return Error{"token_type has " + std::to_string(spec.token_types.size()) + " entries for " +
+                 std::to_string(n) + " tokens"};
   }
   std::vector<uint32_t> attrs(n, Attr::kNormal);
   for (size_t i = 0; i < n && !spec.token_types.empty(); ++i) {
     attrs[i] = attr_from_type(spec.token_types[i]);
   }
-  GAVEL_ASSIGN(impl->vocab, tok::Vocab::create(std::move(spec.tokens), std::move(attrs),
-                                               spec.merges));
+  GAVEL_ASSIGN(impl->vocab,
+               tok::Vocab::create(std::move(spec.tokens), std::move(attrs), spec.merges));
   tok::Vocab& v = impl->vocab;
   const int32_t nv = static_cast<int32_t>(n);
 
@@ -273,9 +291,8 @@ Result<Tokenizer> Tokenizer::create(TokenizerSpec spec) {
       impl->specials.push_back(id);
     }
   }
-  std::stable_sort(impl->specials.begin(), impl->specials.end(), [&](int32_t a, int32_t b) {
-    return v.tokens[a].size() > v.tokens[b].size();
-  });
+  std::stable_sort(impl->specials.begin(), impl->specials.end(),
+                   [&](int32_t a, int32_t b) { return v.tokens[a].size() > v.tokens[b].size(); });
 
   impl->pieces.resize(n);
   for (int32_t id = 0; id < nv; ++id) impl->pieces[id] = impl->make_piece(id);

@@ -24,19 +24,24 @@ constexpr int32_t kNoToken = -1;
 
 // GGUF tokenizer.ggml.token_type values.
 enum class TokenType : int32_t {
-  kUndefined = 0, kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5,
+  kUndefined = 0,
+  kNormal = 1,
+  kUnknown = 2,
+  kControl = 3,
+  kUserDefined = 4,
+  kUnused = 5,
   kByte = 6,
 };
 
 // Everything a tokenizer is built from (the GGUF keys tokenizer.ggml.*, as plain data).
 struct TokenizerSpec {
-  std::vector<std::string> tokens;        // index = id, byte-level encoded text
-  std::vector<int32_t> token_types;       // TokenType values; empty = all normal
-  std::vector<std::string> merges;        // "left right", rank = index
-  std::string pre;                        // tokenizer.ggml.pre ("" = "default")
+  std::vector<std::string> tokens;   // index = id, byte-level encoded text
+  std::vector<int32_t> token_types;  // TokenType values; empty = all normal
+  std::vector<std::string> merges;   // "left right", rank = index
+  std::string pre;                   // tokenizer.ggml.pre ("" = "default")
   // Special ids: nullopt = llama.cpp's default for BPE vocabs (bos = eos = 11, others none).
   std::optional<int32_t> bos, eos, eot, eom, unk, sep, pad;
-  std::optional<bool> add_bos, add_eos;   // nullopt = the pre-type's default
+  std::optional<bool> add_bos, add_eos;  // nullopt = the pre-type's default
 };
 
 class Tokenizer {

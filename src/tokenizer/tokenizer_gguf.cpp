@@ -58,8 +58,8 @@ Result<TokenizerSpec> Tokenizer::spec_from_gguf(const gguf::File& f) {
 Result<Tokenizer> Tokenizer::from_gguf(const gguf::File& f) {
   GAVEL_ASSIGN(TokenizerSpec spec, spec_from_gguf(f));
   auto tok = create(std::move(spec));
-  if (!tok.ok()) return Error{(f.path().empty() ? std::string("GGUF") : f.path()) + ": " +
-                              tok.message()};
+  if (!tok.ok())
+    return Error{(f.path().empty() ? std::string("GGUF") : f.path()) + ": " + tok.message()};
   return tok;
 }
 

@@ -50,7 +50,9 @@ const ByteMap& byte_map() {
 
 }  // namespace
 
-uint16_t cpt_flags(uint32_t cpt) { return cpt < kMaxCodepoint ? flags_table()[cpt] : uint16_t{kUndefined}; }
+uint16_t cpt_flags(uint32_t cpt) {
+  return cpt < kMaxCodepoint ? flags_table()[cpt] : uint16_t{kUndefined};
+}
 
 std::vector<uint32_t> decode_utf8_lossy(std::string_view s) {
   std::vector<uint32_t> out;

@@ -15,8 +15,8 @@ const std::string kSpace = "\xC4\xA0";  // byte-level stand-in for ' '
 // Vocabulary: single chars first, then merge results and specials; ids are their indices.
 TokenizerSpec toy_spec(std::string pre) {
   TokenizerSpec s;
-  s.tokens = {"a", "b", "c", kSpace, "ab", "abc", "bc", kSpace + "a", "aa", "ca",
-              "<", ">", "s", "u", "<s>", "<u>", "A", "B", "C", "D", "AB", "BCD"};
+  s.tokens = {"a", "b", "c", kSpace, "ab",  "abc", "bc", kSpace + "a", "aa", "ca", "<",
+              ">", "s", "u", "<s>",  "<u>", "A",   "B",  "C",          "D",  "AB", "BCD"};
   s.token_types.assign(s.tokens.size(), int32_t(TokenType::kNormal));
   s.token_types[14] = int32_t(TokenType::kControl);      // <s>
   s.token_types[15] = int32_t(TokenType::kUserDefined);  // <u>
@@ -37,7 +37,7 @@ Tokenizer make(TokenizerSpec s) {
 
 TEST(Bpe, MergesLowestRankFirst) {
   const Tokenizer t = make(toy_spec("gpt-2"));
-  EXPECT_EQ(t.encode("abc", false, false), (Ids{5}));      // a+b (rank 0), then ab+c
+  EXPECT_EQ(t.encode("abc", false, false), (Ids{5}));  // a+b (rank 0), then ab+c
   EXPECT_EQ(t.encode("bc", false, false), (Ids{6}));
   EXPECT_EQ(t.encode("cab", false, false), (Ids{2, 4}));
   EXPECT_EQ(t.encode("ab a", false, false), (Ids{4, 7}));  // " a" merges with its space

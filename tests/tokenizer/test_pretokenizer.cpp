@@ -73,8 +73,16 @@ TEST(PreTokenizer, DeepseekCoderSplitsCjkRunsAndNewlines) {
 
 TEST(PreTokenizer, InvalidUtf8BecomesReplacementCharacters) {
   // U+FFFD is a symbol, so like any punctuation it may lead the following letters.
-  EXPECT_EQ(split("qwen2", "a\xff" "b"), (Words{"a", "\xEF\xBF\xBD" "b"}));
-  EXPECT_EQ(split("qwen2", "a\xff" "1"), (Words{"a", "\xEF\xBF\xBD", "1"}));
+  EXPECT_EQ(split("qwen2",
+                  "a\xff"
+                  "b"),
+            (Words{"a",
+                   "\xEF\xBF\xBD"
+                   "b"}));
+  EXPECT_EQ(split("qwen2",
+                  "a\xff"
+                  "1"),
+            (Words{"a", "\xEF\xBF\xBD", "1"}));
 }
 
 TEST(PreTokenizer, UnknownPreTypeIsAnErrorNamingIt) {
@@ -89,7 +97,10 @@ TEST(PreTokenizer, CollapseRegex) {
   // class only the members are inserted.
   auto r = collapse_regex(R"(\p{L}+|[^\s\p{N}])");
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(*r, "[\xD2" "A-Za-z]+|[^\\s\xD1" "0-9]");
+  EXPECT_EQ(*r,
+            "[\xD2"
+            "A-Za-z]+|[^\\s\xD1"
+            "0-9]");
   EXPECT_FALSE(collapse_regex("\\p{L}é").ok());
 }
 
@@ -98,7 +109,10 @@ TEST(PreTokenizer, SplitWordsAreByteEncoded) {
   auto splitter = RegexSplitter::create(spec->regexes);
   std::vector<std::string> words;
   splitter->split("a b\n", words);
-  EXPECT_EQ(words, (Words{"a", "\xC4\xA0" "b", "\xC4\x8A"}));
+  EXPECT_EQ(words, (Words{"a",
+                          "\xC4\xA0"
+                          "b",
+                          "\xC4\x8A"}));
 }
 
 }  // namespace

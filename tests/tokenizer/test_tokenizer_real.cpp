@@ -77,8 +77,8 @@ bool valid_utf8(const std::string& s) {
 
 std::vector<std::string> corpus_texts() {
   std::vector<std::string> texts;
-  auto j = nlohmann::json::parse(slurp(std::string(GAVEL_SOURCE_DIR) +
-                                       "/tests/data/tokenizer/corpus.json"));
+  auto j = nlohmann::json::parse(
+      slurp(std::string(GAVEL_SOURCE_DIR) + "/tests/data/tokenizer/corpus.json"));
   for (const auto& c : j) {
     if (c.contains("text")) {
       texts.push_back(c["text"].get<std::string>());
@@ -141,13 +141,12 @@ TEST_P(TestVectors, MatchHuggingFaceIds) {
 
 INSTANTIATE_TEST_SUITE_P(
     Vocabs, TestVectors,
-    ::testing::Values(VectorCase{"ggml-vocab-gpt-2.gguf", "ggml-vocab-gpt-2.gguf"},
-                      VectorCase{"ggml-vocab-starcoder.gguf", "ggml-vocab-starcoder.gguf"},
-                      VectorCase{"ggml-vocab-falcon.gguf", "ggml-vocab-falcon.gguf"},
-                      VectorCase{"ggml-vocab-deepseek-coder.gguf",
-                                 "ggml-vocab-deepseek-coder.gguf"},
-                      VectorCase{models_dir() + "/qwen2.5-coder-0.5b-instruct.gguf",
-                                 "ggml-vocab-qwen2.gguf"}));
+    ::testing::Values(
+        VectorCase{"ggml-vocab-gpt-2.gguf", "ggml-vocab-gpt-2.gguf"},
+        VectorCase{"ggml-vocab-starcoder.gguf", "ggml-vocab-starcoder.gguf"},
+        VectorCase{"ggml-vocab-falcon.gguf", "ggml-vocab-falcon.gguf"},
+        VectorCase{"ggml-vocab-deepseek-coder.gguf", "ggml-vocab-deepseek-coder.gguf"},
+        VectorCase{models_dir() + "/qwen2.5-coder-0.5b-instruct.gguf", "ggml-vocab-qwen2.gguf"}));
 
 TEST(RealQwen, ChatMarkersAndSpecialIds) {
   const Tokenizer t = load(models_dir() + "/qwen2.5-coder-0.5b-instruct.gguf");

@@ -37,7 +37,9 @@ TEST(Utf8, DecodesValidSequences) {
 }
 
 TEST(Utf8, EachMalformedByteBecomesOneReplacementChar) {
-  EXPECT_EQ(decode_utf8_lossy("a\x80" "b"), (std::vector<uint32_t>{'a', 0xFFFD, 'b'}));
+  EXPECT_EQ(decode_utf8_lossy("a\x80"
+                              "b"),
+            (std::vector<uint32_t>{'a', 0xFFFD, 'b'}));
   // A truncated 3-byte sequence: the lead byte alone is replaced, the continuation byte too.
   EXPECT_EQ(decode_utf8_lossy("\xE2\x82x"), (std::vector<uint32_t>{0xFFFD, 0xFFFD, 'x'}));
   EXPECT_EQ(decode_utf8_lossy("\xFF\xFE"), (std::vector<uint32_t>{0xFFFD, 0xFFFD}));
