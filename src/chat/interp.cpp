@@ -356,6 +356,7 @@ class Interp {
     });
     const int64_t n = static_cast<int64_t>(items.size());
     for (int64_t i = 0; i < n; ++i) {
+      GAVEL_TRY(step(s.line, s.col));  // an empty body must still spend the budget
       *index0 = i;
       auto loop = std::make_shared<Object>();
       loop->type_name = "LoopContext";
