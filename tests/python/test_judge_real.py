@@ -24,7 +24,7 @@ def test_pairwise_logprob_matches_llama_cpp(gavel_bin, tmp_path, shared_dir):
                         "--keep-prompts", "--threads", "2", "--ctx", "4096", backend="")
     assert len(recs) == N
     assert "accuracy" in r.stderr
-    llm = Llama(model_path=str(model), n_ctx=4096, n_threads=2, logits_all=False, verbose=False)
+    llm = Llama(model_path=str(model), n_ctx=4096, n_threads=2, logits_all=True, verbose=False)
     id_a = llm.tokenize(b"A", add_bos=False)[0]
     id_b = llm.tokenize(b"B", add_bos=False)[0]
     for rec in recs[:2]:  # llama.cpp reference on a subset keeps the runtime modest
