@@ -88,7 +88,7 @@ void BM_Qwen35Prefill(benchmark::State& state) {
     return;
   }
   const int n = int(state.range(0));
-  std::vector<int32_t> toks(size_t(n));
+  std::vector<int32_t> toks(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) toks[size_t(i)] = 1000 + (i * 7919) % 100000;
   const int last = n - 1;
   for (auto _ : state) {

