@@ -1,0 +1,317 @@
+#include "backend/embedded_backend.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+
+#include "chat/model_template.h"
+#include "store/sha256.h"
+
+namespace gavel::backend {
+
+namespace {
+
+size_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+  const size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
+Status check_params(const GenerateParams& p) {
+  if (p.max_tokens < 1) return Error{fmt::format("max_tokens must be >= 1 (got {})", p.max_tokens)};
+  if (!(p.temperature >= 0.0) || !std::isfinite(p.temperature))
+    return Error{fmt::format("temperature must be finite and >= 0 (got {})", p.temperature)};
+  if (!(p.top_p > 0.0 && p.top_p <= 1.0))
+    return Error{fmt::format("top_p must be in (0, 1] (got {})", p.top_p)};
+  for (size_t i = 0; i < p.stop.size(); ++i)
+    if (p.stop[i].empty()) return Error{fmt::format("stop string {} is empty", i)};
+  return Status::Ok();
+}
+
+// Earliest position in `text` where a stop string starts, looking only at matches that end
+// after `from` (earlier text was checked before); npos if none.
+size_t find_stop(const std::string& text, size_t from, const std::vector<std::string>& stops) {
+  size_t best = std::string::npos;
+  for (const std::string& s : stops) {
+    const size_t start = from >= s.size() ? from - s.size() + 1 : 0;
+    const size_t at = text.find(s, start);
+    if (at != std::string::npos) best = std::min(best, at);
+  }
+  return best;
+}
+
+// Uniform double in [0, 1) from the top 53 bits: the same on every standard library.
+double uniform01(std::mt19937_64& rng) { return double(rng() >> 11) * 0x1.0p-53; }
+
+}  // namespace
+
+int32_t sample_token(std::span<const float> logits, double temperature, double top_p,
+                     std::mt19937_64& rng) {
+  if (temperature == 0.0)
+    return int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  const double mx = *std::max_element(logits.begin(), logits.end());
+  std::vector<double> p(logits.size());
+  for (size_t i = 0; i < p.size(); ++i) p[i] = std::exp((double(logits[i]) - mx) / temperature);
+  std::vector<int32_t> ids(p.size());
+  std::iota(ids.begin(), ids.end(), 0);
+  double mass = std::accumulate(p.begin(), p.end(), 0.0);
+  if (top_p < 1.0) {
+    std::sort(ids.begin(), ids.end(), [&](int32_t a, int32_t b) {
+      return p[size_t(a)] != p[size_t(b)] ? p[size_t(a)] > p[size_t(b)] : a < b;
+    });
+    const double want = top_p * mass;
+    double kept = 0;
+    size_t n = 0;
+    while (n < ids.size() && (n == 0 || kept < want)) kept += p[size_t(ids[n++])];
+    ids.resize(n);
+    mass = kept;
+  }
+  const double u = uniform01(rng) * mass;
+  double acc = 0;
+  for (int32_t id : ids) {
+    acc += p[size_t(id)];
+    if (u < acc) return id;
+  }
+  return ids.back();  // u rounded onto the total
+}
+
+Result<std::string> weights_fingerprint(const gguf::File& file) {
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(file.path(), ec);
+  if (ec) return Error{fmt::format("{}: cannot stat: {}", file.path(), ec.message())};
+  if (file.data_offset() > size)
+    return Error{fmt::format("{}: data offset {} beyond the file size {}", file.path(),
+                             file.data_offset(), size)};
+  std::ifstream in(file.path(), std::ios::binary);
+  std::string head(file.data_offset(), '\0');
+  in.read(head.data(), std::streamsize(head.size()));
+  if (size_t(in.gcount()) != head.size())
+    return Error{fmt::format("{}: short read of the {}-byte header", file.path(), head.size())};
+  store::Sha256 h;
+  h.update(head);
+  h.update(fmt::format("|data:{}|", size - file.data_offset()));
+  for (const gguf::TensorInfo& t : file.tensors())
+    h.update(
+        std::string_view(reinterpret_cast<const char*>(t.data), std::min<size_t>(t.nbytes, 4096)));
+  const auto d = h.finish();
+  return fmt::format("gguf:{}+{}", store::to_hex(d.data(), 12), kNumericsVersion);
+}
+
+Result<std::unique_ptr<EmbeddedBackend>> EmbeddedBackend::open(const std::string& path,
+                                                               const EmbeddedOptions& options) {
+  if (options.cache_entries < 0)
+    return Error{fmt::format("cache_entries must be >= 0 (got {})", options.cache_entries)};
+  auto b = std::unique_ptr<EmbeddedBackend>(new EmbeddedBackend());
+  b->cache_entries_ = options.cache_entries;
+  GAVEL_ASSIGN(b->model_, engine::load_model(path, {options.threads, options.ctx}));
+  const gguf::File& f = b->model_->file();
+  GAVEL_ASSIGN(auto tok, Tokenizer::from_gguf(f));
+  b->tok_ = std::make_unique<Tokenizer>(std::move(tok));
+  // No template is a valid state ("" = unknown, the CLI refuses it); a broken one is an error.
+  if (f.has("tokenizer.chat_template")) {
+    GAVEL_ASSIGN(auto mt, chat::model_template_from_gguf(f));
+    b->info_.chat_template = mt.source;
+  }
+  auto text = [&](int32_t id) { return id == kNoToken ? std::string() : b->tok_->token_text(id); };
+  b->info_.bos_token = text(b->tok_->bos());
+  b->info_.eos_token = text(b->tok_->eos());
+  b->info_.context_length = b->model_->n_ctx();
+  GAVEL_ASSIGN(b->info_.fingerprint, weights_fingerprint(f));
+  return b;
+}
+
+Result<std::vector<int32_t>> EmbeddedBackend::tokenize_prompt(const std::string& prompt) const {
+  if (prompt.empty()) return Error{"empty prompt"};
+  auto ids = tok_->encode(prompt, /*add_special=*/false, /*parse_special=*/true);
+  if (ids.empty()) return Error{"the prompt has no tokens"};
+  if (ids.size() > size_t(model_->n_ctx()))
+    return Error{
+        fmt::format("the prompt has {} tokens, more than the context size {} (raise --ctx)",
+                    ids.size(), model_->n_ctx())};
+  return ids;
+}
+
+void EmbeddedBackend::remember(std::shared_ptr<Entry> e) {
+  if (cache_entries_ == 0) return;
+  e->last_use = ++clock_;
+  if (int(cache_.size()) >= cache_entries_) {
+    auto oldest = std::min_element(cache_.begin(), cache_.end(), [](const auto& a, const auto& b) {
+      return a->last_use < b->last_use;
+    });
+    cache_.erase(oldest);
+  }
+  cache_.push_back(std::move(e));
+}
+
+Result<std::shared_ptr<const EmbeddedBackend::Entry>> EmbeddedBackend::prefill(
+    const std::vector<int32_t>& ids) {
+  const size_t n = ids.size();
+  stats_.prompts += 1;
+  stats_.prompt_tokens += int64_t(n);
+  std::shared_ptr<Entry> best;
+  size_t best_lcp = 0;
+  for (const auto& e : cache_) {
+    const size_t lcp = common_prefix(e->seq->tokens(), ids);
+    if (lcp == n && e->seq->tokens().size() == n) {  // the same prompt: nothing to evaluate
+      e->last_use = ++clock_;
+      stats_.reused_tokens += int64_t(n);
+      return std::shared_ptr<const Entry>(e);
+    }
+    if (lcp > best_lcp) best = e, best_lcp = lcp;
+  }
+  // At least one token is evaluated, for the logits at the last prompt position.
+  std::unique_ptr<engine::Sequence> seq;
+  size_t reused = 0;
+  if (best && std::min(best_lcp, n - 1) > 0) {
+    const size_t want = std::min(best_lcp, n - 1);
+    auto c = best->seq->clone();
+    if (c->truncate(int(want))) seq = std::move(c), reused = want;
+  }
+  if (!seq) {
+    // States that cannot rewind (recurrent layers) continue a cached sequence only when all
+    // of it is a prefix of the prompt.
+    std::shared_ptr<Entry> whole;
+    for (const auto& e : cache_) {
+      const size_t m = e->seq->tokens().size();
+      if (m < n && common_prefix(e->seq->tokens(), ids) == m &&
+          (!whole || m > whole->seq->tokens().size()))
+        whole = e;
+    }
+    if (whole) seq = whole->seq->clone(), reused = whole->seq->tokens().size();
+  }
+  if (!seq) seq = model_->new_sequence();
+  const int last = int(n - reused) - 1;
+  GAVEL_ASSIGN(auto logits,
+               model_->eval(*seq, std::span(ids).subspan(reused), std::span<const int>(&last, 1)));
+  stats_.reused_tokens += int64_t(reused);
+  stats_.evaluated_tokens += int64_t(n - reused);
+  auto e = std::make_shared<Entry>();
+  e->seq = std::move(seq);
+  e->last_logits = std::move(logits.data);
+  remember(e);
+  return std::shared_ptr<const Entry>(std::move(e));
+}
+
+Result<ScoreResult> EmbeddedBackend::score_one(const ScoreRequest& r) {
+  GAVEL_ASSIGN(auto ids, tokenize_prompt(r.prompt));
+  // Candidates are checked before any model work, so a bad request costs nothing.
+  std::vector<std::vector<int32_t>> cand_ids;
+  for (const std::string& c : r.candidates) {
+    auto t = tok_->encode(c, /*add_special=*/false, /*parse_special=*/false);
+    if (t.empty()) return Error{fmt::format("candidate '{}' has no tokens", c)};
+    cand_ids.push_back(std::move(t));
+  }
+  if (r.top_k < 0) return Error{fmt::format("top_k must be >= 0 (got {})", r.top_k)};
+  GAVEL_ASSIGN(auto prompt, prefill(ids));
+  const std::vector<double> lp = engine::log_softmax(prompt->last_logits);
+  auto logprob_of = [&](const std::vector<double>& row, int32_t id) -> Result<double> {
+    if (id < 0 || size_t(id) >= row.size())
+      return Error{fmt::format("token id {} is outside the model's {} logits", id, row.size())};
+    return row[size_t(id)];
+  };
+  ScoreResult s;
+  s.prompt_tokens = int(ids.size());
+  for (const auto& t : engine::top_k(lp, r.top_k))
+    s.top.push_back({t.id, tok_->token_text(t.id), t.logprob});
+  for (size_t i = 0; i < r.candidates.size(); ++i) {
+    CandidateScore cs;
+    cs.text = r.candidates[i];
+    cs.tokens = std::move(cand_ids[i]);
+    GAVEL_ASSIGN(cs.first_token_logprob, logprob_of(lp, cs.tokens[0]));
+    cs.logprob = cs.first_token_logprob;
+    if (cs.tokens.size() > 1) {
+      // Continue a clone of the prompt's sequence; the cached one stays as it is.
+      auto cont = prompt->seq->clone();
+      const size_t m = cs.tokens.size() - 1;
+      std::vector<int> at(m);
+      std::iota(at.begin(), at.end(), 0);
+      GAVEL_ASSIGN(auto cl, model_->eval(*cont, std::span(cs.tokens).first(m), at));
+      stats_.continuation_tokens += int64_t(m);
+      for (size_t k = 0; k < m; ++k) {
+        GAVEL_ASSIGN(double v, logprob_of(engine::log_softmax(cl.row(int(k))), cs.tokens[k + 1]));
+        cs.logprob += v;
+      }
+    }
+    s.candidates.push_back(std::move(cs));
+  }
+  return s;
+}
+
+Result<GenerateResult> EmbeddedBackend::generate_one(const GenerateRequest& r) {
+  GAVEL_TRY(check_params(r.params));
+  GAVEL_ASSIGN(auto ids, tokenize_prompt(r.prompt));
+  GAVEL_ASSIGN(auto prompt, prefill(ids));
+  std::mt19937_64 rng(r.params.seed);
+  GenerateResult g;
+  g.prompt_tokens = int(ids.size());
+  g.finish = GenerateResult::Finish::kLength;
+  std::unique_ptr<engine::Sequence> seq;  // the prompt's clone, made at the first decode step
+  std::vector<float> logits = prompt->last_logits;
+  const int last = 0;
+  while (true) {
+    const int32_t next = sample_token(logits, r.params.temperature, r.params.top_p, rng);
+    if (tok_->is_eog(next)) {
+      g.finish = GenerateResult::Finish::kEos;
+      break;
+    }
+    g.tokens.push_back(next);
+    const size_t before = g.text.size();
+    g.text += tok_->decode(std::span(&next, 1));
+    if (!r.params.stop.empty()) {
+      const size_t at = find_stop(g.text, before, r.params.stop);
+      if (at != std::string::npos) {
+        g.text.resize(at);
+        g.finish = GenerateResult::Finish::kStop;
+        break;
+      }
+    }
+    if (int(g.tokens.size()) >= r.params.max_tokens) break;
+    if (!seq) seq = prompt->seq->clone();
+    if (seq->n_past() >= model_->n_ctx())
+      return Error{fmt::format(
+          "generation filled the context size {} ({} prompt + {} generated tokens); raise --ctx "
+          "or lower --max-tokens",
+          model_->n_ctx(), ids.size(), g.tokens.size())};
+    GAVEL_ASSIGN(auto out, model_->eval(*seq, std::span(&next, 1), std::span<const int>(&last, 1)));
+    stats_.continuation_tokens += 1;
+    logits = std::move(out.data);
+  }
+  if (seq) {
+    // The prompt plus its critique: the verdict-distribution request that follows starts so.
+    auto e = std::make_shared<Entry>();
+    e->seq = std::move(seq);
+    e->last_logits = std::move(logits);
+    remember(std::move(e));
+  }
+  return g;
+}
+
+Result<std::vector<ScoreResult>> EmbeddedBackend::score(std::span<const ScoreRequest> reqs) {
+  std::vector<ScoreResult> out;
+  out.reserve(reqs.size());
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    auto s = score_one(reqs[i]);
+    if (!s.ok()) return Error{fmt::format("score request {}: {}", i, s.message())};
+    out.push_back(std::move(s).value());
+  }
+  return out;
+}
+
+Result<std::vector<GenerateResult>> EmbeddedBackend::generate(
+    std::span<const GenerateRequest> reqs) {
+  std::vector<GenerateResult> out;
+  out.reserve(reqs.size());
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    auto g = generate_one(reqs[i]);
+    if (!g.ok()) return Error{fmt::format("generate request {}: {}", i, g.message())};
+    out.push_back(std::move(g).value());
+  }
+  return out;
+}
+
+}  // namespace gavel::backend

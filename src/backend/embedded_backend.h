@@ -1,0 +1,90 @@
+// EmbeddedBackend: gavel::Backend over the in-process engine (src/engine) and the GGUF
+// tokenizer. Scores candidates from the full next-token distribution, generates greedily or
+// with seeded top-p sampling, and reuses evaluated prompt prefixes across calls (the two
+// passes of a pairwise judgment share system prompt and instruction).
+// Not thread-safe: one call at a time (the engine runs one forward at a time per model).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "gavel/backend.h"
+#include "tokenizer/tokenizer.h"
+
+namespace gavel::backend {
+
+// Part of every fingerprint: bump it when the engine's arithmetic changes (kernels, reduction
+// order, KV precision), so stored judgments from the old numerics are not reused.
+inline constexpr const char* kNumericsVersion = "gavel-engine-0";
+
+struct EmbeddedOptions {
+  int threads = 2;
+  int ctx = 4096;         // 0 = the model's training context
+  int cache_entries = 4;  // evaluated sequences kept for prefix reuse (0 = none)
+};
+
+// Token accounting of the prefix cache, cumulative since open().
+struct PrefixStats {
+  int64_t prompts = 0;              // prompts prefilled (score and generate requests)
+  int64_t prompt_tokens = 0;        // their tokens
+  int64_t reused_tokens = 0;        // prompt tokens taken from a cached sequence
+  int64_t evaluated_tokens = 0;     // prompt tokens run through the model
+  int64_t continuation_tokens = 0;  // candidate and generated tokens run through the model
+};
+
+class EmbeddedBackend : public Backend {
+ public:
+  static Result<std::unique_ptr<EmbeddedBackend>> open(const std::string& path,
+                                                       const EmbeddedOptions& options = {});
+
+  const BackendInfo& info() const override { return info_; }
+  Result<std::vector<ScoreResult>> score(std::span<const ScoreRequest> reqs) override;
+  Result<std::vector<GenerateResult>> generate(std::span<const GenerateRequest> reqs) override;
+
+  const PrefixStats& stats() const { return stats_; }
+  const Tokenizer& tokenizer() const { return *tok_; }
+  engine::LoadedModel& model() { return *model_; }
+
+ private:
+  // A sequence holding exactly `seq->tokens()` plus the logits at its last position.
+  // Immutable once cached; users clone `seq` before extending it.
+  struct Entry {
+    std::unique_ptr<engine::Sequence> seq;
+    std::vector<float> last_logits;
+    uint64_t last_use = 0;
+  };
+
+  EmbeddedBackend() = default;
+  Result<std::vector<int32_t>> tokenize_prompt(const std::string& prompt) const;
+  // The evaluated prompt: from the cache when possible, else (partly) computed and cached.
+  Result<std::shared_ptr<const Entry>> prefill(const std::vector<int32_t>& ids);
+  void remember(std::shared_ptr<Entry> e);
+  Result<ScoreResult> score_one(const ScoreRequest& r);
+  Result<GenerateResult> generate_one(const GenerateRequest& r);
+
+  std::unique_ptr<engine::LoadedModel> model_;
+  std::unique_ptr<Tokenizer> tok_;
+  BackendInfo info_;
+  int cache_entries_ = 0;
+  std::vector<std::shared_ptr<Entry>> cache_;
+  uint64_t clock_ = 0;
+  PrefixStats stats_;
+};
+
+// Next token from one row of logits: argmax when temperature == 0 (ties: lowest id), else a
+// draw from softmax(logits / temperature) restricted to the smallest most-likely set whose
+// probability reaches top_p. Parameters must be valid (checked by the caller).
+int32_t sample_token(std::span<const float> logits, double temperature, double top_p,
+                     std::mt19937_64& rng);
+
+// "gguf:<sha256 prefix>+<numerics version>" over the bytes before the tensor data (header,
+// metadata, tensor table), the data section's size and the first 4 KiB of every tensor: reads
+// a few MiB however large the model, and changes with any re-quantization or fine-tune.
+Result<std::string> weights_fingerprint(const gguf::File& file);
+
+}  // namespace gavel::backend
