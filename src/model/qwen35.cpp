@@ -12,9 +12,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model/attention.h"
 #include "model/delta_net.h"
 #include "model/kv_state.h"
 #include "model/weights.h"
+#include "tensor/exact_order.h"
 #include "tensor/fp16.h"
 #include "tensor/matmul.h"
 #include "tensor/ops.h"
@@ -48,10 +50,11 @@ Result<Qwen35Layout> qwen35_layout(const gguf::File& f) {
   o.n_layer = int(blocks - nextn);
   o.n_nextn = int(nextn);
   if (f.has(p + "attention.recurrent_layers")) {
-    GAVEL_ASSIGN(const std::vector<int64_t> flags, f.get_int_array(p + "attention.recurrent_layers"));
+    GAVEL_ASSIGN(const std::vector<int64_t> flags,
+                 f.get_int_array(p + "attention.recurrent_layers"));
     if (int64_t(flags.size()) < o.n_layer)
-      return Error{fmt::format("{}: {}attention.recurrent_layers has {} entries, need {}",
-                               f.path(), p, flags.size(), o.n_layer)};
+      return Error{fmt::format("{}: {}attention.recurrent_layers has {} entries, need {}", f.path(),
+                               p, flags.size(), o.n_layer)};
     for (int i = 0; i < o.n_layer; ++i) o.recurrent.push_back(flags[size_t(i)] != 0);
   } else {
     int64_t interval = 4;
@@ -59,8 +62,8 @@ Result<Qwen35Layout> qwen35_layout(const gguf::File& f) {
       GAVEL_ASSIGN(interval, f.get_int(p + "full_attention_interval"));
     }
     if (interval <= 0 || interval > 4096)
-      return Error{fmt::format("{}: {}full_attention_interval {} out of range", f.path(), p,
-                               interval)};
+      return Error{
+          fmt::format("{}: {}full_attention_interval {} out of range", f.path(), p, interval)};
     for (int i = 0; i < o.n_layer; ++i) o.recurrent.push_back((i + 1) % interval != 0);
   }
   auto get = [&](const char* key, int& out) -> Status {
@@ -76,15 +79,16 @@ Result<Qwen35Layout> qwen35_layout(const gguf::File& f) {
   GAVEL_TRY(get("ssm.time_step_rank", o.dt_rank));
   GAVEL_TRY(get("ssm.inner_size", o.d_inner));
   if (o.dt_rank % o.n_group != 0 || o.d_inner % o.dt_rank != 0)
-    return Error{fmt::format("{}: ssm.time_step_rank {} must be a multiple of ssm.group_count {} "
-                             "and divide ssm.inner_size {}",
-                             f.path(), o.dt_rank, o.n_group, o.d_inner)};
+    return Error{
+        fmt::format("{}: ssm.time_step_rank {} must be a multiple of ssm.group_count {} "
+                    "and divide ssm.inner_size {}",
+                    f.path(), o.dt_rank, o.n_group, o.d_inner)};
   if (f.has(p + "rope.dimension_sections")) {
     GAVEL_ASSIGN(const std::vector<int64_t> sec, f.get_int_array(p + "rope.dimension_sections"));
     for (int64_t v : sec) {
       if (v < 0 || v > 4096)
-        return Error{fmt::format("{}: {}rope.dimension_sections value {} out of range", f.path(),
-                                 p, v)};
+        return Error{
+            fmt::format("{}: {}rope.dimension_sections value {} out of range", f.path(), p, v)};
       o.rope_sections.push_back(int(v));
     }
     o.rope_sections.resize(4, 0);
@@ -159,7 +163,6 @@ class Qwen35 : public Model {
           tensor::PackedInput& pk, bool& fresh);
   void attention_layer(Qwen35State& st, const Layer& L, int n, int n_past);
   void delta_net_layer(Qwen35State& st, const Layer& L, int n);
-  void attend(const KvState& st, int layer, int n, int n_past);
 
   tensor::ThreadPool& pool_;
   HParams hp_;
@@ -228,8 +231,8 @@ Status Qwen35::load(const gguf::File& f) {
       GAVEL_ASSIGN(L.conv, vector_f32(f, p + "ssm_conv1d.weight", int64_t(C) * shape_.conv_kernel));
       const gguf::TensorInfo* cw = f.tensor(p + "ssm_conv1d.weight");
       if (cw->ne.size() != 2 || cw->ne[0] != shape_.conv_kernel)
-        return Error{fmt::format("{}: tensor '{}ssm_conv1d.weight' must be {{{}, {}}}", f.path(),
-                                 p, shape_.conv_kernel, C)};
+        return Error{fmt::format("{}: tensor '{}ssm_conv1d.weight' must be {{{}, {}}}", f.path(), p,
+                                 shape_.conv_kernel, C)};
       GAVEL_ASSIGN(L.ssm_a, vector_f32(f, p + "ssm_a", Hv));
       GAVEL_ASSIGN(L.dt_bias, vector_f32(f, p + "ssm_dt.bias", Hv));
       GAVEL_ASSIGN(L.ssm_norm, vector_f32(f, p + "ssm_norm.weight", shape_.d_v));
@@ -314,7 +317,7 @@ Status Qwen35::forward_chunk(Qwen35State& st, std::span<const int32_t> tokens,
     mm(L.w_gate, cur_.data(), E, n, ffg_.data(), h.n_ff, packed_, fresh);
     mm(L.w_up, cur_.data(), E, n, up_.data(), h.n_ff, packed_, fresh);
     pool_.parallel_for(n, [&](int t) {
-      tensor::swiglu(&ffg_[size_t(t) * h.n_ff], &up_[size_t(t) * h.n_ff], h.n_ff);
+      tensor::swiglu_ordered(&ffg_[size_t(t) * h.n_ff], &up_[size_t(t) * h.n_ff], h.n_ff);
     });
     fresh = false;
     mm(L.w_down, ffg_.data(), h.n_ff, n, cur_.data(), E, packed2_, fresh);
@@ -399,41 +402,11 @@ void Qwen35::attention_layer(Qwen35State& st, const Layer& L, int n, int n_past)
       vd[i] = tensor::f32_to_fp16(v_[size_t(t) * kv_dim + i]);
     }
   }
-  attend(kv, L.index, n, n_past);
+  causal_attention(pool_, kv, L.index, {h.n_head, h.n_head_kv, h.head_dim}, q_.data(), n, n_past,
+                   att_.data(), q16_);
   for (size_t i = 0; i < size_t(n) * q_dim; ++i) att_[i] *= 1.0f / (1.0f + std::exp(-gate_[i]));
   fresh = false;
   mm(L.wo, att_.data(), q_dim, n, cur_.data(), E, packed2_, fresh);
-}
-
-// Causal GQA over the f16 cache; Q and P are rounded to f16 as ggml does against an f16 KV
-// cache (the same numerics as DenseTransformer::attention).
-void Qwen35::attend(const KvState& st, int layer, int n, int n_past) {
-  const HParams& h = hp_;
-  const int hd = h.head_dim, q_dim = h.n_head * hd, group = h.n_head / h.n_head_kv;
-  const float scale = 1.0f / std::sqrt(float(hd));
-  q16_.resize(size_t(n) * q_dim);
-  for (size_t i = 0; i < q16_.size(); ++i) q16_[i] = tensor::f32_to_fp16(q_[i]);
-  constexpr int kTokChunk = 16;
-  const int n_chunks = (n + kTokChunk - 1) / kTokChunk;
-  pool_.parallel_for(h.n_head * n_chunks, [&](int task) {
-    const int head = task / n_chunks, chunk = task % n_chunks;
-    const int kvh = head / group;
-    thread_local std::vector<float> s;
-    s.resize(size_t(n_past + n));
-    for (int t = chunk * kTokChunk; t < std::min(n, (chunk + 1) * kTokChunk); ++t) {
-      const int n_kv = n_past + t + 1;
-      const uint16_t* q = &q16_[size_t(t) * q_dim + size_t(head) * hd];
-      for (int j = 0; j < n_kv; ++j)
-        s[size_t(j)] = tensor::dot_f16(hd, q, st.k(layer, j) + kvh * hd) * scale;
-      tensor::softmax(s.data(), n_kv);
-      float* out = &att_[size_t(t) * q_dim + size_t(head) * hd];
-      std::fill(out, out + hd, 0.f);
-      for (int j = 0; j < n_kv; ++j) {
-        const float p = tensor::fp16_to_f32(tensor::f32_to_fp16(s[size_t(j)]));
-        tensor::axpy_f16(hd, p, st.v(layer, j) + kvh * hd, out);
-      }
-    }
-  });
 }
 
 }  // namespace

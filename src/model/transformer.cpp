@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model/attention.h"
+#include "model/debug_dump.h"
 #include "model/weights.h"
+#include "tensor/exact_order.h"
 #include "tensor/fp16.h"
 #include "tensor/ops.h"
 #include "tensor/quants.h"
@@ -16,8 +19,7 @@ namespace {
 constexpr int kUbatch = 512;  // tokens per forward chunk (llama.cpp's default n_ubatch)
 }  // namespace
 
-Result<std::unique_ptr<Model>> DenseTransformer::load(const gguf::File& f,
-                                                      tensor::ThreadPool& pool,
+Result<std::unique_ptr<Model>> DenseTransformer::load(const gguf::File& f, tensor::ThreadPool& pool,
                                                       const Variant& v) {
   std::unique_ptr<DenseTransformer> m(new DenseTransformer(pool));
   GAVEL_ASSIGN(m->hp_, read_hparams(f));
@@ -135,10 +137,15 @@ Status DenseTransformer::forward_chunk(KvState& st, std::span<const int32_t> tok
     for (int t = 0; t < n; ++t) tensor::add(y + size_t(t) * dim, b.data(), dim);
   };
 
+  const bool dump = dump_dir() != nullptr;
+  auto dumpt = [&](const char* name, int l, const float* d, int cols) {
+    if (dump) dump_tensor(l < 0 ? name : fmt::format("{}-{}", name, l), d, n, cols, cols);
+  };
   for (int l = 0; l < h.n_layer; ++l) {
     const Layer& L = layers_[size_t(l)];
     for (int t = 0; t < n; ++t)
       tensor::rms_norm(&x_[size_t(t) * E], L.attn_norm.data(), &cur_[size_t(t) * E], E, h.rms_eps);
+    dumpt("attn_norm", l, cur_.data(), E);
     bool fresh = false;
     mm(L.wq, cur_.data(), E, q_.data(), q_dim, packed_, fresh);
     mm(L.wk, cur_.data(), E, k_.data(), kv_dim, packed_, fresh);
@@ -167,23 +174,33 @@ Status DenseTransformer::forward_chunk(KvState& st, std::span<const int32_t> tok
         vd[i] = tensor::f32_to_fp16(v_[size_t(t) * kv_dim + i]);
       }
     }
-    attention(st, l, n, n_past);
+    dumpt("Qcur", l, q_.data(), q_dim);
+    dumpt("Kcur", l, k_.data(), kv_dim);
+    dumpt("Vcur", l, v_.data(), kv_dim);
+    causal_attention(pool_, st, l, {h.n_head, h.n_head_kv, h.head_dim}, q_.data(), n, n_past,
+                     att_.data(), q16_);
+    dumpt("kqv_out", l, att_.data(), q_dim);
     fresh = false;
     mm(L.wo, att_.data(), q_dim, cur_.data(), E, packed2_, fresh);
     add_bias(cur_.data(), L.bo, E);
+    dumpt("attn_out", l, cur_.data(), E);
     tensor::add(x_.data(), cur_.data(), int64_t(n) * E);
+    dumpt("ffn_inp", l, x_.data(), E);
 
     for (int t = 0; t < n; ++t)
       tensor::rms_norm(&x_[size_t(t) * E], L.ffn_norm.data(), &cur_[size_t(t) * E], E, h.rms_eps);
+    dumpt("ffn_norm", l, cur_.data(), E);
     fresh = false;
     mm(L.w_gate, cur_.data(), E, gate_.data(), h.n_ff, packed_, fresh);
     mm(L.w_up, cur_.data(), E, up_.data(), h.n_ff, packed_, fresh);
     pool_.parallel_for(n, [&](int t) {
-      tensor::swiglu(&gate_[size_t(t) * h.n_ff], &up_[size_t(t) * h.n_ff], h.n_ff);
+      tensor::swiglu_ordered(&gate_[size_t(t) * h.n_ff], &up_[size_t(t) * h.n_ff], h.n_ff);
     });
     fresh = false;
     mm(L.w_down, gate_.data(), h.n_ff, cur_.data(), E, packed2_, fresh);
+    dumpt("ffn_out", l, cur_.data(), E);
     tensor::add(x_.data(), cur_.data(), int64_t(n) * E);
+    dumpt("l_out", l, x_.data(), E);
   }
   st.advance(n);
 
@@ -196,35 +213,6 @@ Status DenseTransformer::forward_chunk(KvState& st, std::span<const int32_t> tok
   tensor::pack_input(pool_, tensor::traits(output_.type).act, hsel.data(), E, m, E, packed_);
   tensor::matmul_packed(pool_, output_, packed_, logits, h.n_vocab);
   return Status::Ok();
-}
-
-void DenseTransformer::attention(const KvState& st, int layer, int n, int n_past) {
-  const HParams& h = hp_;
-  const int hd = h.head_dim, q_dim = h.n_head * hd, group = h.n_head / h.n_head_kv;
-  const float scale = 1.0f / std::sqrt(float(hd));
-  // Q is rounded to fp16 and P to fp16 before P·V, as ggml does against an f16 KV cache.
-  q16_.resize(size_t(n) * q_dim);
-  for (size_t i = 0; i < q16_.size(); ++i) q16_[i] = tensor::f32_to_fp16(q_[i]);
-  constexpr int kTokChunk = 16;
-  const int n_chunks = (n + kTokChunk - 1) / kTokChunk;
-  pool_.parallel_for(h.n_head * n_chunks, [&](int task) {
-    const int head = task / n_chunks, chunk = task % n_chunks;
-    const int kvh = head / group;
-    thread_local std::vector<float> s;
-    s.resize(size_t(n_past + n));
-    for (int t = chunk * kTokChunk; t < std::min(n, (chunk + 1) * kTokChunk); ++t) {
-      const int n_kv = n_past + t + 1;
-      const uint16_t* q = &q16_[size_t(t) * q_dim + size_t(head) * hd];
-      for (int j = 0; j < n_kv; ++j) s[size_t(j)] = tensor::dot_f16(hd, q, st.k(layer, j) + kvh * hd) * scale;
-      tensor::softmax(s.data(), n_kv);
-      float* out = &att_[size_t(t) * q_dim + size_t(head) * hd];
-      std::fill(out, out + hd, 0.f);
-      for (int j = 0; j < n_kv; ++j) {
-        const float p = tensor::fp16_to_f32(tensor::f32_to_fp16(s[size_t(j)]));
-        tensor::axpy_f16(hd, p, st.v(layer, j) + kvh * hd, out);
-      }
-    }
-  });
 }
 
 }  // namespace gavel::model

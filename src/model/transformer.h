@@ -37,7 +37,6 @@ class DenseTransformer : public Model {
   DenseTransformer(tensor::ThreadPool& pool) : pool_(pool) {}
   Status forward_chunk(KvState& st, std::span<const int32_t> tokens,
                        std::span<const int> logit_rows, float* logits);
-  void attention(const KvState& st, int layer, int n_tok, int n_past);
 
   tensor::ThreadPool& pool_;
   HParams hp_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "tensor/exact_order.h"
 #include "tensor/quants.h"
 
 namespace gavel::tensor {
@@ -29,8 +30,26 @@ void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, flo
   const int64_t target = std::max<int64_t>(1, w.rows / (pool.size() * 8));
   const int64_t rows_per = std::clamp<int64_t>(target, 4, 64);
   const int n_tasks = int((w.rows + rows_per - 1) / rows_per);
+  // Float weights are summed in llama.cpp's order (exact_order.h); the integer dots of the
+  // quantized types are exact and their block order already matches ggml's.
+  const DotOrder order = dot_order(w.rows, w.cols, in.n_tok);
+  const bool f32 = w.type == TensorType::kF32, f16 = w.type == TensorType::kF16;
   pool.parallel_for(n_tasks, [&](int task) {
     const int64_t r0 = task * rows_per, r1 = std::min(w.rows, r0 + rows_per);
+    if (f32 || f16) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const uint8_t* wr = w.data + size_t(r) * w.row_bytes;
+        for (int64_t t = 0; t < in.n_tok; ++t) {
+          const uint8_t* x = in.data.data() + size_t(t) * in.row_bytes;
+          y[t * ldy + r] =
+              f32 ? dot_f32_ordered(order, w.cols, reinterpret_cast<const float*>(wr),
+                                    reinterpret_cast<const float*>(x))
+                  : dot_f16_ordered(order, w.cols, reinterpret_cast<const uint16_t*>(wr),
+                                    reinterpret_cast<const uint16_t*>(x));
+        }
+      }
+      return;
+    }
     for (int64_t t0 = 0; t0 < in.n_tok; t0 += kTokTile) {
       const int64_t t1 = std::min(in.n_tok, t0 + kTokTile);
       for (int64_t r = r0; r < r1; ++r) {
@@ -42,8 +61,8 @@ void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, flo
   });
 }
 
-void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t ldx, int64_t n_tok,
-            float* y, int64_t ldy, PackedInput& scratch) {
+void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t ldx, int64_t n_tok, float* y,
+            int64_t ldy, PackedInput& scratch) {
   pack_input(pool, traits(w.type).act, x, ldx, n_tok, w.cols, scratch);
   matmul_packed(pool, w, scratch, y, ldy);
 }

@@ -17,12 +17,7 @@ void rope_angles(int64_t pos, int n_rot, float base, const float* freq_factors, 
 void rope_norm(float* x, int n_rot, const float* cos_v, const float* sin_v);
 void rope_neox(float* x, int n_rot, const float* cos_v, const float* sin_v);
 
-// exp with the polynomial ggml's SIMD kernels use (max error ~1.5 ulp).
-float exp_poly(float x);
-// g = silu(g) * u
-void swiglu(float* g, const float* u, int64_t n);
-// In-place softmax of x[0..n); returns nothing. Sum accumulated in double.
-void softmax(float* x, int64_t n);
+// softmax / swiglu / exp in llama.cpp's exact float order: tensor/exact_order.h.
 // y += x
 void add(float* y, const float* x, int64_t n);
 

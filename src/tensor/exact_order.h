@@ -1,0 +1,50 @@
+// Float reductions in the exact order of llama.cpp's CPU kernels.
+//
+// A quantized model re-rounds its activations to int8 before every matmul, so a last-bit
+// difference anywhere (a sum taken in another order) flips some roundings and grows into a
+// difference the size of the quantization noise itself (~0.05 in next-token log-probs on small
+// models). Matching llama.cpp therefore means matching its float summation order, which
+// depends on the SIMD width the library was built for (both are built -march=native) and on
+// the kernel ggml picks:
+//   * kGemm: llamafile's tinyBLAS, used for prompt batches (>= 2 tokens) when the reduction
+//     length is a multiple of the lane count and the output rows a multiple of 4: one
+//     accumulator of W lanes (fused multiply-add), then a horizontal sum;
+//   * kGemv: ggml_vec_dot_f16/f32, used for a single token: four accumulators of W lanes
+//     over steps of 4W, a pairwise reduction, the tail added in double.
+// W = 16 lanes where the build has AVX-512F, else 8 (AVX2). Only the 8-lane orders have been
+// verified bit-exact against llama.cpp (docs/layers/engine.md).
+#pragma once
+
+#include <cstdint>
+
+namespace gavel::tensor {
+
+#if defined(__AVX512F__)
+inline constexpr int kSimdLanes = 16;
+#else
+inline constexpr int kSimdLanes = 8;
+#endif
+
+enum class DotOrder { kGemv, kGemm };
+
+// The order ggml uses for a matmul with m output rows, reduction length k and n tokens.
+inline DotOrder dot_order(int64_t m, int64_t k, int64_t n_tokens) {
+  return (n_tokens >= 2 && k % kSimdLanes == 0 && m % 4 == 0) ? DotOrder::kGemm : DotOrder::kGemv;
+}
+
+float dot_f32_ordered(DotOrder order, int64_t n, const float* a, const float* b);
+float dot_f16_ordered(DotOrder order, int64_t n, const uint16_t* a, const uint16_t* b);
+
+// out[d] = sum_j p[j] * v[j * ldv + d] for d < dim, j < n (f16 p and v), each output summed
+// over j in `order` exactly as ggml's (transposed-V) KQV product does.
+void pv_f16_ordered(DotOrder order, int64_t n, const uint16_t* p, const uint16_t* v, int64_t ldv,
+                    int dim, float* out);
+
+// ggml's SIMD expf (the Arm optimized-routines polynomial) for the build's lane width.
+float exp_simd(float x);
+// In place x[i] = exp(x[i] - max) / sum over [0, n), summed as ggml_vec_soft_max_f32 does.
+void softmax_ordered(float* x, int64_t n);
+// g[i] = silu(g[i]) * u[i] as ggml_vec_swiglu_f32 (SIMD chunks of W, libm expf for the tail).
+void swiglu_ordered(float* g, const float* u, int64_t n);
+
+}  // namespace gavel::tensor
