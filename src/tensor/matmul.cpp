@@ -34,6 +34,8 @@ void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, flo
   // quantized types are exact and their block order already matches ggml's.
   const DotOrder order = dot_order(w.rows, w.cols, in.n_tok);
   const bool f32 = w.type == TensorType::kF32, f16 = w.type == TensorType::kF16;
+  const bool q4k_repacked = w.type == TensorType::kQ4_K && q4k_is_repacked(w.rows);
+  const int64_t n_gemm = in.n_tok - in.n_tok % 4;
   pool.parallel_for(n_tasks, [&](int task) {
     const int64_t r0 = task * rows_per, r1 = std::min(w.rows, r0 + rows_per);
     if (f32 || f16) {
@@ -54,8 +56,11 @@ void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, flo
       const int64_t t1 = std::min(in.n_tok, t0 + kTokTile);
       for (int64_t r = r0; r < r1; ++r) {
         const uint8_t* wr = w.data + size_t(r) * w.row_bytes;
-        for (int64_t t = t0; t < t1; ++t)
-          y[t * ldy + r] = vec_dot(w.type, w.cols, wr, in.data.data() + size_t(t) * in.row_bytes);
+        for (int64_t t = t0; t < t1; ++t) {
+          const uint8_t* x = in.data.data() + size_t(t) * in.row_bytes;
+          y[t * ldy + r] = q4k_repacked ? vec_dot_q4k_repacked(w.cols, wr, x, t < n_gemm)
+                                        : vec_dot(w.type, w.cols, wr, x);
+        }
       }
     }
   });

@@ -20,6 +20,20 @@ void quantize_act_row_ref(ActType a, const float* x, void* dst, int64_t n);
 float vec_dot_ref(TensorType t, int64_t n, const void* w, const void* act);
 float vec_dot(TensorType t, int64_t n, const void* w, const void* act);
 
+// Q4_K weight rows in the order of ggml's repacked q4_K_8x8 kernels, which llama.cpp uses
+// on AVX2 for Q4_K matrices whose row count is a multiple of 8: `gemm` for the tokens of a
+// batch that fill groups of 4, the GEMV order for the rest (falls back to vec_dot without
+// AVX2, where ggml does not repack either).
+float vec_dot_q4k_repacked(int64_t n, const void* w, const void* act, bool gemm);
+inline bool q4k_is_repacked(int64_t rows) {
+#if defined(__AVX2__)
+  return rows % 8 == 0;
+#else
+  (void)rows;
+  return false;
+#endif
+}
+
 // Plain f16·f16 and f32 dots used by attention.
 float dot_f16(int64_t n, const uint16_t* a, const uint16_t* b);
 float dot_f32(int64_t n, const float* a, const float* b);

@@ -1,5 +1,6 @@
 // AVX2 (+ AVX512-VNNI when available) dot-product kernels. Each is tested against the scalar
 // reference in quants_ref.cpp; builds without AVX2 dispatch to the reference.
+#include <cmath>
 #include <cstring>
 
 #include "tensor/fp16.h"
@@ -20,6 +21,13 @@ inline float hsum(__m256 v) {
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
+}
+
+inline int hsum_i32(__m256i v) {
+  __m128i t = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4e));
+  t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xb1));
+  return _mm_cvtsi128_si32(t);
 }
 
 // Sum of u8*s8 products over groups of 4 bytes, added to acc (int32 lanes).
@@ -46,8 +54,8 @@ inline __m256i nibbles(const uint8_t* qs) {
 inline __m256i bits_to_bytes(const uint8_t* p) {
   uint32_t x;
   std::memcpy(&x, p, 4);
-  const __m256i idx = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
-                                        0x0101010101010101, 0x0000000000000000);
+  const __m256i idx = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101,
+                                        0x0000000000000000);
   const __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32(int(x)), idx);
   const __m256i m = _mm256_set1_epi64x(int64_t(0x8040201008040201ull));
   return _mm256_cmpeq_epi8(_mm256_and_si256(v, m), m);
@@ -122,13 +130,17 @@ inline void scale_min_k4(int j, const uint8_t* q, int* sc, int* mn) {
   }
 }
 
-template <bool kFive>
+// kRepacked 1/2: the float order of ggml's q4_K_8x8 repacked GEMV (1: one fused multiply-add
+// per super-block into a scale and a min accumulator, from exact integer totals) and GEMM
+// (2: the same per 64-element half-pair of sub-blocks), which llama.cpp uses on AVX2 for every
+// Q4_K matrix with a multiple of 8 rows (GEMM for groups of 4 tokens, GEMV for the rest).
+template <bool kFive, int kRepacked = 0>
 float dot_q4k_q5k(int64_t n, const void* wv, const void* av) {
   const auto* a = static_cast<const BlockQ8_K*>(av);
   const size_t bb = kFive ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K);
   const uint8_t* wp = static_cast<const uint8_t*>(wv);
   __m256 acc = _mm256_setzero_ps();
-  float mins = 0;
+  float mins = 0, acc_r = 0, mins_r = 0;
   const __m256i m4 = _mm256_set1_epi8(0xF);
   for (int64_t b = 0; b < n / kQKK; ++b) {
     const uint8_t* bp = wp + b * bb;
@@ -160,13 +172,29 @@ float dot_q4k_q5k(int64_t n, const void* wv, const void* av) {
       }
       const __m256i p0 = dot_us(_mm256_setzero_si256(), lo, load32(a[b].qs + 64 * g));
       const __m256i p1 = dot_us(_mm256_setzero_si256(), hi, load32(a[b].qs + 64 * g + 32));
+      if constexpr (kRepacked == 2) {
+        const __m256i half =
+            _mm256_add_epi32(_mm256_mullo_epi32(p0, _mm256_set1_epi32(sc[2 * g])),
+                             _mm256_mullo_epi32(p1, _mm256_set1_epi32(sc[2 * g + 1])));
+        const int16_t* bs = a[b].bsums + 4 * g;
+        const int half_min = mn[2 * g] * (bs[0] + bs[1]) + mn[2 * g + 1] * (bs[2] + bs[3]);
+        acc_r = std::fma(float(hsum_i32(half)), fp16_to_f32(dh) * a[b].d, acc_r);
+        mins_r = std::fma(float(half_min), fp16_to_f32(mh) * a[b].d, mins_r);
+        continue;
+      }
       sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(p0, _mm256_set1_epi32(sc[2 * g])));
       sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(p1, _mm256_set1_epi32(sc[2 * g + 1])));
+    }
+    if constexpr (kRepacked == 1) {
+      acc_r = std::fma(float(hsum_i32(sumi)), fp16_to_f32(dh) * a[b].d, acc_r);
+      mins_r = std::fma(float(summ), fp16_to_f32(mh) * a[b].d, mins_r);
+      continue;
     }
     const float d = fp16_to_f32(dh) * a[b].d;
     acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
     mins += fp16_to_f32(mh) * a[b].d * float(summ);
   }
+  if constexpr (kRepacked != 0) return acc_r - mins_r;
   return hsum(acc) - mins;
 }
 
@@ -185,16 +213,20 @@ float dot_q6_k(int64_t n, const void* wv, const void* av) {
       const __m256i ql0 = load32(w[b].ql + 64 * h), ql1 = load32(w[b].ql + 64 * h + 32);
       const __m256i qh = load32(w[b].qh + 32 * h);
       const __m256i q[4] = {
-          _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30)),
-          _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30)),
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30)),
+          _mm256_or_si256(_mm256_and_si256(ql0, m4),
+                          _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30)),
+          _mm256_or_si256(_mm256_and_si256(ql1, m4),
+                          _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
+                          _mm256_and_si256(qh, m30)),
           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
                           _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30)),
       };
       for (int k = 0; k < 4; ++k) {
         const int base = 128 * h + 32 * k;
         const __m256i p = dot_us(_mm256_setzero_si256(), q[k], load32(a[b].qs + base));
-        const __m256i s = _mm256_set_m128i(_mm_set1_epi32(sc[base / 16 + 1]), _mm_set1_epi32(sc[base / 16]));
+        const __m256i s =
+            _mm256_set_m128i(_mm_set1_epi32(sc[base / 16 + 1]), _mm_set1_epi32(sc[base / 16]));
         sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(p, s));
       }
     }
@@ -237,8 +269,10 @@ float dot_bf16_avx(int64_t n, const uint16_t* x, const uint16_t* y) {
   __m256 a0 = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const __m256i xi = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i)));
-    const __m256i yi = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(y + i)));
+    const __m256i xi =
+        _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i)));
+    const __m256i yi =
+        _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(y + i)));
     a0 = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_slli_epi32(xi, 16)),
                          _mm256_castsi256_ps(_mm256_slli_epi32(yi, 16)), a0);
   }
@@ -259,18 +293,35 @@ float vec_dot(TensorType t, int64_t n, const void* w, const void* a) {
       return dot_f16_avx(n, static_cast<const uint16_t*>(w), static_cast<const uint16_t*>(a));
     case TensorType::kBF16:
       return dot_bf16_avx(n, static_cast<const uint16_t*>(w), static_cast<const uint16_t*>(a));
-    case TensorType::kQ8_0: return dot_q8_0(n, w, a);
-    case TensorType::kQ4_0: return dot_q4_0(n, w, a);
-    case TensorType::kQ5_0: return dot_q5_0(n, w, a);
-    case TensorType::kQ4_1: return dot_q41_q51<false, BlockQ4_1>(n, w, a);
-    case TensorType::kQ5_1: return dot_q41_q51<true, BlockQ5_1>(n, w, a);
-    case TensorType::kQ4_K: return dot_q4k_q5k<false>(n, w, a);
-    case TensorType::kQ5_K: return dot_q4k_q5k<true>(n, w, a);
-    case TensorType::kQ6_K: return dot_q6_k(n, w, a);
-    default: break;
+    case TensorType::kQ8_0:
+      return dot_q8_0(n, w, a);
+    case TensorType::kQ4_0:
+      return dot_q4_0(n, w, a);
+    case TensorType::kQ5_0:
+      return dot_q5_0(n, w, a);
+    case TensorType::kQ4_1:
+      return dot_q41_q51<false, BlockQ4_1>(n, w, a);
+    case TensorType::kQ5_1:
+      return dot_q41_q51<true, BlockQ5_1>(n, w, a);
+    case TensorType::kQ4_K:
+      return dot_q4k_q5k<false>(n, w, a);
+    case TensorType::kQ5_K:
+      return dot_q4k_q5k<true>(n, w, a);
+    case TensorType::kQ6_K:
+      return dot_q6_k(n, w, a);
+    default:
+      break;
   }
 #endif
   return vec_dot_ref(t, n, w, a);
+}
+
+float vec_dot_q4k_repacked(int64_t n, const void* w, const void* a, bool gemm) {
+#if GAVEL_AVX2
+  return gemm ? dot_q4k_q5k<false, 2>(n, w, a) : dot_q4k_q5k<false, 1>(n, w, a);
+#else
+  return vec_dot(TensorType::kQ4_K, n, w, a);
+#endif
 }
 
 float dot_f16(int64_t n, const uint16_t* a, const uint16_t* b) {
