@@ -1,17 +1,29 @@
-import pytest
-"""End to end on a real GGUF judge (Qwen2.5-Coder-0.5B-Instruct): 4 LLMBar pairs with the
-card protocol, A/B logprobs checked against llama.cpp (llama-cpp-python) on the very prompts gavel
-rendered, then a resumed re-run that must come entirely from the store."""
+"""End to end on a real GGUF judge (Qwen2.5-Coder-0.5B-Instruct) through EmbeddedBackend: a few
+LLMBar pairs with the card protocol; each pass's A/B log-probabilities checked against llama.cpp
+(llama-cpp-python) on the very prompts gavel rendered; then a re-run that must come entirely
+from the store.
+
+The engine is not yet within 0.02 of llama.cpp on real quantized checkpoints (docs/layers/
+engine.md: 0.1-0.4 on this model; llama.cpp itself moves by ~0.5 with its ubatch size). So the
+passing checks are what holds now: every difference within MAX_DIFF (measured, with margin),
+and the same A-vs-B preference wherever llama.cpp's margin exceeds PREF_MARGIN. The 0.02 target
+is kept as a named xfail until the engine reaches it."""
 import json
 import math
 
 import numpy as np
+import pytest
 from llama_cpp import Llama
 
 from conftest import QWEN25, real_model
 from judge_util import run_judge
 
 N = 4
+# Measured 2026-11-29 on these 4 pairs: largest |gavel - llama.cpp| 0.2807 (pair 3, pass 1, B);
+# all 8 passes had llama.cpp |lA - lB| > 0.5 and the same preference in gavel.
+MAX_DIFF = 0.5
+PREF_MARGIN = 0.5
+TARGET = 0.02
 
 
 def _pairs(shared_dir):
@@ -19,28 +31,67 @@ def _pairs(shared_dir):
     return [json.loads(x) for x in lines[:N]]
 
 
-@pytest.mark.xfail(strict=False, reason="reference side fixed (logits_all) but not re-verified; engine parity gap on real models is open")
-def test_pairwise_logprob_matches_llama_cpp(gavel_bin, tmp_path, shared_dir):
+def _args(model):
+    return ("--model", str(model), "--threads", "2", "--ctx", "4096")
+
+
+@pytest.fixture(scope="module")
+def judged(gavel_bin, tmp_path_factory, shared_dir):
+    """gavel's records and llama.cpp's A/B logprobs for the same rendered prompts."""
     model = real_model(QWEN25)
-    r, recs = run_judge(gavel_bin, tmp_path, _pairs(shared_dir), "--model", str(model),
-                        "--keep-prompts", "--threads", "2", "--ctx", "4096", backend="")
-    assert len(recs) == N
-    assert "accuracy" in r.stderr
+    tmp = tmp_path_factory.mktemp("judge_real")
+    r, recs = run_judge(gavel_bin, tmp, _pairs(shared_dir), *_args(model), "--keep-prompts",
+                        backend="")
+    assert len(recs) == N, r.stderr
+    assert "accuracy" in r.stderr and "prefix reuse:" in r.stderr, r.stderr
     llm = Llama(model_path=str(model), n_ctx=4096, n_threads=2, logits_all=True, verbose=False)
     id_a = llm.tokenize(b"A", add_bos=False)[0]
     id_b = llm.tokenize(b"B", add_bos=False)[0]
-    for rec in recs[:2]:  # llama.cpp reference on a subset keeps the runtime modest
-        for name in ("pass1", "pass2"):
+    rows = []
+    for rec in recs:
+        for k, name in enumerate(("pass1", "pass2")):
             p = rec[name]
             toks = llm.tokenize(p["prompt"].encode("utf-8"), add_bos=False, special=True)
+            assert len(toks) == rec["prompt_tokens"][k], (rec["id"], name, "token count differs")
             llm.reset()
             llm.eval(toks)
             logits = np.array(llm.scores[llm.n_tokens - 1], dtype=np.float64)
             m = logits.max()
             lse = m + math.log(np.exp(logits - m).sum())
-            assert abs(p["logprob_A"] - (logits[id_a] - lse)) < 2e-2, (rec["id"], name)
-            assert abs(p["logprob_B"] - (logits[id_b] - lse)) < 2e-2, (rec["id"], name)
-    r2, recs2 = run_judge(gavel_bin, tmp_path, _pairs(shared_dir), "--model", str(model),
-                          "--threads", "2", "--ctx", "4096", backend="")
-    assert f"0 new judgments, {N} from store" in r2.stderr
-    assert [x["p_text1"] for x in recs2] == [x["p_text1"] for x in recs]
+            rows.append(dict(id=rec["id"], name=name, gavel=(p["logprob_A"], p["logprob_B"]),
+                             ref=(logits[id_a] - lse, logits[id_b] - lse)))
+    for x in rows:
+        print(f"{x['id']} {x['name']}: gavel A {x['gavel'][0]:.4f} B {x['gavel'][1]:.4f} | "
+              f"llama.cpp A {x['ref'][0]:.4f} B {x['ref'][1]:.4f} | "
+              f"diff A {x['gavel'][0] - x['ref'][0]:+.4f} B {x['gavel'][1] - x['ref'][1]:+.4f}")
+    return dict(model=model, tmp=tmp, recs=recs, rows=rows, stderr=r.stderr)
+
+
+def _max_diff(rows):
+    return max(abs(g - f) for x in rows for g, f in zip(x["gavel"], x["ref"]))
+
+
+def test_ab_logprobs_within_measured_bound_of_llama_cpp(judged):
+    d = _max_diff(judged["rows"])
+    print(f"max |gavel - llama.cpp| over {len(judged['rows'])} passes x A/B: {d:.4f}")
+    assert d <= MAX_DIFF
+
+
+def test_ab_preference_agrees_with_llama_cpp(judged):
+    clear = [x for x in judged["rows"] if abs(x["ref"][0] - x["ref"][1]) > PREF_MARGIN]
+    print(f"{len(clear)} of {len(judged['rows'])} passes with |lA - lB| > {PREF_MARGIN} in llama.cpp")
+    for x in clear:
+        assert (x["gavel"][0] > x["gavel"][1]) == (x["ref"][0] > x["ref"][1]), x
+
+
+@pytest.mark.xfail(strict=False, reason="engine parity with llama.cpp on real quantized models "
+                   "is open (docs/layers/engine.md)")
+def test_ab_logprobs_within_0_02_of_llama_cpp(judged):
+    assert _max_diff(judged["rows"]) <= TARGET
+
+
+def test_rerun_comes_from_the_store(judged, gavel_bin, shared_dir):
+    r2, recs2 = run_judge(gavel_bin, judged["tmp"], _pairs(shared_dir), *_args(judged["model"]),
+                          backend="")
+    assert f"0 new judgments, {N} from store" in r2.stderr, r2.stderr
+    assert [x["p_text1"] for x in recs2] == [x["p_text1"] for x in judged["recs"]]
