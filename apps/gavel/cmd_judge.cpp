@@ -32,7 +32,7 @@ struct Options {
   uint64_t seed = 0;
   bool seed_given = false, both_orders = false, ensure_ascii_off = false, keep_prompts = false,
        no_verdict = false, no_progress = false;
-  int threads = 2, ctx = 4096, batch = 4, top_k = 10, max_tokens = 512;
+  int threads = 2, ctx = 4096, batch = 4, top_k = 10, max_tokens = 512, prefix_cache = 4;
 };
 
 int run(const Options& o) {
@@ -100,7 +100,7 @@ int run(const Options& o) {
   } else if (!o.backend.empty()) {
     return fail("unknown --backend '" + o.backend + "' (only fake:... besides --model)");
   } else if (!o.model.empty()) {
-    auto e = gavel::backend::EmbeddedBackend::open(o.model, {o.threads, o.ctx});
+    auto e = gavel::backend::EmbeddedBackend::open(o.model, {o.threads, o.ctx, o.prefix_cache});
     if (!e.ok()) return fail(e.message());
     embedded = e->get();
     backend = std::unique_ptr<Backend>(std::move(e).value());
@@ -171,6 +171,9 @@ gavel::cli::Register reg{
            ->each([o](const std::string&) { o->seed_given = true; });
        app.add_option("--threads", o->threads, "engine threads")->check(CLI::Range(1, 256));
        app.add_option("--ctx", o->ctx, "context size (tokens)")->check(CLI::Range(16, 1 << 24));
+       app.add_option("--prefix-cache", o->prefix_cache,
+                      "evaluated sequences kept for prefix reuse (0 = off)")
+           ->check(CLI::Range(0, 64));
        app.add_option("--batch", o->batch, "items per backend call and store transaction")
            ->check(CLI::Range(1, 4096));
        app.add_option("--on-error", o->on_error, "skip | stop");

@@ -19,7 +19,7 @@ from conftest import QWEN25, real_model
 from judge_util import run_judge
 
 N = 4
-# Measured 2026-11-29 on these 4 pairs: largest |gavel - llama.cpp| 0.2807 (pair 3, pass 1, B);
+# Measured 2026-11-29 on these 4 pairs: largest |gavel - llama.cpp| 0.2807 (GPTInst-3 pass 1, B);
 # all 8 passes had llama.cpp |lA - lB| > 0.5 and the same preference in gavel.
 MAX_DIFF = 0.5
 PREF_MARGIN = 0.5
