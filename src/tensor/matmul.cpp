@@ -36,6 +36,7 @@ void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, flo
   const bool f32 = w.type == TensorType::kF32, f16 = w.type == TensorType::kF16;
   const bool q4k_repacked = w.type == TensorType::kQ4_K && q4k_is_repacked(w.rows);
   const int64_t n_gemm = in.n_tok - in.n_tok % 4;
+  const bool tiled = kquant_is_tiled(w.type, w.rows, in.n_tok);
   pool.parallel_for(n_tasks, [&](int task) {
     const int64_t r0 = task * rows_per, r1 = std::min(w.rows, r0 + rows_per);
     if (f32 || f16) {
@@ -59,6 +60,7 @@ void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, flo
         for (int64_t t = t0; t < t1; ++t) {
           const uint8_t* x = in.data.data() + size_t(t) * in.row_bytes;
           y[t * ldy + r] = q4k_repacked ? vec_dot_q4k_repacked(w.cols, wr, x, t < n_gemm)
+                           : tiled      ? vec_dot_kquant_tiled(w.type, w.cols, wr, x)
                                         : vec_dot(w.type, w.cols, wr, x);
         }
       }

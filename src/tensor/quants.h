@@ -34,6 +34,20 @@ inline bool q4k_is_repacked(int64_t rows) {
 #endif
 }
 
+// Q4_K/Q5_K/Q6_K rows in the order of ggml's tiled K-quant matmul, which llama.cpp uses on
+// AVX2 for batches of >= 8 tokens over K-quant matrices it has not repacked.
+float vec_dot_kquant_tiled(TensorType t, int64_t n, const void* w, const void* act);
+inline bool kquant_is_tiled(TensorType t, int64_t rows, int64_t n_tok) {
+#if defined(__AVX2__)
+  const bool k = t == TensorType::kQ6_K || t == TensorType::kQ5_K ||
+                 (t == TensorType::kQ4_K && !q4k_is_repacked(rows));
+  return k && n_tok >= 8;
+#else
+  (void)t, (void)rows, (void)n_tok;
+  return false;
+#endif
+}
+
 // Plain f16·f16 and f32 dots used by attention.
 float dot_f16(int64_t n, const uint16_t* a, const uint16_t* b);
 float dot_f32(int64_t n, const float* a, const float* b);

@@ -185,6 +185,12 @@ float dot_q4k_q5k(int64_t n, const void* wv, const void* av) {
       sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(p0, _mm256_set1_epi32(sc[2 * g])));
       sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(p1, _mm256_set1_epi32(sc[2 * g + 1])));
     }
+    if constexpr (kRepacked == 3) {  // tiled: (d*s1 - dmin*s2) fused, then times d_a fused
+      const float res =
+          std::fma(-fp16_to_f32(mh), float(summ), fp16_to_f32(dh) * float(hsum_i32(sumi)));
+      acc_r = std::fma(res, a[b].d, acc_r);
+      continue;
+    }
     if constexpr (kRepacked == 1) {
       acc_r = std::fma(float(hsum_i32(sumi)), fp16_to_f32(dh) * a[b].d, acc_r);
       mins_r = std::fma(float(summ), fp16_to_f32(mh) * a[b].d, mins_r);
@@ -194,16 +200,20 @@ float dot_q4k_q5k(int64_t n, const void* wv, const void* av) {
     acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
     mins += fp16_to_f32(mh) * a[b].d * float(summ);
   }
+  if constexpr (kRepacked == 3) return acc_r;
   if constexpr (kRepacked != 0) return acc_r - mins_r;
   return hsum(acc) - mins;
 }
 
+// kTiled: the float order of ggml's tiled K-quant matmul (prompt batches of >= 8 tokens):
+// per super-block the exact integer total s, then acc += (d_w * s) * d_a as one fused step.
+template <bool kTiled = false>
 float dot_q6_k(int64_t n, const void* wv, const void* av) {
   const auto* w = static_cast<const BlockQ6_K*>(wv);
   const auto* a = static_cast<const BlockQ8_K*>(av);
   const __m256i m4 = _mm256_set1_epi8(0xF), m30 = _mm256_set1_epi8(0x30);
   __m256 acc = _mm256_setzero_ps();
-  float bias = 0;
+  float bias = 0, tiled_acc = 0;
   for (int64_t b = 0; b < n / kQKK; ++b) {
     const int8_t* sc = w[b].scales;
     int off = 0;  // 32 * sum(scale * bsum): removes the +32 bias of the unsigned values
@@ -230,10 +240,16 @@ float dot_q6_k(int64_t n, const void* wv, const void* av) {
         sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(p, s));
       }
     }
+    if constexpr (kTiled) {
+      const float res = fp16_to_f32(w[b].d) * float(hsum_i32(sumi) - 32 * off);
+      tiled_acc = std::fma(res, a[b].d, tiled_acc);
+      continue;
+    }
     const float d = fp16_to_f32(w[b].d) * a[b].d;
     acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
     bias += d * 32.f * float(off);
   }
+  if constexpr (kTiled) return tiled_acc;
   return hsum(acc) - bias;
 }
 
@@ -322,6 +338,22 @@ float vec_dot_q4k_repacked(int64_t n, const void* w, const void* a, bool gemm) {
 #else
   return vec_dot(TensorType::kQ4_K, n, w, a);
 #endif
+}
+
+float vec_dot_kquant_tiled(TensorType t, int64_t n, const void* w, const void* a) {
+#if GAVEL_AVX2
+  switch (t) {
+    case TensorType::kQ4_K:
+      return dot_q4k_q5k<false, 3>(n, w, a);
+    case TensorType::kQ5_K:
+      return dot_q4k_q5k<true, 3>(n, w, a);
+    case TensorType::kQ6_K:
+      return dot_q6_k<true>(n, w, a);
+    default:
+      break;
+  }
+#endif
+  return vec_dot(t, n, w, a);
 }
 
 float dot_f16(int64_t n, const uint16_t* a, const uint16_t* b) {
