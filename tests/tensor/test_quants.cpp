@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gguf/quants.h"
+#include "tensor/exact_order.h"
 #include "tensor/fp16.h"
 #include "tensor/matmul.h"
 #include "tensor/quants.h"
@@ -50,12 +51,18 @@ std::vector<uint8_t> random_row(TensorType t, int64_t n, std::mt19937& rng) {
   for (size_t blk = 0; blk < b.size() / tr.block_bytes; ++blk) {
     const size_t o = blk * tr.block_bytes;
     switch (t) {
-      case TensorType::kQ6_K: put(o + 208, sc(rng)); break;
+      case TensorType::kQ6_K:
+        put(o + 208, sc(rng));
+        break;
       case TensorType::kQ4_1:
       case TensorType::kQ5_1:
       case TensorType::kQ4_K:
-      case TensorType::kQ5_K: put(o, sc(rng)), put(o + 2, sc(rng) * (t == TensorType::kQ4_1 || t == TensorType::kQ5_1 ? -10 : 1)); break;
-      default: put(o, sc(rng));
+      case TensorType::kQ5_K:
+        put(o, sc(rng)),
+            put(o + 2, sc(rng) * (t == TensorType::kQ4_1 || t == TensorType::kQ5_1 ? -10 : 1));
+        break;
+      default:
+        put(o, sc(rng));
     }
   }
   return b;
@@ -143,35 +150,53 @@ TEST(Quants, ActivationQuantizationRoundTrips) {
   }
 }
 
+// matmul = one dot per (row, token) in the kernel order llama.cpp would use for that shape
+// (tensor/exact_order.h, quants.h), whatever the thread count.
 TEST(Matmul, MatchesPerRowDotsAcrossThreadCounts) {
   std::mt19937 rng(4);
-  const int64_t rows = 37, cols = 512, n_tok = 45;
-  for (TensorType t : {TensorType::kQ8_0, TensorType::kQ4_K, TensorType::kF16}) {
-    std::vector<uint8_t> w;
-    for (int64_t r = 0; r < rows; ++r) {
-      auto row = random_row(t, cols, rng);
-      w.insert(w.end(), row.begin(), row.end());
-    }
-    tensor::Matrix m{t, w.data(), rows, cols, tensor::row_bytes(t, cols)};
-    std::vector<float> x;
-    for (int64_t i = 0; i < n_tok; ++i) {
-      auto r = random_act(cols, rng);
-      x.insert(x.end(), r.begin(), r.end());
-    }
-    std::vector<float> expect(size_t(n_tok * rows));
-    const ActType act = tensor::traits(t).act;
-    std::vector<uint8_t> q(tensor::act_row_bytes(act, cols));
-    for (int64_t i = 0; i < n_tok; ++i) {
-      tensor::quantize_act_row(act, &x[size_t(i * cols)], q.data(), cols);
-      for (int64_t r = 0; r < rows; ++r)
-        expect[size_t(i * rows + r)] = tensor::vec_dot(t, cols, &w[size_t(r) * m.row_bytes], q.data());
-    }
-    for (int threads : {1, 2, 3}) {
-      tensor::ThreadPool pool(threads);
-      tensor::PackedInput scratch;
-      std::vector<float> y(size_t(n_tok * rows));
-      tensor::matmul(pool, m, x.data(), cols, n_tok, y.data(), rows, scratch);
-      EXPECT_EQ(y, expect) << gguf::type_name(t) << " threads=" << threads;
+  const int64_t cols = 512, n_tok = 45;
+  for (int64_t rows : {37, 40}) {
+    for (TensorType t :
+         {TensorType::kQ8_0, TensorType::kQ4_K, TensorType::kQ6_K, TensorType::kF16}) {
+      std::vector<uint8_t> w;
+      for (int64_t r = 0; r < rows; ++r) {
+        auto row = random_row(t, cols, rng);
+        w.insert(w.end(), row.begin(), row.end());
+      }
+      tensor::Matrix m{t, w.data(), rows, cols, tensor::row_bytes(t, cols)};
+      std::vector<float> x;
+      for (int64_t i = 0; i < n_tok; ++i) {
+        auto r = random_act(cols, rng);
+        x.insert(x.end(), r.begin(), r.end());
+      }
+      std::vector<float> expect(size_t(n_tok * rows));
+      const ActType act = tensor::traits(t).act;
+      std::vector<uint8_t> q(tensor::act_row_bytes(act, cols));
+      const tensor::DotOrder order = tensor::dot_order(rows, cols, n_tok);
+      for (int64_t i = 0; i < n_tok; ++i) {
+        tensor::quantize_act_row(act, &x[size_t(i * cols)], q.data(), cols);
+        for (int64_t r = 0; r < rows; ++r) {
+          const uint8_t* wr = &w[size_t(r) * m.row_bytes];
+          float e;
+          if (t == TensorType::kF16)
+            e = tensor::dot_f16_ordered(order, cols, reinterpret_cast<const uint16_t*>(wr),
+                                        reinterpret_cast<const uint16_t*>(q.data()));
+          else if (t == TensorType::kQ4_K && tensor::q4k_is_repacked(rows))
+            e = tensor::vec_dot_q4k_repacked(cols, wr, q.data(), i < n_tok - n_tok % 4);
+          else if (tensor::kquant_is_tiled(t, rows, n_tok))
+            e = tensor::vec_dot_kquant_tiled(t, cols, wr, q.data());
+          else
+            e = tensor::vec_dot(t, cols, wr, q.data());
+          expect[size_t(i * rows + r)] = e;
+        }
+      }
+      for (int threads : {1, 2, 3}) {
+        tensor::ThreadPool pool(threads);
+        tensor::PackedInput scratch;
+        std::vector<float> y(size_t(n_tok * rows));
+        tensor::matmul(pool, m, x.data(), cols, n_tok, y.data(), rows, scratch);
+        EXPECT_EQ(y, expect) << gguf::type_name(t) << " rows=" << rows << " threads=" << threads;
+      }
     }
   }
 }

@@ -1,0 +1,155 @@
+// The summation-order kernels: each must equal its order written out plainly (bit for bit),
+// and the K-quant order variants must still compute the same dot product as the reference.
+// Bit-exactness against llama.cpp itself is checked by tests/python/test_parity_llamacpp.py.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "tensor/exact_order.h"
+#include "tensor/fp16.h"
+#include "tensor/quant_types.h"
+#include "tensor/quants.h"
+
+namespace gavel::tensor {
+namespace {
+
+std::vector<uint16_t> random_f16(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.f, 1.f);
+  std::vector<uint16_t> v(n);
+  for (auto& x : v) x = f32_to_fp16(d(rng));
+  return v;
+}
+
+// The tinyBLAS order for 8 lanes, written out: lane l sums elements l, l+8, ... with fused
+// multiply-adds, then ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)).
+float gemm_order_8(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b) {
+  float lane[8] = {};
+  for (size_t i = 0; i < a.size(); ++i)
+    lane[i % 8] = std::fma(fp16_to_f32(a[i]), fp16_to_f32(b[i]), lane[i % 8]);
+  return ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+}
+
+// ggml_vec_dot_f16 for 8 lanes: 32 accumulators over steps of 32, reduced pairwise, then the
+// tail in double.
+float gemv_order_8(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b) {
+  float acc[32] = {};
+  const size_t np = a.size() & ~size_t(31);
+  for (size_t i = 0; i < np; ++i)
+    acc[i % 32] = std::fma(fp16_to_f32(a[i]), fp16_to_f32(b[i]), acc[i % 32]);
+  float s[8];
+  for (int i = 0; i < 8; ++i) s[i] = (acc[i] + acc[16 + i]) + (acc[8 + i] + acc[24 + i]);
+  double sum = double(((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7])));
+  for (size_t i = np; i < a.size(); ++i) sum += double(fp16_to_f32(a[i]) * fp16_to_f32(b[i]));
+  return float(sum);
+}
+
+TEST(ExactOrder, OrderChoiceFollowsGgml) {
+  EXPECT_EQ(dot_order(256, 64, 1), DotOrder::kGemv);  // one token: vec_dot
+  EXPECT_EQ(dot_order(256, 64, 2), DotOrder::kGemm);  // a batch: tinyBLAS
+  EXPECT_EQ(dot_order(255, 64, 8), DotOrder::kGemv);  // tinyBLAS needs m % 4 == 0
+  EXPECT_EQ(dot_order(256, 63, 8), DotOrder::kGemv);  // and k a multiple of the lanes
+}
+
+TEST(ExactOrder, F16DotsMatchTheirWrittenOutOrder) {
+  if (kSimdLanes != 8) GTEST_FAIL() << "the written-out orders here are the 8-lane (AVX2) ones";
+  for (size_t n : {8u, 32u, 64u, 96u, 128u, 520u}) {
+    const auto a = random_f16(n, 1 + uint32_t(n)), b = random_f16(n, 2 + uint32_t(n));
+    EXPECT_EQ(dot_f16_ordered(DotOrder::kGemm, int64_t(n), a.data(), b.data()), gemm_order_8(a, b))
+        << n;
+    EXPECT_EQ(dot_f16_ordered(DotOrder::kGemv, int64_t(n), a.data(), b.data()), gemv_order_8(a, b))
+        << n;
+  }
+  // A tail that is not a multiple of 32 goes through the double-precision leftover loop.
+  const auto a = random_f16(77, 5), b = random_f16(77, 6);
+  EXPECT_EQ(dot_f16_ordered(DotOrder::kGemv, 77, a.data(), b.data()), gemv_order_8(a, b));
+}
+
+TEST(ExactOrder, PvEqualsColumnDots) {
+  const int dim = 24, ld = 40;
+  for (int n : {1, 7, 8, 33, 100}) {
+    const auto p = random_f16(size_t(n), 11), v = random_f16(size_t(n) * ld, 12);
+    for (DotOrder order : {DotOrder::kGemm, DotOrder::kGemv}) {
+      std::vector<float> out(dim);
+      pv_f16_ordered(order, n, p.data(), v.data(), ld, dim, out.data());
+      for (int d = 0; d < dim; ++d) {
+        // The column, zero-padded to whole lanes (a masked cache cell adds an exact zero).
+        const int padded = (n + 31) / 32 * 32;
+        std::vector<uint16_t> col(size_t(padded), 0), pp(size_t(padded), 0);
+        for (int j = 0; j < n; ++j)
+          col[size_t(j)] = v[size_t(j) * ld + size_t(d)], pp[size_t(j)] = p[size_t(j)];
+        const float want = dot_f16_ordered(order, padded, col.data(), pp.data());
+        EXPECT_EQ(out[size_t(d)], want) << "n=" << n << " d=" << d;
+      }
+    }
+  }
+}
+
+TEST(ExactOrder, SimdExpIsAccurateAndSaturates) {
+  for (float x = -87.f; x < 88.f; x += 0.37f) {
+    const double want = std::exp(double(x));
+    EXPECT_NEAR(exp_simd(x) / want, 1.0, 3e-7) << x;
+  }
+  EXPECT_EQ(exp_simd(-std::numeric_limits<float>::infinity()), 0.f);
+  EXPECT_EQ(exp_simd(-200.f), 0.f);
+  EXPECT_EQ(exp_simd(0.f), 1.f);
+  EXPECT_TRUE(std::isinf(exp_simd(200.f)));
+}
+
+TEST(ExactOrder, SoftmaxAndSwiglu) {
+  std::vector<float> x(37);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = float(std::sin(double(i))) * 5.f;
+  std::vector<float> y = x;
+  softmax_ordered(y.data(), int64_t(y.size()));
+  double sum = 0;
+  for (float v : y) sum += v;
+  EXPECT_NEAR(sum, 1.0, 1e-6);
+  EXPECT_NEAR(y[3] / y[5] / std::exp(double(x[3]) - double(x[5])), 1.0, 1e-5);
+  std::vector<float> g = x, u(x.size(), 2.f);
+  swiglu_ordered(g.data(), u.data(), int64_t(g.size()));
+  for (size_t i = 0; i < g.size(); ++i)
+    EXPECT_NEAR(g[i], x[i] / (1.0 + std::exp(-double(x[i]))) * 2.0, 1e-5 * (1 + std::fabs(x[i])));
+}
+
+// Same integer dot, other float order: agree with the reference to float rounding.
+TEST(ExactOrder, KQuantOrderVariantsComputeTheSameDot) {
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::normal_distribution<float> d(0.f, 1.f);
+  const int64_t n = 512;
+  std::vector<float> x(static_cast<size_t>(n));
+  for (auto& v : x) v = d(rng);
+  std::vector<uint8_t> act(act_row_bytes(ActType::kQ8_K, n));
+  quantize_act_row(ActType::kQ8_K, x.data(), act.data(), n);
+  for (TensorType t : {TensorType::kQ4_K, TensorType::kQ5_K, TensorType::kQ6_K}) {
+    const size_t bytes = size_t(n / 256) * traits(t).block_bytes;
+    std::vector<uint8_t> w(bytes);
+    for (auto& b : w) b = uint8_t(byte(rng));
+    // Keep the fp16 scales finite and small: d/dmin are the first 4 bytes of Q4_K/Q5_K
+    // blocks and the last 2 of Q6_K blocks.
+    for (int64_t blk = 0; blk < n / 256; ++blk) {
+      uint8_t* b = w.data() + size_t(blk) * traits(t).block_bytes;
+      const uint16_t h = f32_to_fp16(0.01f), m = f32_to_fp16(0.002f);
+      if (t == TensorType::kQ6_K) {
+        std::memcpy(b + traits(t).block_bytes - 2, &h, 2);
+      } else {
+        std::memcpy(b, &h, 2);
+        std::memcpy(b + 2, &m, 2);
+      }
+    }
+    const float ref = vec_dot_ref(t, n, w.data(), act.data());
+    const float tol = 1e-5f * (1.f + std::fabs(ref));
+    EXPECT_NEAR(vec_dot_kquant_tiled(t, n, w.data(), act.data()), ref, tol) << int(t);
+    if (t == TensorType::kQ4_K) {
+      EXPECT_NEAR(vec_dot_q4k_repacked(n, w.data(), act.data(), true), ref, tol);
+      EXPECT_NEAR(vec_dot_q4k_repacked(n, w.data(), act.data(), false), ref, tol);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gavel::tensor
