@@ -15,6 +15,12 @@ inline const char* dump_dir() {
   return dir && *dir ? dir : nullptr;
 }
 
+// Layer index used in names by code that does not know it (the DeltaNet mixer).
+inline int& dump_layer_index() {
+  static int layer = 0;
+  return layer;
+}
+
 inline void dump_tensor(const std::string& name, const float* data, int rows, int cols, int ld) {
   const char* dir = dump_dir();
   if (!dir) return;

@@ -1,5 +1,9 @@
 #include "model/delta_net.h"
 
+#include "model/debug_dump.h"
+#include "tensor/exact_order.h"
+#include "tensor/ops.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -48,18 +52,11 @@ void axpy(float* y, const float* x, float a, int n) {
 }
 
 // y = a * y + b * x
-void scale_add(float* y, float a, const float* x, float b, int n) {
-  int i = 0;
-  const V8 av = {a, a, a, a, a, a, a, a};
-  const V8 bv = {b, b, b, b, b, b, b, b};
-  for (; i + 8 <= n; i += 8) store8(y + i, av * load8(y + i) + bv * load8(x + i));
-  for (; i < n; ++i) y[i] = a * y[i] + b * x[i];
-}
 
 inline float silu(float x) { return x / (1.0f + std::exp(-x)); }
 inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 // ggml_softplus: identity above 20.
-inline float softplus(float x) { return x > 20.0f ? x : std::log1p(std::exp(x)); }
+inline float softplus(float x) { return x > 20.0f ? x : std::log(1.0f + std::exp(x)); }
 
 void run_heads(const ParallelFor& par, int n, const std::function<void(int, int)>& fn) {
   if (par) {
@@ -81,14 +78,19 @@ void LayerState::reset(const Shape& s) {
   ssm.assign(s.ssm_state_floats(), 0.0f);
 }
 
-void conv1d_silu(const float* x, int64_t n_tokens, int channels, const float* weight, int kernel,
-                 float* window, float* out) {
+// Products are rounded before they are summed (no fused multiply-add), as in llama.cpp's
+// ssm_conv kernel.
+__attribute__((optimize("fp-contract=off"))) void conv1d_silu(const float* x, int64_t n_tokens,
+                                                               int channels, const float* weight,
+                                                               int kernel, float* window,
+                                                               float* out) {
   const int hist = kernel - 1;
   const size_t C = size_t(channels);
   // ext = [window; x]: row t + j of ext is tap j of output t. Built by copy, so out may alias x.
   std::vector<float> ext((size_t(hist) + size_t(n_tokens)) * C);
   std::memcpy(ext.data(), window, size_t(hist) * C * sizeof(float));
   std::memcpy(ext.data() + size_t(hist) * C, x, size_t(n_tokens) * C * sizeof(float));
+  std::vector<float> raw_dump;
   std::vector<float> wt(size_t(kernel) * C);  // taps transposed to [K][C] for contiguous axpys
   for (size_t c = 0; c < C; ++c)
     for (int j = 0; j < kernel; ++j) wt[size_t(j) * C + c] = weight[c * kernel + j];
@@ -96,15 +98,24 @@ void conv1d_silu(const float* x, int64_t n_tokens, int channels, const float* we
     float* ot = out + t * channels;
     for (size_t c = 0; c < C; ++c) ot[c] = 0.0f;
     for (int j = 0; j < kernel; ++j)
-      for (size_t c = 0; c < C; ++c) ot[c] += wt[size_t(j) * C + c] * ext[(t + j) * C + c];
-    for (size_t c = 0; c < C; ++c) ot[c] = silu(ot[c]);
+      for (size_t c = 0; c < C; ++c)
+        ot[c] = ot[c] + ext[(t + j) * C + c] * wt[size_t(j) * C + c];
+    if (dump_dir() && t == 0) raw_dump.assign(ot, ot + C);
+    if (dump_dir()) raw_dump.insert(raw_dump.end(), ot, ot + C);
+    tensor::silu_ordered(ot, channels);
   }
+  if (dump_dir())
+    dump_tensor("conv_output_raw-" + std::to_string(dump_layer_index()), raw_dump.data() + C,
+                int(n_tokens), channels, channels);
   std::memcpy(window, ext.data() + size_t(n_tokens) * C, size_t(hist) * C * sizeof(float));
 }
 
+// llama.cpp's build_gdn_l2_norm: rms_norm(x, eps / n) * (1 / sqrt(n)), i.e. x / sqrt(|x|^2 + eps).
 void l2_normalize(float* x, int n, float eps) {
-  const float inv = 1.0f / std::sqrt(dot(x, x, n) + eps);
-  for (int i = 0; i < n; ++i) x[i] *= inv;
+  const float fn = float(n);
+  tensor::rms_norm(x, nullptr, x, n, eps / fn);
+  const float s = 1.0f / std::sqrt(fn);
+  for (int i = 0; i < n; ++i) x[i] *= s;
 }
 
 void gates(const float* alpha, const float* b, const float* ssm_a, const float* dt_bias,
@@ -130,13 +141,16 @@ void delta_rule_recurrent(const Shape& s, const RuleInputs& in, float* state, fl
       const float beta = in.beta[t * in.gate_stride + h];
       float* o = out + t * out_stride + size_t(h) * dv;
       // Row j of st is column j of S; each row is independent, so decay, read, update and
-      // output happen in one pass over the state.
+      // output happen in one pass over the state. The arithmetic is that of llama.cpp's fused
+      // CPU gated_delta_net op (scale the state, dot in ggml_vec_dot_f32's order, fused
+      // rank-1 update), so results match it bit for bit.
       for (int j = 0; j < dv; ++j) {
         float* row = st + size_t(j) * dk;
-        const float pred = decay * dot(row, k, dk);
-        const float d = beta * (v[j] - pred);
-        scale_add(row, decay, k, d, dk);
-        o[j] = dot(row, q, dk) * scale;
+        for (int i = 0; i < dk; ++i) row[i] *= decay;
+        const float pred = tensor::dot_f32_ordered(tensor::DotOrder::kGemv, dk, row, k);
+        const float d = (v[j] - pred) * beta;
+        for (int i = 0; i < dk; ++i) row[i] = std::fma(k[i], d, row[i]);
+        o[j] = tensor::dot_f32_ordered(tensor::DotOrder::kGemv, dk, row, q) * scale;
       }
     }
   }
@@ -213,9 +227,13 @@ void delta_rule_chunked(const Shape& s, const RuleInputs& in, float* state, floa
   }
 }
 
+// rms_norm(o) * w * silu(z), each step rounded as llama.cpp's graph (rms_norm, mul, silu, mul).
 void gated_rms_norm(float* o, const float* z, const float* w, int d, float eps) {
-  const float r = 1.0f / std::sqrt(dot(o, o, d) / float(d) + eps);
-  for (int j = 0; j < d; ++j) o[j] = (o[j] * r) * w[j] * silu(z[j]);
+  tensor::rms_norm(o, w, o, d, eps);
+  thread_local std::vector<float> sz;
+  sz.assign(z, z + d);
+  tensor::silu_ordered(sz.data(), d);
+  for (int j = 0; j < d; ++j) o[j] *= sz[size_t(j)];
 }
 
 void mix(const Shape& s, const LayerWeights& w, float eps, float* mixed, const float* z,
@@ -223,6 +241,12 @@ void mix(const Shape& s, const LayerWeights& w, float eps, float* mixed, const f
          RuleForm form, const ParallelFor& par) {
   const int C = s.conv_channels(), Hv = s.n_v_heads, Hk = s.n_k_heads;
   conv1d_silu(mixed, n_tokens, C, w.conv, s.conv_kernel, state.conv.data(), mixed);
+  auto dump = [&](const char* name, const float* d, int cols, int ld) {
+    if (dump_dir())
+      dump_tensor(std::string(name) + "-" + std::to_string(dump_layer_index()), d, int(n_tokens),
+                  cols, ld);
+  };
+  dump("conv_output_silu", mixed, C, C);
   std::vector<float> g(size_t(n_tokens) * Hv), beta(size_t(n_tokens) * Hv);
   for (int64_t t = 0; t < n_tokens; ++t) {
     float* row = mixed + t * C;
@@ -230,6 +254,10 @@ void mix(const Shape& s, const LayerWeights& w, float eps, float* mixed, const f
     gates(alpha + t * Hv, b + t * Hv, w.ssm_a, w.dt_bias, Hv, g.data() + t * Hv,
           beta.data() + t * Hv);
   }
+  dump("q_conv_predelta", mixed, s.key_dim(), C);
+  dump("k_conv_predelta", mixed + s.key_dim(), s.key_dim(), C);
+  dump("gate", g.data(), Hv, Hv);
+  dump("beta_sigmoid", beta.data(), Hv, Hv);
   RuleInputs in;
   in.q = mixed;
   in.k = mixed + s.key_dim();
@@ -239,8 +267,9 @@ void mix(const Shape& s, const LayerWeights& w, float eps, float* mixed, const f
   in.n_tokens = n_tokens;
   in.qkv_stride = C;
   in.gate_stride = Hv;
-  const bool chunked =
-      form == RuleForm::kChunked || (form == RuleForm::kAuto && n_tokens >= 64);
+  // kAuto = the recurrence: it is what llama.cpp's fused CPU op computes, so only it gives
+  // the same bits; the chunked form agrees to float rounding (tests) and stays available.
+  const bool chunked = form == RuleForm::kChunked;
   const int64_t ys = s.value_dim();
   run_heads(par, Hv, [&](int h0, int h1) {
     if (chunked) {
@@ -248,6 +277,7 @@ void mix(const Shape& s, const LayerWeights& w, float eps, float* mixed, const f
     } else {
       delta_rule_recurrent(s, in, state.ssm.data(), y, ys, h0, h1);
     }
+    if (h0 == 0 && h1 == Hv) dump("attn_output", y, int(ys), int(ys));
     for (int64_t t = 0; t < n_tokens; ++t) {
       for (int h = h0; h < h1; ++h) {
         const size_t off = t * ys + size_t(h) * s.d_v;

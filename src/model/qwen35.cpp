@@ -13,6 +13,7 @@
 #include <cmath>
 
 #include "model/attention.h"
+#include "model/debug_dump.h"
 #include "model/delta_net.h"
 #include "model/kv_state.h"
 #include "model/weights.h"
@@ -177,6 +178,7 @@ class Qwen35 : public Model {
   std::vector<float> x_, cur_, qg_, q_, k_, v_, gate_, att_, up_, ffg_, cos_, sin_;
   std::vector<float> mixed_, z_, beta_, alpha_, y_;
   std::vector<uint16_t> q16_;
+  int dump_layer_ = 0;  // global layer index, for GAVEL_DUMP_DIR names
   tensor::PackedInput packed_, packed2_;
 };
 
@@ -301,18 +303,29 @@ Status Qwen35::forward_chunk(Qwen35State& st, std::span<const int32_t> tokens,
     const uint8_t* row = tok_embd_.data + size_t(tokens[size_t(t)]) * tok_embd_.row_bytes;
     tensor::dequantize_row(tok_embd_.type, row, &x_[size_t(t) * E], E);
   }
+  int il = 0;
+  auto dumpt = [&](const char* name, const float* d, int cols) {
+    if (dump_dir()) dump_tensor(fmt::format("{}-{}", name, il), d, n, cols, cols);
+  };
   for (const Layer& L : layers_) {
     for (int t = 0; t < n; ++t)
       tensor::rms_norm(&x_[size_t(t) * E], L.attn_norm.data(), &cur_[size_t(t) * E], E, h.rms_eps);
+    dumpt("attn_norm", cur_.data(), E);
+    dump_layer_ = il;
+    dump_layer_index() = il;
     if (L.recurrent) {
       delta_net_layer(st, L, n);
+      dumpt("linear_attn_out", cur_.data(), E);
     } else {
       attention_layer(st, L, n, n_past);
+      dumpt("attn_output", cur_.data(), E);
     }
     tensor::add(x_.data(), cur_.data(), int64_t(n) * E);  // mixers leave their output in cur_
+    dumpt("attn_residual", x_.data(), E);
 
     for (int t = 0; t < n; ++t)
       tensor::rms_norm(&x_[size_t(t) * E], L.post_norm.data(), &cur_[size_t(t) * E], E, h.rms_eps);
+    dumpt("attn_post_norm", cur_.data(), E);
     bool fresh = false;
     mm(L.w_gate, cur_.data(), E, n, ffg_.data(), h.n_ff, packed_, fresh);
     mm(L.w_up, cur_.data(), E, n, up_.data(), h.n_ff, packed_, fresh);
@@ -321,7 +334,10 @@ Status Qwen35::forward_chunk(Qwen35State& st, std::span<const int32_t> tokens,
     });
     fresh = false;
     mm(L.w_down, ffg_.data(), h.n_ff, n, cur_.data(), E, packed2_, fresh);
+    dumpt("ffn_out", cur_.data(), E);
     tensor::add(x_.data(), cur_.data(), int64_t(n) * E);
+    dumpt("l_out", x_.data(), E);
+    ++il;
   }
   st.advance(n);
 
@@ -349,12 +365,17 @@ void Qwen35::delta_net_layer(Qwen35State& st, const Layer& L, int n) {
   mm(L.wz, cur_.data(), E, n, z_.data(), Vd, packed_, fresh);
   mm(L.wbeta, cur_.data(), E, n, beta_.data(), Hv, packed_, fresh);
   mm(L.walpha, cur_.data(), E, n, alpha_.data(), Hv, packed_, fresh);
+  if (dump_dir()) {
+    dump_tensor(fmt::format("linear_attn_qkv_mixed-{}", dump_layer_), mixed_.data(), n, C, C);
+    dump_tensor(fmt::format("z-{}", dump_layer_), z_.data(), n, Vd, Vd);
+  }
   const dn::LayerWeights w{L.conv.data(), L.ssm_a.data(), L.dt_bias.data(), L.ssm_norm.data()};
   const dn::ParallelFor par = [this](int tasks, const std::function<void(int, int)>& fn) {
     pool_.parallel_for(tasks, [&](int i) { fn(i, i + 1); });
   };
   dn::mix(shape_, w, hp_.rms_eps, mixed_.data(), z_.data(), alpha_.data(), beta_.data(), n,
           st.dn(L.index), y_.data(), dn::RuleForm::kAuto, par);
+  if (dump_dir()) dump_tensor(fmt::format("final_output-{}", dump_layer_), y_.data(), n, Vd, Vd);
   fresh = false;
   mm(L.wout, y_.data(), Vd, n, cur_.data(), E, packed2_, fresh);
 }

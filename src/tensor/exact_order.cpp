@@ -119,7 +119,24 @@ float dot_f32_ordered(DotOrder order, int64_t n, const float* a, const float* b)
     return dot_gemm_scalar(n, a, b);
 #endif
   }
+#if GAVEL_EXACT_AVX2
+  const int64_t np = n & ~int64_t(31);
+  __m256 x0 = _mm256_setzero_ps(), x1 = x0, x2 = x0, x3 = x0;
+  for (int64_t i = 0; i < np; i += 32) {
+    x0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), x0);
+    x1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), x1);
+    x2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), x2);
+    x3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), x3);
+  }
+  x0 = _mm256_add_ps(_mm256_add_ps(x0, x2), _mm256_add_ps(x1, x3));
+  const __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(x0), _mm256_extractf128_ps(x0, 1));
+  const __m128 t1 = _mm_hadd_ps(t0, t0);
+  float s = _mm_cvtss_f32(_mm_hadd_ps(t1, t1));
+  for (int64_t i = np; i < n; ++i) s = std::fma(a[i], b[i], s);
+  return s;
+#else
   return dot_gemv_scalar(n, a, b);
+#endif
 }
 
 float dot_f16_ordered(DotOrder order, int64_t n, const uint16_t* a, const uint16_t* b) {
@@ -215,6 +232,13 @@ void softmax_ordered(float* x, int64_t n) {
   }
   const float inv = float(1.0 / sum);
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void silu_ordered(float* x, int64_t n) {
+  const int64_t n_simd = n - n % W;
+  int64_t i = 0;
+  for (; i < n_simd; ++i) x[i] = x[i] / (1.0f + exp_simd(0.0f - x[i]));
+  for (; i < n; ++i) x[i] = x[i] / (1.0f + std::exp(-x[i]));
 }
 
 void swiglu_ordered(float* g, const float* u, int64_t n) {

@@ -44,6 +44,8 @@ void pv_f16_ordered(DotOrder order, int64_t n, const uint16_t* p, const uint16_t
 float exp_simd(float x);
 // In place x[i] = exp(x[i] - max) / sum over [0, n), summed as ggml_vec_soft_max_f32 does.
 void softmax_ordered(float* x, int64_t n);
+// x[i] = silu(x[i]) in place as ggml_vec_silu_f32 (SIMD chunks of W, libm expf for the tail).
+void silu_ordered(float* x, int64_t n);
 // g[i] = silu(g[i]) * u[i] as ggml_vec_swiglu_f32 (SIMD chunks of W, libm expf for the tail).
 void swiglu_ordered(float* g, const float* u, int64_t n);
 

@@ -113,14 +113,7 @@ def texts():
     return prompts()
 
 
-# Open gap (measured 2026-11-23): Q8_0 differs from llama.cpp by up to 0.19 and Q4_K by
-# 0.09-0.15, while F32 (6e-5) and F16 (0.007) agree; the quantized matmul path does not yet
-# mirror llama.cpp's. Reported as xfailed (not run: each takes minutes) until fixed.
-QUANT_GAP = pytest.mark.xfail(run=False, reason="known qwen35 quantized parity gap > 0.02")
-
-
-@pytest.mark.parametrize("qtype", [t if t in ("f32", "f16") else pytest.param(t, marks=QUANT_GAP)
-                                   for t in TYPES])
+@pytest.mark.parametrize("qtype", TYPES)
 def test_qwen35_parity_with_llama_cpp(gavel_bin, qtype, texts, tmp_path):
     path = model_path(f"qwen35-tiny-{qtype}.gguf")
     n_ctx = 8192
@@ -140,7 +133,7 @@ def test_qwen35_parity_with_llama_cpp(gavel_bin, qtype, texts, tmp_path):
             # A near-tie may legitimately flip; it must then be within tolerance.
             if lp[t20[0]] - lp[o["top"][0]["id"]] > TOL:
                 argmax_bad.append((k, int(t20[0]), o["top"][0]["id"]))
-    print(f"qwen35 {qtype}: {len(ids)} prompts (longest {max(len(t) for t in ids)} tokens), "
+    print(f"\nqwen35 {qtype}: {len(ids)} prompts (longest {max(len(t) for t in ids)} tokens), "
           f"top-20 logprob max abs diff {worst:.5f} (long prompt {worst_long:.5f})")
     assert not argmax_bad, argmax_bad
     assert worst <= TOL
