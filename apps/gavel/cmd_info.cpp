@@ -9,6 +9,7 @@
 
 #include "command.h"
 #include "gguf/gguf.h"
+#include "model/qwen35.h"
 #include "model/weights.h"
 
 namespace {
@@ -22,12 +23,26 @@ nlohmann::json collect(const gavel::gguf::File& f, std::string* error) {
   if (hp.ok()) {
     const auto& h = *hp;
     j["architecture"] = h.arch;
-    j["hparams"] = {{"n_vocab", h.n_vocab},   {"n_embd", h.n_embd},
-                    {"n_layer", h.n_layer},   {"n_head", h.n_head},
-                    {"n_head_kv", h.n_head_kv}, {"head_dim", h.head_dim},
-                    {"n_rot", h.n_rot},       {"n_ff", h.n_ff},
-                    {"n_ctx_train", h.n_ctx_train}, {"rms_eps", h.rms_eps},
-                    {"rope_base", h.rope_base}};
+    j["hparams"] = {
+        {"n_vocab", h.n_vocab}, {"n_embd", h.n_embd},       {"n_layer", h.n_layer},
+        {"n_head", h.n_head},   {"n_head_kv", h.n_head_kv}, {"head_dim", h.head_dim},
+        {"n_rot", h.n_rot},     {"n_ff", h.n_ff},           {"n_ctx_train", h.n_ctx_train},
+        {"rms_eps", h.rms_eps}, {"rope_base", h.rope_base}};
+    if (h.arch == "qwen35") {
+      auto lay = gavel::model::qwen35_layout(f);
+      if (!lay.ok()) {
+        *error = lay.message();
+      } else {
+        // MTP (nextn) blocks are stored but never run: n_layer counts the decoder layers.
+        j["hparams"]["n_layer"] = lay->n_layer;
+        int n_attn = 0;
+        for (bool r : lay->recurrent) n_attn += r ? 0 : 1;
+        j["layers"] = {{"pattern", lay->pattern()},          {"deltanet", lay->n_layer - n_attn},
+                       {"full_attention", n_attn},           {"nextn_skipped", lay->n_nextn},
+                       {"ssm_d_inner", lay->d_inner},        {"ssm_d_state", lay->d_state},
+                       {"ssm_conv_kernel", lay->conv_kernel}};
+      }
+    }
   } else {
     auto arch = f.get_string("general.architecture");
     j["architecture"] = arch.ok() ? *arch : "";
@@ -60,38 +75,41 @@ nlohmann::json collect(const gavel::gguf::File& f, std::string* error) {
   return j;
 }
 
-gavel::cli::Register reg{{"info", "Show a GGUF model's architecture, hyperparameters, tensor types and tokenizer",
-                          [](CLI::App& app) -> gavel::cli::Runner {
-                            auto path = std::make_shared<std::string>();
-                            auto as_json = std::make_shared<bool>(false);
-                            app.add_option("model", *path, "GGUF model file")->required();
-                            app.add_flag("--json", *as_json, "Print JSON");
-                            return [=]() -> int {
-                              auto f = gavel::gguf::File::open(*path);
-                              if (!f.ok()) return gavel::cli::fail(f.message());
-                              std::string error;
-                              const nlohmann::json j = collect(**f, &error);
-                              if (*as_json) {
-                                std::cout << j.dump(2) << "\n";
-                              } else {
-                                std::cout << "architecture: " << j["architecture"].get<std::string>() << "\n";
-                                if (j.contains("hparams"))
-                                  for (auto& [k, v] : j["hparams"].items())
-                                    std::cout << "  " << k << ": " << v.dump() << "\n";
-                                std::cout << "tensors: " << j["n_tensors"] << " (" << j["n_params"]
-                                          << " parameters)\n";
-                                for (auto& [k, v] : j["tensor_types"].items())
-                                  std::cout << "  " << k << ": " << v << "\n";
-                                std::cout << "tokenizer:\n";
-                                for (auto& [k, v] : j["tokenizer"].items())
-                                  std::cout << "  " << k << ": " << v.dump() << "\n";
-                                std::cout << "chat_template: "
-                                          << (j["chat_template"].get<bool>() ? "present" : "absent")
-                                          << "\n";
-                              }
-                              if (!error.empty()) return gavel::cli::fail(error);
-                              return 0;
-                            };
-                          }}};
+gavel::cli::Register reg{
+    {"info", "Show a GGUF model's architecture, hyperparameters, tensor types and tokenizer",
+     [](CLI::App& app) -> gavel::cli::Runner {
+       auto path = std::make_shared<std::string>();
+       auto as_json = std::make_shared<bool>(false);
+       app.add_option("model", *path, "GGUF model file")->required();
+       app.add_flag("--json", *as_json, "Print JSON");
+       return [=]() -> int {
+         auto f = gavel::gguf::File::open(*path);
+         if (!f.ok()) return gavel::cli::fail(f.message());
+         std::string error;
+         const nlohmann::json j = collect(**f, &error);
+         if (*as_json) {
+           std::cout << j.dump(2) << "\n";
+         } else {
+           std::cout << "architecture: " << j["architecture"].get<std::string>() << "\n";
+           if (j.contains("hparams"))
+             for (auto& [k, v] : j["hparams"].items())
+               std::cout << "  " << k << ": " << v.dump() << "\n";
+           if (j.contains("layers"))
+             for (auto& [k, v] : j["layers"].items())
+               std::cout << "  " << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump())
+                         << "\n";
+           std::cout << "tensors: " << j["n_tensors"] << " (" << j["n_params"] << " parameters)\n";
+           for (auto& [k, v] : j["tensor_types"].items())
+             std::cout << "  " << k << ": " << v << "\n";
+           std::cout << "tokenizer:\n";
+           for (auto& [k, v] : j["tokenizer"].items())
+             std::cout << "  " << k << ": " << v.dump() << "\n";
+           std::cout << "chat_template: " << (j["chat_template"].get<bool>() ? "present" : "absent")
+                     << "\n";
+         }
+         if (!error.empty()) return gavel::cli::fail(error);
+         return 0;
+       };
+     }}};
 
 }  // namespace

@@ -1,12 +1,12 @@
 #include "model/delta_net.h"
 
-#include "model/debug_dump.h"
-#include "tensor/exact_order.h"
-#include "tensor/ops.h"
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+
+#include "model/debug_dump.h"
+#include "tensor/exact_order.h"
+#include "tensor/ops.h"
 
 namespace gavel::model::delta_net {
 namespace {
@@ -81,9 +81,9 @@ void LayerState::reset(const Shape& s) {
 // Products are rounded before they are summed (no fused multiply-add), as in llama.cpp's
 // ssm_conv kernel.
 __attribute__((optimize("fp-contract=off"))) void conv1d_silu(const float* x, int64_t n_tokens,
-                                                               int channels, const float* weight,
-                                                               int kernel, float* window,
-                                                               float* out) {
+                                                              int channels, const float* weight,
+                                                              int kernel, float* window,
+                                                              float* out) {
   const int hist = kernel - 1;
   const size_t C = size_t(channels);
   // ext = [window; x]: row t + j of ext is tap j of output t. Built by copy, so out may alias x.
@@ -98,8 +98,7 @@ __attribute__((optimize("fp-contract=off"))) void conv1d_silu(const float* x, in
     float* ot = out + t * channels;
     for (size_t c = 0; c < C; ++c) ot[c] = 0.0f;
     for (int j = 0; j < kernel; ++j)
-      for (size_t c = 0; c < C; ++c)
-        ot[c] = ot[c] + ext[(t + j) * C + c] * wt[size_t(j) * C + c];
+      for (size_t c = 0; c < C; ++c) ot[c] = ot[c] + ext[(t + j) * C + c] * wt[size_t(j) * C + c];
     if (dump_dir() && t == 0) raw_dump.assign(ot, ot + C);
     if (dump_dir()) raw_dump.insert(raw_dump.end(), ot, ot + C);
     tensor::silu_ordered(ot, channels);
@@ -213,7 +212,8 @@ void delta_rule_chunked(const Shape& s, const RuleInputs& in, float* state, floa
       for (int r = 0; r < L; ++r) {
         float* o = out + (t0 + r) * out_stride + size_t(h) * dv;
         std::memcpy(o, OQ.data() + size_t(r) * dv, dv * sizeof(float));
-        for (int c = 0; c <= r; ++c) axpy(o, U.data() + size_t(c) * dv, QK[size_t(r) * chunk + c], dv);
+        for (int c = 0; c <= r; ++c)
+          axpy(o, U.data() + size_t(c) * dv, QK[size_t(r) * chunk + c], dv);
       }
       // State: S = Gamma_{L-1} S0 + sum_s e^{G_{L-1}-G_s} k_s U_s^T (row j: over k_s).
       const float glast = std::exp(G[L - 1]);

@@ -151,3 +151,20 @@ def test_qwen35_untied_mtp_model_runs_and_matches(gavel_bin, texts, tmp_path):
     print(f"qwen35 untied+mtp f32: max abs diff {worst:.5f}")
     assert all(o["top"][0]["id"] == t[0] for o, t in zip(out, top20))
     assert worst <= TOL
+
+
+def test_qwen35_info_shows_layer_pattern(gavel_bin):
+    """`gavel info` reads the layer kinds from metadata and does not count the MTP block."""
+    import gguf
+
+    path = model_path("qwen35-tiny-untied-mtp-f32.gguf")
+    r = subprocess.run([str(gavel_bin), "info", str(path), "--json"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    info = json.loads(r.stdout)
+    reader = gguf.GGUFReader(str(path))
+    blocks = int(reader.fields["qwen35.block_count"].parts[-1][0])
+    assert info["layers"]["nextn_skipped"] == 1
+    assert info["hparams"]["n_layer"] == blocks - 1
+    assert info["layers"]["pattern"].replace(" ", "") == "LLLA"
+    assert info["layers"]["deltanet"] == 3 and info["layers"]["full_attention"] == 1
