@@ -83,16 +83,6 @@ float dot_gemv_scalar(int64_t n, const T* a, const T* b) {
   }
 }
 
-inline uint32_t bits_of(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
-inline float float_of(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
 
 #if GAVEL_EXACT_AVX2
 inline float hsum256(__m256 v) {
@@ -204,12 +194,12 @@ float exp_simd(float x) {
     const float j = std::fma(std::fma(std::fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
                                       std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
                              u, lin);
-    const uint32_t e = bits_of(z) << 23;
-    const float k = float_of(e + bits_of(1.0f));
+    const uint32_t e = bits_from_f32(z) << 23;
+    const float k = f32_from_bits(e + bits_from_f32(1.0f));
     if (!(std::fabs(n) > 126.f)) return std::fma(j, k, k);
     const uint32_t g = n <= 0.f ? 0x82000000u : 0u;
-    const float s1 = float_of(g + 0x7f000000u);
-    const float s2 = float_of(e - g);
+    const float s1 = f32_from_bits(g + 0x7f000000u);
+    const float s2 = f32_from_bits(e - g);
     if (std::fabs(n) > 192.f) return s1 * s1;
     return std::fma(s2, j, s2) * s1;
   }
