@@ -140,7 +140,7 @@ float dot_q4k_q5k(int64_t n, const void* wv, const void* av) {
   const size_t bb = kFive ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K);
   const uint8_t* wp = static_cast<const uint8_t*>(wv);
   __m256 acc = _mm256_setzero_ps();
-  float mins = 0, acc_r = 0, mins_r = 0;
+  float mins = 0, acc_r = 0, mins_r = 0, acc_m[4] = {0, 0, 0, 0};
   const __m256i m4 = _mm256_set1_epi8(0xF);
   for (int64_t b = 0; b < n / kQKK; ++b) {
     const uint8_t* bp = wp + b * bb;
@@ -198,11 +198,23 @@ float dot_q4k_q5k(int64_t n, const void* wv, const void* av) {
     }
     const float d = fp16_to_f32(dh) * a[b].d;
     acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-    mins += fp16_to_f32(mh) * a[b].d * float(summ);
+    if constexpr (kFive) {
+      mins += fp16_to_f32(mh) * a[b].d * float(summ);
+    } else {
+      // ggml's Q4_K vec_dot keeps the mins in 4 lanes: lane k = m[2k]*S[2k] + m[2k+1]*S[2k+1]
+      // (S = sub-block sums of the activations), accumulated with -d_a*dmin.
+      const float dmin = -a[b].d * fp16_to_f32(mh);
+      for (int k = 0; k < 4; ++k) {
+        const int16_t* bs = a[b].bsums + 4 * k;
+        const int lane = mn[2 * k] * (bs[0] + bs[1]) + mn[2 * k + 1] * (bs[2] + bs[3]);
+        acc_m[k] = std::fma(dmin, float(lane), acc_m[k]);
+      }
+    }
   }
   if constexpr (kRepacked == 3) return acc_r;
   if constexpr (kRepacked != 0) return acc_r - mins_r;
-  return hsum(acc) - mins;
+  if constexpr (kFive) return hsum(acc) - mins;
+  return hsum(acc) + ((acc_m[0] + acc_m[2]) + (acc_m[1] + acc_m[3]));
 }
 
 // kTiled: the float order of ggml's tiled K-quant matmul (prompt batches of >= 8 tokens):
@@ -213,11 +225,14 @@ float dot_q6_k(int64_t n, const void* wv, const void* av) {
   const auto* a = static_cast<const BlockQ8_K*>(av);
   const __m256i m4 = _mm256_set1_epi8(0xF), m30 = _mm256_set1_epi8(0x30);
   __m256 acc = _mm256_setzero_ps();
-  float bias = 0, tiled_acc = 0;
+  float tiled_acc = 0;
   for (int64_t b = 0; b < n / kQKK; ++b) {
     const int8_t* sc = w[b].scales;
-    int off = 0;  // 32 * sum(scale * bsum): removes the +32 bias of the unsigned values
-    for (int g = 0; g < 16; ++g) off += sc[g] * a[b].bsums[g];
+    // The +32 bias of the unsigned values is removed per lane as ggml's AVX2 vec_dot does:
+    // lane i loses 32 * (scale[2i] * bsum[2i] + scale[2i+1] * bsum[2i+1]).
+    alignas(32) int32_t sub[8];
+    for (int i = 0; i < 8; ++i)
+      sub[i] = 32 * (sc[2 * i] * a[b].bsums[2 * i] + sc[2 * i + 1] * a[b].bsums[2 * i + 1]);
     __m256i sumi = _mm256_setzero_si256();
     for (int h = 0; h < 2; ++h) {
       const __m256i ql0 = load32(w[b].ql + 64 * h), ql1 = load32(w[b].ql + 64 * h + 32);
@@ -240,17 +255,17 @@ float dot_q6_k(int64_t n, const void* wv, const void* av) {
         sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(p, s));
       }
     }
+    sumi = _mm256_sub_epi32(sumi, _mm256_load_si256(reinterpret_cast<const __m256i*>(sub)));
     if constexpr (kTiled) {
-      const float res = fp16_to_f32(w[b].d) * float(hsum_i32(sumi) - 32 * off);
+      const float res = fp16_to_f32(w[b].d) * float(hsum_i32(sumi));
       tiled_acc = std::fma(res, a[b].d, tiled_acc);
       continue;
     }
     const float d = fp16_to_f32(w[b].d) * a[b].d;
     acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-    bias += d * 32.f * float(off);
   }
   if constexpr (kTiled) return tiled_acc;
-  return hsum(acc) - bias;
+  return hsum(acc);
 }
 
 float dot_f16_avx(int64_t n, const uint16_t* x, const uint16_t* y) {

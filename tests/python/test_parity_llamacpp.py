@@ -140,3 +140,46 @@ def test_reference_self_spread():
 def teardown_module(module):
     for k, (d, s, n) in sorted(SUMMARY.items()):
         print(f"PARITY {k}: max_abs_diff={d:.5f} argmax={s}/{n}")
+
+
+def decode_compare(gavel_bin, path, tmp_path, n_prompts=8, n_decode=6):
+    """Prefill all but the last n_decode tokens as one batch, then feed those one at a time
+    (the generation path: single-token kernels) in both engines; compare the final position."""
+    from llama_cpp import Llama
+    texts, _ = prompt_texts(40)
+    llm = Llama(model_path=str(path), n_ctx=1024, n_threads=2, logits_all=False, verbose=False)
+    reqs, refs = [], []
+    for text in texts:
+        ids = llm.tokenize(text.encode(), add_bos=True, special=False)
+        if len(ids) < n_decode + 8:
+            continue
+        k = len(ids) - n_decode
+        llm.reset()
+        llm._ctx.kv_cache_clear() if hasattr(llm._ctx, "kv_cache_clear") else None
+        llm.eval(ids[:k])
+        for t in ids[k:]:
+            llm.eval([t])
+        lg = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+        lp = lg - (lg.max() + np.log(np.exp(lg - lg.max()).sum()))
+        top = np.argsort(-lp, kind="stable")[:20]
+        reqs.append({"tokens": ids, "prefill": k, "score_ids": [int(i) for i in top]})
+        refs.append((lp, top))
+        if len(reqs) == n_prompts:
+            break
+    del llm
+    outs = run_gavel(gavel_bin, path, reqs, tmp_path, 1024)
+    diffs = [float(np.abs(np.array(o["score_logprobs"]) - lp[top]).max())
+             for o, (lp, top) in zip(outs, refs)]
+    same = sum(int(o["top"][0]["id"] == int(top[0])) for o, (lp, top) in zip(outs, refs))
+    return diffs, same, len(refs)
+
+
+@pytest.mark.parametrize("name", ["llama-q4_k_m", "qwen2-q8_0", "llama3-f16", SMOLLM2, QWEN25])
+def test_decode_parity(gavel_bin, tmp_path, name):
+    path = real_model(name) if name.endswith(".gguf") else tiny_model(*name.split("-", 1))
+    diffs, same, n = decode_compare(gavel_bin, path, tmp_path)
+    print(f"\ndecode parity {name}: max|dlogprob| top-20 = {max(diffs):.5f}, argmax {same}/{n}")
+    SUMMARY[f"decode {name}"] = (max(diffs), same, n)
+    assert n >= 5
+    assert max(diffs) <= 0.02
+    assert same == n
