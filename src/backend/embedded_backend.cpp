@@ -50,6 +50,21 @@ double uniform01(std::mt19937_64& rng) { return double(rng() >> 11) * 0x1.0p-53;
 
 }  // namespace
 
+// Mirrors the engine's forward chunk (llama.cpp's n_ubatch) and its kernel thresholds.
+constexpr int64_t kChunk = 512, kMinTiled = 8, kGroup = 4;
+
+bool exact_split(int64_t r, int64_t n) {
+  if (r <= 0 || r >= n || r % kGroup != 0) return false;
+  const int64_t whole_last = (n - 1) % kChunk + 1, split_last = (n - r - 1) % kChunk + 1;
+  if (whole_last < kMinTiled) return r % kChunk == 0;
+  return split_last >= kMinTiled;
+}
+
+int64_t exact_prefix(int64_t n) {
+  const int64_t last = (n - 1) % kChunk + 1;
+  return last < kMinTiled ? n - last : n - n % kGroup;
+}
+
 int32_t sample_token(std::span<const float> logits, double temperature, double top_p,
                      std::mt19937_64& rng) {
   if (temperature == 0.0)
@@ -150,49 +165,52 @@ void EmbeddedBackend::remember(std::shared_ptr<Entry> e) {
 
 Result<std::shared_ptr<const EmbeddedBackend::Entry>> EmbeddedBackend::prefill(
     const std::vector<int32_t>& ids) {
-  const size_t n = ids.size();
+  const int64_t n = int64_t(ids.size());
   stats_.prompts += 1;
-  stats_.prompt_tokens += int64_t(n);
-  std::shared_ptr<Entry> best;
-  size_t best_lcp = 0;
+  stats_.prompt_tokens += n;
+  // Each cached sequence offers the longest exact split point within its common prefix with
+  // the prompt (one token short of the prompt at most: the next-token logits need one).
+  std::vector<std::pair<int64_t, std::shared_ptr<Entry>>> offers;
   for (const auto& e : cache_) {
-    const size_t lcp = common_prefix(e->seq->tokens(), ids);
-    if (lcp == n && e->seq->tokens().size() == n) {  // the same prompt: nothing to evaluate
+    const int64_t m = int64_t(e->seq->tokens().size());
+    const int64_t lcp = int64_t(common_prefix(e->seq->tokens(), ids));
+    if (lcp == n && m == n && e->logits_exact) {  // the same prompt: nothing to evaluate
       e->last_use = ++clock_;
-      stats_.reused_tokens += int64_t(n);
+      stats_.reused_tokens += n;
       return std::shared_ptr<const Entry>(e);
     }
-    if (lcp > best_lcp) best = e, best_lcp = lcp;
+    int64_t r = std::min({lcp, e->exact_len, n - 1});
+    r -= r % 4;
+    while (r > 0 && !exact_split(r, n)) r -= 4;
+    if (r > 0 && (can_rewind_ || r == m)) offers.emplace_back(r, e);
   }
-  // At least one token is evaluated, for the logits at the last prompt position.
+  std::stable_sort(offers.begin(), offers.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
   std::unique_ptr<engine::Sequence> seq;
-  size_t reused = 0;
-  if (best && std::min(best_lcp, n - 1) > 0) {
-    const size_t want = std::min(best_lcp, n - 1);
-    auto c = best->seq->clone();
-    if (c->truncate(int(want))) seq = std::move(c), reused = want;
-  }
-  if (!seq) {
-    // States that cannot rewind (recurrent layers) continue a cached sequence only when all
-    // of it is a prefix of the prompt.
-    std::shared_ptr<Entry> whole;
-    for (const auto& e : cache_) {
-      const size_t m = e->seq->tokens().size();
-      if (m < n && common_prefix(e->seq->tokens(), ids) == m &&
-          (!whole || m > whole->seq->tokens().size()))
-        whole = e;
+  int64_t reused = 0;
+  for (const auto& [r, e] : offers) {
+    const bool whole = r == int64_t(e->seq->tokens().size());
+    if (!whole && !can_rewind_) continue;
+    auto c = e->seq->clone();
+    if (c->truncate(int(r))) {
+      seq = std::move(c), reused = r;
+      e->last_use = ++clock_;
+      break;
     }
-    if (whole) seq = whole->seq->clone(), reused = whole->seq->tokens().size();
+    // A recurrent state cannot rewind: from now on only whole cached sequences are continued.
+    can_rewind_ = false;
   }
   if (!seq) seq = model_->new_sequence();
   const int last = int(n - reused) - 1;
-  GAVEL_ASSIGN(auto logits,
-               model_->eval(*seq, std::span(ids).subspan(reused), std::span<const int>(&last, 1)));
-  stats_.reused_tokens += int64_t(reused);
-  stats_.evaluated_tokens += int64_t(n - reused);
+  GAVEL_ASSIGN(auto logits, model_->eval(*seq, std::span(ids).subspan(size_t(reused)),
+                                         std::span<const int>(&last, 1)));
+  stats_.reused_tokens += reused;
+  stats_.evaluated_tokens += n - reused;
   auto e = std::make_shared<Entry>();
   e->seq = std::move(seq);
   e->last_logits = std::move(logits.data);
+  e->exact_len = exact_prefix(n);
+  e->logits_exact = true;
   remember(e);
   return std::shared_ptr<const Entry>(std::move(e));
 }
@@ -283,9 +301,12 @@ Result<GenerateResult> EmbeddedBackend::generate_one(const GenerateRequest& r) {
   }
   if (seq) {
     // The prompt plus its critique: the verdict-distribution request that follows starts so.
+    // Decoded tokens ran one per chunk: only the prompt's exact part is reusable.
     auto e = std::make_shared<Entry>();
     e->seq = std::move(seq);
     e->last_logits = std::move(logits);
+    e->exact_len = prompt->exact_len;
+    e->logits_exact = false;
     remember(std::move(e));
   }
   return g;

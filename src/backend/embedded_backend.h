@@ -1,7 +1,8 @@
 // EmbeddedBackend: gavel::Backend over the in-process engine (src/engine) and the GGUF
 // tokenizer. Scores candidates from the full next-token distribution, generates greedily or
 // with seeded top-p sampling, and reuses evaluated prompt prefixes across calls (the two
-// passes of a pairwise judgment share system prompt and instruction).
+// passes of a pairwise judgment share system prompt and instruction) without changing a bit
+// of the result (see exact_split below).
 // Not thread-safe: one call at a time (the engine runs one forward at a time per model).
 #pragma once
 
@@ -20,13 +21,30 @@ namespace gavel::backend {
 
 // Part of every fingerprint: bump it when the engine's arithmetic changes (kernels, reduction
 // order, KV precision), so stored judgments from the old numerics are not reused.
-inline constexpr const char* kNumericsVersion = "gavel-engine-0";
+// 0: the interim CLI adapter's engine. 1: llama.cpp's exact summation order (commits dc5f5e1
+// and 94e94bf).
+inline constexpr const char* kNumericsVersion = "gavel-engine-1";
 
 struct EmbeddedOptions {
   int threads = 2;
   int ctx = 4096;         // 0 = the model's training context
   int cache_entries = 4;  // evaluated sequences kept for prefix reuse (0 = none)
 };
+
+// Where a prompt of n tokens may be split so that evaluating tokens [0, r) and then [r, n)
+// gives bit for bit the state and logits of evaluating all n at once. The engine mirrors
+// llama.cpp's kernel choice per forward chunk (docs/layers/engine.md, "Exact summation
+// order"): chunks of 512 tokens; float and attention products use another order for a
+// one-token chunk, K-quant matmuls for chunks under 8 tokens, and the repacked Q4_K matmul for
+// the last n % 4 tokens of a chunk. So r must be a multiple of 4, and the last chunk must have
+// at least 8 tokens both in the whole prompt and after the split. When the whole prompt ends
+// in a chunk shorter than 8, r must be a multiple of 512.
+// Splitting anywhere else moved Qwen2.5-0.5B's log-probs by about 0.3 (measured).
+// tests/backend checks the rule bit for bit, so a change in the engine's choices shows up there.
+bool exact_split(int64_t r, int64_t n);
+// Tokens at the start of an n-token prompt whose state another prompt may reuse: all but the
+// last n % 4 tokens, or all but the last chunk when it is shorter than 8 tokens.
+int64_t exact_prefix(int64_t n);
 
 // Token accounting of the prefix cache, cumulative since open().
 struct PrefixStats {
@@ -56,6 +74,8 @@ class EmbeddedBackend : public Backend {
   struct Entry {
     std::unique_ptr<engine::Sequence> seq;
     std::vector<float> last_logits;
+    int64_t exact_len = 0;      // leading tokens computed as in a whole-prompt evaluation
+    bool logits_exact = false;  // last_logits as a whole-prompt evaluation gives them
     uint64_t last_use = 0;
   };
 
@@ -73,6 +93,7 @@ class EmbeddedBackend : public Backend {
   int cache_entries_ = 0;
   std::vector<std::shared_ptr<Entry>> cache_;
   uint64_t clock_ = 0;
+  bool can_rewind_ = true;  // false once a state refused truncate() (recurrent layers)
   PrefixStats stats_;
 };
 

@@ -118,56 +118,121 @@ TEST(EmbeddedBackend, InfoAndStableFingerprint) {
   EXPECT_FALSE(other->info().chat_template.empty());  // written from Qwen3.5-4B's template
 }
 
-TEST(EmbeddedBackend, PrefixReuseGivesTheSameNumbersAsAFreshBackend) {
-  const std::string path = qwen2_tiny();
-  auto cached = open_or_fail(path, {2, 1024, 4});
-  auto fresh = open_or_fail(path, {2, 1024, 0});
+namespace {
+
+// Reuse the spec allows for `ids` after `seen` (all still cached): an identical prompt whole,
+// else the longest exact split within a common prefix and the earlier prompt's exact part.
+int64_t expected_reuse(const std::vector<std::vector<int32_t>>& seen,
+                       const std::vector<int32_t>& ids) {
+  using gavel::backend::exact_prefix, gavel::backend::exact_split;
+  const int64_t n = int64_t(ids.size());
+  int64_t best = 0;
+  for (const auto& s : seen) {
+    if (s == ids) return n;
+    int64_t lcp = 0;
+    while (lcp < int64_t(std::min(s.size(), ids.size())) && s[size_t(lcp)] == ids[size_t(lcp)])
+      ++lcp;
+    for (int64_t r = std::min({lcp, exact_prefix(int64_t(s.size())), n - 1}); r > 0; --r)
+      if (exact_split(r, n)) {
+        best = std::max(best, r);
+        break;
+      }
+  }
+  return best;
+}
+
+// Scores `prompts` through a caching backend and through one without a cache: every number
+// must be bit-identical, and the reuse must be what the spec allows.
+void check_reuse_is_exact(const std::string& path, const std::vector<std::string>& prompts) {
+  auto cached = open_or_fail(path, {2, 2048, 16});
+  auto fresh = open_or_fail(path, {2, 2048, 0});
   ASSERT_TRUE(cached && fresh);
-  const std::string p1 = chat("Instruction: name a fruit.\nA: apple\nB: a car");
-  const std::string p2 = chat("Instruction: name a fruit.\nA: a car\nB: apple");
-  const std::string p3 = p1.substr(0, p1.find("B: a car"));  // a prefix of a cached prompt
   std::vector<ScoreRequest> reqs;
-  for (const std::string& p : {p1, p2, p1, p3, p2 + "The better answer is"})
-    reqs.push_back({p, {"A", "B", " hello world"}, 5});
+  for (const std::string& p : prompts) reqs.push_back({p, {"A", "B", " hello world"}, 5});
   auto a = cached->score(reqs);
   ASSERT_TRUE(a.ok()) << a.message();
-  std::vector<gavel::ScoreResult> f;
-  for (const auto& r : reqs) {  // one call per request: nothing can be shared
-    auto one = fresh->score(std::span(&r, 1));
-    ASSERT_TRUE(one.ok()) << one.message();
-    f.push_back(one->at(0));
-  }
+  std::vector<std::vector<int32_t>> seen;
+  int64_t want_reused = 0;
   for (size_t i = 0; i < reqs.size(); ++i) {
-    SCOPED_TRACE(i);
-    EXPECT_EQ((*a)[i].prompt_tokens, f[i].prompt_tokens);
-    ASSERT_EQ((*a)[i].candidates.size(), 3u);
+    SCOPED_TRACE(testing::Message() << path << " prompt " << i);
+    auto f = fresh->score(std::span(&reqs[i], 1));  // one call each: nothing can be shared
+    ASSERT_TRUE(f.ok()) << f.message();
+    const auto& x = (*a)[i];
+    const auto& y = f->at(0);
+    EXPECT_EQ(x.prompt_tokens, y.prompt_tokens);
+    ASSERT_EQ(x.candidates.size(), 3u);
     for (size_t c = 0; c < 3; ++c) {
-      EXPECT_NEAR((*a)[i].candidates[c].logprob, f[i].candidates[c].logprob, 1e-4);
-      EXPECT_NEAR((*a)[i].candidates[c].first_token_logprob, f[i].candidates[c].first_token_logprob,
-                  1e-4);
+      EXPECT_EQ(x.candidates[c].logprob, y.candidates[c].logprob);
+      EXPECT_EQ(x.candidates[c].first_token_logprob, y.candidates[c].first_token_logprob);
     }
-    ASSERT_EQ((*a)[i].top.size(), 5u);
+    ASSERT_EQ(x.top.size(), 5u);
     for (size_t k = 0; k < 5; ++k) {
-      EXPECT_NEAR((*a)[i].top[k].logprob, f[i].top[k].logprob, 1e-4);
-      EXPECT_EQ((*a)[i].top[k].token, cached->tokenizer().token_text((*a)[i].top[k].id));
+      EXPECT_EQ(x.top[k].id, y.top[k].id);
+      EXPECT_EQ(x.top[k].logprob, y.top[k].logprob);
+      EXPECT_EQ(x.top[k].token, cached->tokenizer().token_text(x.top[k].id));
     }
+    const auto ids = cached->tokenizer().encode(reqs[i].prompt, false, true);
+    want_reused += expected_reuse(seen, ids);
+    seen.push_back(ids);
   }
-  const auto& tok = cached->tokenizer();
-  const auto i1 = tok.encode(p1, false, true), i2 = tok.encode(p2, false, true);
-  size_t lcp12 = 0;
-  while (i1[lcp12] == i2[lcp12]) ++lcp12;
-  const auto i3 = tok.encode(p3, false, true);
-  const auto i5 = tok.encode(reqs[4].prompt, false, true);
-  ASSERT_TRUE(std::equal(i3.begin(), i3.end(), i1.begin()));
-  ASSERT_TRUE(std::equal(i2.begin(), i2.end(), i5.begin()));
   const auto& s = cached->stats();
-  EXPECT_EQ(s.prompts, 5);
-  // p2 shares lcp12 with p1; p1 again is all cached; p3 rewinds p1 to its last token but one;
-  // the last one extends p2.
-  EXPECT_EQ(s.reused_tokens, int64_t(lcp12 + i1.size() + i3.size() - 1 + i2.size()));
+  EXPECT_EQ(s.prompts, int64_t(prompts.size()));
+  EXPECT_EQ(s.reused_tokens, want_reused);
   EXPECT_EQ(s.reused_tokens + s.evaluated_tokens, s.prompt_tokens);
   EXPECT_EQ(fresh->stats().reused_tokens, 0);
   EXPECT_GT(s.continuation_tokens, 0);
+}
+
+std::vector<std::string> reuse_prompts() {
+  const std::string p1 = chat("Instruction: name a fruit.\nA: apple\nB: a car");
+  const std::string p2 = chat("Instruction: name a fruit.\nA: a car\nB: apple");
+  std::string essay;
+  for (int i = 0; i < 70; ++i) essay += "Sentence " + std::to_string(i) + " of a long answer. ";
+  const std::string l1 = chat("Instruction: judge.\nA: " + essay + "\nB: short");
+  const std::string l2 = chat("Instruction: judge.\nA: " + essay + "\nB: a different reply");
+  return {p1,
+          p2,
+          p1,                                 // identical: nothing evaluated
+          p1.substr(0, p1.find("B: a car")),  // a prefix of a cached prompt
+          p2 + "The better answer is",        // extends a cached prompt
+          l1,                                 // > 512 tokens: two chunks
+          l2,                                 // shares more than one chunk with l1
+          l2 + "A"};                          // extends by one token: must back off
+}
+
+}  // namespace
+
+TEST(EmbeddedBackend, ExactSplitRule) {
+  using gavel::backend::exact_prefix, gavel::backend::exact_split;
+  // Measured on Qwen2.5-Coder-0.5B (Q4_K/Q5_0/Q6_K/Q8_0), a 569-token prompt: a split at r
+  // gave the same logits bit for bit for r = 8, 12, 16, 20, 64, 100, 104, 560 and differed
+  // by 0.26-0.39 for r = 1, 2, 3, 5, 7, 17, 101-103, 557, 561, 562, 564-568, and for r = 4
+  // (the 4-token prefix itself ran as a short chunk, see exact_prefix).
+  for (int r : {8, 12, 16, 20, 64, 100, 104, 560}) EXPECT_TRUE(exact_split(r, 569)) << r;
+  for (int r : {1, 2, 3, 5, 7, 17, 101, 102, 103, 557, 561, 562, 564, 565, 566, 567, 568})
+    EXPECT_FALSE(exact_split(r, 569)) << r;
+  EXPECT_EQ(exact_prefix(4), 0);
+  EXPECT_EQ(exact_prefix(8), 8);
+  EXPECT_EQ(exact_prefix(560), 560);
+  EXPECT_EQ(exact_prefix(569), 568);
+  EXPECT_EQ(exact_prefix(515), 512);  // last chunk of 3 tokens
+  EXPECT_TRUE(exact_split(512, 515));
+  EXPECT_FALSE(exact_split(508, 515));
+  EXPECT_FALSE(exact_split(0, 10));
+  EXPECT_FALSE(exact_split(12, 12));
+}
+
+TEST(EmbeddedBackend, PrefixReuseIsBitIdenticalToAFreshBackend) {
+  check_reuse_is_exact(qwen2_tiny(), reuse_prompts());
+}
+
+TEST(EmbeddedBackend, PrefixReuseIsBitIdenticalOnQuantizedModels) {
+  check_reuse_is_exact(
+      tiny("qwen2-q4_k_m.gguf", "make_tiny_gguf.py --variant qwen2 --type f32 --type q4_k_m"),
+      reuse_prompts());
+  check_reuse_is_exact(
+      tiny("qwen2-q8_0.gguf", "make_tiny_gguf.py --variant qwen2 --type f32 --type q8_0"),
+      reuse_prompts());
 }
 
 TEST(EmbeddedBackend, MultiTokenCandidateIsTheSumOfItsTokenLogprobs) {
@@ -342,8 +407,14 @@ TEST(EmbeddedBackend, RecurrentStateReusesWholePrefixesOnly) {
   auto cached = open_or_fail(path, {2, 1024, 4});
   auto fresh = open_or_fail(path, {2, 1024, 0});
   ASSERT_TRUE(cached && fresh);
-  const std::string p1 = chat("Instruction: name a fruit.");
-  const std::string p2 = p1 + "The answer is";              // extends p1
+  // p1's whole state is reusable only when it is an exact prefix (a multiple of 4 tokens).
+  std::string user = "Instruction: name a fruit.";
+  while (gavel::backend::exact_prefix(
+             int64_t(cached->tokenizer().encode(chat(user), false, true).size())) !=
+         int64_t(cached->tokenizer().encode(chat(user), false, true).size()))
+    user += " x";
+  const std::string p1 = chat(user);
+  const std::string p2 = p1 + "The answer, in my considered opinion, is clear";  // extends p1
   const std::string p3 = chat("Instruction: name a car.");  // shares only the start
   std::vector<ScoreRequest> reqs;
   for (const std::string& p : {p1, p2, p3}) reqs.push_back({p, {"A", " yes please"}, 3});
@@ -353,7 +424,7 @@ TEST(EmbeddedBackend, RecurrentStateReusesWholePrefixesOnly) {
     auto f = fresh->score(std::span(&reqs[i], 1));
     ASSERT_TRUE(f.ok()) << f.message();
     for (size_t c = 0; c < 2; ++c)
-      EXPECT_NEAR((*a)[i].candidates[c].logprob, f->at(0).candidates[c].logprob, 1e-4) << i;
+      EXPECT_EQ((*a)[i].candidates[c].logprob, f->at(0).candidates[c].logprob) << i;
   }
   const size_t n1 = cached->tokenizer().encode(p1, false, true).size();
   EXPECT_EQ(cached->stats().reused_tokens, int64_t(n1));  // p2 continued p1; p3 started afresh
