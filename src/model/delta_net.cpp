@@ -99,12 +99,11 @@ __attribute__((optimize("fp-contract=off"))) void conv1d_silu(const float* x, in
     for (size_t c = 0; c < C; ++c) ot[c] = 0.0f;
     for (int j = 0; j < kernel; ++j)
       for (size_t c = 0; c < C; ++c) ot[c] = ot[c] + ext[(t + j) * C + c] * wt[size_t(j) * C + c];
-    if (dump_dir() && t == 0) raw_dump.assign(ot, ot + C);
     if (dump_dir()) raw_dump.insert(raw_dump.end(), ot, ot + C);
     tensor::silu_ordered(ot, channels);
   }
   if (dump_dir())
-    dump_tensor("conv_output_raw-" + std::to_string(dump_layer_index()), raw_dump.data() + C,
+    dump_tensor("conv_output_raw-" + std::to_string(dump_layer_index()), raw_dump.data(),
                 int(n_tokens), channels, channels);
   std::memcpy(window, ext.data() + size_t(n_tokens) * C, size_t(hist) * C * sizeof(float));
 }

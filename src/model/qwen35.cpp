@@ -178,7 +178,6 @@ class Qwen35 : public Model {
   std::vector<float> x_, cur_, qg_, q_, k_, v_, gate_, att_, up_, ffg_, cos_, sin_;
   std::vector<float> mixed_, z_, beta_, alpha_, y_;
   std::vector<uint16_t> q16_;
-  int dump_layer_ = 0;  // global layer index, for GAVEL_DUMP_DIR names
   tensor::PackedInput packed_, packed2_;
 };
 
@@ -311,7 +310,6 @@ Status Qwen35::forward_chunk(Qwen35State& st, std::span<const int32_t> tokens,
     for (int t = 0; t < n; ++t)
       tensor::rms_norm(&x_[size_t(t) * E], L.attn_norm.data(), &cur_[size_t(t) * E], E, h.rms_eps);
     dumpt("attn_norm", cur_.data(), E);
-    dump_layer_ = il;
     dump_layer_index() = il;
     if (L.recurrent) {
       delta_net_layer(st, L, n);
@@ -366,8 +364,9 @@ void Qwen35::delta_net_layer(Qwen35State& st, const Layer& L, int n) {
   mm(L.wbeta, cur_.data(), E, n, beta_.data(), Hv, packed_, fresh);
   mm(L.walpha, cur_.data(), E, n, alpha_.data(), Hv, packed_, fresh);
   if (dump_dir()) {
-    dump_tensor(fmt::format("linear_attn_qkv_mixed-{}", dump_layer_), mixed_.data(), n, C, C);
-    dump_tensor(fmt::format("z-{}", dump_layer_), z_.data(), n, Vd, Vd);
+    dump_tensor(fmt::format("linear_attn_qkv_mixed-{}", dump_layer_index()), mixed_.data(), n, C,
+                C);
+    dump_tensor(fmt::format("z-{}", dump_layer_index()), z_.data(), n, Vd, Vd);
   }
   const dn::LayerWeights w{L.conv.data(), L.ssm_a.data(), L.dt_bias.data(), L.ssm_norm.data()};
   const dn::ParallelFor par = [this](int tasks, const std::function<void(int, int)>& fn) {
@@ -375,7 +374,8 @@ void Qwen35::delta_net_layer(Qwen35State& st, const Layer& L, int n) {
   };
   dn::mix(shape_, w, hp_.rms_eps, mixed_.data(), z_.data(), alpha_.data(), beta_.data(), n,
           st.dn(L.index), y_.data(), dn::RuleForm::kAuto, par);
-  if (dump_dir()) dump_tensor(fmt::format("final_output-{}", dump_layer_), y_.data(), n, Vd, Vd);
+  if (dump_dir())
+    dump_tensor(fmt::format("final_output-{}", dump_layer_index()), y_.data(), n, Vd, Vd);
   fresh = false;
   mm(L.wout, y_.data(), Vd, n, cur_.data(), E, packed2_, fresh);
 }

@@ -48,10 +48,5 @@ inline bool kquant_is_tiled(TensorType t, int64_t rows, int64_t n_tok) {
 #endif
 }
 
-// Plain f16·f16 and f32 dots used by attention.
-float dot_f16(int64_t n, const uint16_t* a, const uint16_t* b);
-float dot_f32(int64_t n, const float* a, const float* b);
-// y += s * x over f16 x (attention P·V accumulation in f32).
-void axpy_f16(int64_t n, float s, const uint16_t* x, float* y);
 
 }  // namespace gavel::tensor

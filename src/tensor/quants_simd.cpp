@@ -371,38 +371,6 @@ float vec_dot_kquant_tiled(TensorType t, int64_t n, const void* w, const void* a
   return vec_dot(t, n, w, a);
 }
 
-float dot_f16(int64_t n, const uint16_t* a, const uint16_t* b) {
-#if GAVEL_AVX2
-  return dot_f16_avx(n, a, b);
-#else
-  float s = 0;
-  for (int64_t i = 0; i < n; ++i) s += fp16_to_f32(a[i]) * fp16_to_f32(b[i]);
-  return s;
-#endif
-}
-
-float dot_f32(int64_t n, const float* a, const float* b) {
-#if GAVEL_AVX2
-  return dot_f32_avx(n, a, b);
-#else
-  float s = 0;
-  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
-#endif
-}
-
-void axpy_f16(int64_t n, float s, const uint16_t* x, float* y) {
-  int64_t i = 0;
-#if GAVEL_AVX2
-  const __m256 vs = _mm256_set1_ps(s);
-  for (; i + 8 <= n; i += 8) {
-    const __m256 xv = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i)));
-    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(vs, xv, _mm256_loadu_ps(y + i)));
-  }
-#endif
-  for (; i < n; ++i) y[i] += s * fp16_to_f32(x[i]);
-}
-
 void quantize_act_row(ActType a, const float* x, void* dst, int64_t n) {
   quantize_act_row_ref(a, x, dst, n);
 }
