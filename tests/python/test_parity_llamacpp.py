@@ -183,3 +183,12 @@ def test_decode_parity(gavel_bin, tmp_path, name):
     assert n >= 5
     assert max(diffs) <= 0.02
     assert same == n
+
+
+def test_bad_prefill_is_a_clear_error(gavel_bin, tmp_path):
+    batch = tmp_path / "bad.jsonl"
+    batch.write_text('{"tokens": [1, 2], "prefill": 5}\n')
+    r = subprocess.run([str(gavel_bin), "logprobs", str(tiny_model("llama", "f32")),
+                        "--batch-file", str(batch)], capture_output=True, text=True)
+    assert r.returncode != 0
+    assert f"{batch}:1: prefill 5 must be within 1..2" in r.stderr
