@@ -52,6 +52,8 @@ double uniform01(std::mt19937_64& rng) { return double(rng() >> 11) * 0x1.0p-53;
 
 // Mirrors the engine's forward chunk (llama.cpp's n_ubatch) and its kernel thresholds.
 constexpr int64_t kChunk = 512, kMinTiled = 8, kGroup = 4;
+// Snapshots per prompt on recurrent models: the system prompt's and the instruction's.
+constexpr int kMaxSnapshots = 2;
 
 bool exact_split(int64_t r, int64_t n) {
   if (r <= 0 || r >= n || r % kGroup != 0) return false;
@@ -124,6 +126,7 @@ Result<std::unique_ptr<EmbeddedBackend>> EmbeddedBackend::open(const std::string
   auto b = std::unique_ptr<EmbeddedBackend>(new EmbeddedBackend());
   b->cache_entries_ = options.cache_entries;
   GAVEL_ASSIGN(b->model_, engine::load_model(path, {options.threads, options.ctx}));
+  b->can_rewind_ = b->model_->can_rewind();
   const gguf::File& f = b->model_->file();
   GAVEL_ASSIGN(auto tok, Tokenizer::from_gguf(f));
   b->tok_ = std::make_unique<Tokenizer>(std::move(tok));
@@ -163,8 +166,32 @@ void EmbeddedBackend::remember(std::shared_ptr<Entry> e) {
   cache_.push_back(std::move(e));
 }
 
+std::vector<int64_t> EmbeddedBackend::snapshot_points(const std::vector<int32_t>& ids, int64_t from,
+                                                      Upcoming upcoming) const {
+  if (cache_entries_ == 0) return {};
+  const int64_t n = int64_t(ids.size());
+  std::vector<int64_t> shared;
+  for (const auto& e : cache_) shared.push_back(int64_t(common_prefix(e->seq->tokens(), ids)));
+  for (const auto& u : upcoming) shared.push_back(int64_t(common_prefix(u, ids)));
+  std::sort(shared.begin(), shared.end());
+  shared.erase(std::unique(shared.begin(), shared.end()), shared.end());
+  // Exact only where the whole prompt may be split (exact_split) and where each part evaluated
+  // on its own ends in a chunk the tiled kernels take (>= 8 tokens; a multiple of 4 by then).
+  std::vector<int64_t> points;
+  for (const int64_t l : shared) {
+    for (int64_t c = std::min(l, n - 1) / kGroup * kGroup; c > from; c -= kGroup)
+      if (exact_split(c, n) && (c - from - 1) % kChunk + 1 >= kMinTiled) {
+        points.push_back(c);
+        from = c;
+        break;
+      }
+    if (int(points.size()) == kMaxSnapshots) break;
+  }
+  return points;
+}
+
 Result<std::shared_ptr<const EmbeddedBackend::Entry>> EmbeddedBackend::prefill(
-    const std::vector<int32_t>& ids) {
+    const std::vector<int32_t>& ids, Upcoming upcoming) {
   const int64_t n = int64_t(ids.size());
   stats_.prompts += 1;
   stats_.prompt_tokens += n;
@@ -182,30 +209,45 @@ Result<std::shared_ptr<const EmbeddedBackend::Entry>> EmbeddedBackend::prefill(
     int64_t r = std::min({lcp, e->exact_len, n - 1});
     r -= r % 4;
     while (r > 0 && !exact_split(r, n)) r -= 4;
-    if (r > 0 && (can_rewind_ || r == m)) offers.emplace_back(r, e);
+    if (r > 0 && (can_rewind_ || r == m)) offers.emplace_back(r, e);  // recurrent: whole only
   }
   std::stable_sort(offers.begin(), offers.end(),
                    [](const auto& a, const auto& b) { return a.first > b.first; });
   std::unique_ptr<engine::Sequence> seq;
   int64_t reused = 0;
+  // Every entry that offered a prefix counts as used (a shorter one, such as the system
+  // prompt's snapshot, serves the next prompt that does not share the longer one).
+  for (auto it = offers.rbegin(); it != offers.rend(); ++it) it->second->last_use = ++clock_;
   for (const auto& [r, e] : offers) {
-    const bool whole = r == int64_t(e->seq->tokens().size());
-    if (!whole && !can_rewind_) continue;
     auto c = e->seq->clone();
     if (c->truncate(int(r))) {
       seq = std::move(c), reused = r;
-      e->last_use = ++clock_;
       break;
     }
-    // A recurrent state cannot rewind: from now on only whole cached sequences are continued.
-    can_rewind_ = false;
   }
   if (!seq) seq = model_->new_sequence();
-  const int last = int(n - reused) - 1;
-  GAVEL_ASSIGN(auto logits, model_->eval(*seq, std::span(ids).subspan(size_t(reused)),
-                                         std::span<const int>(&last, 1)));
   stats_.reused_tokens += reused;
-  stats_.evaluated_tokens += n - reused;
+  int64_t done = reused;
+  // A recurrent state cannot be cut back later, so keep snapshots where this prompt stops
+  // sharing tokens with cached or upcoming ones (the system prompt, a pair's instruction): the
+  // next prompt that shares that much continues a snapshot whole.
+  if (!can_rewind_) {
+    for (const int64_t c : snapshot_points(ids, reused, upcoming)) {
+      GAVEL_TRY(
+          model_->eval(*seq, std::span(ids).subspan(size_t(done), size_t(c - done)), {}).status());
+      stats_.evaluated_tokens += c - done;
+      auto snap = std::make_shared<Entry>();
+      snap->seq = seq->clone();
+      snap->exact_len = c;
+      remember(std::move(snap));
+      stats_.snapshots += 1;
+      done = c;
+    }
+  }
+  const int last = int(n - done) - 1;
+  GAVEL_ASSIGN(auto logits, model_->eval(*seq, std::span(ids).subspan(size_t(done)),
+                                         std::span<const int>(&last, 1)));
+  stats_.evaluated_tokens += n - done;
   auto e = std::make_shared<Entry>();
   e->seq = std::move(seq);
   e->last_logits = std::move(logits.data);
@@ -215,8 +257,8 @@ Result<std::shared_ptr<const EmbeddedBackend::Entry>> EmbeddedBackend::prefill(
   return std::shared_ptr<const Entry>(std::move(e));
 }
 
-Result<ScoreResult> EmbeddedBackend::score_one(const ScoreRequest& r) {
-  GAVEL_ASSIGN(auto ids, tokenize_prompt(r.prompt));
+Result<ScoreResult> EmbeddedBackend::score_one(const ScoreRequest& r,
+                                               const std::vector<int32_t>& ids, Upcoming upcoming) {
   // Candidates are checked before any model work, so a bad request costs nothing.
   std::vector<std::vector<int32_t>> cand_ids;
   for (const std::string& c : r.candidates) {
@@ -225,7 +267,7 @@ Result<ScoreResult> EmbeddedBackend::score_one(const ScoreRequest& r) {
     cand_ids.push_back(std::move(t));
   }
   if (r.top_k < 0) return Error{fmt::format("top_k must be >= 0 (got {})", r.top_k)};
-  GAVEL_ASSIGN(auto prompt, prefill(ids));
+  GAVEL_ASSIGN(auto prompt, prefill(ids, upcoming));
   const std::vector<double> lp = engine::log_softmax(prompt->last_logits);
   auto logprob_of = [&](const std::vector<double>& row, int32_t id) -> Result<double> {
     if (id < 0 || size_t(id) >= row.size())
@@ -260,10 +302,11 @@ Result<ScoreResult> EmbeddedBackend::score_one(const ScoreRequest& r) {
   return s;
 }
 
-Result<GenerateResult> EmbeddedBackend::generate_one(const GenerateRequest& r) {
+Result<GenerateResult> EmbeddedBackend::generate_one(const GenerateRequest& r,
+                                                     const std::vector<int32_t>& ids,
+                                                     Upcoming upcoming) {
   GAVEL_TRY(check_params(r.params));
-  GAVEL_ASSIGN(auto ids, tokenize_prompt(r.prompt));
-  GAVEL_ASSIGN(auto prompt, prefill(ids));
+  GAVEL_ASSIGN(auto prompt, prefill(ids, upcoming));
   std::mt19937_64 rng(r.params.seed);
   GenerateResult g;
   g.prompt_tokens = int(ids.size());
@@ -312,11 +355,26 @@ Result<GenerateResult> EmbeddedBackend::generate_one(const GenerateRequest& r) {
   return g;
 }
 
+// The prompts of a batch, tokenized up front so that each prefill sees the ones after it.
+template <class Req>
+Result<std::vector<std::vector<int32_t>>> EmbeddedBackend::tokenize_all(std::span<const Req> reqs,
+                                                                        const char* what) const {
+  std::vector<std::vector<int32_t>> ids;
+  ids.reserve(reqs.size());
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    auto t = tokenize_prompt(reqs[i].prompt);
+    if (!t.ok()) return Error{fmt::format("{} request {}: {}", what, i, t.message())};
+    ids.push_back(std::move(t).value());
+  }
+  return ids;
+}
+
 Result<std::vector<ScoreResult>> EmbeddedBackend::score(std::span<const ScoreRequest> reqs) {
+  GAVEL_ASSIGN(auto ids, tokenize_all(reqs, "score"));
   std::vector<ScoreResult> out;
   out.reserve(reqs.size());
   for (size_t i = 0; i < reqs.size(); ++i) {
-    auto s = score_one(reqs[i]);
+    auto s = score_one(reqs[i], ids[i], Upcoming(ids).subspan(i + 1));
     if (!s.ok()) return Error{fmt::format("score request {}: {}", i, s.message())};
     out.push_back(std::move(s).value());
   }
@@ -325,10 +383,11 @@ Result<std::vector<ScoreResult>> EmbeddedBackend::score(std::span<const ScoreReq
 
 Result<std::vector<GenerateResult>> EmbeddedBackend::generate(
     std::span<const GenerateRequest> reqs) {
+  GAVEL_ASSIGN(auto ids, tokenize_all(reqs, "generate"));
   std::vector<GenerateResult> out;
   out.reserve(reqs.size());
   for (size_t i = 0; i < reqs.size(); ++i) {
-    auto g = generate_one(reqs[i]);
+    auto g = generate_one(reqs[i], ids[i], Upcoming(ids).subspan(i + 1));
     if (!g.ok()) return Error{fmt::format("generate request {}: {}", i, g.message())};
     out.push_back(std::move(g).value());
   }

@@ -53,6 +53,7 @@ struct PrefixStats {
   int64_t reused_tokens = 0;        // prompt tokens taken from a cached sequence
   int64_t evaluated_tokens = 0;     // prompt tokens run through the model
   int64_t continuation_tokens = 0;  // candidate and generated tokens run through the model
+  int64_t snapshots = 0;            // recurrent states kept at a shared prefix (see prefill)
 };
 
 class EmbeddedBackend : public Backend {
@@ -82,10 +83,22 @@ class EmbeddedBackend : public Backend {
   EmbeddedBackend() = default;
   Result<std::vector<int32_t>> tokenize_prompt(const std::string& prompt) const;
   // The evaluated prompt: from the cache when possible, else (partly) computed and cached.
-  Result<std::shared_ptr<const Entry>> prefill(const std::vector<int32_t>& ids);
+  // Token lists of the requests after the current one in the same batch.
+  using Upcoming = std::span<const std::vector<int32_t>>;
+  template <class Req>
+  Result<std::vector<std::vector<int32_t>>> tokenize_all(std::span<const Req> reqs,
+                                                         const char* what) const;
+  Result<std::shared_ptr<const Entry>> prefill(const std::vector<int32_t>& ids, Upcoming upcoming);
   void remember(std::shared_ptr<Entry> e);
-  Result<ScoreResult> score_one(const ScoreRequest& r);
-  Result<GenerateResult> generate_one(const GenerateRequest& r);
+  // Recurrent models: where to snapshot a prompt whose tokens [0, from) are evaluated, in
+  // ascending order: the longest exact splits within its common prefixes with cached sequences
+  // and upcoming prompts (at most two).
+  std::vector<int64_t> snapshot_points(const std::vector<int32_t>& ids, int64_t from,
+                                       Upcoming upcoming) const;
+  Result<ScoreResult> score_one(const ScoreRequest& r, const std::vector<int32_t>& ids,
+                                Upcoming upcoming);
+  Result<GenerateResult> generate_one(const GenerateRequest& r, const std::vector<int32_t>& ids,
+                                      Upcoming upcoming);
 
   std::unique_ptr<engine::LoadedModel> model_;
   std::unique_ptr<Tokenizer> tok_;
@@ -93,7 +106,7 @@ class EmbeddedBackend : public Backend {
   int cache_entries_ = 0;
   std::vector<std::shared_ptr<Entry>> cache_;
   uint64_t clock_ = 0;
-  bool can_rewind_ = true;  // false once a state refused truncate() (recurrent layers)
+  bool can_rewind_ = true;  // false for recurrent models: reuse whole cached sequences only
   PrefixStats stats_;
 };
 

@@ -53,6 +53,8 @@ class LoadedModel {
   int n_threads() const { return pool_->size(); }
 
   std::unique_ptr<Sequence> new_sequence() const;
+  // False for recurrent models, whose sequences cannot truncate().
+  bool can_rewind() const { return model_->can_rewind(); }
   // Appends `tokens` to `seq` and returns the logits at the batch-relative positions
   // `logits_at` (ascending; e.g. {n-1} for the next-token distribution). Errors when the
   // sequence would outgrow the context (both numbers are named) or a token id is invalid.

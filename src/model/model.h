@@ -53,6 +53,8 @@ class Model {
   virtual ~Model() = default;
   virtual const HParams& hparams() const = 0;
   virtual std::unique_ptr<SequenceState> new_state(int n_ctx) const = 0;
+  // False when states cannot truncate() (recurrent layers): callers keep snapshots instead.
+  virtual bool can_rewind() const { return true; }
   // Appends `tokens` at positions n_past.. and writes the logits (n_vocab floats per row) of
   // the batch rows listed in `logit_rows` (ascending, batch-relative) to `logits`. Only those
   // rows go through the output head. Not thread-safe: one forward at a time per Model.

@@ -137,6 +137,7 @@ class Qwen35 : public Model {
   explicit Qwen35(tensor::ThreadPool& pool) : pool_(pool) {}
   Status load(const gguf::File& f);
   const HParams& hparams() const override { return hp_; }
+  bool can_rewind() const override { return false; }
   std::unique_ptr<SequenceState> new_state(int n_ctx) const override {
     return std::make_unique<Qwen35State>(n_attn_, n_ctx, hp_.n_head_kv * hp_.head_dim, shape_,
                                          n_dn_);

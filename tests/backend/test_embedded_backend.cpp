@@ -416,16 +416,76 @@ TEST(EmbeddedBackend, RecurrentStateReusesWholePrefixesOnly) {
   const std::string p1 = chat(user);
   const std::string p2 = p1 + "The answer, in my considered opinion, is clear";  // extends p1
   const std::string p3 = chat("Instruction: name a car.");  // shares only the start
-  std::vector<ScoreRequest> reqs;
-  for (const std::string& p : {p1, p2, p3}) reqs.push_back({p, {"A", " yes please"}, 3});
-  auto a = cached->score(reqs);
-  ASSERT_TRUE(a.ok()) << a.message();
-  for (size_t i = 0; i < reqs.size(); ++i) {
-    auto f = fresh->score(std::span(&reqs[i], 1));
-    ASSERT_TRUE(f.ok()) << f.message();
+  // One call each, so that no prompt sees the next one coming (see the snapshot test below).
+  for (const std::string& p : {p1, p2, p3}) {
+    const ScoreRequest req{p, {"A", " yes please"}, 3};
+    auto a = cached->score(std::span(&req, 1));
+    auto f = fresh->score(std::span(&req, 1));
+    ASSERT_TRUE(a.ok() && f.ok()) << a.message() << f.message();
     for (size_t c = 0; c < 2; ++c)
-      EXPECT_EQ((*a)[i].candidates[c].logprob, f->at(0).candidates[c].logprob) << i;
+      EXPECT_EQ(a->at(0).candidates[c].logprob, f->at(0).candidates[c].logprob) << p;
   }
   const size_t n1 = cached->tokenizer().encode(p1, false, true).size();
-  EXPECT_EQ(cached->stats().reused_tokens, int64_t(n1));  // p2 continued p1; p3 started afresh
+  // p2 continued p1 whole; p3 shares only the start with them, so it started afresh (and left
+  // a snapshot there for the next prompt).
+  EXPECT_EQ(cached->stats().reused_tokens, int64_t(n1));
+  EXPECT_EQ(cached->stats().snapshots, 1);
+}
+
+// Judge-like traffic on a recurrent model: one call per pair with both passes, as the runner
+// sends them. The backend snapshots the state where prompts stop sharing tokens with cached or
+// upcoming ones (system prompt, instruction) and continues those snapshots; every number stays
+// bit-identical to a backend without cache.
+TEST(EmbeddedBackend, RecurrentSnapshotsAreBitIdentical) {
+  std::string essay;
+  for (int i = 0; i < 60; ++i) essay += "Sentence " + std::to_string(i) + " of a long answer. ";
+  auto pair = [](const std::string& instr, const std::string& x, const std::string& y) {
+    std::vector<ScoreRequest> r;
+    for (const auto& [a, b] : {std::pair{x, y}, std::pair{y, x}})
+      r.push_back(
+          {chat("Instruction: " + instr + "\nA: " + a + "\nB: " + b), {"A", "B", " the first"}, 5});
+    return r;
+  };
+  const std::vector<std::vector<ScoreRequest>> pairs = {
+      pair("name a fruit that is red and grows on trees.", "apple", "a car"),
+      pair("write one line about the sea at night, please.", "waves", essay),
+      pair("write one line about the sea at night, please.", essay, "foam"),
+      pair("what is two plus two? Answer with a number.", "4", "5")};
+  for (const std::string name :
+       {"qwen35-tiny-f32.gguf", "qwen35-tiny-q8_0.gguf", "qwen35-tiny-q4_k.gguf"}) {
+    SCOPED_TRACE(name);
+    const std::string path = tiny(name, "make_tiny_qwen35.py --which tiny");
+    auto cached = open_or_fail(path, {2, 2048, 4});
+    auto fresh = open_or_fail(path, {2, 2048, 0});
+    ASSERT_TRUE(cached && fresh);
+    std::vector<int64_t> reused;
+    for (size_t p = 0; p < pairs.size(); ++p) {
+      SCOPED_TRACE(testing::Message() << "pair " << p);
+      const int64_t before = cached->stats().reused_tokens;
+      auto a = cached->score(pairs[p]);
+      ASSERT_TRUE(a.ok()) << a.message();
+      reused.push_back(cached->stats().reused_tokens - before);
+      for (size_t i = 0; i < 2; ++i) {
+        auto f = fresh->score(std::span(&pairs[p][i], 1));
+        ASSERT_TRUE(f.ok()) << f.message();
+        for (size_t c = 0; c < 3; ++c)
+          EXPECT_EQ(a->at(i).candidates[c].logprob, f->at(0).candidates[c].logprob) << i;
+        for (size_t k = 0; k < 5; ++k) {
+          EXPECT_EQ(a->at(i).top[k].id, f->at(0).top[k].id) << i;
+          EXPECT_EQ(a->at(i).top[k].logprob, f->at(0).top[k].logprob) << i;
+        }
+      }
+    }
+    const auto& s = cached->stats();
+    EXPECT_EQ(s.reused_tokens + s.evaluated_tokens, s.prompt_tokens);
+    // The first pass of a pair snapshots at the end of the instruction, which the second pass
+    // continues; from the second pair on, the first pass also continues the system prompt's
+    // snapshot (made by the second pair), or its instruction's when the pair before had it.
+    EXPECT_GE(s.snapshots, 5);
+    EXPECT_GT(reused[0], 0);
+    EXPECT_GT(reused[2], reused[1]);  // same instruction as pair 1
+    EXPECT_GT(reused[3], reused[0]);  // system prompt snapshot + its instruction's
+    EXPECT_EQ(fresh->stats().reused_tokens, 0);
+    EXPECT_EQ(fresh->stats().snapshots, 0);
+  }
 }
