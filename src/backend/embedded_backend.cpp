@@ -52,8 +52,9 @@ double uniform01(std::mt19937_64& rng) { return double(rng() >> 11) * 0x1.0p-53;
 
 // Mirrors the engine's forward chunk (llama.cpp's n_ubatch) and its kernel thresholds.
 constexpr int64_t kChunk = 512, kMinTiled = 8, kGroup = 4;
-// Snapshots per prompt on recurrent models: the system prompt's and the instruction's.
-constexpr int kMaxSnapshots = 2;
+// Snapshots per prompt on recurrent models: the system prompt's, the instruction's and, before
+// a critique, the prompt's own.
+constexpr int kMaxSnapshots = 3;
 
 bool exact_split(int64_t r, int64_t n) {
   if (r <= 0 || r >= n || r % kGroup != 0) return false;
@@ -167,10 +168,11 @@ void EmbeddedBackend::remember(std::shared_ptr<Entry> e) {
 }
 
 std::vector<int64_t> EmbeddedBackend::snapshot_points(const std::vector<int32_t>& ids, int64_t from,
-                                                      Upcoming upcoming) const {
+                                                      Upcoming upcoming, bool extended) const {
   if (cache_entries_ == 0) return {};
   const int64_t n = int64_t(ids.size());
   std::vector<int64_t> shared;
+  if (extended) shared.push_back(n);
   for (const auto& e : cache_) shared.push_back(int64_t(common_prefix(e->seq->tokens(), ids)));
   for (const auto& u : upcoming) shared.push_back(int64_t(common_prefix(u, ids)));
   std::sort(shared.begin(), shared.end());
@@ -191,7 +193,7 @@ std::vector<int64_t> EmbeddedBackend::snapshot_points(const std::vector<int32_t>
 }
 
 Result<std::shared_ptr<const EmbeddedBackend::Entry>> EmbeddedBackend::prefill(
-    const std::vector<int32_t>& ids, Upcoming upcoming) {
+    const std::vector<int32_t>& ids, Upcoming upcoming, bool extended) {
   const int64_t n = int64_t(ids.size());
   stats_.prompts += 1;
   stats_.prompt_tokens += n;
@@ -232,7 +234,7 @@ Result<std::shared_ptr<const EmbeddedBackend::Entry>> EmbeddedBackend::prefill(
   // sharing tokens with cached or upcoming ones (the system prompt, a pair's instruction): the
   // next prompt that shares that much continues a snapshot whole.
   if (!can_rewind_) {
-    for (const int64_t c : snapshot_points(ids, reused, upcoming)) {
+    for (const int64_t c : snapshot_points(ids, reused, upcoming, extended)) {
       GAVEL_TRY(
           model_->eval(*seq, std::span(ids).subspan(size_t(done), size_t(c - done)), {}).status());
       stats_.evaluated_tokens += c - done;
@@ -267,7 +269,7 @@ Result<ScoreResult> EmbeddedBackend::score_one(const ScoreRequest& r,
     cand_ids.push_back(std::move(t));
   }
   if (r.top_k < 0) return Error{fmt::format("top_k must be >= 0 (got {})", r.top_k)};
-  GAVEL_ASSIGN(auto prompt, prefill(ids, upcoming));
+  GAVEL_ASSIGN(auto prompt, prefill(ids, upcoming, /*extended=*/false));
   const std::vector<double> lp = engine::log_softmax(prompt->last_logits);
   auto logprob_of = [&](const std::vector<double>& row, int32_t id) -> Result<double> {
     if (id < 0 || size_t(id) >= row.size())
@@ -306,7 +308,8 @@ Result<GenerateResult> EmbeddedBackend::generate_one(const GenerateRequest& r,
                                                      const std::vector<int32_t>& ids,
                                                      Upcoming upcoming) {
   GAVEL_TRY(check_params(r.params));
-  GAVEL_ASSIGN(auto prompt, prefill(ids, upcoming));
+  // The critique's follow-up (the verdict distribution) starts with this prompt.
+  GAVEL_ASSIGN(auto prompt, prefill(ids, upcoming, /*extended=*/true));
   std::mt19937_64 rng(r.params.seed);
   GenerateResult g;
   g.prompt_tokens = int(ids.size());

@@ -88,13 +88,15 @@ class EmbeddedBackend : public Backend {
   template <class Req>
   Result<std::vector<std::vector<int32_t>>> tokenize_all(std::span<const Req> reqs,
                                                          const char* what) const;
-  Result<std::shared_ptr<const Entry>> prefill(const std::vector<int32_t>& ids, Upcoming upcoming);
+  // `extended`: a later request will extend this prompt (a critique's verdict request).
+  Result<std::shared_ptr<const Entry>> prefill(const std::vector<int32_t>& ids, Upcoming upcoming,
+                                               bool extended);
   void remember(std::shared_ptr<Entry> e);
   // Recurrent models: where to snapshot a prompt whose tokens [0, from) are evaluated, in
   // ascending order: the longest exact splits within its common prefixes with cached sequences
-  // and upcoming prompts (at most two).
+  // and upcoming prompts, and near its end when `extended` (at most three).
   std::vector<int64_t> snapshot_points(const std::vector<int32_t>& ids, int64_t from,
-                                       Upcoming upcoming) const;
+                                       Upcoming upcoming, bool extended) const;
   Result<ScoreResult> score_one(const ScoreRequest& r, const std::vector<int32_t>& ids,
                                 Upcoming upcoming);
   Result<GenerateResult> generate_one(const GenerateRequest& r, const std::vector<int32_t>& ids,

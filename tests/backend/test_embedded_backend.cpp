@@ -489,3 +489,32 @@ TEST(EmbeddedBackend, RecurrentSnapshotsAreBitIdentical) {
     EXPECT_EQ(fresh->stats().snapshots, 0);
   }
 }
+
+// A critique on a recurrent model: the prompt is snapshotted near its end before generation,
+// so the verdict request (prompt + critique + "**Result:**") continues it, with the same bits.
+TEST(EmbeddedBackend, RecurrentCritiqueVerdictContinuesThePromptSnapshot) {
+  const std::string path = tiny("qwen35-tiny-q4_k.gguf", "make_tiny_qwen35.py --which tiny");
+  auto cached = open_or_fail(path, {2, 2048, 4});
+  auto fresh = open_or_fail(path, {2, 2048, 0});
+  ASSERT_TRUE(cached && fresh);
+  const std::string prompt =
+      chat("Score the response from 1 to 5.\nResponse: The sea is calm tonight, the tide is full.");
+  GenerateRequest g{prompt, {}};
+  g.params.max_tokens = 10;
+  auto a = cached->generate(std::span(&g, 1));
+  auto f = fresh->generate(std::span(&g, 1));
+  ASSERT_TRUE(a.ok() && f.ok()) << a.message() << f.message();
+  EXPECT_EQ(a->at(0).tokens, f->at(0).tokens);
+  EXPECT_EQ(cached->stats().snapshots, 1);
+  const ScoreRequest v{prompt + a->at(0).text + "\n**Result:** ", {"1", "3", "5"}, 5};
+  const int64_t before = cached->stats().reused_tokens;
+  auto sa = cached->score(std::span(&v, 1));
+  auto sf = fresh->score(std::span(&v, 1));
+  ASSERT_TRUE(sa.ok() && sf.ok()) << sa.message() << sf.message();
+  for (size_t c = 0; c < 3; ++c)
+    EXPECT_EQ(sa->at(0).candidates[c].logprob, sf->at(0).candidates[c].logprob) << c;
+  const int64_t n = int64_t(cached->tokenizer().encode(prompt, false, true).size());
+  const int64_t reused = cached->stats().reused_tokens - before;
+  EXPECT_GT(reused, n - 12);  // the snapshot ends within the prompt's last 12 tokens
+  EXPECT_LE(reused, n);
+}
