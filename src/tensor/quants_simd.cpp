@@ -217,6 +217,56 @@ float dot_q4k_q5k(int64_t n, const void* wv, const void* av) {
   return hsum(acc) + ((acc_m[0] + acc_m[2]) + (acc_m[1] + acc_m[3]));
 }
 
+// The four lane sums of a, b, c and d (exact: integer addition in any order).
+inline __m128i hsum4_i32(__m256i a, __m256i b, __m256i c, __m256i d) {
+  const __m256i abcd = _mm256_hadd_epi32(_mm256_hadd_epi32(a, b), _mm256_hadd_epi32(c, d));
+  return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
+}
+
+// Four tokens against one Q4_K row in the repacked GEMM order: out[t] equals
+// dot_q4k_q5k<false, 2>(n, w, a[t]) bit for bit (the same integer totals, the same fused
+// multiply-adds per lane), but the nibbles and scales are decoded once for the four tokens and
+// the four accumulations share one register.
+void dot_q4k_gemm_x4(int64_t n, const void* wv, const void* const* av, float* out) {
+  const BlockQ8_K* a[4];
+  for (int t = 0; t < 4; ++t) a[t] = static_cast<const BlockQ8_K*>(av[t]);
+  const uint8_t* wp = static_cast<const uint8_t*>(wv);
+  const __m256i m4 = _mm256_set1_epi8(0xF);
+  __m128 acc = _mm_setzero_ps(), mins = _mm_setzero_ps();
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    const uint8_t* bp = wp + b * sizeof(BlockQ4_K);
+    uint16_t dh, mh;
+    std::memcpy(&dh, bp, 2);
+    std::memcpy(&mh, bp + 2, 2);
+    int sc[8], mn[8];
+    for (int j = 0; j < 8; ++j) scale_min_k4(j, bp + 4, &sc[j], &mn[j]);
+    const __m128 ad = _mm_setr_ps(a[0][b].d, a[1][b].d, a[2][b].d, a[3][b].d);
+    const __m128 dsc = _mm_mul_ps(_mm_set1_ps(fp16_to_f32(dh)), ad);
+    const __m128 dmn = _mm_mul_ps(_mm_set1_ps(fp16_to_f32(mh)), ad);
+    for (int g = 0; g < 4; ++g) {
+      const __m256i raw = load32(bp + 16 + 32 * g);
+      const __m256i lo = _mm256_and_si256(raw, m4);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+      // sum(q * a) * scale, as int32 lanes: madd by the scale instead of by 1 then times it.
+      const __m256i s0 = _mm256_set1_epi16(int16_t(sc[2 * g]));
+      const __m256i s1 = _mm256_set1_epi16(int16_t(sc[2 * g + 1]));
+      __m256i half[4];
+      int hmin[4];
+      for (int t = 0; t < 4; ++t) {
+        const int8_t* q = a[t][b].qs + 64 * g;
+        half[t] = _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(lo, load32(q)), s0),
+                                   _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load32(q + 32)), s1));
+        const int16_t* bs = a[t][b].bsums + 4 * g;
+        hmin[t] = mn[2 * g] * (bs[0] + bs[1]) + mn[2 * g + 1] * (bs[2] + bs[3]);
+      }
+      acc = _mm_fmadd_ps(_mm_cvtepi32_ps(hsum4_i32(half[0], half[1], half[2], half[3])), dsc, acc);
+      mins = _mm_fmadd_ps(_mm_cvtepi32_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(hmin))),
+                          dmn, mins);
+    }
+  }
+  _mm_storeu_ps(out, _mm_sub_ps(acc, mins));
+}
+
 // kTiled: the float order of ggml's tiled K-quant matmul (prompt batches of >= 8 tokens):
 // per super-block the exact integer total s, then acc += (d_w * s) * d_a as one fused step.
 template <bool kTiled = false>
@@ -352,6 +402,14 @@ float vec_dot_q4k_repacked(int64_t n, const void* w, const void* a, bool gemm) {
   return gemm ? dot_q4k_q5k<false, 2>(n, w, a) : dot_q4k_q5k<false, 1>(n, w, a);
 #else
   return vec_dot(TensorType::kQ4_K, n, w, a);
+#endif
+}
+
+void vec_dot_q4k_repacked_gemm4(int64_t n, const void* w, const void* const* act, float* out) {
+#if GAVEL_AVX2
+  dot_q4k_gemm_x4(n, w, act, out);
+#else
+  for (int t = 0; t < 4; ++t) out[t] = vec_dot_q4k_repacked(n, w, act[t], true);
 #endif
 }
 
