@@ -58,14 +58,15 @@ void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, flo
       for (int64_t r = r0; r < r1; ++r) {
         const uint8_t* wr = w.data + size_t(r) * w.row_bytes;
         int64_t t = t0;
-        if (q4k_repacked)  // token groups of 4, as ggml's GEMM takes them (t0 % 4 == 0)
-          for (; t + 4 <= std::min(t1, n_gemm); t += 4) {
-            const void* xs[4];
-            for (int k = 0; k < 4; ++k) xs[k] = in.data.data() + size_t(t + k) * in.row_bytes;
-            float o[4];
-            vec_dot_q4k_repacked_gemm4(w.cols, wr, xs, o);
-            for (int k = 0; k < 4; ++k) y[(t + k) * ldy + r] = o[k];
-          }
+        if (q4k_repacked && t0 < n_gemm) {  // groups of 4 tokens, as ggml's GEMM takes them
+          const int m = int(std::min(t1, n_gemm) - t0);  // t0 and n_gemm are multiples of 4
+          const void* xs[kTokTile];
+          float o[kTokTile];
+          for (int k = 0; k < m; ++k) xs[k] = in.data.data() + size_t(t0 + k) * in.row_bytes;
+          vec_dot_q4k_repacked_gemm(w.cols, wr, xs, m, o);
+          for (int k = 0; k < m; ++k) y[(t0 + k) * ldy + r] = o[k];
+          t += m;
+        }
         for (; t < t1; ++t) {
           const uint8_t* x = in.data.data() + size_t(t) * in.row_bytes;
           y[t * ldy + r] = q4k_repacked ? vec_dot_q4k_repacked(w.cols, wr, x, t < n_gemm)

@@ -25,8 +25,10 @@ float vec_dot(TensorType t, int64_t n, const void* w, const void* act);
 // batch that fill groups of 4, the GEMV order for the rest (falls back to vec_dot without
 // AVX2, where ggml does not repack either).
 float vec_dot_q4k_repacked(int64_t n, const void* w, const void* act, bool gemm);
-// The GEMM order for four tokens at once: out[t] = vec_dot_q4k_repacked(n, w, act[t], true).
-void vec_dot_q4k_repacked_gemm4(int64_t n, const void* w, const void* const* act, float* out);
+// The GEMM order for n_act tokens at once (a multiple of 4, as ggml groups them):
+// out[t] = vec_dot_q4k_repacked(n, w, act[t], true), faster.
+void vec_dot_q4k_repacked_gemm(int64_t n, const void* w, const void* const* act, int n_act,
+                               float* out);
 inline bool q4k_is_repacked(int64_t rows) {
 #if defined(__AVX2__)
   return rows % 8 == 0;

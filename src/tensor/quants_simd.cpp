@@ -223,16 +223,17 @@ inline __m128i hsum4_i32(__m256i a, __m256i b, __m256i c, __m256i d) {
   return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
 }
 
-// Four tokens against one Q4_K row in the repacked GEMM order: out[t] equals
-// dot_q4k_q5k<false, 2>(n, w, a[t]) bit for bit (the same integer totals, the same fused
-// multiply-adds per lane), but the nibbles and scales are decoded once for the four tokens and
-// the four accumulations share one register.
-void dot_q4k_gemm_x4(int64_t n, const void* wv, const void* const* av, float* out) {
-  const BlockQ8_K* a[4];
-  for (int t = 0; t < 4; ++t) a[t] = static_cast<const BlockQ8_K*>(av[t]);
+// Token groups of 4 (a[0, 4 * groups), groups <= kMaxGemmGroups) against one Q4_K row in the
+// repacked GEMM order: out[t] equals dot_q4k_q5k<false, 2>(n, w, a[t]) bit for bit (the same
+// integer totals, the same fused multiply-adds per lane and in the same sequence), but the
+// scales and nibbles are decoded once for all tokens and four accumulations share a register.
+constexpr int kMaxGemmGroups = 8;
+void dot_q4k_gemm_groups(int64_t n, const void* wv, const void* const* av, int groups, float* out) {
   const uint8_t* wp = static_cast<const uint8_t*>(wv);
   const __m256i m4 = _mm256_set1_epi8(0xF);
-  __m128 acc = _mm_setzero_ps(), mins = _mm_setzero_ps();
+  __m128 acc[kMaxGemmGroups], mins[kMaxGemmGroups], dsc[kMaxGemmGroups], dmn[kMaxGemmGroups];
+  __m128i hmin[kMaxGemmGroups][4];
+  for (int k = 0; k < groups; ++k) acc[k] = mins[k] = _mm_setzero_ps();
   for (int64_t b = 0; b < n / kQKK; ++b) {
     const uint8_t* bp = wp + b * sizeof(BlockQ4_K);
     uint16_t dh, mh;
@@ -240,31 +241,56 @@ void dot_q4k_gemm_x4(int64_t n, const void* wv, const void* const* av, float* ou
     std::memcpy(&mh, bp + 2, 2);
     int sc[8], mn[8];
     for (int j = 0; j < 8; ++j) scale_min_k4(j, bp + 4, &sc[j], &mn[j]);
-    const __m128 ad = _mm_setr_ps(a[0][b].d, a[1][b].d, a[2][b].d, a[3][b].d);
-    const __m128 dsc = _mm_mul_ps(_mm_set1_ps(fp16_to_f32(dh)), ad);
-    const __m128 dmn = _mm_mul_ps(_mm_set1_ps(fp16_to_f32(mh)), ad);
+    const __m128 dw = _mm_set1_ps(fp16_to_f32(dh)), mw = _mm_set1_ps(fp16_to_f32(mh));
+    // min_j * (bsum_2j + bsum_2j+1) per token as int32 lanes, then per half-pair g the sum of
+    // lanes 2g and 2g+1, transposed to one 4-token vector per g.
+    const __m256i mnd =
+        _mm256_setr_epi16(int16_t(mn[0]), int16_t(mn[0]), int16_t(mn[1]), int16_t(mn[1]),
+                          int16_t(mn[2]), int16_t(mn[2]), int16_t(mn[3]), int16_t(mn[3]),
+                          int16_t(mn[4]), int16_t(mn[4]), int16_t(mn[5]), int16_t(mn[5]),
+                          int16_t(mn[6]), int16_t(mn[6]), int16_t(mn[7]), int16_t(mn[7]));
+    for (int k = 0; k < groups; ++k) {
+      const BlockQ8_K* a[4];
+      __m256i v[4];
+      for (int t = 0; t < 4; ++t) {
+        a[t] = static_cast<const BlockQ8_K*>(av[4 * k + t]) + b;
+        v[t] = _mm256_madd_epi16(load32(a[t]->bsums), mnd);
+      }
+      const __m256i x = _mm256_hadd_epi32(v[0], v[1]), y = _mm256_hadd_epi32(v[2], v[3]);
+      const __m128 xl = _mm_castsi128_ps(_mm256_castsi256_si128(x));
+      const __m128 yl = _mm_castsi128_ps(_mm256_castsi256_si128(y));
+      const __m128 xh = _mm_castsi128_ps(_mm256_extracti128_si256(x, 1));
+      const __m128 yh = _mm_castsi128_ps(_mm256_extracti128_si256(y, 1));
+      hmin[k][0] = _mm_castps_si128(_mm_shuffle_ps(xl, yl, _MM_SHUFFLE(2, 0, 2, 0)));
+      hmin[k][1] = _mm_castps_si128(_mm_shuffle_ps(xl, yl, _MM_SHUFFLE(3, 1, 3, 1)));
+      hmin[k][2] = _mm_castps_si128(_mm_shuffle_ps(xh, yh, _MM_SHUFFLE(2, 0, 2, 0)));
+      hmin[k][3] = _mm_castps_si128(_mm_shuffle_ps(xh, yh, _MM_SHUFFLE(3, 1, 3, 1)));
+      const __m128 ad = _mm_setr_ps(a[0]->d, a[1]->d, a[2]->d, a[3]->d);
+      dsc[k] = _mm_mul_ps(dw, ad);
+      dmn[k] = _mm_mul_ps(mw, ad);
+    }
     for (int g = 0; g < 4; ++g) {
       const __m256i raw = load32(bp + 16 + 32 * g);
       const __m256i lo = _mm256_and_si256(raw, m4);
       const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
-      // sum(q * a) * scale, as int32 lanes: madd by the scale instead of by 1 then times it.
+      // sum(q * a) * scale as int32 lanes: madd by the scale instead of by 1 then times it.
       const __m256i s0 = _mm256_set1_epi16(int16_t(sc[2 * g]));
       const __m256i s1 = _mm256_set1_epi16(int16_t(sc[2 * g + 1]));
-      __m256i half[4];
-      int hmin[4];
-      for (int t = 0; t < 4; ++t) {
-        const int8_t* q = a[t][b].qs + 64 * g;
-        half[t] = _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(lo, load32(q)), s0),
-                                   _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load32(q + 32)), s1));
-        const int16_t* bs = a[t][b].bsums + 4 * g;
-        hmin[t] = mn[2 * g] * (bs[0] + bs[1]) + mn[2 * g + 1] * (bs[2] + bs[3]);
+      for (int k = 0; k < groups; ++k) {
+        __m256i half[4];
+        for (int t = 0; t < 4; ++t) {
+          const int8_t* q = (static_cast<const BlockQ8_K*>(av[4 * k + t]) + b)->qs + 64 * g;
+          half[t] =
+              _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(lo, load32(q)), s0),
+                               _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load32(q + 32)), s1));
+        }
+        const __m128i tot = hsum4_i32(half[0], half[1], half[2], half[3]);
+        acc[k] = _mm_fmadd_ps(_mm_cvtepi32_ps(tot), dsc[k], acc[k]);
+        mins[k] = _mm_fmadd_ps(_mm_cvtepi32_ps(hmin[k][g]), dmn[k], mins[k]);
       }
-      acc = _mm_fmadd_ps(_mm_cvtepi32_ps(hsum4_i32(half[0], half[1], half[2], half[3])), dsc, acc);
-      mins = _mm_fmadd_ps(_mm_cvtepi32_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(hmin))),
-                          dmn, mins);
     }
   }
-  _mm_storeu_ps(out, _mm_sub_ps(acc, mins));
+  for (int k = 0; k < groups; ++k) _mm_storeu_ps(out + 4 * k, _mm_sub_ps(acc[k], mins[k]));
 }
 
 // kTiled: the float order of ggml's tiled K-quant matmul (prompt batches of >= 8 tokens):
@@ -405,11 +431,13 @@ float vec_dot_q4k_repacked(int64_t n, const void* w, const void* a, bool gemm) {
 #endif
 }
 
-void vec_dot_q4k_repacked_gemm4(int64_t n, const void* w, const void* const* act, float* out) {
+void vec_dot_q4k_repacked_gemm(int64_t n, const void* w, const void* const* act, int n_act,
+                               float* out) {
 #if GAVEL_AVX2
-  dot_q4k_gemm_x4(n, w, act, out);
+  for (int t = 0; t < n_act; t += 4 * kMaxGemmGroups)
+    dot_q4k_gemm_groups(n, w, act + t, std::min(kMaxGemmGroups, (n_act - t) / 4), out + t);
 #else
-  for (int t = 0; t < 4; ++t) out[t] = vec_dot_q4k_repacked(n, w, act[t], true);
+  for (int t = 0; t < n_act; ++t) out[t] = vec_dot_q4k_repacked(n, w, act[t], true);
 #endif
 }
 

@@ -147,18 +147,22 @@ TEST(ExactOrder, KQuantOrderVariantsComputeTheSameDot) {
     if (t == TensorType::kQ4_K) {
       EXPECT_NEAR(vec_dot_q4k_repacked(n, w.data(), act.data(), true), ref, tol);
       EXPECT_NEAR(vec_dot_q4k_repacked(n, w.data(), act.data(), false), ref, tol);
-      // Four tokens at once: each output is the one-token GEMM-order dot, bit for bit.
-      std::vector<std::vector<uint8_t>> acts(4, std::vector<uint8_t>(act.size()));
-      const void* ptrs[4];
-      for (int k = 0; k < 4; ++k) {
+      // Many tokens at once (groups of 4, more than one register tile): each output is the
+      // one-token GEMM-order dot, bit for bit.
+      constexpr int kTok = 40;
+      std::vector<std::vector<uint8_t>> acts(kTok, std::vector<uint8_t>(act.size()));
+      const void* ptrs[kTok];
+      for (int k = 0; k < kTok; ++k) {
         for (auto& v : x) v = d(rng);
         quantize_act_row(ActType::kQ8_K, x.data(), acts[size_t(k)].data(), n);
         ptrs[k] = acts[size_t(k)].data();
       }
-      float out[4];
-      vec_dot_q4k_repacked_gemm4(n, w.data(), ptrs, out);
-      for (int k = 0; k < 4; ++k)
-        EXPECT_EQ(out[k], vec_dot_q4k_repacked(n, w.data(), ptrs[k], true)) << k;
+      for (int m : {4, 12, 32, 40}) {
+        float out[kTok];
+        vec_dot_q4k_repacked_gemm(n, w.data(), ptrs, m, out);
+        for (int k = 0; k < m; ++k)
+          EXPECT_EQ(out[k], vec_dot_q4k_repacked(n, w.data(), ptrs[k], true)) << m << " " << k;
+      }
     }
   }
 }
