@@ -57,20 +57,19 @@ void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, flo
       const int64_t t1 = std::min(in.n_tok, t0 + kTokTile);
       for (int64_t r = r0; r < r1; ++r) {
         const uint8_t* wr = w.data + size_t(r) * w.row_bytes;
-        int64_t t = t0;
-        if (q4k_repacked && t0 < n_gemm) {  // groups of 4 tokens, as ggml's GEMM takes them
-          const int m = int(std::min(t1, n_gemm) - t0);  // t0 and n_gemm are multiples of 4
-          const void* xs[kTokTile];
-          float o[kTokTile];
-          for (int k = 0; k < m; ++k) xs[k] = in.data.data() + size_t(t0 + k) * in.row_bytes;
-          vec_dot_q4k_repacked_gemm(w.cols, wr, xs, m, o);
-          for (int k = 0; k < m; ++k) y[(t0 + k) * ldy + r] = o[k];
-          t += m;
-        }
-        for (; t < t1; ++t) {
+        // Many tokens per call: the weight row is decoded once for them.
+        const void* xs[kTokTile];
+        float o[kTokTile];
+        const int64_t g1 = q4k_repacked ? std::clamp(n_gemm, t0, t1) : tiled ? t1 : t0;
+        for (int64_t t = t0; t < g1; ++t) xs[t - t0] = in.data.data() + size_t(t) * in.row_bytes;
+        if (q4k_repacked)  // groups of 4 tokens, as ggml's GEMM takes them (t0, n_gemm % 4 == 0)
+          vec_dot_q4k_repacked_gemm(w.cols, wr, xs, int(g1 - t0), o);
+        else if (tiled)
+          vec_dot_kquant_tiled_multi(w.type, w.cols, wr, xs, int(g1 - t0), o);
+        for (int64_t t = t0; t < g1; ++t) y[t * ldy + r] = o[t - t0];
+        for (int64_t t = g1; t < t1; ++t) {  // the repacked GEMV tail, or one dot per token
           const uint8_t* x = in.data.data() + size_t(t) * in.row_bytes;
-          y[t * ldy + r] = q4k_repacked ? vec_dot_q4k_repacked(w.cols, wr, x, t < n_gemm)
-                           : tiled      ? vec_dot_kquant_tiled(w.type, w.cols, wr, x)
+          y[t * ldy + r] = q4k_repacked ? vec_dot_q4k_repacked(w.cols, wr, x, /*gemm=*/false)
                                         : vec_dot(w.type, w.cols, wr, x);
         }
       }

@@ -41,6 +41,9 @@ inline bool q4k_is_repacked(int64_t rows) {
 // Q4_K/Q5_K/Q6_K rows in the order of ggml's tiled K-quant matmul, which llama.cpp uses on
 // AVX2 for batches of >= 8 tokens over K-quant matrices it has not repacked.
 float vec_dot_kquant_tiled(TensorType t, int64_t n, const void* w, const void* act);
+// The same for n_act tokens: out[i] = vec_dot_kquant_tiled(t, n, w, act[i]), faster for Q6_K.
+void vec_dot_kquant_tiled_multi(TensorType t, int64_t n, const void* w, const void* const* act,
+                                int n_act, float* out);
 inline bool kquant_is_tiled(TensorType t, int64_t rows, int64_t n_tok) {
 #if defined(__AVX2__)
   const bool k = t == TensorType::kQ6_K || t == TensorType::kQ5_K ||

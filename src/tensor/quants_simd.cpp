@@ -344,6 +344,56 @@ float dot_q6_k(int64_t n, const void* wv, const void* av) {
   return hsum(acc);
 }
 
+// Token groups of 4 against one Q6_K row in the tiled order (dot_q6_k<true>): per super-block
+// the exact integer total, computed here as sum(q * a * scale) - 32 * sum(scale * bsum) (any
+// integer order gives the same total), then acc += (d_w * total) * d_a as one fused step per
+// token. The 6-bit values are decoded once for all tokens.
+void dot_q6k_tiled_groups(int64_t n, const void* wv, const void* const* av, int groups,
+                          float* out) {
+  const auto* w = static_cast<const BlockQ6_K*>(wv);
+  const __m256i m4 = _mm256_set1_epi8(0xF), m30 = _mm256_set1_epi8(0x30);
+  __m128 acc[kMaxGemmGroups];
+  for (int k = 0; k < groups; ++k) acc[k] = _mm_setzero_ps();
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    const int8_t* sc = w[b].scales;
+    __m256i q[8], qs[8];  // 32 values each; qs: the scales of their two 16-value halves
+    for (int h = 0; h < 2; ++h) {
+      const __m256i ql0 = load32(w[b].ql + 64 * h), ql1 = load32(w[b].ql + 64 * h + 32);
+      const __m256i qh = load32(w[b].qh + 32 * h);
+      q[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(ql0, m4),
+                                     _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30));
+      q[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, m4),
+                                     _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30));
+      q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
+                                     _mm256_and_si256(qh, m30));
+      q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                                     _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+    }
+    for (int c = 0; c < 8; ++c)
+      qs[c] = _mm256_set_m128i(_mm_set1_epi16(sc[2 * c + 1]), _mm_set1_epi16(sc[2 * c]));
+    __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
+    sc16 = _mm256_slli_epi16(sc16, 5);  // 32 * scale fits int16 (|scale| <= 128)
+    const __m128 dw = _mm_set1_ps(fp16_to_f32(w[b].d));
+    for (int k = 0; k < groups; ++k) {
+      __m256i tot[4];
+      float ad[4];
+      for (int t = 0; t < 4; ++t) {
+        const BlockQ8_K* a = static_cast<const BlockQ8_K*>(av[4 * k + t]) + b;
+        ad[t] = a->d;
+        __m256i sum =
+            _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_madd_epi16(load32(a->bsums), sc16));
+        for (int c = 0; c < 8; ++c)
+          sum = _mm256_add_epi32(
+              sum, _mm256_madd_epi16(_mm256_maddubs_epi16(q[c], load32(a->qs + 32 * c)), qs[c]));
+        tot[t] = sum;
+      }
+      const __m128 res = _mm_mul_ps(dw, _mm_cvtepi32_ps(hsum4_i32(tot[0], tot[1], tot[2], tot[3])));
+      acc[k] = _mm_fmadd_ps(res, _mm_loadu_ps(ad), acc[k]);
+    }
+  }
+  for (int k = 0; k < groups; ++k) _mm_storeu_ps(out + 4 * k, acc[k]);
+}
+
 float dot_f16_avx(int64_t n, const uint16_t* x, const uint16_t* y) {
   __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
   int64_t i = 0;
@@ -439,6 +489,19 @@ void vec_dot_q4k_repacked_gemm(int64_t n, const void* w, const void* const* act,
 #else
   for (int t = 0; t < n_act; ++t) out[t] = vec_dot_q4k_repacked(n, w, act[t], true);
 #endif
+}
+
+void vec_dot_kquant_tiled_multi(TensorType t, int64_t n, const void* w, const void* const* act,
+                                int n_act, float* out) {
+  int i = 0;
+#if GAVEL_AVX2
+  while (t == TensorType::kQ6_K && i + 4 <= n_act) {
+    const int groups = std::min(kMaxGemmGroups, (n_act - i) / 4);
+    dot_q6k_tiled_groups(n, w, act + i, groups, out + i);
+    i += 4 * groups;
+  }
+#endif
+  for (; i < n_act; ++i) out[i] = vec_dot_kquant_tiled(t, n, w, act[i]);
 }
 
 float vec_dot_kquant_tiled(TensorType t, int64_t n, const void* w, const void* a) {

@@ -144,6 +144,20 @@ TEST(ExactOrder, KQuantOrderVariantsComputeTheSameDot) {
     const float ref = vec_dot_ref(t, n, w.data(), act.data());
     const float tol = 1e-5f * (1.f + std::fabs(ref));
     EXPECT_NEAR(vec_dot_kquant_tiled(t, n, w.data(), act.data()), ref, tol) << int(t);
+    {  // many tokens at once (register tiles of 4, a remainder): bit for bit the one-token dot
+      constexpr int kTok = 39;
+      std::vector<std::vector<uint8_t>> acts(kTok, std::vector<uint8_t>(act.size()));
+      const void* ptrs[kTok];
+      for (int k = 0; k < kTok; ++k) {
+        for (auto& v : x) v = d(rng);
+        quantize_act_row(ActType::kQ8_K, x.data(), acts[size_t(k)].data(), n);
+        ptrs[k] = acts[size_t(k)].data();
+      }
+      float out[kTok];
+      vec_dot_kquant_tiled_multi(t, n, w.data(), ptrs, kTok, out);
+      for (int k = 0; k < kTok; ++k)
+        EXPECT_EQ(out[k], vec_dot_kquant_tiled(t, n, w.data(), ptrs[k])) << int(t) << " " << k;
+    }
     if (t == TensorType::kQ4_K) {
       EXPECT_NEAR(vec_dot_q4k_repacked(n, w.data(), act.data(), true), ref, tol);
       EXPECT_NEAR(vec_dot_q4k_repacked(n, w.data(), act.data(), false), ref, tol);
