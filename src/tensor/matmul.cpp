@@ -60,12 +60,14 @@ void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, flo
         // Many tokens per call: the weight row is decoded once for them.
         const void* xs[kTokTile];
         float o[kTokTile];
-        const int64_t g1 = q4k_repacked ? std::clamp(n_gemm, t0, t1) : tiled ? t1 : t0;
+        const int64_t g1 = q4k_repacked ? std::clamp(n_gemm, t0, t1) : t1;
         for (int64_t t = t0; t < g1; ++t) xs[t - t0] = in.data.data() + size_t(t) * in.row_bytes;
         if (q4k_repacked)  // groups of 4 tokens, as ggml's GEMM takes them (t0, n_gemm % 4 == 0)
           vec_dot_q4k_repacked_gemm(w.cols, wr, xs, int(g1 - t0), o);
         else if (tiled)
           vec_dot_kquant_tiled_multi(w.type, w.cols, wr, xs, int(g1 - t0), o);
+        else
+          vec_dot_multi(w.type, w.cols, wr, xs, int(g1 - t0), o);
         for (int64_t t = t0; t < g1; ++t) y[t * ldy + r] = o[t - t0];
         for (int64_t t = g1; t < t1; ++t) {  // the repacked GEMV tail, or one dot per token
           const uint8_t* x = in.data.data() + size_t(t) * in.row_bytes;

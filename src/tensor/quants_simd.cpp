@@ -101,6 +101,43 @@ float dot_q5_0(int64_t n, const void* wv, const void* av) {
   return hsum(acc);
 }
 
+// Q8_0/Q5_0/Q4_0 rows against four tokens: out[t] equals the one-token dot bit for bit (the
+// same per-block integer sums and fused multiply-adds into 8 lanes, the same final hsum); the
+// weight block is decoded, and its sign split off, once for the four.
+template <TensorType kType>
+void dot_q0_x4(int64_t n, const void* wv, const void* const* av, float* out) {
+  const uint8_t* wp = static_cast<const uint8_t*>(wv);
+  const BlockQ8_0* a[4];
+  for (int t = 0; t < 4; ++t) a[t] = static_cast<const BlockQ8_0*>(av[t]);
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                   _mm256_setzero_ps()};
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    __m256i q;
+    uint16_t dw;
+    if constexpr (kType == TensorType::kQ8_0) {
+      const auto* w = reinterpret_cast<const BlockQ8_0*>(wp) + b;
+      q = load32(w->qs), dw = w->d;
+    } else if constexpr (kType == TensorType::kQ5_0) {
+      const auto* w = reinterpret_cast<const BlockQ5_0*>(wp) + b;
+      const __m256i hi = _mm256_and_si256(bits_to_bytes(w->qh), _mm256_set1_epi8(0x10));
+      q = _mm256_sub_epi8(_mm256_or_si256(nibbles(w->qs), hi), _mm256_set1_epi8(16));
+      std::memcpy(&dw, &w->d, 2);
+    } else {
+      const auto* w = reinterpret_cast<const BlockQ4_0*>(wp) + b;
+      q = _mm256_sub_epi8(nibbles(w->qs), _mm256_set1_epi8(8));
+      std::memcpy(&dw, &w->d, 2);
+    }
+    const __m256i qa = _mm256_sign_epi8(q, q);  // dot_ss: |q| times a with q's sign
+    const float wd = fp16_to_f32(dw);
+    for (int t = 0; t < 4; ++t) {
+      const __m256i s = dot_us(_mm256_setzero_si256(), qa, _mm256_sign_epi8(load32(a[t][b].qs), q));
+      const float d = wd * fp16_to_f32(a[t][b].d);
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), acc[t]);
+    }
+  }
+  for (int t = 0; t < 4; ++t) out[t] = hsum(acc[t]);
+}
+
 template <bool kFive, class B>
 float dot_q41_q51(int64_t n, const void* wv, const void* av) {
   const auto* w = static_cast<const B*>(wv);
@@ -471,6 +508,24 @@ float vec_dot(TensorType t, int64_t n, const void* w, const void* a) {
   }
 #endif
   return vec_dot_ref(t, n, w, a);
+}
+
+void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* act, int n_act,
+                   float* out) {
+  int i = 0;
+#if GAVEL_AVX2
+  for (; i + 4 <= n_act; i += 4) {
+    if (t == TensorType::kQ8_0)
+      dot_q0_x4<TensorType::kQ8_0>(n, w, act + i, out + i);
+    else if (t == TensorType::kQ5_0)
+      dot_q0_x4<TensorType::kQ5_0>(n, w, act + i, out + i);
+    else if (t == TensorType::kQ4_0)
+      dot_q0_x4<TensorType::kQ4_0>(n, w, act + i, out + i);
+    else
+      break;
+  }
+#endif
+  for (; i < n_act; ++i) out[i] = vec_dot(t, n, w, act[i]);
 }
 
 float vec_dot_q4k_repacked(int64_t n, const void* w, const void* a, bool gemm) {
