@@ -1,12 +1,16 @@
 #include "judge/runner.h"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <fstream>
-
-#include <fmt/format.h>
 
 #include "judge/metrics.h"
 #include "judge/templates.h"
@@ -14,6 +18,32 @@
 
 namespace gavel::judge {
 namespace {
+
+// The output file, locked for this run: a second run given the same --out fails instead of
+// interleaving its records with ours (the store itself is safe to share). The lock is taken
+// before truncating, so the failing run leaves the other run's file alone.
+Result<std::FILE*> open_locked_output(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return Error{fmt::format("{}: cannot create output file: {}", path, std::strerror(errno))};
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int e = errno;
+    ::close(fd);
+    if (e == EWOULDBLOCK)
+      return Error{
+          fmt::format("{}: another process is writing this output file (use another --out)", path)};
+    return Error{fmt::format("{}: cannot lock output file: {}", path, std::strerror(e))};
+  }
+  struct stat st {};
+  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);  // not /dev/null, a pipe
+  std::FILE* f = !regular || ::ftruncate(fd, 0) == 0 ? ::fdopen(fd, "wb") : nullptr;
+  if (!f) {
+    const int e = errno;
+    ::close(fd);
+    return Error{fmt::format("{}: cannot truncate output file: {}", path, std::strerror(e))};
+  }
+  return f;
+}
 
 using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -40,9 +70,12 @@ struct Prepared {
 
 std::string finish_name(GenerateResult::Finish f) {
   switch (f) {
-    case GenerateResult::Finish::kStop: return "stop";
-    case GenerateResult::Finish::kEos: return "eos";
-    case GenerateResult::Finish::kLength: return "length";
+    case GenerateResult::Finish::kStop:
+      return "stop";
+    case GenerateResult::Finish::kEos:
+      return "eos";
+    case GenerateResult::Finish::kLength:
+      return "length";
   }
   return "?";
 }
@@ -92,10 +125,13 @@ class Runner {
 
 std::string Runner::task_key(const Task& t) const {
   store::KeyBuilder k;
-  k.add("schema", kSchema).add("model", backend_.info().fingerprint).add("protocol", name(cfg_.protocol));
+  k.add("schema", kSchema)
+      .add("model", backend_.info().fingerprint)
+      .add("protocol", name(cfg_.protocol));
   if (cfg_.protocol == Protocol::kPairwiseLogprob) {
-    std::string sys = cfg_.pairwise.system_prompt.empty() ? std::string(*find_template("card_system"))
-                                                          : cfg_.pairwise.system_prompt;
+    std::string sys = cfg_.pairwise.system_prompt.empty()
+                          ? std::string(*find_template("card_system"))
+                          : cfg_.pairwise.system_prompt;
     k.add("template", "card_system").add("template_text", sys);
   } else {
     std::string tname = *critique_template_name(cfg_.critique.mode, cfg_.critique.format);
@@ -109,13 +145,17 @@ std::string Runner::task_key(const Task& t) const {
 Json Runner::params_json() const {
   if (cfg_.protocol == Protocol::kPairwiseLogprob) {
     bool topk = cfg_.pairwise.read == PairwiseLogprobConfig::Read::kTopK;
-    return {{"read", topk ? "top-k" : "full"}, {"top_k", topk ? cfg_.pairwise.top_k : 0},
+    return {{"read", topk ? "top-k" : "full"},
+            {"top_k", topk ? cfg_.pairwise.top_k : 0},
             {"candidates", {"A", "B"}}};
   }
   const GenerateParams& g = cfg_.critique.gen;
-  return {{"mode", name(cfg_.critique.mode)}, {"max_tokens", g.max_tokens},
-          {"temperature", g.temperature},     {"top_p", g.top_p},
-          {"seed", g.seed},                   {"stop", g.stop},
+  return {{"mode", name(cfg_.critique.mode)},
+          {"max_tokens", g.max_tokens},
+          {"temperature", g.temperature},
+          {"top_p", g.top_p},
+          {"seed", g.seed},
+          {"stop", g.stop},
           {"verdict_distribution", cfg_.critique.verdict_distribution}};
 }
 
@@ -176,10 +216,12 @@ Result<Prepared> Runner::prepare(std::string_view text, int64_t line) {
 Status Runner::compute_pairwise(std::vector<Task*>& tasks) {
   std::vector<ScoreRequest> reqs;
   for (Task* t : tasks)
-    for (const std::string& p : t->prompts) reqs.push_back(pairwise_score_request(p, cfg_.pairwise));
+    for (const std::string& p : t->prompts)
+      reqs.push_back(pairwise_score_request(p, cfg_.pairwise));
   GAVEL_ASSIGN(auto results, backend_.score(reqs));
   if (results.size() != reqs.size())
-    return Error{fmt::format("backend returned {} results for {} requests", results.size(), reqs.size())};
+    return Error{
+        fmt::format("backend returned {} results for {} requests", results.size(), reqs.size())};
   for (size_t i = 0; i < tasks.size(); ++i) {
     GAVEL_ASSIGN(PairwisePass p1, read_pass(results[2 * i], cfg_.pairwise));
     GAVEL_ASSIGN(PairwisePass p2, read_pass(results[2 * i + 1], cfg_.pairwise));
@@ -197,12 +239,14 @@ Status Runner::compute_critique(std::vector<Task*>& tasks) {
   for (Task* t : tasks) reqs.push_back(GenerateRequest{t->prompts[0], c.gen});
   GAVEL_ASSIGN(auto gens, backend_.generate(reqs));
   if (gens.size() != reqs.size())
-    return Error{fmt::format("backend returned {} generations for {} requests", gens.size(), reqs.size())};
+    return Error{
+        fmt::format("backend returned {} generations for {} requests", gens.size(), reqs.size())};
   std::vector<ParsedVerdict> parsed;
   std::vector<ScoreRequest> vreqs;
   std::vector<size_t> vidx;
   for (size_t i = 0; i < tasks.size(); ++i) {
-    parsed.push_back(parse_verdict(gens[i].text, c.mode, gens[i].finish == GenerateResult::Finish::kLength));
+    parsed.push_back(
+        parse_verdict(gens[i].text, c.mode, gens[i].finish == GenerateResult::Finish::kLength));
     if (c.verdict_distribution && parsed.back().has_marker) {
       vreqs.push_back(verdict_request(tasks[i]->prompts[0], gens[i].text, parsed.back(), c.mode));
       vidx.push_back(i);
@@ -211,7 +255,8 @@ Status Runner::compute_critique(std::vector<Task*>& tasks) {
   std::vector<std::optional<VerdictDistribution>> verdicts(tasks.size());
   if (!vreqs.empty()) {
     GAVEL_ASSIGN(auto scored, backend_.score(vreqs));
-    if (scored.size() != vreqs.size()) return Error{"backend returned a wrong number of verdict scores"};
+    if (scored.size() != vreqs.size())
+      return Error{"backend returned a wrong number of verdict scores"};
     for (size_t k = 0; k < vidx.size(); ++k) {
       GAVEL_ASSIGN(VerdictDistribution v, read_verdict(scored[k], c.mode));
       verdicts[vidx[k]] = std::move(v);
@@ -236,7 +281,8 @@ Status Runner::compute_critique(std::vector<Task*>& tasks) {
 void Runner::compute(std::vector<Task*>& tasks) {
   if (tasks.empty()) return;
   auto attempt = [&](std::vector<Task*>& ts) {
-    return cfg_.protocol == Protocol::kPairwiseLogprob ? compute_pairwise(ts) : compute_critique(ts);
+    return cfg_.protocol == Protocol::kPairwiseLogprob ? compute_pairwise(ts)
+                                                       : compute_critique(ts);
   };
   Status st = attempt(tasks);
   if (st.ok()) return;
@@ -281,8 +327,10 @@ Json Runner::item_record(const Prepared& p) const {
   }
   const Json& first = passes[0];
   if (c.mode == Mode::kAbsolute || c.mode == Mode::kAbsoluteRef) {
-    out["score"] = first["label"].is_string() ? Json(std::stoi(first["label"].get<std::string>())) : Json(nullptr);
-    out["expected_score"] = first["verdict"].is_object() ? first["verdict"]["expected"] : Json(nullptr);
+    out["score"] = first["label"].is_string() ? Json(std::stoi(first["label"].get<std::string>()))
+                                              : Json(nullptr);
+    out["expected_score"] =
+        first["verdict"].is_object() ? first["verdict"]["expected"] : Json(nullptr);
   } else if (c.mode == Mode::kClassify || c.mode == Mode::kClassifyRef) {
     out["verdict"] = first["label"];
     out["p_yes"] = first["verdict"].is_object() ? first["verdict"]["probs"]["Yes"] : Json(nullptr);
@@ -355,14 +403,16 @@ void Runner::tally(const Prepared& p, const Json& rec) {
     }
   } else if (mode == Mode::kAbsolute || mode == Mode::kAbsoluteRef) {
     double g;
-    if (gold.is_number()) g = gold.get<double>();
+    if (gold.is_number())
+      g = gold.get<double>();
     else if (gold.is_string()) {
       try {
         g = std::stod(gold.get<std::string>());
       } catch (...) {
         return;
       }
-    } else return;
+    } else
+      return;
     std::optional<double> parsed, expected;
     if (rec["score"].is_number()) parsed = rec["score"].get<double>();
     if (rec["expected_score"].is_number()) expected = rec["expected_score"].get<double>();
@@ -413,10 +463,10 @@ Result<RunSummary> Runner::run() {
   sum_.items = static_cast<int64_t>(order.size());
 
   std::FILE* out = nullptr;
-  if (cfg_.out_path == "-") out = stdout;
+  if (cfg_.out_path == "-")
+    out = stdout;
   else if (!cfg_.out_path.empty()) {
-    out = std::fopen(cfg_.out_path.c_str(), "wb");
-    if (!out) return Error{fmt::format("{}: cannot create output file", cfg_.out_path)};
+    GAVEL_ASSIGN(out, open_locked_output(cfg_.out_path));
   }
   auto close_out = [&] {
     if (out && out != stdout) std::fclose(out);
@@ -525,8 +575,9 @@ Result<RunSummary> run_judge(Backend& backend, const ChatRenderer& render, store
 }
 
 std::string format_summary(const RunSummary& s, const RunConfig& cfg) {
-  std::string out = fmt::format("judged {} of {} items in {:.1f} s ({} new judgments, {} from store)",
-                                s.done, s.items, s.seconds, s.judged, s.cached);
+  std::string out =
+      fmt::format("judged {} of {} items in {:.1f} s ({} new judgments, {} from store)", s.done,
+                  s.items, s.seconds, s.judged, s.cached);
   if (s.stopped) out += "; stopped at the first error (--on-error stop)";
   out += '\n';
   if (!s.errors.empty()) {
@@ -535,8 +586,12 @@ std::string format_summary(const RunSummary& s, const RunConfig& cfg) {
     if (s.errors.size() > 20) out += fmt::format("  ... and {} more\n", s.errors.size() - 20);
   }
   const Json& m = s.metrics;
-  auto pct = [](const Json& v) { return v.is_number() ? fmt::format("{:.1f}%", 100 * v.get<double>()) : std::string("n/a"); };
-  auto num = [](const Json& v) { return v.is_number() ? fmt::format("{:.4f}", v.get<double>()) : std::string("n/a"); };
+  auto pct = [](const Json& v) {
+    return v.is_number() ? fmt::format("{:.1f}%", 100 * v.get<double>()) : std::string("n/a");
+  };
+  auto num = [](const Json& v) {
+    return v.is_number() ? fmt::format("{:.4f}", v.get<double>()) : std::string("n/a");
+  };
   if (m.contains("strict_accuracy_both_orders")) {
     if (m["n_labelled"].get<int>() > 0)
       out += fmt::format(

@@ -59,3 +59,29 @@ def test_sigkill_then_resume(gavel_bin, tmp_path):
                        capture_output=True, text=True, check=True)
     table = list(csv.DictReader(io.StringIO(c.stdout)))
     assert len(table) == n and "pass1.logprob_A" in table[0] and "p_text1" in table[0]
+
+
+def test_second_run_on_the_same_output_is_refused(gavel_bin, tmp_path):
+    """Two runs given one --out would interleave their records: the second fails, clearly, and
+    leaves the first run's file whole."""
+    n = 30
+    inp = tmp_path / "in.jsonl"
+    inp.write_text("".join(json.dumps(x) + "\n" for x in _items(n)))
+    out = tmp_path / "out.jsonl"
+    first = [str(gavel_bin), "judge", "--backend", "fake:delay_ms=40", "--input", str(inp), "--out",
+             str(out), "--store", str(tmp_path / "a.sqlite"), "--batch", "2", "--no-progress"]
+    p = subprocess.Popen(first, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and (not out.exists() or not out.read_text()):
+        time.sleep(0.05)
+    assert p.poll() is None, "the first run ended before the check"
+    second = first[:-5] + ["--store", str(tmp_path / "b.sqlite"), "--batch", "2", "--no-progress"]
+    r = subprocess.run(second, capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    assert "another process is writing this output file" in r.stderr and str(out) in r.stderr
+    assert p.wait(timeout=120) == 0, p.stderr.read()
+    recs = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [rec["id"] for rec in recs] == [f"it{i}" for i in range(n)]
+    # Once the first run is done, the same --out is free again.
+    r = subprocess.run(second, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
