@@ -39,10 +39,6 @@ inline __m256i dot_us(__m256i acc, __m256i u, __m256i s) {
   return _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
 #endif
 }
-// Same for two signed operands (sign moved onto the second).
-inline __m256i dot_ss(__m256i acc, __m256i x, __m256i y) {
-  return dot_us(acc, _mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
-}
 
 // 16 packed bytes -> 32 bytes: low nibbles first, then high nibbles.
 inline __m256i nibbles(const uint8_t* qs) {
@@ -62,80 +58,58 @@ inline __m256i bits_to_bytes(const uint8_t* p) {
 }
 inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
-float dot_q8_0(int64_t n, const void* wv, const void* av) {
-  const auto* w = static_cast<const BlockQ8_0*>(wv);
-  const auto* a = static_cast<const BlockQ8_0*>(av);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / kQK; ++b) {
-    const __m256i s = dot_ss(_mm256_setzero_si256(), load32(w[b].qs), load32(a[b].qs));
-    const float d = fp16_to_f32(w[b].d) * fp16_to_f32(a[b].d);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), acc);
-  }
-  return hsum(acc);
-}
-
-float dot_q4_0(int64_t n, const void* wv, const void* av) {
-  const auto* w = static_cast<const BlockQ4_0*>(wv);
-  const auto* a = static_cast<const BlockQ8_0*>(av);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / kQK; ++b) {
-    const __m256i q = _mm256_sub_epi8(nibbles(w[b].qs), _mm256_set1_epi8(8));
-    const __m256i s = dot_ss(_mm256_setzero_si256(), q, load32(a[b].qs));
-    const float d = fp16_to_f32(w[b].d) * fp16_to_f32(a[b].d);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), acc);
-  }
-  return hsum(acc);
-}
-
-float dot_q5_0(int64_t n, const void* wv, const void* av) {
-  const auto* w = static_cast<const BlockQ5_0*>(wv);
-  const auto* a = static_cast<const BlockQ8_0*>(av);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / kQK; ++b) {
-    const __m256i hi = _mm256_and_si256(bits_to_bytes(w[b].qh), _mm256_set1_epi8(0x10));
-    const __m256i q = _mm256_sub_epi8(_mm256_or_si256(nibbles(w[b].qs), hi), _mm256_set1_epi8(16));
-    const __m256i s = dot_ss(_mm256_setzero_si256(), q, load32(a[b].qs));
-    const float d = fp16_to_f32(w[b].d) * fp16_to_f32(a[b].d);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), acc);
-  }
-  return hsum(acc);
-}
-
-// Q8_0/Q5_0/Q4_0 rows against four tokens: out[t] equals the one-token dot bit for bit (the
-// same per-block integer sums and fused multiply-adds into 8 lanes, the same final hsum); the
-// weight block is decoded, and its sign split off, once for the four.
+// Q8_0/Q5_0/Q4_0 block b of a weight row as signed bytes, and its scale.
 template <TensorType kType>
-void dot_q0_x4(int64_t n, const void* wv, const void* const* av, float* out) {
+inline __m256i q0_values(const uint8_t* wp, int64_t b, uint16_t* d) {
+  if constexpr (kType == TensorType::kQ8_0) {
+    const auto* w = reinterpret_cast<const BlockQ8_0*>(wp) + b;
+    std::memcpy(d, &w->d, 2);
+    return load32(w->qs);
+  } else if constexpr (kType == TensorType::kQ5_0) {
+    const auto* w = reinterpret_cast<const BlockQ5_0*>(wp) + b;
+    std::memcpy(d, &w->d, 2);
+    const __m256i hi = _mm256_and_si256(bits_to_bytes(w->qh), _mm256_set1_epi8(0x10));
+    return _mm256_sub_epi8(_mm256_or_si256(nibbles(w->qs), hi), _mm256_set1_epi8(16));
+  } else {
+    const auto* w = reinterpret_cast<const BlockQ4_0*>(wp) + b;
+    std::memcpy(d, &w->d, 2);
+    return _mm256_sub_epi8(nibbles(w->qs), _mm256_set1_epi8(8));
+  }
+}
+
+// A Q8_0/Q5_0/Q4_0 row against kT tokens (Q8_0 activations): per block the integer dot in 8
+// lanes, acc += (d_w * d_a) * sums fused, then one hsum per token. With kT > 1 the weight
+// block is decoded, and its sign split off, once for all tokens; each output is computed
+// exactly as with kT = 1.
+template <TensorType kType, int kT>
+void dot_q0(int64_t n, const void* wv, const void* const* av, float* out) {
   const uint8_t* wp = static_cast<const uint8_t*>(wv);
-  const BlockQ8_0* a[4];
-  for (int t = 0; t < 4; ++t) a[t] = static_cast<const BlockQ8_0*>(av[t]);
-  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
-                   _mm256_setzero_ps()};
+  const BlockQ8_0* a[kT];
+  __m256 acc[kT];
+  for (int t = 0; t < kT; ++t) {
+    a[t] = static_cast<const BlockQ8_0*>(av[t]);
+    acc[t] = _mm256_setzero_ps();
+  }
   for (int64_t b = 0; b < n / kQK; ++b) {
-    __m256i q;
     uint16_t dw;
-    if constexpr (kType == TensorType::kQ8_0) {
-      const auto* w = reinterpret_cast<const BlockQ8_0*>(wp) + b;
-      q = load32(w->qs), dw = w->d;
-    } else if constexpr (kType == TensorType::kQ5_0) {
-      const auto* w = reinterpret_cast<const BlockQ5_0*>(wp) + b;
-      const __m256i hi = _mm256_and_si256(bits_to_bytes(w->qh), _mm256_set1_epi8(0x10));
-      q = _mm256_sub_epi8(_mm256_or_si256(nibbles(w->qs), hi), _mm256_set1_epi8(16));
-      std::memcpy(&dw, &w->d, 2);
-    } else {
-      const auto* w = reinterpret_cast<const BlockQ4_0*>(wp) + b;
-      q = _mm256_sub_epi8(nibbles(w->qs), _mm256_set1_epi8(8));
-      std::memcpy(&dw, &w->d, 2);
-    }
-    const __m256i qa = _mm256_sign_epi8(q, q);  // dot_ss: |q| times a with q's sign
+    const __m256i q = q0_values<kType>(wp, b, &dw);
+    // Signed x signed as dot_us needs it: |q| times a with q's sign.
+    const __m256i qa = _mm256_sign_epi8(q, q);
     const float wd = fp16_to_f32(dw);
-    for (int t = 0; t < 4; ++t) {
+    for (int t = 0; t < kT; ++t) {
       const __m256i s = dot_us(_mm256_setzero_si256(), qa, _mm256_sign_epi8(load32(a[t][b].qs), q));
       const float d = wd * fp16_to_f32(a[t][b].d);
       acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), acc[t]);
     }
   }
-  for (int t = 0; t < 4; ++t) out[t] = hsum(acc[t]);
+  for (int t = 0; t < kT; ++t) out[t] = hsum(acc[t]);
+}
+
+template <TensorType kType>
+float dot_q0_one(int64_t n, const void* w, const void* a) {
+  float out;
+  dot_q0<kType, 1>(n, w, &a, &out);
+  return out;
 }
 
 template <bool kFive, class B>
@@ -488,11 +462,11 @@ float vec_dot(TensorType t, int64_t n, const void* w, const void* a) {
     case TensorType::kBF16:
       return dot_bf16_avx(n, static_cast<const uint16_t*>(w), static_cast<const uint16_t*>(a));
     case TensorType::kQ8_0:
-      return dot_q8_0(n, w, a);
+      return dot_q0_one<TensorType::kQ8_0>(n, w, a);
     case TensorType::kQ4_0:
-      return dot_q4_0(n, w, a);
+      return dot_q0_one<TensorType::kQ4_0>(n, w, a);
     case TensorType::kQ5_0:
-      return dot_q5_0(n, w, a);
+      return dot_q0_one<TensorType::kQ5_0>(n, w, a);
     case TensorType::kQ4_1:
       return dot_q41_q51<false, BlockQ4_1>(n, w, a);
     case TensorType::kQ5_1:
@@ -516,11 +490,11 @@ void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* ac
 #if GAVEL_AVX2
   for (; i + 4 <= n_act; i += 4) {
     if (t == TensorType::kQ8_0)
-      dot_q0_x4<TensorType::kQ8_0>(n, w, act + i, out + i);
+      dot_q0<TensorType::kQ8_0, 4>(n, w, act + i, out + i);
     else if (t == TensorType::kQ5_0)
-      dot_q0_x4<TensorType::kQ5_0>(n, w, act + i, out + i);
+      dot_q0<TensorType::kQ5_0, 4>(n, w, act + i, out + i);
     else if (t == TensorType::kQ4_0)
-      dot_q0_x4<TensorType::kQ4_0>(n, w, act + i, out + i);
+      dot_q0<TensorType::kQ4_0, 4>(n, w, act + i, out + i);
     else
       break;
   }
