@@ -304,13 +304,29 @@ void dot_q4k_gemm_groups(int64_t n, const void* wv, const void* const* av, int g
   for (int k = 0; k < groups; ++k) _mm_storeu_ps(out + 4 * k, _mm_sub_ps(acc[k], mins[k]));
 }
 
+// The 256 unsigned 6-bit values of a Q6_K block, 32 per register in element order.
+inline void q6k_values(const BlockQ6_K& w, __m256i q[8]) {
+  const __m256i m4 = _mm256_set1_epi8(0xF), m30 = _mm256_set1_epi8(0x30);
+  for (int h = 0; h < 2; ++h) {
+    const __m256i ql0 = load32(w.ql + 64 * h), ql1 = load32(w.ql + 64 * h + 32);
+    const __m256i qh = load32(w.qh + 32 * h);
+    q[4 * h + 0] =
+        _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30));
+    q[4 * h + 1] =
+        _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30));
+    q[4 * h + 2] =
+        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30));
+    q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                                   _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+  }
+}
+
 // kTiled: the float order of ggml's tiled K-quant matmul (prompt batches of >= 8 tokens):
 // per super-block the exact integer total s, then acc += (d_w * s) * d_a as one fused step.
 template <bool kTiled = false>
 float dot_q6_k(int64_t n, const void* wv, const void* av) {
   const auto* w = static_cast<const BlockQ6_K*>(wv);
   const auto* a = static_cast<const BlockQ8_K*>(av);
-  const __m256i m4 = _mm256_set1_epi8(0xF), m30 = _mm256_set1_epi8(0x30);
   __m256 acc = _mm256_setzero_ps();
   float tiled_acc = 0;
   for (int64_t b = 0; b < n / kQKK; ++b) {
@@ -320,27 +336,13 @@ float dot_q6_k(int64_t n, const void* wv, const void* av) {
     alignas(32) int32_t sub[8];
     for (int i = 0; i < 8; ++i)
       sub[i] = 32 * (sc[2 * i] * a[b].bsums[2 * i] + sc[2 * i + 1] * a[b].bsums[2 * i + 1]);
+    __m256i q[8];
+    q6k_values(w[b], q);
     __m256i sumi = _mm256_setzero_si256();
-    for (int h = 0; h < 2; ++h) {
-      const __m256i ql0 = load32(w[b].ql + 64 * h), ql1 = load32(w[b].ql + 64 * h + 32);
-      const __m256i qh = load32(w[b].qh + 32 * h);
-      const __m256i q[4] = {
-          _mm256_or_si256(_mm256_and_si256(ql0, m4),
-                          _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30)),
-          _mm256_or_si256(_mm256_and_si256(ql1, m4),
-                          _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30)),
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
-                          _mm256_and_si256(qh, m30)),
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
-                          _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30)),
-      };
-      for (int k = 0; k < 4; ++k) {
-        const int base = 128 * h + 32 * k;
-        const __m256i p = dot_us(_mm256_setzero_si256(), q[k], load32(a[b].qs + base));
-        const __m256i s =
-            _mm256_set_m128i(_mm_set1_epi32(sc[base / 16 + 1]), _mm_set1_epi32(sc[base / 16]));
-        sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(p, s));
-      }
+    for (int c = 0; c < 8; ++c) {  // 32 values, two scales
+      const __m256i p = dot_us(_mm256_setzero_si256(), q[c], load32(a[b].qs + 32 * c));
+      const __m256i s = _mm256_set_m128i(_mm_set1_epi32(sc[2 * c + 1]), _mm_set1_epi32(sc[2 * c]));
+      sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(p, s));
     }
     sumi = _mm256_sub_epi32(sumi, _mm256_load_si256(reinterpret_cast<const __m256i*>(sub)));
     if constexpr (kTiled) {
@@ -362,26 +364,14 @@ float dot_q6_k(int64_t n, const void* wv, const void* av) {
 void dot_q6k_tiled_groups(int64_t n, const void* wv, const void* const* av, int groups,
                           float* out) {
   const auto* w = static_cast<const BlockQ6_K*>(wv);
-  const __m256i m4 = _mm256_set1_epi8(0xF), m30 = _mm256_set1_epi8(0x30);
   __m128 acc[kMaxGemmGroups];
   for (int k = 0; k < groups; ++k) acc[k] = _mm_setzero_ps();
   for (int64_t b = 0; b < n / kQKK; ++b) {
     const int8_t* sc = w[b].scales;
-    __m256i q[8], qs[8];  // 32 values each; qs: the scales of their two 16-value halves
-    for (int h = 0; h < 2; ++h) {
-      const __m256i ql0 = load32(w[b].ql + 64 * h), ql1 = load32(w[b].ql + 64 * h + 32);
-      const __m256i qh = load32(w[b].qh + 32 * h);
-      q[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(ql0, m4),
-                                     _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30));
-      q[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, m4),
-                                     _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30));
-      q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
-                                     _mm256_and_si256(qh, m30));
-      q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
-                                     _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
-    }
+    __m256i q[8], q_scale[8];  // 32 values each; the scales of their two 16-value halves
+    q6k_values(w[b], q);
     for (int c = 0; c < 8; ++c)
-      qs[c] = _mm256_set_m128i(_mm_set1_epi16(sc[2 * c + 1]), _mm_set1_epi16(sc[2 * c]));
+      q_scale[c] = _mm256_set_m128i(_mm_set1_epi16(sc[2 * c + 1]), _mm_set1_epi16(sc[2 * c]));
     __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
     sc16 = _mm256_slli_epi16(sc16, 5);  // 32 * scale fits int16 (|scale| <= 128)
     const __m128 dw = _mm_set1_ps(fp16_to_f32(w[b].d));
@@ -395,7 +385,8 @@ void dot_q6k_tiled_groups(int64_t n, const void* wv, const void* const* av, int 
             _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_madd_epi16(load32(a->bsums), sc16));
         for (int c = 0; c < 8; ++c)
           sum = _mm256_add_epi32(
-              sum, _mm256_madd_epi16(_mm256_maddubs_epi16(q[c], load32(a->qs + 32 * c)), qs[c]));
+              sum,
+              _mm256_madd_epi16(_mm256_maddubs_epi16(q[c], load32(a->qs + 32 * c)), q_scale[c]));
         tot[t] = sum;
       }
       const __m128 res = _mm_mul_ps(dw, _mm_cvtepi32_ps(hsum4_i32(tot[0], tot[1], tot[2], tot[3])));
