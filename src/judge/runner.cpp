@@ -36,11 +36,13 @@ Result<std::FILE*> open_locked_output(const std::string& path) {
   }
   struct stat st {};
   const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);  // not /dev/null, a pipe
-  std::FILE* f = !regular || ::ftruncate(fd, 0) == 0 ? ::fdopen(fd, "wb") : nullptr;
+  const char* failed = regular && ::ftruncate(fd, 0) != 0 ? "truncate" : nullptr;
+  std::FILE* f = failed ? nullptr : ::fdopen(fd, "wb");
   if (!f) {
     const int e = errno;
     ::close(fd);
-    return Error{fmt::format("{}: cannot truncate output file: {}", path, std::strerror(e))};
+    return Error{fmt::format("{}: cannot {} output file: {}", path, failed ? failed : "open",
+                             std::strerror(e))};
   }
   return f;
 }
