@@ -85,3 +85,14 @@ def test_second_run_on_the_same_output_is_refused(gavel_bin, tmp_path):
     # Once the first run is done, the same --out is free again.
     r = subprocess.run(second, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
+
+
+def test_unwritable_output_is_a_clear_error(gavel_bin, tmp_path):
+    inp = tmp_path / "in.jsonl"
+    inp.write_text("".join(json.dumps(x) + "\n" for x in _items(2)))
+    out = tmp_path / "missing-dir" / "out.jsonl"
+    r = subprocess.run([str(gavel_bin), "judge", "--backend", "fake:", "--input", str(inp), "--out",
+                        str(out), "--store", str(tmp_path / "s.sqlite"), "--no-progress"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    assert f"{out}: cannot create output file" in r.stderr, r.stderr
