@@ -209,8 +209,8 @@ Result<std::shared_ptr<const EmbeddedBackend::Entry>> EmbeddedBackend::prefill(
       return std::shared_ptr<const Entry>(e);
     }
     int64_t r = std::min({lcp, e->exact_len, n - 1});
-    r -= r % 4;
-    while (r > 0 && !exact_split(r, n)) r -= 4;
+    r -= r % kGroup;
+    while (r > 0 && !exact_split(r, n)) r -= kGroup;
     if (r > 0 && (can_rewind_ || r == m)) offers.emplace_back(r, e);  // recurrent: whole only
   }
   std::stable_sort(offers.begin(), offers.end(),
