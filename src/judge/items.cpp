@@ -167,4 +167,10 @@ Result<std::map<std::string, std::string>> selene_vars(const Item& item, const F
   return vars;
 }
 
+std::optional<std::string> label_text(const nlohmann::json& label) {
+  if (label.is_string()) return label.get<std::string>();
+  if (label.is_boolean()) return label.get<bool>() ? "Yes" : "No";
+  return std::nullopt;
+}
+
 }  // namespace gavel::judge
