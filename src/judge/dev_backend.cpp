@@ -94,6 +94,21 @@ class DevBackend : public Backend {
     return out;
   }
 
+  // One token per byte, its value the id: lengths in "tokens" are byte counts.
+  Result<std::vector<int32_t>> tokenize(std::string_view text) override {
+    std::vector<int32_t> ids;
+    for (char c : text) ids.push_back(static_cast<unsigned char>(c));
+    return ids;
+  }
+  Result<std::string> detokenize(std::span<const int32_t> tokens) override {
+    std::string s;
+    for (int32_t id : tokens) {
+      if (id < 0 || id > 255) return Error{fmt::format("fake backend: no token {}", id)};
+      s += static_cast<char>(id);
+    }
+    return s;
+  }
+
   Status configure(std::string_view spec) {
     size_t pos = 0;
     while (pos < spec.size()) {

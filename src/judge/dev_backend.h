@@ -7,7 +7,8 @@
 //   garble=N     about 1 generation in N has no Result marker (parse_error)
 //   fail=TEXT    score/generate fail for prompts containing TEXT (backend error path)
 //   fp=TEXT      fingerprint (default "fake-v1")
-// Its chat template is a minimal ChatML one that honours enable_thinking=false.
+// Its chat template is a minimal ChatML one that honours enable_thinking=false; it tokenizes
+// one token per byte.
 #pragma once
 
 #include <memory>
