@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -22,6 +23,34 @@ uint64_t mix(uint64_t seed, uint64_t i) {
 }
 
 }  // namespace
+
+Result<std::vector<std::pair<int, int>>> rank_intervals(int n_players,
+                                                        const std::vector<Outcome>& outcomes,
+                                                        const BtConfig& bt, int bootstrap,
+                                                        double level, uint64_t seed) {
+  std::vector<std::vector<double>> ranks(n_players);
+  std::vector<std::pair<int, int>> out(n_players, {1, n_players});
+  if (outcomes.empty() || bootstrap < 1) return out;
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<size_t> pick(0, outcomes.size() - 1);
+  BtConfig quick = bt;
+  quick.tol = std::max(bt.tol, 1e-9);
+  std::vector<Outcome> sample(outcomes.size());
+  std::vector<int> order(n_players);
+  for (int b = 0; b < bootstrap; ++b) {
+    for (Outcome& o : sample) o = outcomes[pick(rng)];
+    GAVEL_ASSIGN(auto fit, bradley_terry(n_players, sample, quick));
+    for (int i = 0; i < n_players; ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](int x, int y) { return fit.theta[x] > fit.theta[y]; });
+    for (int r = 0; r < n_players; ++r) ranks[order[r]].push_back(r + 1);
+  }
+  const double lo = (1 - level) / 2;
+  for (int i = 0; i < n_players; ++i)
+    out[i] = {static_cast<int>(std::floor(meta::quantile_linear(ranks[i], lo))),
+              static_cast<int>(std::ceil(meta::quantile_linear(ranks[i], 1 - lo)))};
+  return out;
+}
 
 RoundJudge per_match(Judge judge) {
   return [judge = std::move(judge)](std::span<const Match> ms) -> Result<std::vector<double>> {
@@ -72,6 +101,8 @@ Result<TournamentResult> run_tournament(int n_players, const TournamentConfig& c
   };
   const std::vector<Pair> all_pairs =
       cfg.pairing == Pairing::kRoundRobin ? round_robin_pairs(n_players) : std::vector<Pair>{};
+  std::vector<std::pair<int, int>> last_ci;
+  int stable_rounds = 0;
   for (int round = 0; round < cfg.rounds; ++round) {
     std::vector<Pair> pairs;
     st.rating = res.elo;
@@ -152,6 +183,16 @@ Result<TournamentResult> run_tournament(int n_players, const TournamentConfig& c
     if (cfg.on_round) {
       res.rating = res.elo;
       cfg.on_round(round, res);
+    }
+    if (cfg.stop.until_stable && round + 1 >= cfg.stop.min_rounds && round + 1 < cfg.rounds) {
+      GAVEL_ASSIGN(auto ci, rank_intervals(n_players, res.outcomes, cfg.bt, cfg.stop.bootstrap,
+                                           cfg.stop.level, mix(cfg.seed, 77 + round)));
+      stable_rounds = ci == last_ci ? stable_rounds + 1 : 0;
+      last_ci = std::move(ci);
+      if (stable_rounds >= cfg.stop.patience) {
+        res.stopped_early = true;
+        break;
+      }
     }
   }
   if (cfg.rating == RatingMethod::kBradleyTerry) {

@@ -53,6 +53,18 @@ struct JudgedMatch {
 
 struct TournamentResult;
 
+// --until-stable: from `min_rounds` on, after each round, refit Bradley-Terry on `bootstrap`
+// resamples of the outcomes so far and take every player's rank interval (central `level`);
+// the tournament stops once no interval has changed for `patience` rounds in a row.
+// `rounds` stays the cap.
+struct StopRule {
+  bool until_stable = false;
+  int min_rounds = 4;
+  int patience = 2;
+  int bootstrap = 100;
+  double level = 0.9;
+};
+
 struct TournamentConfig {
   Pairing pairing = Pairing::kSwiss;
   int rounds = 5;             // Swiss/random/adaptive rounds; round robin: full cycles
@@ -67,6 +79,7 @@ struct TournamentConfig {
   // does not play that round (counted in TournamentResult::unplayable).
   HasPrompt has_prompt;
   int tournament = 0;  // copied into every Match
+  StopRule stop;
   // Called after each round with the state so far (for convergence curves); may be empty.
   std::function<void(int round, const TournamentResult&)> on_round;
 };
@@ -77,8 +90,15 @@ struct TournamentResult {
   std::vector<Outcome> outcomes;  // one per pairing (orientations averaged), play order
   std::vector<JudgedMatch> log;   // every judge call
   int rounds_played = 0;
-  int unplayable = 0;  // pairings skipped for want of a common prompt
+  int unplayable = 0;          // pairings skipped for want of a common prompt
+  bool stopped_early = false;  // the stop rule ended it before cfg.rounds
 };
+
+// Rank intervals (1 = best) of each player from `bootstrap` resampled BT fits (seeded).
+Result<std::vector<std::pair<int, int>>> rank_intervals(int n_players,
+                                                        const std::vector<Outcome>& outcomes,
+                                                        const BtConfig& bt, int bootstrap,
+                                                        double level, uint64_t seed);
 
 Result<TournamentResult> run_tournament(int n_players, const TournamentConfig& cfg,
                                         const Judge& judge);
