@@ -49,10 +49,6 @@ Result<std::FILE*> open_locked_output(const std::string& path) {
 using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-// Model output may hold invalid UTF-8 (a multi-byte character cut at max_tokens): replace
-// rather than throw when serializing.
-std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
-
 std::string format_duration(double s) {
   if (!std::isfinite(s) || s < 0) return "--:--";
   auto t = static_cast<int64_t>(s + 0.5);
@@ -180,7 +176,7 @@ Result<RunSummary> Runner::run() {
       ++sum_.done;
       if (any_new) ++judged_items_;
       if (out) {
-        std::string s = dump(rec);
+        std::string s = dump_record(rec);
         s += '\n';
         std::fwrite(s.data(), 1, s.size(), out);
         std::fflush(out);

@@ -6,35 +6,15 @@
 #include <cstdint>
 #include <vector>
 
+#include "gavel/meta.h"
 #include "gavel/status.h"
 
 namespace gavel::meta {
 
-// One pair of texts judged in both orientations. Gold: the text with the higher score is
-// better. p_a_pass1 = P(A) with text 1 as A; p_a_pass2 = P(A) with text 2 as A.
-struct PairJudgment {
-  double score_1 = 0, score_2 = 0;
-  double len_1 = 0, len_2 = 0;
-  double p_a_pass1 = 0.5, p_a_pass2 = 0.5;
-};
-
-struct PairFilter {
-  double max_len_ratio = 0;  // keep pairs with max(len)/min(len) <= R; 0 = no filter
-  double min_diff = 0;       // keep min_diff <= |score_1 - score_2| <= max_diff
-  double max_diff = 0;       // 0 = no upper bound
-  int sample = 0;            // then draw this many without replacement (0 = all)
-  uint64_t seed = 42;
-};
-
-struct PairwiseMetrics {
-  int n = 0;  // pairs evaluated (after filters; gold ties dropped)
-  int filtered_out = 0;
-  double strict_accuracy = 0;         // hard choice right in both orientations
-  double positional_consistency = 0;  // same text preferred in both orientations
-  double mean_target_mass = 0;        // mean of the averaged probability of the better text
-  double mean_non_target_mass = 0;
-  double soft_accuracy = 0;  // averaged probability of the better text > 0.5
-};
+// The pair, filter and result types are the public API's (include/gavel/meta.h).
+using PairJudgment = ::gavel::JudgedPair;
+using PairFilter = ::gavel::PairFilterOptions;
+using PairwiseMetrics = ::gavel::PairwiseMetricsResult;
 
 // Indices of `pairs` kept by the filter, in sample order.
 std::vector<size_t> filter_pairs(const std::vector<PairJudgment>& pairs, const PairFilter& f);
