@@ -43,24 +43,3 @@ TEST(Data, PairwiseOutcomesAndErrors) {
   missing.append("missing.jsonl");
   EXPECT_FALSE(load_pairwise(missing, {}).ok());
 }
-
-TEST(Data, ItemsMeansAndMissing) {
-  auto path = write_tmp("items.jsonl",
-                        "{\"w\":\"a\",\"p\":1,\"v\":10,\"t\":\"abcd\"}\n"
-                        "{\"w\":\"a\",\"p\":1,\"v\":20,\"t\":\"ab\"}\n"
-                        "{\"w\":\"b\",\"p\":2,\"v\":null,\"t\":\"\"}\n"
-                        "{\"w\":\"b\",\"p\":1,\"v\":5,\"t\":\"x\"}\n");
-  // Designated init: assigning 1-char literals trips GCC 12's false -Wrestrict (PR 105329).
-  ItemFields f{.group = "w", .prompt = "p", .value = "v", .length = "t"};
-  auto e = load_items(path, f);
-  ASSERT_FALSE(e.ok());
-  EXPECT_NE(e.message().find("items.jsonl:3: missing field \"v\""), std::string::npos)
-      << e.message();
-  f.skip_missing = true;
-  auto d = load_items(path, f);
-  ASSERT_TRUE(d.ok()) << d.message();
-  EXPECT_EQ(d->skipped, 1);
-  EXPECT_DOUBLE_EQ(d->mean_value[0][0], 15.0);
-  EXPECT_DOUBLE_EQ(d->mean_length[0][0], 3.0);
-  EXPECT_DOUBLE_EQ(d->mean_value[1][0], 5.0);
-}
