@@ -23,13 +23,10 @@ gavel::cli::Runner setup(CLI::App& app) {
                                "omega^2, mean |Cliff's delta| and combined "
                                "separability of scored items, prompt-bootstrap CI");
   s->add_option("--in", sep->in, "JSONL of scored items")->required();
-  s->add_option("--group", sep->group, "field naming the system (group)");
-  s->add_option("--prompt", sep->prompt, "field naming the prompt (bootstrap unit)");
-  s->add_option("--value", sep->value, "numeric score field");
+  gavel::cli::add_item_fields(s, sep->fields);
   s->add_option("--bootstrap", sep->bootstrap, "bootstrap draws of the prompt set (0 = none)");
   s->add_option("--seed", sep->seed, "bootstrap seed");
   s->add_option("--level", sep->level, "CI level");
-  s->add_flag("--skip-missing", sep->skip_missing, "skip items whose value is missing or null");
   gavel::cli::add_report_flags(s, out);
   subs.add(s, [=] { return print_report(meta::separability_report(*sep), *out); });
 

@@ -32,12 +32,10 @@ int run_tournament(const TournamentFlags& f, const meta::ReportFormat& out) {
   return print_report(rank::tournament_report(cfg), out);
 }
 
-void add_item_fields(CLI::App* s, meta::ItemFields& f, double& tau) {
-  s->add_option("--group", f.group, "field naming the writer");
-  s->add_option("--prompt", f.prompt, "field naming the prompt");
-  s->add_option("--value", f.value, "numeric item score");
+// Scored items judged by the score-difference stand-in judge.
+void add_stand_in(CLI::App* s, meta::ItemFields& f, double& tau) {
+  gavel::cli::add_item_fields(s, f);
   s->add_option("--tau", tau, "stand-in judge temperature: P = 1/(1+exp(-(s_a-s_b)/tau))");
-  s->add_flag("--skip-missing", f.skip_missing, "skip items whose score is missing or null");
 }
 
 gavel::cli::Runner setup(CLI::App& app) {
@@ -73,7 +71,7 @@ gavel::cli::Runner setup(CLI::App& app) {
                                "Swiss / Option A / Option B tournaments over scored "
                                "items with a score-difference stand-in judge");
   t->add_option("--in", tc.in, "JSONL of scored items")->required();
-  add_item_fields(t, tc.fields, tc.tau);
+  add_stand_in(t, tc.fields, tc.tau);
   t->add_option("--length", tc.fields.length,
                 "field: response text (its length) or a number, for length bias");
   t->add_option("--mode", tour->mode, "swiss | option-a | option-b");
@@ -96,7 +94,7 @@ gavel::cli::Runner setup(CLI::App& app) {
                                "Kendall tau to the full round-robin ranking vs number "
                                "of judgments, for random / Swiss / adaptive pairing");
   c->add_option("--in", cur->in, "JSONL of scored items (stand-in judge)");
-  add_item_fields(c, cur->fields, cur->tau);
+  add_stand_in(c, cur->fields, cur->tau);
   c->add_option("--simulate", cur->simulate, "simulate N writers instead of --in");
   c->add_option("--sim-prompts", cur->sim_prompts, "simulated prompts");
   c->add_option("--sim-spread", cur->sim_spread, "true strengths uniform in +-spread (logits)");

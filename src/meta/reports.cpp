@@ -24,11 +24,8 @@ Status prefixed(const Status& s, const std::string& path) { return s.prefixed(pa
 }  // namespace
 
 Result<Report> separability_report(const SeparabilityReportConfig& s) {
-  ItemFields f;
-  f.group = s.group;
-  f.prompt = s.prompt;
-  f.value = s.value;
-  f.skip_missing = s.skip_missing;
+  ItemFields f = s.fields;
+  f.length.clear();
   GAVEL_ASSIGN(ItemData d, load_items(s.in, f));
   std::vector<Item> items;
   for (const auto& r : d.rows) items.push_back({r.group, r.prompt, r.value});

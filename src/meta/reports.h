@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gavel/status.h"
+#include "meta/items.h"
 #include "meta/judge_metrics.h"
 #include "meta/report.h"
 
@@ -15,11 +16,11 @@ namespace gavel::meta {
 
 // omega^2, mean |Cliff's delta| and the combined separability of scored items.
 struct SeparabilityReportConfig {
-  std::string in, group = "writer_model", prompt = "prompt_id", value = "clean_score_0_100";
+  std::string in;
+  ItemFields fields;  // the length field is not used
   int bootstrap = 1000;
   uint64_t seed = 42;
   double level = 0.95;
-  bool skip_missing = false;
 };
 Result<Report> separability_report(const SeparabilityReportConfig& cfg);
 

@@ -1,31 +1,20 @@
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
-#include <fstream>
 #include <string>
 
+#include "../temp_files.h"
 #include "meta/items.h"
 #include "meta/jsonl.h"
 
 using namespace gavel::meta;
 
-namespace {
-
-std::string write_tmp(const std::string& name, const std::string& text) {
-  std::string path = ::testing::TempDir() + "gavel_meta_" + std::to_string(getpid()) + "_" + name;
-  std::ofstream(path) << text;
-  return path;
-}
-
-}  // namespace
-
 TEST(Items, MeansAndMissing) {
-  auto path = write_tmp("items.jsonl",
-                        "{\"w\":\"a\",\"p\":1,\"v\":10,\"t\":\"abcd\"}\n"
-                        "{\"w\":\"a\",\"p\":1,\"v\":20,\"t\":\"ab\"}\n"
-                        "{\"w\":\"b\",\"p\":2,\"v\":null,\"t\":\"\"}\n"
-                        "{\"w\":\"b\",\"p\":1,\"v\":5,\"t\":\"x\"}\n");
+  auto path = gavel::testing::write_temp("items.jsonl",
+                                         "{\"w\":\"a\",\"p\":1,\"v\":10,\"t\":\"abcd\"}\n"
+                                         "{\"w\":\"a\",\"p\":1,\"v\":20,\"t\":\"ab\"}\n"
+                                         "{\"w\":\"b\",\"p\":2,\"v\":null,\"t\":\"\"}\n"
+                                         "{\"w\":\"b\",\"p\":1,\"v\":5,\"t\":\"x\"}\n");
   // Designated init: assigning 1-char literals trips GCC 12's false -Wrestrict (PR 105329).
   ItemFields f{.group = "w", .prompt = "p", .value = "v", .length = "t"};
   auto e = load_items(path, f);
@@ -57,8 +46,8 @@ TEST(Items, MissingPromptsTakeTheGroupMean) {
 }
 
 TEST(Jsonl, LengthIsATextsSizeOrANumber) {
-  auto path =
-      write_tmp("len.jsonl", "{\"t\":\"abc\",\"n\":7,\"o\":{\"t\":\"hello\"},\"s\":\"12x\"}\n");
+  auto path = gavel::testing::write_temp(
+      "len.jsonl", "{\"t\":\"abc\",\"n\":7,\"o\":{\"t\":\"hello\"},\"s\":\"12x\"}\n");
   auto js = read_jsonl(path);
   ASSERT_TRUE(js.ok());
   const JsonlRow& row = js->rows[0];

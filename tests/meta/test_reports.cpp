@@ -1,14 +1,13 @@
 // The meta reports end to end on small files: what they print (text, markdown, JSON, CSV) and
 // their input handling (percentages, missing lengths, judgemark from published statistics).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 #include <string>
 
+#include "../temp_files.h"
 #include "core/io.h"
 #include "meta/judgemark.h"
 #include "meta/reports.h"
@@ -16,16 +15,6 @@
 using namespace gavel::meta;
 
 namespace {
-
-std::string tmp_path(const std::string& name) {
-  return ::testing::TempDir() + "gavel_reports_" + std::to_string(getpid()) + "_" + name;
-}
-
-std::string write_tmp(const std::string& name, const std::string& text) {
-  std::string path = tmp_path(name);
-  std::ofstream(path) << text;
-  return path;
-}
 
 // What print_report writes to a stream.
 std::string printed(const Report& r, const ReportFormat& f) {
@@ -54,7 +43,7 @@ TEST(Report, PrintsTablesMarkdownJsonAndCsv) {
   js.json = true;
   EXPECT_EQ(printed(r, js), "{\n  \"n\": 3,\n  \"nan\": null\n}\n");
   ReportFormat csv;
-  csv.csv = tmp_path("main.csv");
+  csv.csv = gavel::testing::temp_path("main.csv");
   printed(r, csv);
   EXPECT_EQ(*gavel::read_file(csv.csv), a.csv());  // only the main table
   std::remove(csv.csv.c_str());
@@ -79,10 +68,10 @@ TEST(Report, PercentagesAreAPropertyOfTheFile) {
 
 TEST(Report, PairwiseReadsPercentagesAndOptionalLengths) {
   // Card-style percentages; no length fields (fine unless a length filter asks for them).
-  std::string path =
-      write_tmp("pairs.jsonl",
-                "{\"score_1\":80,\"score_2\":70,\"p_a_pass1\":90,\"p_a_pass2\":20}\n"
-                "{\"score_1\":60,\"score_2\":70,\"p_a_pass1\":60,\"p_a_pass2\":40}\n");
+  std::string path = gavel::testing::write_temp(
+      "pairs.jsonl",
+      "{\"score_1\":80,\"score_2\":70,\"p_a_pass1\":90,\"p_a_pass2\":20}\n"
+      "{\"score_1\":60,\"score_2\":70,\"p_a_pass1\":60,\"p_a_pass2\":40}\n");
   PairwiseReportConfig cfg;
   cfg.in = path;
   auto r = pairwise_report(cfg);
@@ -99,11 +88,11 @@ TEST(Report, PairwiseReadsPercentagesAndOptionalLengths) {
 }
 
 TEST(Report, CorrelationNamesTheFileOnBadInput) {
-  std::string path = write_tmp("corr.jsonl", "{\"x\":1,\"y\":2}\n{\"x\":2}\n");
+  std::string path = gavel::testing::write_temp("corr.jsonl", "{\"x\":1,\"y\":2}\n{\"x\":2}\n");
   auto r = correlation_report({path, "x", "y"});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.message().find("corr.jsonl:2: missing field \"y\""), std::string::npos);
-  std::string one = write_tmp("corr1.jsonl", "{\"x\":1,\"y\":2}\n");
+  std::string one = gavel::testing::write_temp("corr1.jsonl", "{\"x\":1,\"y\":2}\n");
   auto small = correlation_report({one, "x", "y"});
   ASSERT_FALSE(small.ok());
   EXPECT_EQ(small.message().rfind(one + ": ", 0), 0u) << small.message();
@@ -134,7 +123,8 @@ TEST(Judgemark, ReportOnThePublishedResults) {
   ASSERT_TRUE(r.ok()) << r.message();
   ASSERT_EQ(r->json.size(), 26u);
   for (const auto& j : r->json) EXPECT_GT(j["judgemark"].get<double>(), 0) << j["judge"];
-  std::string bad = write_tmp("jm.json", "{\"writers\": [\"a/b\"], \"judges\": []}");
+  std::string bad =
+      gavel::testing::write_temp("jm.json", "{\"writers\": [\"a/b\"], \"judges\": []}");
   auto e = judgemark_report(bad);
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.message().find("missing field \"reference_benchmarks_arena_eqbench_magi\""),

@@ -1,13 +1,12 @@
 // The rank reports and what they are made of: leaderboard CSV and agreement, tournament
 // modes and their default rounds, the stand-in judge over items with missing prompts.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <string>
 
+#include "../temp_files.h"
 #include "meta/correlation.h"
 #include "rank/judges.h"
 #include "rank/leaderboard.h"
@@ -17,12 +16,6 @@ using namespace gavel::rank;
 using gavel::StatusCode;
 
 namespace {
-
-std::string write_tmp(const std::string& name, const std::string& text) {
-  std::string path = ::testing::TempDir() + "gavel_rank_" + std::to_string(getpid()) + "_" + name;
-  std::ofstream(path) << text;
-  return path;
-}
 
 // 4 writers x 3 prompts; writer d has no item on prompt 2.
 std::string items_file() {
@@ -35,14 +28,14 @@ std::string items_file() {
            ",\"clean_score_0_100\":" + std::to_string(40 + 10 * i + p) + ",\"response\":\"" +
            std::string(10 * (i + 1), 'x') + "\"}\n";
     }
-  return write_tmp("items.jsonl", s);
+  return gavel::testing::write_temp("items.jsonl", s);
 }
 
 }  // namespace
 
 TEST(Leaderboard, ReadsNamedColumnsStripsStarsAndQuotes) {
-  auto path =
-      write_tmp("lb.csv", "rank,model_name,elo_score\n1,*a,1300\n2,\"b, v2\",1200\n\n3,c,1100\n");
+  auto path = gavel::testing::write_temp(
+      "lb.csv", "rank,model_name,elo_score\n1,*a,1300\n2,\"b, v2\",1200\n\n3,c,1100\n");
   auto lb = read_leaderboard(path, "model_name", "elo_score");
   ASSERT_TRUE(lb.ok()) << lb.message();
   EXPECT_EQ(lb->rating.size(), 3u);
@@ -52,12 +45,12 @@ TEST(Leaderboard, ReadsNamedColumnsStripsStarsAndQuotes) {
   ASSERT_FALSE(no_col.ok());
   EXPECT_NE(no_col.message().find("no column \"score\""), std::string::npos);
   EXPECT_EQ(no_col.code(), StatusCode::kInvalidArgument);
-  auto bad = write_tmp("lb_bad.csv", "model_name,elo_score\na,1\n\nb,high\n");
+  auto bad = gavel::testing::write_temp("lb_bad.csv", "model_name,elo_score\na,1\n\nb,high\n");
   auto e = read_leaderboard(bad, "model_name", "elo_score");
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.message().find("lb_bad.csv:4: \"high\" is not a number"), std::string::npos)
       << e.message();
-  auto missing = read_leaderboard(write_tmp("x", "") + ".absent", "n", "v");
+  auto missing = read_leaderboard(gavel::testing::write_temp("x", "") + ".absent", "n", "v");
   EXPECT_EQ(missing.code(), StatusCode::kNotFound);
 }
 
@@ -102,7 +95,7 @@ TEST(Tournament, ReportUsesTheModesDefaultRoundsAndTheLeaderboard) {
   cfg.ci_bootstrap = 20;
   cfg.fields.length = "response";
   cfg.both_orders = true;
-  cfg.leaderboard = write_tmp("lb2.csv", "model_name,elo_score\na,1\nb,2\nc,3\n");
+  cfg.leaderboard = gavel::testing::write_temp("lb2.csv", "model_name,elo_score\na,1\nb,2\nc,3\n");
   auto r = tournament_report(cfg);
   ASSERT_TRUE(r.ok()) << r.message();
   EXPECT_EQ(r->json["rounds"], 5);
@@ -127,11 +120,12 @@ TEST(Tournament, ReportUsesTheModesDefaultRoundsAndTheLeaderboard) {
 }
 
 TEST(Fit, ReportRanksByBradleyTerry) {
-  auto path = write_tmp("fit.jsonl",
-                        "{\"model_a\":\"x\",\"model_b\":\"y\",\"outcome\":\"A\"}\n"
-                        "{\"model_a\":\"y\",\"model_b\":\"z\",\"outcome\":\"A\"}\n"
-                        "{\"model_a\":\"x\",\"model_b\":\"z\",\"outcome\":\"A\"}\n"
-                        "{\"model_a\":\"z\",\"model_b\":\"x\",\"outcome\":\"B\"}\n");
+  auto path =
+      gavel::testing::write_temp("fit.jsonl",
+                                 "{\"model_a\":\"x\",\"model_b\":\"y\",\"outcome\":\"A\"}\n"
+                                 "{\"model_a\":\"y\",\"model_b\":\"z\",\"outcome\":\"A\"}\n"
+                                 "{\"model_a\":\"x\",\"model_b\":\"z\",\"outcome\":\"A\"}\n"
+                                 "{\"model_a\":\"z\",\"model_b\":\"x\",\"outcome\":\"B\"}\n");
   FitReportConfig cfg;
   cfg.in = path;
   cfg.bt.alpha = 0.1;
