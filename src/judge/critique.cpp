@@ -48,7 +48,7 @@ Result<std::string> critique_user_content(Mode mode, Format format,
   auto text = find_template(tname);
   if (!text) return Error{"template not embedded: " + tname, StatusCode::kInternal};
   auto out = py_format(*text, vars);
-  if (!out.ok()) return Error{fmt::format("template {}: {}", tname, out.message())};
+  if (!out.ok()) return out.status().prefixed(fmt::format("template {}: ", tname));
   return out;
 }
 
@@ -56,7 +56,7 @@ Result<std::string> critique_prompt(const std::string& user_content, const Criti
                                     const BackendInfo& info, const ChatRenderer& render) {
   nlohmann::json messages = nlohmann::json::array({{{"role", "user"}, {"content", user_content}}});
   auto prompt = render(messages, chat_vars(info, cfg.thinking));
-  if (!prompt.ok()) return Error{"chat template: " + prompt.message()};
+  if (!prompt.ok()) return prompt.status().prefixed("chat template: ");
   return prompt;
 }
 

@@ -40,7 +40,7 @@ Result<std::array<std::string, 2>> pairwise_prompts(const std::string& instructi
     nlohmann::json messages = nlohmann::json::array(
         {{{"role", "system"}, {"content", system}}, {{"role", "user"}, {"content", user}}});
     auto prompt = render(messages, vars);
-    if (!prompt.ok()) return Error{"chat template: " + prompt.message()};
+    if (!prompt.ok()) return prompt.status().prefixed("chat template: ");
     out[pass] = std::move(*prompt);
   }
   return out;

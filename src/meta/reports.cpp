@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <utility>
 
 #include "core/io.h"
 #include "meta/classification.h"
@@ -20,6 +21,21 @@ namespace {
 using nlohmann::json;
 
 Status prefixed(const Status& s, const std::string& path) { return s.prefixed(path + ": "); }
+
+// Two numeric fields of every row, row by row (so the first bad row is the one reported).
+Result<std::pair<std::vector<double>, std::vector<double>>> two_columns(const std::string& path,
+                                                                       const std::string& fx,
+                                                                       const std::string& fy) {
+  GAVEL_ASSIGN(Jsonl js, read_jsonl(path));
+  std::vector<double> x, y;
+  for (const auto& row : js.rows) {
+    GAVEL_ASSIGN(double a, js.number(row, fx));
+    GAVEL_ASSIGN(double b, js.number(row, fy));
+    x.push_back(a);
+    y.push_back(b);
+  }
+  return std::pair{std::move(x), std::move(y)};
+}
 
 }  // namespace
 
@@ -61,14 +77,8 @@ Result<Report> separability_report(const SeparabilityReportConfig& s) {
 }
 
 Result<Report> correlation_report(const CorrelationReportConfig& c) {
-  GAVEL_ASSIGN(Jsonl js, read_jsonl(c.in));
-  std::vector<double> x, y;
-  for (const auto& row : js.rows) {
-    GAVEL_ASSIGN(double a, js.number(row, c.x));
-    GAVEL_ASSIGN(double b, js.number(row, c.y));
-    x.push_back(a);
-    y.push_back(b);
-  }
+  GAVEL_ASSIGN(auto columns, two_columns(c.in, c.x, c.y));
+  const auto& [x, y] = columns;
   json j = json::object();
   Table t({"method", "r", "p", "ci_low", "ci_high", "n"});
   const std::pair<const char*, Result<Correlation> (*)(const std::vector<double>&,
@@ -229,14 +239,8 @@ Result<Report> classify_report(const ClassifyReportConfig& c) {
 }
 
 Result<Report> calibration_report(const CalibrationReportConfig& c) {
-  GAVEL_ASSIGN(Jsonl js, read_jsonl(c.in));
-  std::vector<double> p, y;
-  for (const auto& row : js.rows) {
-    GAVEL_ASSIGN(double a, js.number(row, c.prob));
-    GAVEL_ASSIGN(double b, js.number(row, c.outcome));
-    p.push_back(a);
-    y.push_back(b);
-  }
+  GAVEL_ASSIGN(auto columns, two_columns(c.in, c.prob, c.outcome));
+  const auto& [p, y] = columns;
   auto r = calibration(p, y, c.bins);
   if (!r.ok()) return prefixed(r.status(), c.in);
   Table t({"bin", "count", "confidence", "accuracy"});
