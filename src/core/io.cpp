@@ -2,13 +2,15 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 namespace gavel {
@@ -49,24 +51,32 @@ Result<std::string> read_file(const std::string& path) {
 }
 
 Status write_file_atomic(const std::string& path, std::string_view data) {
-  // A unique temporary name next to the target: concurrent writers of the same path never
-  // share a half-written file, and the last rename wins whole.
-  std::string tmp = path + ".XXXXXX.tmp";
-  const int fd = ::mkstemps(tmp.data(), 4);
+  // A unique temporary name next to the target (process id, a per-process counter, a random
+  // number; O_EXCL makes a collision a retry, not a shared file): concurrent writers of the
+  // same path never share a half-written file, and the last rename wins whole. Mode 0666 lets
+  // the umask decide the permissions, as for any new file.
+  static std::atomic<uint64_t> counter{0};
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string tmp;
+  int fd = -1;
+  for (int attempt = 0; fd < 0 && attempt < 16; ++attempt) {
+    tmp = fmt::format("{}.{}.{}.{:x}.tmp", path, ::getpid(), counter++, rng() & 0xffffff);
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && errno != EEXIST) break;
+  }
   if (fd < 0) return os_error(tmp + ": cannot create", errno);
   size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      const int e = errno;
+      const int e = n < 0 ? errno : EIO;
       ::close(fd);
       std::remove(tmp.c_str());
       return os_error(tmp + ": write error", e);
     }
     done += static_cast<size_t>(n);
   }
-  ::fchmod(fd, 0644);  // mkstemp makes it 0600; an ordinary new file is readable by all
   if (::close(fd) != 0) {
     const int e = errno;
     std::remove(tmp.c_str());

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -88,10 +89,16 @@ TEST(Io, MissingFileNamesPathAndIsNotFound) {
   EXPECT_EQ(w.code(), StatusCode::kNotFound);
 }
 
-TEST(Io, AtomicWriteRoundTrips) {
+TEST(Io, AtomicWriteRoundTripsWithTheUmasksPermissions) {
   std::string path = ::testing::TempDir() + "/gavel_io_test_" + std::to_string(getpid()) + ".txt";
-  ASSERT_TRUE(write_file_atomic(path, "hello\n").ok());
+  const mode_t old = ::umask(027);
+  Status st = write_file_atomic(path, "hello\n");
+  ::umask(old);
+  ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_EQ(*read_file(path), "hello\n");
+  struct stat info {};
+  ASSERT_EQ(::stat(path.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0640u);  // 0666 less the umask, like any new file
   std::remove(path.c_str());
 }
 
