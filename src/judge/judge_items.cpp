@@ -58,7 +58,7 @@ Status complete_items(Backend& backend, const JudgeProtocol& protocol, store::St
                         dump_record(*t.record), ""});
   if (rows.empty()) return Status::Ok();
   Status st = store.put(rows);
-  if (!st.ok()) return Error{"store: " + st.message()};
+  if (!st.ok()) return st.prefixed("store: ");
   return Status::Ok();
 }
 
