@@ -17,7 +17,7 @@ Result<SeparabilityResult> separability(std::span<const ScoredItem> items,
   if (o.bootstrap < 0) return Error{fmt::format("bootstrap: must be >= 0, got {}", o.bootstrap)};
   if (!(o.level > 0 && o.level < 1))
     return Error{fmt::format("level: must be in (0, 1), got {}", o.level)};
-  rank::NameIndex groups, prompts;
+  meta::NameIndex groups, prompts;
   std::vector<meta::Item> rows;
   rows.reserve(items.size());
   for (const ScoredItem& it : items)
@@ -70,7 +70,7 @@ Result<PairwiseMetricsResult> pairwise_metrics(std::span<const JudgedPair> pairs
 }
 
 Result<BiasResult> bias(std::span<const JudgedMatchRecord> records) {
-  rank::NameIndex names;
+  meta::NameIndex names;
   std::vector<meta::MatchRecord> in;
   in.reserve(records.size());
   for (const JudgedMatchRecord& r : records)
