@@ -79,11 +79,11 @@ class Backend {
   // tokenize keeps these defaults, which fail; callers that need tokens say so.
   virtual Result<std::vector<int32_t>> tokenize(std::string_view text) {
     (void)text;
-    return Error{"this backend cannot tokenize text"};
+    return Status::Unimplemented("this backend cannot tokenize text");
   }
   virtual Result<std::string> detokenize(std::span<const int32_t> tokens) {
     (void)tokens;
-    return Error{"this backend cannot detokenize tokens"};
+    return Status::Unimplemented("this backend cannot detokenize tokens");
   }
 };
 

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "core/io.h"
+#include "judge/judge_items.h"
 #include "store/store.h"
 
 namespace gavel::judge {
@@ -22,15 +24,15 @@ namespace {
 // before truncating, so the failing run leaves the other run's file alone.
 Result<std::FILE*> open_locked_output(const std::string& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return Error{fmt::format("{}: cannot create output file: {}", path, std::strerror(errno))};
+  if (fd < 0) return os_error(path + ": cannot create output file", errno);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int e = errno;
     ::close(fd);
     if (e == EWOULDBLOCK)
       return Error{
-          fmt::format("{}: another process is writing this output file (use another --out)", path)};
-    return Error{fmt::format("{}: cannot lock output file: {}", path, std::strerror(e))};
+          fmt::format("{}: another process is writing this output file (use another --out)", path),
+          StatusCode::kUnavailable};
+    return os_error(path + ": cannot lock output file", e);
   }
   struct stat st {};
   const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);  // not /dev/null, a pipe
@@ -39,23 +41,13 @@ Result<std::FILE*> open_locked_output(const std::string& path) {
   if (!f) {
     const int e = errno;
     ::close(fd);
-    return Error{fmt::format("{}: cannot {} output file: {}", path, failed ? failed : "open",
-                             std::strerror(e))};
+    return os_error(fmt::format("{}: cannot {} output file", path, failed ? failed : "open"), e);
   }
   return f;
 }
 
 using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-// Model output may hold invalid UTF-8 (a multi-byte character cut at max_tokens): replace
-// rather than throw when serializing.
-std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
-
-struct Prepared {
-  Item item;
-  std::vector<Task> tasks;
-};
 
 std::string format_duration(double s) {
   if (!std::isfinite(s) || s < 0) return "--:--";
@@ -78,9 +70,7 @@ class Runner {
   Result<RunSummary> run();
 
  private:
-  Result<Prepared> prepare(std::string_view text, int64_t line);
-  void compute(std::vector<Task*>& tasks);
-  Json item_record(const Prepared& p) const;
+  Result<PlannedItem> prepare(std::string_view text, int64_t line);
   void progress(bool final);
 
   Backend& backend_;
@@ -94,47 +84,9 @@ class Runner {
   int64_t judged_items_ = 0;
 };
 
-Result<Prepared> Runner::prepare(std::string_view text, int64_t line) {
-  Prepared p;
-  GAVEL_ASSIGN(p.item, parse_item(text, line, protocol_.fields()));
-  GAVEL_ASSIGN(p.tasks, protocol_.plan(p.item));
-  for (Task& t : p.tasks) {
-    GAVEL_ASSIGN(auto stored, store_.get(t.key));
-    if (stored) {
-      try {
-        t.record = Json::parse(*stored);
-        t.cached = true;
-      } catch (const Json::exception&) {
-        // An unreadable stored record is judged again; INSERT OR IGNORE keeps the old row.
-      }
-    }
-  }
-  return p;
-}
-
-void Runner::compute(std::vector<Task*>& tasks) {
-  if (tasks.empty()) return;
-  Status st = protocol_.compute(backend_, tasks);
-  if (st.ok()) return;
-  if (tasks.size() == 1) {
-    tasks[0]->record.reset();
-    tasks[0]->error = st.message();
-    return;
-  }
-  // A batch failed (one prompt too long, say): judge one by one so only the culprit fails.
-  for (Task* t : tasks) {
-    t->record.reset();
-    Task* one[] = {t};
-    Status s = protocol_.compute(backend_, one);
-    if (!s.ok()) t->error = s.message();
-  }
-}
-
-Json Runner::item_record(const Prepared& p) const {
-  Json out = {{"id", p.item.id}, {"line", p.item.line}, {"protocol", protocol_.name()}};
-  if (p.item.label) out["label"] = *p.item.label;
-  protocol_.fill_record(out, p.tasks, cfg_.keep_prompts);
-  return out;
+Result<PlannedItem> Runner::prepare(std::string_view text, int64_t line) {
+  GAVEL_ASSIGN(Item item, parse_item(text, line, protocol_.fields()));
+  return plan_item(protocol_, store_, std::move(item));
 }
 
 void Runner::progress(bool final) {
@@ -160,7 +112,7 @@ void Runner::progress(bool final) {
 
 Result<RunSummary> Runner::run() {
   std::ifstream in(cfg_.input_path, std::ios::binary);
-  if (!in) return Error{fmt::format("{}: cannot open input", cfg_.input_path)};
+  if (!in) return os_error(cfg_.input_path + ": cannot open input", errno);
   std::vector<std::pair<int64_t, std::string>> lines;
   std::string text;
   for (int64_t n = 1; std::getline(in, text); ++n) {
@@ -186,15 +138,13 @@ Result<RunSummary> Runner::run() {
 
   size_t batch = static_cast<size_t>(std::max(1, cfg_.batch));
   for (size_t pos = 0; pos < order.size() && !sum_.stopped; pos += batch) {
-    std::vector<std::optional<Prepared>> preps;
-    std::vector<Task*> pending;
+    std::vector<PlannedItem> preps;
     size_t end = std::min(order.size(), pos + batch);
     for (size_t i = pos; i < end; ++i) {
       const auto& [line, txt] = lines[order[i]];
       auto p = prepare(txt, line);
       if (!p.ok()) {
         sum_.errors.push_back({line, p.message()});
-        preps.emplace_back();
         if (cfg_.stop_on_error) {
           sum_.stopped = true;
           break;
@@ -203,47 +153,30 @@ Result<RunSummary> Runner::run() {
       }
       preps.emplace_back(std::move(*p));
     }
-    for (auto& p : preps)
-      if (p)
-        for (Task& t : p->tasks)
-          if (!t.record) pending.push_back(&t);
-    compute(pending);
-    // Commit every new judgment of the batch in one transaction before reporting any of it.
-    std::vector<store::Judgment> rows;
-    for (auto& p : preps) {
-      if (!p) continue;
-      for (Task& t : p->tasks)
-        if (t.record && !t.cached)
-          rows.push_back({t.key, std::string(protocol_.name()), backend_.info().fingerprint,
-                          p->item.id, dump(*t.record), ""});
+    Status st = complete_items(backend_, protocol_, store_, preps);
+    if (!st.ok()) {
+      close_out();
+      return st;
     }
-    if (!rows.empty()) {
-      Status st = store_.put(rows);
-      if (!st.ok()) {
-        close_out();
-        return Error{"store: " + st.message()};
-      }
-    }
-    for (auto& p : preps) {
-      if (!p) continue;
+    for (PlannedItem& p : preps) {
       std::string err;
       bool any_new = false;
-      for (Task& t : p->tasks) {
+      for (Task& t : p.tasks) {
         if (!t.error.empty() && err.empty()) err = t.error;
         if (t.record && !t.cached) any_new = true;
         if (t.record) (t.cached ? sum_.cached : sum_.judged)++;
       }
       if (!err.empty()) {
-        sum_.errors.push_back({p->item.line, fmt::format("line {}: {}", p->item.line, err)});
+        sum_.errors.push_back({p.item.line, fmt::format("line {}: {}", p.item.line, err)});
         if (cfg_.stop_on_error) sum_.stopped = true;
         continue;
       }
-      Json rec = item_record(*p);
-      tally_->add(p->item, rec);
+      Json rec = item_record(protocol_, p, cfg_.keep_prompts);
+      tally_->add(p.item, rec);
       ++sum_.done;
       if (any_new) ++judged_items_;
       if (out) {
-        std::string s = dump(rec);
+        std::string s = dump_record(rec);
         s += '\n';
         std::fwrite(s.data(), 1, s.size(), out);
         std::fflush(out);

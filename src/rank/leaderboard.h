@@ -1,6 +1,5 @@
-// Agreement of a ranking with a published leaderboard (a CSV with a name and a rating column,
-// e.g. EQ-Bench's creative-writing leaderboard): Kendall tau-b and Spearman over the names on
-// both, and the names the leaderboard lacks.
+// A published leaderboard (a CSV file with a header row) and how well our ratings agree with
+// it: Kendall tau-b (with p and CI) and Spearman over the systems on both.
 #pragma once
 
 #include <map>
@@ -12,18 +11,23 @@
 
 namespace gavel::rank {
 
-// name -> value from a simple CSV (no quoted commas); a leading '*' on a name is dropped (the
-// leaderboard marks some entries with it). Errors name the file, line and column.
-Result<std::map<std::string, double>> read_leaderboard_csv(const std::string& path,
-                                                           const std::string& name_col,
-                                                           const std::string& value_col);
-
-struct LeaderboardAgreement {
-  meta::Correlation kendall, spearman;
-  std::vector<std::string> missing;  // our names not on the leaderboard
+struct Leaderboard {
+  std::map<std::string, double> rating;  // by system name; a repeated name keeps its last row
 };
 
-Result<LeaderboardAgreement> leaderboard_agreement(const std::map<std::string, double>& board,
+// Reads the `name_column` and `value_column` columns. A leading '*' on a name (some
+// leaderboards mark systems that way) is dropped. Errors name the file and line.
+Result<Leaderboard> read_leaderboard(const std::string& path, const std::string& name_column,
+                                     const std::string& value_column);
+
+struct LeaderboardAgreement {
+  meta::Correlation kendall;  // tau-b; kendall.n systems on both
+  meta::Correlation spearman;
+  std::vector<std::string> not_on_leaderboard;  // our systems the leaderboard lacks
+};
+
+// names[i] has rating ratings[i].
+Result<LeaderboardAgreement> leaderboard_agreement(const Leaderboard& board,
                                                    const std::vector<std::string>& names,
                                                    const std::vector<double>& ratings);
 

@@ -322,8 +322,8 @@ Status run_command(const CommandConfig& cfg, Backend* backend, const judge::Chat
                    std::nullopt,
                    cfg.leaderboard};
   if (!cfg.leaderboard.empty()) {
-    GAVEL_ASSIGN(auto board, rank::read_leaderboard_csv(cfg.leaderboard, cfg.leaderboard_name,
-                                                        cfg.leaderboard_value));
+    GAVEL_ASSIGN(auto board, rank::read_leaderboard(cfg.leaderboard, cfg.leaderboard_name,
+                                                    cfg.leaderboard_value));
     GAVEL_ASSIGN(rc.board, rank::leaderboard_agreement(board, set.writers, outcome.mean));
   }
   GAVEL_TRY(write_outputs(cfg.out_dir, rc));

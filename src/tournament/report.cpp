@@ -141,7 +141,7 @@ Json leaderboard_json(const ReportContext& c) {
         {"kendall_tau_b", num(c.board->kendall.r)},
         {"kendall_ci", {num(c.board->kendall.ci_low), num(c.board->kendall.ci_high)}},
         {"spearman", num(c.board->spearman.r)},
-        {"not_on_leaderboard", c.board->missing}};
+        {"not_on_leaderboard", c.board->not_on_leaderboard}};
   }
   return j;
 }
@@ -306,9 +306,9 @@ std::string summary_text(const ReportContext& c, const JudgeCounters& k, double 
     out += fmt::format("Kendall tau-b vs {}: {:.4f} (n={}, 95% CI [{:.3f}, {:.3f}]){}\n",
                        c.board_path, c.board->kendall.r, c.board->kendall.n,
                        c.board->kendall.ci_low, c.board->kendall.ci_high,
-                       c.board->missing.empty()
+                       c.board->not_on_leaderboard.empty()
                            ? ""
-                           : fmt::format(", {} writer(s) not on it", c.board->missing.size()));
+                           : fmt::format(", {} writer(s) not on it", c.board->not_on_leaderboard.size()));
   out += fmt::format("{} matches, {} distinct judgments", o.matches.size(), a.judgments);
   if (o.unplayable)
     out += fmt::format(", {} pairings without a common prompt skipped", o.unplayable);
