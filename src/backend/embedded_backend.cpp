@@ -155,6 +155,18 @@ Result<std::vector<int32_t>> EmbeddedBackend::tokenize_prompt(const std::string&
   return ids;
 }
 
+Result<std::vector<int32_t>> EmbeddedBackend::tokenize(std::string_view text) {
+  return tok_->encode(text, /*add_special=*/false, /*parse_special=*/false);
+}
+
+Result<std::string> EmbeddedBackend::detokenize(std::span<const int32_t> tokens) {
+  for (int32_t id : tokens)
+    if (id < 0 || id >= tok_->n_vocab())
+      return Status::OutOfRange(
+          fmt::format("token id {} outside the vocabulary [0, {})", id, tok_->n_vocab()));
+  return tok_->decode(tokens);
+}
+
 void EmbeddedBackend::remember(std::shared_ptr<Entry> e) {
   if (cache_entries_ == 0) return;
   e->last_use = ++clock_;
