@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "core/io.h"
 #include "store/store.h"
 
 namespace {
@@ -41,10 +42,13 @@ struct Options {
 int run_export(const Options& o) {
   using gavel::cli::fail;
   if (o.format != "jsonl" && o.format != "csv") return fail("--format must be jsonl or csv");
-  auto st = gavel::store::Store::open(o.store);
+  gavel::Status same =
+      gavel::check_not_an_input({"--out", o.out}, gavel::store::store_files(o.store));
+  if (!same.ok()) return fail(same.message());
+  auto st = gavel::store::Store::open(o.store, gavel::store::Access::kReadOnly);
   if (!st.ok()) return fail(st.message());
-  std::FILE* out = o.out.empty() || o.out == "-" ? stdout : std::fopen(o.out.c_str(), "wb");
-  if (!out) return fail(o.out + ": cannot create");
+  auto out = gavel::OutputFile::create(o.out.empty() ? "-" : o.out);
+  if (!out.ok()) return fail(out.message());
   std::vector<ordered_json> rows;
   std::vector<std::string> columns;
   std::map<std::string, bool> seen;
@@ -55,9 +59,8 @@ int run_export(const Options& o) {
                         {"model", j.model}, {"item_id", j.item_id}};
     if (o.format == "jsonl") {
       row["record"] = rec;
-      std::string line = row.dump(-1, ' ', false, ordered_json::error_handler_t::replace) + "\n";
-      std::fwrite(line.data(), 1, line.size(), out);
-      return gavel::Status::Ok();
+      return (*out)->write(row.dump(-1, ' ', false, ordered_json::error_handler_t::replace) +
+                           "\n");
     }
     flatten(rec, "", row);
     for (auto it = row.begin(); it != row.end(); ++it)
@@ -74,10 +77,11 @@ int run_export(const Options& o) {
         text += (c ? "," : "") + (r.contains(columns[c]) ? csv_cell(r[columns[c]]) : std::string());
       text += "\n";
     }
-    std::fwrite(text.data(), 1, text.size(), out);
+    s = (*out)->write(text);
   }
-  if (out != stdout) std::fclose(out);
+  gavel::Status closed = (*out)->close();
   if (!s.ok()) return fail(s.message());
+  if (!closed.ok()) return fail(closed.message());
   return 0;
 }
 
@@ -93,7 +97,7 @@ gavel::cli::Register reg{{"store", "Inspect the judgment store (export as JSONL 
     count->add_option("--store", o->store, "SQLite store")->required();
     return [o, ex, count]() -> int {
       if (ex->parsed()) return run_export(*o);
-      auto st = gavel::store::Store::open(o->store);
+      auto st = gavel::store::Store::open(o->store, gavel::store::Access::kReadOnly);
       if (!st.ok()) return gavel::cli::fail(st.message());
       auto n = (*st)->count();
       if (!n.ok()) return gavel::cli::fail(n.message());
