@@ -32,7 +32,7 @@ Result<OpenedBackend> open_backend(const BackendOptions& o) {
     out.embedded = e.get();
     out.backend = std::move(e);
   } else {
-    return Error{"give --model M.gguf or --backend fake:..."};
+    return Error{"give --model M.gguf"};
   }
   if (out.backend->info().chat_template.empty()) return Error{"the model has no chat template"};
   std::string tmpl = out.backend->info().chat_template;

@@ -84,6 +84,9 @@ struct Options {
 };
 
 int run(const Options& o) {
+  const gavel::NamedPath inputs[] = {{"--info file", o.info}, {"model", o.model}, {"--in file", o.in}};
+  if (gavel::Status s = gavel::check_not_an_input({"--out", o.out}, inputs); !s.ok())
+    return gavel::cli::fail(s.message());
   if (!o.info.empty()) {
     auto f = File::open(o.info);
     if (!f.ok()) return gavel::cli::fail(f.message());

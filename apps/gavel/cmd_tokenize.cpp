@@ -155,13 +155,10 @@ int run_tokenize(const TokenizeArgs& a, bool have_text) {
   if (a.pieces) {
     nlohmann::json arr = nlohmann::json::array();
     for (int32_t id : ids) {
-      // Pieces may be partial UTF-8 sequences: show them with replacement characters.
-      arr.push_back(
-          {{"id", id},
-           {"piece", nlohmann::json(tok->token_text(id))
-                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)}});
+      arr.push_back({{"id", id}, {"piece", tok->token_text(id)}});
     }
-    std::cout << arr.dump() << "\n";
+    // Pieces may be partial UTF-8 sequences: show them with replacement characters.
+    std::cout << arr.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cout << nlohmann::json(ids).dump() << "\n";
   }
@@ -176,7 +173,7 @@ gavel::cli::Register reg{
        auto* text_opt = app.add_option("text", a->text, "text to tokenize");
        app.add_option("--text-file", a->text_file, "read the text from this file (bytes as is)");
        app.add_option("--messages", a->messages_file,
-                      "chat messages JSON (rendered by the chat template)");
+                      "FILE holding the chat messages as JSON (rendered by the chat template)");
        app.add_option("--batch", a->batch_file, "JSONL of cases; prints one id array per line");
        app.add_flag("--special", a->special, "parse control tokens written in the text");
        app.add_flag("--no-bos", a->no_bos, "do not add BOS/EOS even if the vocab asks for it");

@@ -1,5 +1,7 @@
 #include "gguf/gguf.h"
 
+#include "core/io.h"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/mman.h>
@@ -310,7 +312,7 @@ Result<std::unique_ptr<File>> File::open(const std::string& path) {
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    return Error{fmt::format("{}: not a regular file", path)};
+    return Error{fmt::format("{}: is {}, not a GGUF model file", path, file_kind(st.st_mode))};
   }
   size_t size = static_cast<size_t>(st.st_size);
   if (size == 0) {
