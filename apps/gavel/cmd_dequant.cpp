@@ -84,9 +84,6 @@ struct Options {
 };
 
 int run(const Options& o) {
-  const gavel::NamedPath inputs[] = {{"--info file", o.info}, {"model", o.model}, {"--in file", o.in}};
-  if (gavel::Status s = gavel::check_not_an_input({"--out", o.out}, inputs); !s.ok())
-    return gavel::cli::fail(s.message());
   if (!o.info.empty()) {
     auto f = File::open(o.info);
     if (!f.ok()) return gavel::cli::fail(f.message());
@@ -139,6 +136,7 @@ gavel::cli::Register reg{
        app.add_option("--type", o->type, "ggml type of the raw blocks in --in (e.g. Q4_K)");
        app.add_option("--in", o->in, "file of raw blocks");
        app.add_option("--out", o->out, "output: little-endian f32 (or JSON for --info)");
+       gavel::cli::refuse_output_over_inputs(&app, "--out");
        return [o]() { return run(*o); };
      }}};
 

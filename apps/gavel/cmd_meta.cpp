@@ -52,6 +52,7 @@ int emit(const Output& o, const json& j, const meta::Table& t) {
 void add_output(CLI::App* sub, std::shared_ptr<Output> o) {
   sub->add_flag("--json", o->json, "print JSON instead of a table");
   sub->add_option("--csv", o->csv, "also write the table as CSV to this file");
+  gavel::cli::refuse_output_over_inputs(sub, "--csv");
 }
 
 // ---- separability ----

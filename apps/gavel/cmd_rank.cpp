@@ -42,6 +42,7 @@ void add_output(CLI::App* sub, std::shared_ptr<Output> o) {
   sub->add_flag("--json", o->json, "print JSON instead of a table");
   sub->add_flag("--markdown", o->markdown, "print the table as markdown");
   sub->add_option("--csv", o->csv, "also write the main table as CSV to this file");
+  gavel::cli::refuse_output_over_inputs(sub, "--csv");
 }
 
 int emit(const Output& o, const json& j, const std::vector<meta::Table>& tables,

@@ -42,11 +42,12 @@ struct Options {
 int run_export(const Options& o) {
   using gavel::cli::fail;
   if (o.format != "jsonl" && o.format != "csv") return fail("--format must be jsonl or csv");
+  auto st = gavel::store::Store::open(o.store, gavel::store::Access::kReadOnly);
+  if (!st.ok()) return fail(st.message());
+  // Checked with the store open, when SQLite's companion files exist.
   gavel::Status same =
       gavel::check_not_an_input({"--out", o.out}, gavel::store::store_files(o.store));
   if (!same.ok()) return fail(same.message());
-  auto st = gavel::store::Store::open(o.store, gavel::store::Access::kReadOnly);
-  if (!st.ok()) return fail(st.message());
   auto out = gavel::OutputFile::create(o.out.empty() ? "-" : o.out);
   if (!out.ok()) return fail(out.message());
   std::vector<ordered_json> rows;

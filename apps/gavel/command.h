@@ -9,6 +9,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "core/io.h"
+
 namespace gavel::cli {
 
 using Runner = std::function<int()>;
@@ -41,6 +43,21 @@ inline CLI::Validator integer_at_least(long long min) {
         return "";
       },
       ">=" + std::to_string(min));
+}
+
+// Refuses, at parse time, an output file (the value of `flag`) that is the same file as the
+// value of any other option given to `app` (its inputs): writing it would destroy the input.
+inline void refuse_output_over_inputs(CLI::App* app, const std::string& flag) {
+  app->parse_complete_callback([app, flag] {
+    const CLI::Option* out = app->get_option_no_throw(flag);
+    if (!out || !out->count()) return;
+    std::vector<gavel::NamedPath> inputs;
+    for (const CLI::Option* opt : app->get_options())
+      if (opt != out && opt->count())
+        for (const std::string& v : opt->results()) inputs.push_back({opt->get_name(), v});
+    gavel::Status s = gavel::check_not_an_input({flag, out->results().front()}, inputs);
+    if (!s.ok()) throw CLI::ValidationError(s.message());
+  });
 }
 
 // Prints "gavel: <msg>" to stderr and returns the exit code for errors (1).
