@@ -3,9 +3,8 @@
 #include <cstdio>
 #include <map>
 #include <memory>
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "command.h"
 #include "core/io.h"
@@ -60,8 +59,7 @@ int run_export(const Options& o) {
                         {"model", j.model}, {"item_id", j.item_id}};
     if (o.format == "jsonl") {
       row["record"] = rec;
-      return (*out)->write(row.dump(-1, ' ', false, ordered_json::error_handler_t::replace) +
-                           "\n");
+      return (*out)->write(row.dump(-1, ' ', false, ordered_json::error_handler_t::replace) + "\n");
     }
     flatten(rec, "", row);
     for (auto it = row.begin(); it != row.end(); ++it)

@@ -3,11 +3,10 @@
 // subcommand and returns the function to run once parsing succeeded (its exit code).
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "core/io.h"
 

@@ -1,9 +1,9 @@
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
-#include <string>
 #include <cstdio>
+#include <cstring>
 #include <map>
+#include <string>
 
 #include "command.h"
 

@@ -41,9 +41,9 @@ Result<RenderedConversation> render_conversation(const ConversationRequest& req)
   const std::string& mp = req.messages_path;
   std::error_code ec;
   if (!mp.empty() && (mp.front() == '[' || mp.front() == '{') && !fs::exists(mp, ec))
-    return Error{fmt::format(
-        "messages: expected the name of a file holding the JSON, got JSON text ({}...)",
-        mp.substr(0, 20))};
+    return Error{
+        fmt::format("messages: expected the name of a file holding the JSON, got JSON text ({}...)",
+                    mp.substr(0, 20))};
   GAVEL_ASSIGN(nlohmann::ordered_json doc, read_json(req.messages_path));
   nlohmann::ordered_json messages;
   if (doc.is_array()) {

@@ -1,6 +1,7 @@
 #include "core/file_digest.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -10,10 +11,8 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
-#include <vector>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "core/io.h"
 
@@ -38,8 +37,8 @@ struct Identity {
   }
   bool operator==(const Identity&) const = default;
   nlohmann::json to_json() const {
-    return {{"path", path},         {"dev", dev},           {"ino", ino},
-            {"size", size},         {"mtime_ns", mtime_ns}, {"ctime_ns", ctime_ns}};
+    return {{"path", path}, {"dev", dev},           {"ino", ino},
+            {"size", size}, {"mtime_ns", mtime_ns}, {"ctime_ns", ctime_ns}};
   }
 };
 
@@ -52,7 +51,8 @@ std::string cache_root(const DigestOptions& o) {
 }
 
 std::string entry_path(const std::string& root, const std::string& canonical) {
-  return fmt::format("{}/digests/{:016x}.json", root, XXH3_64bits(canonical.data(), canonical.size()));
+  return fmt::format("{}/digests/{:016x}.json", root,
+                     XXH3_64bits(canonical.data(), canonical.size()));
 }
 
 constexpr const char* kAlgorithm = "xxh3-128";
@@ -74,7 +74,8 @@ void save_entry(const std::string& entry, const Identity& id, const std::string&
   std::error_code ec;
   fs::create_directories(fs::path(entry).parent_path(), ec);
   const nlohmann::json j = {{"algorithm", kAlgorithm}, {"file", id.to_json()}, {"digest", hex}};
-  (void)write_file_atomic(entry, j.dump() + "\n");  // a cache that cannot be written costs time only
+  // A cache that cannot be written costs time only.
+  (void)write_file_atomic(entry, j.dump() + "\n");
 }
 
 }  // namespace
@@ -101,7 +102,7 @@ Result<FileDigest> file_digest(const std::string& path, const DigestOptions& opt
 
   (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(),
-                                                                  &XXH3_freeState);
+                                                                 &XXH3_freeState);
   if (!state || XXH3_128bits_reset(state.get()) != XXH_OK) return Error{"xxhash: out of memory"};
   std::vector<char> buf(size_t(1) << 22);
   while (true) {

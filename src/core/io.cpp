@@ -1,6 +1,7 @@
 #include "core/io.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,8 +10,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 namespace gavel {
 namespace {
@@ -117,7 +116,8 @@ Status write_file_atomic(const std::string& path, std::string_view data) {
       return Error{fmt::format("{}: cannot create a temporary file in {}: {}", shown, dir.string(),
                                errno_text(errno))};
   }
-  if (fd < 0) return Error{fmt::format("{}: no free temporary file name in {}", shown, dir.string())};
+  if (fd < 0)
+    return Error{fmt::format("{}: no free temporary file name in {}", shown, dir.string())};
   auto fail = [&](const char* what, int e) -> Status {
     ::close(fd);
     ::unlink(tmp.c_str());
@@ -134,8 +134,8 @@ Status write_file_atomic(const std::string& path, std::string_view data) {
   if (::rename(tmp.c_str(), target.c_str()) != 0) {
     const int e = errno;
     ::unlink(tmp.c_str());
-    return Error{fmt::format("{}: cannot rename the temporary file over it: {}", shown,
-                             errno_text(e))};
+    return Error{
+        fmt::format("{}: cannot rename the temporary file over it: {}", shown, errno_text(e))};
   }
   // Make the rename itself durable (best effort: some file systems refuse to sync a directory).
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

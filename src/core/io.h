@@ -67,7 +67,8 @@ class OutputFile {
   const std::string& path() const { return path_; }
 
  private:
-  OutputFile(int fd, std::string path, bool owned) : fd_(fd), path_(std::move(path)), owned_(owned) {}
+  OutputFile(int fd, std::string path, bool owned)
+      : fd_(fd), path_(std::move(path)), owned_(owned) {}
   int fd_;
   std::string path_;
   bool owned_;

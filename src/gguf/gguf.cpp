@@ -1,7 +1,5 @@
 #include "gguf/gguf.h"
 
-#include "core/io.h"
-
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/mman.h>
@@ -12,6 +10,7 @@
 #include <cstring>
 #include <limits>
 
+#include "core/io.h"
 #include "gguf/quants.h"
 
 namespace gavel::gguf {

@@ -91,7 +91,8 @@ Result<HParams> read_hparams(const gguf::File& f) {
   if (f.has(p + "rope.freq_base")) {
     GAVEL_ASSIGN(const double base, f.get_float(p + "rope.freq_base"));
     if (!(base > 0 && base <= 1e12))
-      return Error{fmt::format("{}: {}rope.freq_base = {} must be in (0, 1e12]", f.path(), p, base)};
+      return Error{
+          fmt::format("{}: {}rope.freq_base = {} must be in (0, 1e12]", f.path(), p, base)};
     h.rope_base = float(base);
   }
   if (h.n_head % h.n_head_kv != 0)

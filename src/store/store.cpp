@@ -1,12 +1,11 @@
 #include "store/store.h"
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "core/io.h"
 #include "store/sha256.h"
@@ -63,11 +62,13 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Access acces
   if (read_only) {
     // An empty or foreign SQLite file has no judgments table; a non-SQLite file fails here.
     Stmt q;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='judgments'",
+    if (sqlite3_prepare_v2(db,
+                           "SELECT 1 FROM sqlite_master WHERE type='table' AND name='judgments'",
                            -1, &q.s, nullptr) != SQLITE_OK)
       return Error{fmt::format("{}: not a gavel store: {}", path, sqlite3_errmsg(db))};
     rc = sqlite3_step(q.s);
-    if (rc == SQLITE_DONE) return Error{fmt::format("{}: not a gavel store (no judgments table)", path)};
+    if (rc == SQLITE_DONE)
+      return Error{fmt::format("{}: not a gavel store (no judgments table)", path)};
     if (rc != SQLITE_ROW)
       return Error{fmt::format("{}: not a gavel store: {}", path, sqlite3_errmsg(db))};
     return store;

@@ -46,11 +46,9 @@ Result<std::string> answer(const Tokenizer& tok, const Json& j) {
     std::vector<int32_t> control;
     for (int32_t id = 0; id < tok.n_vocab(); ++id)
       if (tok.is_control(id)) control.push_back(id);
-    return Json{{"n_vocab", tok.n_vocab()}, {"bos", tok.bos()},
-                {"eos", tok.eos()},         {"eot", tok.eot()},
-                {"eom", tok.eom()},         {"add_bos", tok.add_bos()},
-                {"add_eos", tok.add_eos()}, {"eog", tok.eog_ids()},
-                {"control", control}}
+    return Json{{"n_vocab", tok.n_vocab()}, {"bos", tok.bos()},     {"eos", tok.eos()},
+                {"eot", tok.eot()},         {"eom", tok.eom()},     {"add_bos", tok.add_bos()},
+                {"add_eos", tok.add_eos()}, {"eog", tok.eog_ids()}, {"control", control}}
         .dump();
   }
   if (j.contains("ids")) {

@@ -135,8 +135,9 @@ TEST(EmbeddedBackend, FingerprintSeesEveryWeight) {
   ASSERT_TRUE(a);
   const std::string before = a->info().fingerprint;
   const auto& tensors = a->model().file().tensors();
-  const auto big = std::max_element(tensors.begin(), tensors.end(),
-                                    [](const auto& x, const auto& y) { return x.nbytes < y.nbytes; });
+  const auto big =
+      std::max_element(tensors.begin(), tensors.end(),
+                       [](const auto& x, const auto& y) { return x.nbytes < y.nbytes; });
   ASSERT_GT(big->nbytes, 8192u);
   const size_t at = a->model().file().data_offset() + big->offset + big->nbytes - 3;
   a.reset();

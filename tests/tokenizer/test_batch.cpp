@@ -39,8 +39,9 @@ TEST(TokenizeBatch, AnswersEachRequest) {
 TEST(TokenizeBatch, WrongTypesAreErrorsNamingLineAndField) {
   const Tokenizer t = toy();
   const std::pair<const char*, const char*> cases[] = {
-      {"{\"text\": \"a\", \"add_special\": \"yes\"}", "in.jsonl:2: field add_special: expected "
-                                                      "true or false, got \"yes\""},
+      {"{\"text\": \"a\", \"add_special\": \"yes\"}",
+       "in.jsonl:2: field add_special: expected "
+       "true or false, got \"yes\""},
       {"{\"text\": \"a\", \"parse_special\": 1}", "in.jsonl:2: field parse_special"},
       {"{\"ids\": [1], \"special\": null}", "in.jsonl:2: field special"},
       {"{\"info\": \"yes\"}", "in.jsonl:2: field info"},
