@@ -12,22 +12,19 @@
 
 #include "core/file_digest.h"
 #include "core/io.h"
+#include "temp_dir_test.h"
 
 namespace gavel {
 namespace {
 
 namespace fs = std::filesystem;
 
-class DigestTest : public ::testing::Test {
+class DigestTest : public TempDirTest {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "gavel_digest_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    TempDirTest::SetUp();
     opt_.cache_dir = dir_ + "/cache";
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& n) const { return dir_ + "/" + n; }
   // A "model" of 8 MiB: a change at any offset must show.
   std::string make(const std::string& name) const {
     std::string data(size_t(8) << 20, '\0');
@@ -44,7 +41,6 @@ class DigestTest : public ::testing::Test {
     f.seekp(std::streamoff(offset));
     f.write(&c, 1);
   }
-  std::string dir_;
   DigestOptions opt_;
 };
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/io.h"
+#include "temp_dir_test.h"
 
 namespace gavel {
 namespace {
@@ -25,15 +26,8 @@ bool has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-class IoTest : public ::testing::Test {
+class IoTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "gavel_io_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
   static void put(const std::string& p, const std::string& text) {
     std::ofstream(p, std::ios::binary) << text;
   }
@@ -43,7 +37,6 @@ class IoTest : public ::testing::Test {
     std::sort(names.begin(), names.end());
     return names;
   }
-  std::string dir_;
 };
 
 // Limits the size of every file this process writes (a full disk without a mount), and
