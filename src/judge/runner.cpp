@@ -116,14 +116,16 @@ void Runner::progress(bool final) {
 }
 
 Result<RunSummary> Runner::run() {
-  GAVEL_ASSIGN(const std::string input, read_file(cfg_.input_path));
-  std::istringstream in(input);
   std::vector<std::pair<int64_t, std::string>> lines;
-  std::string text;
-  for (int64_t n = 1; std::getline(in, text); ++n) {
-    if (!text.empty() && text.back() == '\r') text.pop_back();
-    bool blank = text.find_first_not_of(" \t") == std::string::npos;
-    if (!blank) lines.emplace_back(n, std::move(text));
+  {
+    GAVEL_ASSIGN(std::string input, read_file(cfg_.input_path));  // a directory is an error
+    std::istringstream in(std::move(input));
+    std::string text;
+    for (int64_t n = 1; std::getline(in, text); ++n) {
+      if (!text.empty() && text.back() == '\r') text.pop_back();
+      bool blank = text.find_first_not_of(" \t") == std::string::npos;
+      if (!blank) lines.emplace_back(n, std::move(text));
+    }
   }
   std::vector<size_t> order(lines.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
