@@ -1,5 +1,5 @@
 // Fuzzes the JSONL readers of `gavel meta` and `gavel rank` (meta::read_jsonl, its field
-// accessors, rank::load_pairwise and rank::load_items): any bytes must give data or an Error
+// accessors, rank::load_pairwise and meta::load_items): any bytes must give data or an Error
 // naming file and line, never a crash, an exception or a sanitizer report. The input reaches
 // the readers as a file (a memfd), the way the commands read it. Short field names let the
 // fuzzer hit them.
@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "meta/items.h"
 #include "meta/jsonl.h"
 #include "rank/data.h"
 
@@ -33,9 +34,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)gavel::rank::load_pairwise(path, pf);
   pf = {"a", "b", "o", "p", "w", "q"};
   (void)gavel::rank::load_pairwise(path, pf);
-  gavel::rank::ItemFields itf;
-  (void)gavel::rank::load_items(path, itf);
+  gavel::meta::ItemFields itf;
+  (void)gavel::meta::load_items(path, itf);
   itf = {"g", "q", "v", "l", true};
-  (void)gavel::rank::load_items(path, itf);
+  (void)gavel::meta::load_items(path, itf);
   return 0;
 }

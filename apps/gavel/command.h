@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/io.h"
@@ -61,5 +62,24 @@ inline void refuse_output_over_inputs(CLI::App* app, const std::string& flag) {
 
 // Prints "gavel: <msg>" to stderr and returns the exit code for errors (1).
 int fail(const std::string& msg);
+
+// A command made of subcommands (`gavel rank fit`, ...): each subcommand's function runs when
+// that subcommand was parsed.
+class Subcommands {
+ public:
+  explicit Subcommands(std::string command) : command_(std::move(command)) {}
+  void add(CLI::App* sub, std::function<int()> run) { subs_.emplace_back(sub, std::move(run)); }
+  Runner runner() const {
+    return [subs = subs_, command = command_]() -> int {
+      for (const auto& [sub, run] : subs)
+        if (sub->parsed()) return run();
+      return fail(command + ": no subcommand given (see gavel " + command + " --help)");
+    };
+  }
+
+ private:
+  std::string command_;
+  std::vector<std::pair<CLI::App*, std::function<int()>>> subs_;
+};
 
 }  // namespace gavel::cli

@@ -10,7 +10,6 @@
 
 #include "chat/model_template.h"
 #include "core/file_digest.h"
-#include "store/sha256.h"
 
 namespace gavel::backend {
 

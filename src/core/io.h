@@ -1,5 +1,6 @@
 // Small file helpers shared by every layer. Every read, write and close is checked, and every
-// error names the path and says what went wrong (a directory, a full disk, ...).
+// error names the path, says what went wrong (a directory, a full disk, ...) and carries a code
+// (kNotFound for a missing file, kIOError for a failed read or write, ...).
 #pragma once
 
 #include <sys/types.h>
@@ -14,6 +15,9 @@
 
 namespace gavel {
 
+// "<message>: <strerror>" with the code that matches errno (ENOENT -> kNotFound, ...).
+Error os_error(std::string message, int errno_value);
+
 // The whole content of a file (a regular file, or a FIFO such as /dev/stdin). A directory, a
 // missing or unreadable file, or a read error is an error naming the path.
 Result<std::string> read_file(const std::string& path);
@@ -22,7 +26,8 @@ Result<std::string> read_file(const std::string& path);
 // writes a temporary file with a unique name in the target's directory, syncs it and renames it
 // over the target (the temporary is removed on failure). A symlink is written through to its
 // target; a target that exists and is not a regular file (a device, a FIFO, a directory) is
-// refused. An existing target keeps its permission bits.
+// refused. A new file gets 0666 less the umask; an existing target keeps its permission bits.
+// Concurrent writers of one path never share a temporary, and the last rename wins whole.
 Status write_file_atomic(const std::string& path, std::string_view data);
 
 // "a directory", "a character device", ... for an st_mode (error messages).

@@ -24,32 +24,28 @@ namespace {
 // before truncating, so the failing run leaves the other run's file alone.
 Result<std::unique_ptr<OutputFile>> open_locked_output(const std::string& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return Error{fmt::format("{}: cannot create output file: {}", path, std::strerror(errno))};
+  if (fd < 0) return os_error(path + ": cannot create output file", errno);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int e = errno;
     ::close(fd);
     if (e == EWOULDBLOCK)
       return Error{
-          fmt::format("{}: another process is writing this output file (use another --out)", path)};
-    return Error{fmt::format("{}: cannot lock output file: {}", path, std::strerror(e))};
+          fmt::format("{}: another process is writing this output file (use another --out)", path),
+          StatusCode::kUnavailable};
+    return os_error(path + ": cannot lock output file", e);
   }
   struct stat st {};
   const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);  // not /dev/null, a pipe
   if (regular && ::ftruncate(fd, 0) != 0) {
     const int e = errno;
     ::close(fd);
-    return Error{fmt::format("{}: cannot truncate output file: {}", path, std::strerror(e))};
+    return os_error(path + ": cannot truncate output file", e);
   }
   return OutputFile::adopt(fd, path);
 }
 
 using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-// Model output may hold invalid UTF-8 (a multi-byte character cut at max_tokens): replace
-// rather than throw when serializing.
-std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 std::string format_duration(double s) {
   if (!std::isfinite(s) || s < 0) return "--:--";
@@ -142,9 +138,10 @@ Result<RunSummary> Runner::run() {
   // A failed write ends the run: what was judged is committed to the store already.
   auto output_failed = [&](const Status& st) {
     return Error{fmt::format(
-        "{} (every judgment made so far is committed to the store {}: a rerun takes them from "
-        "there)",
-        st.message(), store_.path())};
+                     "{} (every judgment made so far is committed to the store {}: a rerun takes "
+                     "them from there)",
+                     st.message(), store_.path()),
+                 st.code()};
   };
 
   size_t batch = static_cast<size_t>(std::max(1, cfg_.batch));
@@ -165,7 +162,7 @@ Result<RunSummary> Runner::run() {
       preps.emplace_back(std::move(*p));
     }
     Status st = complete_items(backend_, protocol_, store_, preps);
-    if (!st.ok()) return Error{st.message()};
+    if (!st.ok()) return st;  // the output is closed on return; what was committed stays
     for (PlannedItem& p : preps) {
       std::string err;
       bool any_new = false;
@@ -184,7 +181,7 @@ Result<RunSummary> Runner::run() {
       ++sum_.done;
       if (any_new) ++judged_items_;
       if (out) {
-        Status w = out->write(dump(rec) + '\n');
+        Status w = out->write(dump_record(rec) + '\n');
         if (w.ok()) w = out->flush();
         if (!w.ok()) return output_failed(w);
       }
