@@ -2,7 +2,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <map>
+#include <new>
 #include <string>
 
 #include "command.h"
@@ -42,7 +44,18 @@ int main(int argc, char** argv) {
   }
   for (auto& [sub, run] : runners)
     if (sub->parsed()) {
-      const int rc = run();
+      int rc = 0;
+      // Library code reports errors as values; an exception reaching here is a bug, and it must
+      // still end in a message and an exit code, never in std::terminate's abort.
+      try {
+        rc = run();
+      } catch (const std::bad_alloc&) {
+        return fail("out of memory");
+      } catch (const std::exception& e) {
+        return fail(std::string("internal error: ") + e.what());
+      } catch (...) {
+        return fail("internal error: unknown exception");
+      }
       // Output printed to stdout is only known to have been written once it is flushed: a
       // full disk or /dev/full must not pass for success.
       errno = 0;

@@ -410,3 +410,50 @@ def test_non_tty_progress_prints_its_last_line_once(gavel_bin, work):
     assert lines and lines[-1].startswith("judge [########################] 4/4"), r.stderr
     assert len(lines) == len(set(lines)), r.stderr
     assert sum("4/4" in x for x in lines) == 1, r.stderr
+
+
+# ---- 7. wrong-typed fields are errors, never an abort ------------------------------------------
+
+def _judgemark_variants(shared_dir):
+    src = json.loads((shared_dir / "data/eqbench/judgemark-v1/judgemark_v1_judge_results.json")
+                     .read_text())
+    first_stat = next(iter(src["judges"][0]["stats"]))
+
+    def judge(d, k, v):
+        d["judges"][0][k] = v
+    return src, [
+        (lambda d: judge(d, "judge", 5), 'judge 1: field "judge" (its name) is not a string'),
+        (lambda d: judge(d, "judge", ["x"]), 'judge 1: field "judge" (its name) is not a string'),
+        (lambda d: judge(d, "writer_scores", [1, 2]), 'field "writer_scores" is not an object'),
+        (lambda d: judge(d, "stats", [1]), 'field "stats" is not an object'),
+        (lambda d: d["judges"][0]["stats"].__setitem__(first_stat, "x"),
+         f"stats.{first_stat} is not a number"),
+        (lambda d: judge(d, "judgemark_published", {}), "judgemark_published is not a number"),
+        (lambda d: d.__setitem__("judges", [7]), "judge 1 is not an object"),
+    ]
+
+
+def test_judgemark_wrong_types_name_the_field(gavel_bin, shared_dir, tmp_path):
+    import copy
+    src, variants = _judgemark_variants(shared_dir)
+    for i, (mutate, msg) in enumerate(variants):
+        d = copy.deepcopy(src)
+        mutate(d)
+        f = tmp_path / f"jm{i}.json"
+        f.write_text(json.dumps(d))
+        r = _run(gavel_bin, "meta", "judgemark", "--in", f)
+        assert r.returncode == 1, (i, r.returncode, r.stderr)
+        assert "terminate" not in r.stderr and msg in r.stderr, (i, r.stderr)
+        assert r.stderr.startswith(f"gavel: {f}: "), r.stderr
+    f = tmp_path / "list.json"
+    f.write_text("[1, 2]")
+    r = _run(gavel_bin, "meta", "judgemark", "--in", f)
+    assert r.returncode == 1 and "not a judge-results object" in r.stderr, r.stderr
+
+
+def test_tokenize_batch_wrong_types_name_line_and_field(gavel_bin, work):
+    batch = work["dir"] / "b.jsonl"
+    batch.write_text('{"text": "ok"}\n{"text": "x", "add_special": "yes"}\n')
+    r = _run(gavel_bin, "tokenize", work["model"], "--batch", batch)
+    assert r.returncode != 0 and "terminate" not in r.stderr, r.stderr
+    assert f"{batch}:2: field add_special: expected true or false" in r.stderr, r.stderr
