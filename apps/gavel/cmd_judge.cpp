@@ -2,6 +2,7 @@
 // card's pairwise logprob, Selene's critique-then-result), resumable through the SQLite store.
 //   gavel judge --model M.gguf --input pairs.jsonl --out out.jsonl --protocol pairwise-logprob
 //   gavel judge --model M.gguf --input abs.jsonl --protocol critique --mode absolute-ref
+//   gavel judge --backend http://host:8080 --backend http://host2:8080 --tokenizer M.gguf ...
 // `--backend fake:...` swaps in the deterministic dev backend (tests, no model needed).
 #include <fmt/format.h>
 
@@ -28,6 +29,7 @@ struct Options {
   bool seed_given = false, both_orders = false, ensure_ascii_off = false, keep_prompts = false,
        no_verdict = false, no_progress = false;
   int batch = 4, top_k = 10, max_tokens = 512;
+  bool batch_given = false;
 };
 
 int run(const Options& o) {
@@ -72,6 +74,9 @@ int run(const Options& o) {
   cfg.limit = o.limit;
   if (o.seed_given) cfg.shuffle_seed = o.seed;
   cfg.batch = o.batch;
+  // Enough items per call to keep every endpoint's slots busy.
+  if (!o.batch_given)
+    cfg.batch = std::max<int>(o.batch, int(o.backend.backend_urls.size()) * o.backend.concurrency);
   cfg.stop_on_error = o.on_error == "stop";
   cfg.keep_prompts = o.keep_prompts;
   cfg.input_path = o.input;
@@ -139,8 +144,11 @@ gavel::cli::Register reg{
        app.add_option("--limit", o->limit, "judge only the first N items (after --seed shuffle)");
        app.add_option("--seed", o->seed, "shuffle the input with this seed (and seed generation)")
            ->each([o](const std::string&) { o->seed_given = true; });
-       app.add_option("--batch", o->batch, "items per backend call and store transaction")
-           ->check(CLI::Range(1, 4096));
+       app.add_option("--batch", o->batch,
+                      "items per backend call and store transaction (default 4; with --backend "
+                      "at least endpoints x concurrency)")
+           ->check(CLI::Range(1, 4096))
+           ->each([o](const std::string&) { o->batch_given = true; });
        app.add_option("--on-error", o->on_error, "skip | stop");
        app.add_flag("--keep-prompts", o->keep_prompts, "include rendered prompts in the output");
        app.add_flag("--no-progress", o->no_progress, "no progress bar");

@@ -387,4 +387,14 @@ Result<std::vector<GenerateResult>> EmbeddedBackend::generate(
   return out;
 }
 
+std::string EmbeddedBackend::report() const {
+  const PrefixStats& ps = stats_;
+  return fmt::format(
+      "prefix reuse: {} prompts, {} prompt tokens: {} reused from cached sequences ({:.1f}%), {} "
+      "evaluated; {} candidate/generated tokens evaluated\n",
+      ps.prompts, ps.prompt_tokens, ps.reused_tokens,
+      ps.prompt_tokens ? 100.0 * double(ps.reused_tokens) / double(ps.prompt_tokens) : 0.0,
+      ps.evaluated_tokens, ps.continuation_tokens);
+}
+
 }  // namespace gavel::backend

@@ -64,6 +64,7 @@ class EmbeddedBackend : public Backend {
   const BackendInfo& info() const override { return info_; }
   Result<std::vector<ScoreResult>> score(std::span<const ScoreRequest> reqs) override;
   Result<std::vector<GenerateResult>> generate(std::span<const GenerateRequest> reqs) override;
+  std::string report() const override;  // the prefix-reuse figures
 
   const PrefixStats& stats() const { return stats_; }
   const Tokenizer& tokenizer() const { return *tok_; }

@@ -273,6 +273,8 @@ bool Pool::probe(int i) {
     path = health_path_;
   }
   Attempt a = send(i, "GET", path, "");
+  // Any 2xx will do: vLLM's and SGLang's /health answer with an empty body.
+  a.ok = a.status >= 200 && a.status < 300;
   std::lock_guard lock(mu_);
   e.probing = false;
   if (a.ok) {
