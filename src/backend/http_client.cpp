@@ -299,7 +299,8 @@ Result<int> Pool::acquire(int pinned) {
     int best = -1, to_probe = -1;
     bool any_in = false;
     Clock::time_point wake = now + std::chrono::seconds(1);
-    for (int i = 0; i < size(); ++i) {
+    for (int step = 0; step < size(); ++step) {
+      const int i = (next_ + step) % size();  // ties go round-robin
       if (pinned >= 0 && i != pinned) continue;
       Endpoint& e = *endpoints_[size_t(i)];
       if (!e.stats.in_rotation) {
@@ -327,6 +328,7 @@ Result<int> Pool::acquire(int pinned) {
     }
     if (best >= 0) {
       endpoints_[size_t(best)]->in_flight++;
+      next_ = (best + 1) % size();
       return best;
     }
     if (any_in) {

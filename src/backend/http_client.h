@@ -140,6 +140,7 @@ class Pool {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::mt19937_64 rng_;
+  int next_ = 0;  // where the next search for an endpoint starts
   std::chrono::steady_clock::time_point opened_ = std::chrono::steady_clock::now();
   // Since when no endpoint has been in rotation (nullopt while one is).
   std::optional<std::chrono::steady_clock::time_point> all_down_since_;
