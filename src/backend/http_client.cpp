@@ -25,23 +25,27 @@ Clock::duration from_seconds(double s) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
 }
 
-// The server's own words from an error body ({"error": {"message"}}, {"error": "..."},
-// {"message"}, {"detail"}), else the start of the body.
-std::string error_text(const std::string& body) {
-  try {
-    Json j = Json::parse(body);
-    if (j.is_object()) {
-      const Json* e = j.contains("error") ? &j["error"] : &j;
-      if (e->is_string()) return e->get<std::string>();
-      for (const char* k : {"message", "detail", "msg"})
-        if (e->is_object() && e->contains(k)) {
-          const Json& m = (*e)[k];
-          return m.is_string() ? m.get<std::string>() : m.dump();
-        }
+}  // namespace
+
+std::string error_message(const Json& j) {
+  if (!j.is_object()) return {};
+  const Json* e = j.contains("error") ? &j["error"] : &j;
+  if (e->is_string()) return e->get<std::string>();
+  for (const char* k : {"message", "detail", "msg"})
+    if (e->is_object() && e->contains(k)) {
+      const Json& m = (*e)[k];
+      return m.is_string() ? m.get<std::string>() : m.dump();
     }
-  } catch (const Json::exception&) {
-  }
-  std::string s = body.substr(0, 200);
+  return {};
+}
+
+namespace {
+
+// The server's own words from an error body, else the start of the body.
+std::string error_text(const std::string& body) {
+  std::string s = error_message(Json::parse(body, nullptr, /*allow_exceptions=*/false));
+  if (!s.empty()) return s;
+  s = body.substr(0, 200);
   std::replace(s.begin(), s.end(), '\n', ' ');
   return s.empty() ? "(empty body)" : s;
 }

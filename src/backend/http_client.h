@@ -103,6 +103,10 @@ std::optional<double> parse_retry_after(const std::string& retry_after,
                                         const std::string& retry_after_ms,
                                         std::chrono::system_clock::time_point now);
 
+// The message of an error body ({"error": {"message"}}, {"error": "..."}, {"message"},
+// {"detail"}); "" when it has none.
+std::string error_message(const nlohmann::json& body);
+
 // Whether an HTTP status is worth another attempt (408, 409, 429, 5xx), as OpenAI's SDK does.
 bool retryable_status(int status);
 

@@ -44,9 +44,17 @@ Result<EngineKind> detect_kind(Transport& t) {
   // another shape; connection failures are retried by the transport and reported.
   std::vector<std::string> tried;
   auto try_get = [&](const std::string& path) -> Result<std::optional<Json>> {
-    tried.push_back(path);
     GAVEL_ASSIGN(Reply r, t.get(path, /*client_errors=*/true));
-    if (r.status >= 400) return std::optional<Json>();
+    if (r.status == 401 || r.status == 403)  // the key, not the route: say so
+      return Error{
+          fmt::format("GET {}: HTTP {} (check --api-key-env and --header)", path, r.status)};
+    if (r.status >= 400) {
+      const std::string why = error_message(r.body);
+      tried.push_back(
+          fmt::format("{} (HTTP {}{}{})", path, r.status, why.empty() ? "" : ": ", why));
+      return std::optional<Json>();
+    }
+    tried.push_back(path);
     return std::optional<Json>(std::move(r.body));
   };
   GAVEL_ASSIGN(auto props, try_get("/props"));

@@ -163,6 +163,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         st = self.server.state
+        no = self.refused()
+        if no:
+            return self.reply(*no)
         route = getattr(self, "get_" + st.args.kind.replace(".", "").replace("-", ""))
         status, body = route(self.path)
         self.reply(status, body if body is not None else b"")
@@ -174,6 +177,9 @@ class Handler(BaseHTTPRequestHandler):
             req = json.loads(self.rfile.read(n) or b"{}")
         except json.JSONDecodeError:
             return self.reply(400, {"error": "body is not JSON"})
+        no = self.refused()
+        if no:
+            return self.reply(*no)
         route = getattr(self, "post_" + st.args.kind.replace(".", "").replace("-", ""))
         model_route = self.path in MODEL_ROUTES
         if model_route:
@@ -193,9 +199,20 @@ class Handler(BaseHTTPRequestHandler):
     # -- shared pieces ----------------------------------------------------------------------
     def ids_of(self, prompt):
         m = self.server.state.model
-        if isinstance(prompt, str):
-            return m.tokenize(prompt, add_bos=self.server.state.args.add_bos)
+        if isinstance(prompt, str):  # a server that adds a BOS to text prompts, on request
+            return ([m.bos] if self.server.state.args.add_bos else []) + m.tokenize(prompt)
         return list(prompt)
+
+    def refused(self):
+        """401/400 when --api-key / --require-header are not met (None when they are)."""
+        a = self.server.state.args
+        if a.api_key and self.headers.get("Authorization") != "Bearer " + a.api_key:
+            return 401, {"error": "Unauthorized"}
+        if a.require_header:
+            name, value = a.require_header.split(":", 1)
+            if self.headers.get(name) != value:
+                return 400, {"error": f"missing header {name}"}
+        return None
 
     def alt(self, tid, lp):
         m = self.server.state.model
@@ -420,11 +437,20 @@ def main():
     ap.add_argument("--log", default="")
     ap.add_argument("--vllm-token-ids", action="store_true", help="honour logprob_token_ids")
     ap.add_argument("--add-bos", action="store_true", help="add a BOS to text prompts (doubled-BOS check)")
+    ap.add_argument("--api-key", default="", help="require Authorization: Bearer KEY")
+    ap.add_argument("--require-header", default="", help="require this 'Name:value' header")
+    ap.add_argument("--tls-cert", default="", help="serve https with this certificate...")
+    ap.add_argument("--tls-key", default="", help="...and key")
     args = ap.parse_args()
     ThreadingHTTPServer.allow_reuse_address = True
     ThreadingHTTPServer.daemon_threads = True
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     srv.state = State(args)
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     print(f"PORT {srv.server_address[1]}", flush=True)
     srv.serve_forever()
 
