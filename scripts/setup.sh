@@ -38,4 +38,6 @@ if [ ! -f "$stamp" ]; then
 fi
 
 "$VENV/bin/python" "$ROOT/scripts/fetch_models.py" --dest "$GAVEL_MODELS"
+# llama.cpp's HTTP server for the HTTP-backend tests (built once, cached; minutes the first time).
+"$ROOT/scripts/build_llama_server.sh" >/dev/null
 echo "[setup] done: venv=$VENV models=$GAVEL_MODELS" >&2
