@@ -216,9 +216,22 @@ def wait_for(cond, timeout=120):
     raise AssertionError("condition not reached in time")
 
 
+def slow_fake(qwen, tmp):
+    """A fake llama.cpp server that takes 0.2 s per answer, so a run is still going when a test
+    stops it."""
+    return Fake("llama.cpp", qwen, tmp, "--faults", ",".join(f"{n}=slow:0.2" for n in range(1, 100))).start()
+
+
+def finished(proc, out):
+    """(stderr, records) of a background run that has ended."""
+    _, stderr = proc.communicate(timeout=300)
+    recs = [json.loads(x) for x in out.read_text().splitlines()] if out.exists() else []
+    return stderr, recs
+
+
 def test_server_killed_mid_run_and_restarted(gavel_bin, tmp_path, qwen, model, shared_dir):
     rows = shortest_pairs(shared_dir, 10)
-    f = Fake("llama.cpp", qwen, tmp_path, "--faults", ",".join(f"{n}=slow:0.2" for n in range(1, 100))).start()
+    f = slow_fake(qwen, tmp_path)
     try:
         proc, out = run_in_background(gavel_bin, tmp_path, rows, *backend_args(f, qwen, "--batch", "1",
                                                                                "--down-timeout", "60"))
@@ -226,11 +239,10 @@ def test_server_killed_mid_run_and_restarted(gavel_bin, tmp_path, qwen, model, s
         f.kill()
         time.sleep(2)
         f.start()
-        stdout, stderr = proc.communicate(timeout=300)
+        stderr, recs = finished(proc, out)
     finally:
         f.kill()
     assert proc.returncode == 0, stderr
-    recs = [json.loads(x) for x in out.read_text().splitlines()]
     check_exact_pairs(model, recs)
     assert [x["id"] for x in recs] == [p["id"] for p in rows]
     assert store_count(gavel_bin, tmp_path / "s.sqlite") == 10
@@ -239,20 +251,17 @@ def test_server_killed_mid_run_and_restarted(gavel_bin, tmp_path, qwen, model, s
 
 def test_one_of_two_endpoints_stopped_mid_run(gavel_bin, tmp_path, qwen, model, shared_dir):
     rows = shortest_pairs(shared_dir, 10)
-    slow = ",".join(f"{n}=slow:0.2" for n in range(1, 100))
-    a = Fake("llama.cpp", qwen, tmp_path, "--faults", slow).start()
-    b = Fake("llama.cpp", qwen, tmp_path, "--faults", slow).start()
+    a, b = slow_fake(qwen, tmp_path), slow_fake(qwen, tmp_path)
     try:
         proc, out = run_in_background(gavel_bin, tmp_path, rows, "--backend", a.url, "--backend", b.url,
                                       "--tokenizer", qwen, "--concurrency", "1")
         wait_for(lambda: b.requests() >= 4)
         b.kill()
-        stdout, stderr = proc.communicate(timeout=300)
+        stderr, recs = finished(proc, out)
     finally:
         a.kill()
         b.kill()
     assert proc.returncode == 0, stderr
-    recs = [json.loads(x) for x in out.read_text().splitlines()]
     check_exact_pairs(model, recs)
     assert store_count(gavel_bin, tmp_path / "s.sqlite") == 10
     line_b = next(x for x in stderr.splitlines() if x.strip().startswith(b.url))
@@ -262,18 +271,17 @@ def test_one_of_two_endpoints_stopped_mid_run(gavel_bin, tmp_path, qwen, model, 
 
 def test_every_endpoint_down_stops_and_keeps_finished_work(gavel_bin, tmp_path, qwen, model, shared_dir):
     rows = shortest_pairs(shared_dir, 10)
-    f = Fake("llama.cpp", qwen, tmp_path, "--faults", ",".join(f"{n}=slow:0.2" for n in range(1, 100))).start()
+    f = slow_fake(qwen, tmp_path)
     try:
         proc, out = run_in_background(gavel_bin, tmp_path, rows, *backend_args(f, qwen, "--batch", "1",
                                                                                "--down-timeout", "2"))
         wait_for(lambda: f.requests() >= 8)
         f.kill()
-        stdout, stderr = proc.communicate(timeout=300)
+        stderr, partial = finished(proc, out)
         assert proc.returncode != 0
         assert "every backend endpoint has been down for 2 s" in stderr, stderr
         done = store_count(gavel_bin, tmp_path / "s.sqlite")
         assert 3 <= done < 10
-        partial = [json.loads(x) for x in out.read_text().splitlines()]
         check_exact_pairs(model, partial)
         # The server is back: the run resumes from the store, nothing judged twice.
         f.start()
