@@ -47,12 +47,13 @@ void add_backend_options(CLI::App& app, BackendOptions& o) {
       ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str()
       ->group(http);
-  app.add_option("--api-key-env", o.api_key_env,
+  app.add_option("--backend-api-key-env", o.api_key_env,
                  "environment variable holding the API key (sent as a Bearer token)")
       ->group(http);
-  app.add_option("--header", o.headers, "extra HTTP header 'Name: value' (repeatable)")
+  app.add_option("--backend-header", o.headers, "extra HTTP header 'Name: value' (repeatable)")
       ->group(http);
-  app.add_option("--ca-cert", o.ca_cert, "CA bundle that signs the servers' certificates (https)")
+  app.add_option("--backend-ca-cert", o.ca_cert,
+                 "CA bundle that signs the servers' certificates (https)")
       ->check(CLI::ExistingFile)
       ->group(http);
   app.add_flag("--server-prefix-cache", o.server_prefix_cache,

@@ -235,8 +235,8 @@ Pool::Attempt Pool::send(int i, const std::string& method, const std::string& pa
       a.error = fmt::format("no complete answer within the {:g} s request timeout", opt_.timeout_s);
     else if (err == httplib::Error::SSLServerVerification || err == httplib::Error::SSLConnection ||
              err == httplib::Error::SSLLoadingCerts) {
-      a.error =
-          fmt::format("TLS: {} (certificate not trusted? see --ca-cert)", httplib::to_string(err));
+      a.error = fmt::format("TLS: {} (certificate not trusted? see --backend-ca-cert)",
+                            httplib::to_string(err));
       a.retryable = false;  // a certificate does not fix itself
     } else
       a.error = httplib::to_string(err);

@@ -46,8 +46,8 @@ Result<EngineKind> detect_kind(Transport& t) {
   auto try_get = [&](const std::string& path) -> Result<std::optional<Json>> {
     GAVEL_ASSIGN(Reply r, t.get(path, /*client_errors=*/true));
     if (r.status == 401 || r.status == 403)  // the key, not the route: say so
-      return Error{
-          fmt::format("GET {}: HTTP {} (check --api-key-env and --header)", path, r.status)};
+      return Error{fmt::format("GET {}: HTTP {} (check --backend-api-key-env and --backend-header)",
+                               path, r.status)};
     if (r.status >= 400) {
       const std::string why = error_message(r.body);
       tried.push_back(

@@ -14,15 +14,15 @@ namespace {
 Result<std::pair<std::string, std::string>> parse_header(const std::string& h) {
   const size_t colon = h.find(':');
   if (colon == std::string::npos || colon == 0)
-    return Error{fmt::format("--header '{}': expected 'Name: value'", h)};
+    return Error{fmt::format("--backend-header '{}': expected 'Name: value'", h)};
   std::string name = h.substr(0, colon), value = h.substr(colon + 1);
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.erase(0, 1);
   for (char c : name)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
-      return Error{fmt::format("--header '{}': '{}' is not a header name", h, name)};
+      return Error{fmt::format("--backend-header '{}': '{}' is not a header name", h, name)};
   for (char c : value)
     if (c == '\r' || c == '\n')
-      return Error{fmt::format("--header '{}': line break in the value", name)};
+      return Error{fmt::format("--backend-header '{}': line break in the value", name)};
   return std::make_pair(name, value);
 }
 
@@ -50,8 +50,9 @@ Result<std::unique_ptr<Backend>> open_backend(const BackendConfig& c, std::FILE*
     // Read from the environment so that the key never shows in a command line or a log.
     const char* key = std::getenv(c.api_key_env.c_str());
     if (!key || !*key)
-      return Error{fmt::format("--api-key-env {}: that environment variable is not set or empty",
-                               c.api_key_env)};
+      return Error{
+          fmt::format("--backend-api-key-env {}: that environment variable is not set or empty",
+                      c.api_key_env)};
     o.pool.api_key = key;
   }
   o.kind = c.backend_kind;

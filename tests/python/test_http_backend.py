@@ -304,14 +304,14 @@ def test_https_checks_the_certificate(gavel_bin, tmp_path, qwen, model, pairs):
         url = f.url.replace("http://", "https://")
         r, _ = judge(gavel_bin, tmp_path, pairs[:1], "--backend", url, "--tokenizer", qwen, check=False)
         assert r.returncode == 1
-        assert "TLS" in r.stderr and "--ca-cert" in r.stderr, r.stderr
-        r, recs = judge(gavel_bin, tmp_path, pairs[:1], "--backend", url, "--tokenizer", qwen, "--ca-cert", cert)
+        assert "TLS" in r.stderr and "--backend-ca-cert" in r.stderr, r.stderr
+        r, recs = judge(gavel_bin, tmp_path, pairs[:1], "--backend", url, "--tokenizer", qwen, "--backend-ca-cert", cert)
     check_exact_pairs(model, recs)
 
 
 def test_api_key_comes_from_the_named_environment_variable(gavel_bin, tmp_path, qwen, model, pairs):
     env = dict(os.environ, GAVEL_TEST_KEY="sk-abc")
-    args = ["--api-key-env", "GAVEL_TEST_KEY", "--header", "X-Team: judges"]
+    args = ["--backend-api-key-env", "GAVEL_TEST_KEY", "--backend-header", "X-Team: judges"]
     with fake("vllm", qwen, tmp_path, "--api-key", "sk-abc", "--require-header", "X-Team:judges") as f:
         r, recs = judge(gavel_bin, tmp_path, pairs[:1], *backend_args(f, qwen, *args), env=env)
         check_exact_pairs(model, recs)
@@ -322,6 +322,6 @@ def test_api_key_comes_from_the_named_environment_variable(gavel_bin, tmp_path, 
         r, _ = judge(gavel_bin, tmp_path, pairs[:1], *backend_args(f, qwen, *args), check=False,
                      env=dict(env, GAVEL_TEST_KEY="sk-wrong"))
         assert r.returncode == 1 and "HTTP 401" in r.stderr, r.stderr
-        r, _ = judge(gavel_bin, tmp_path, pairs[:1], *backend_args(f, qwen, "--api-key-env", "GAVEL_TEST_KEY"),
+        r, _ = judge(gavel_bin, tmp_path, pairs[:1], *backend_args(f, qwen, "--backend-api-key-env", "GAVEL_TEST_KEY"),
                      check=False, env=env)
         assert r.returncode == 1 and "missing header X-Team" in r.stderr, r.stderr
