@@ -27,7 +27,7 @@ namespace gavel::backend::http {
 struct PoolOptions {
   std::vector<std::string> urls;  // http[s]://host[:port][/prefix]
   int concurrency = 1;            // requests in flight per endpoint
-  double timeout_s = 300;         // deadline of one attempt (connect + send + whole answer)
+  double timeout_s = 600;         // deadline of one attempt (connect, queue, whole answer)
   double connect_timeout_s = 10;
   int max_attempts = 5;         // sends of one request, over all endpoints
   double backoff_base_s = 0.5;  // wait before attempt n+1: base * 2^(n-1), capped, jittered

@@ -26,7 +26,7 @@ struct BackendConfig {
   std::string tokenizer;      // GGUF of the served model ("" = model)
   std::string backend_model;  // model name in requests ("" = the server's only one)
   int concurrency = 2;        // requests in flight per endpoint
-  double request_timeout_s = 300;
+  double request_timeout_s = 600;  // includes time queued at the server
   int retries = 4;                   // further attempts after a failed one
   double down_timeout_s = 60;        // all endpoints down this long: the run stops
   std::string api_key_env;           // name of the environment variable holding the API key
