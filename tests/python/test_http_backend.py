@@ -185,6 +185,10 @@ def test_a_faulty_answer_is_retried_and_nothing_is_lost(gavel_bin, tmp_path, qwe
         t0 = time.time()
         r, recs = judge(gavel_bin, tmp_path, pairs[:4], *backend_args(f, qwen, *FAULT_ARGS))
         took = time.time() - t0
+        # A slow answer abandoned by gavel is logged when the fake finishes it, later.
+        deadline = time.time() + 10
+        while f.requests() < 12 and time.time() < deadline:
+            time.sleep(0.1)
         served = f.requests()
     check_exact_pairs(model, recs)
     assert [x["id"] for x in recs] == [p["id"] for p in pairs[:4]]
