@@ -32,8 +32,12 @@ class LlamaCpp : public Engine {
     if (models.status == 200 && models.body.contains("data") && models.body["data"].is_array() &&
         !models.body["data"].empty())
       m.id = models.body["data"][0].value("id", "");
-    if (m.id.empty() && p.contains("model_path") && p["model_path"].is_string())
-      m.id = std::filesystem::path(p["model_path"].get<std::string>()).filename().string();
+    // Without --alias the id is the model's path on that machine: replicas of one file under
+    // other directories are the same model, so the file name stands for it.
+    const std::string path = p.contains("model_path") && p["model_path"].is_string()
+                                 ? p["model_path"].get<std::string>()
+                                 : std::string();
+    if (m.id.empty() || m.id == path) m.id = std::filesystem::path(path).filename().string();
     if (m.id.empty()) return Error{"llama.cpp server reports no model (GET /props, /v1/models)"};
     return m;
   }

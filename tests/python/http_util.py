@@ -88,13 +88,24 @@ def llama_server_bin():
     return found[-1]
 
 
+def llama_server_cmd(model, port, *args, threads=2, ctx=4096, slots=1):
+    """llama-server as the embedded engine computes: one slot, flash attention off (its default
+    'auto' turns it on for the CPU, which sums attention in another order)."""
+    return [llama_server_bin(), "-m", str(model), "--host", "127.0.0.1", "--port", str(port), "-t", str(threads),
+            "-c", str(ctx), "-np", str(slots), "-fa", "off", "--no-webui", *args]
+
+
+# OpenMP threads that spin at barriers lose most of their time on a host busier than its cores;
+# llama.cpp's build uses OpenMP, gavel's engine a pool that sleeps.
+SERVER_ENV = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+
+
 @contextlib.contextmanager
 def llama_server(model, *args, threads=2, ctx=4096, slots=1):
     port = free_port()
-    cmd = [llama_server_bin(), "-m", str(model), "--host", "127.0.0.1", "--port", str(port), "-t", str(threads),
-           "-c", str(ctx), "-np", str(slots), "--no-webui", *args]
+    cmd = llama_server_cmd(model, port, *args, threads=threads, ctx=ctx, slots=slots)
     log = open(os.devnull, "w")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=log)
+    proc = subprocess.Popen(cmd, stdout=log, stderr=log, env=SERVER_ENV)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, "/health", proc=proc)
