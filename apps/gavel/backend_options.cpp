@@ -1,7 +1,7 @@
 #include "backend_options.h"
 
+#include "backend/scripted_backend.h"
 #include "chat/chat.h"
-#include "judge/dev_backend.h"
 
 namespace gavel::cli {
 
@@ -70,13 +70,14 @@ void add_backend_options(CLI::App& app, BackendOptions& o) {
 Result<OpenedBackend> open_backend(const BackendOptions& o, std::FILE* log) {
   OpenedBackend out;
   const auto& urls = o.backend_urls;
-  if (urls.size() == 1 && urls[0].rfind("fake", 0) == 0) {
-    std::string spec = urls[0].size() > 5 ? urls[0].substr(5) : "";
-    GAVEL_ASSIGN(out.backend, judge::make_dev_backend(spec));
+  if (urls.size() == 1 && (urls[0] == "fake" || urls[0].rfind("fake:", 0) == 0)) {
+    const std::string options = urls[0].size() > 5 ? urls[0].substr(5) : "";
+    GAVEL_ASSIGN(out.backend, backend::open_test_backend(options));
   } else {
     GAVEL_ASSIGN(out.backend, backend::open_backend(o, log));
   }
-  if (out.backend->info().chat_template.empty()) return Error{"the model has no chat template"};
+  if (out.backend->info().chat_template.empty())
+    return Error{"the model has no chat template", StatusCode::kNotFound};
   std::string tmpl = out.backend->info().chat_template;
   out.render = [tmpl](const nlohmann::json& messages, const nlohmann::json& vars) {
     return chat::render(tmpl, messages, vars);

@@ -1,7 +1,8 @@
 // One way for every command to get its judge backend from flags: --model M.gguf opens the
 // embedded engine, --backend URL (repeatable) serving engines over HTTP (llama.cpp, vLLM,
 // SGLang, Ollama, OpenAI-compatible; the GGUF of --model or --tokenizer gives the tokenizer and
-// chat template), --backend fake:... the deterministic dev backend (tests). A command adds the
+// chat template), --backend fake:... the deterministic scripted backend (gavel's tests only:
+// refused unless GAVEL_TEST_BACKEND=1, backend/scripted_backend.h). A command adds the
 // flags with add_backend_options() and calls open_backend(); new backend kinds are added here
 // once (the mapping to a Backend is backend::open_backend), and every command that judges gets
 // them.

@@ -3,7 +3,8 @@
 //   gavel judge --model M.gguf --input pairs.jsonl --out out.jsonl --protocol pairwise-logprob
 //   gavel judge --model M.gguf --input abs.jsonl --protocol critique --mode absolute-ref
 //   gavel judge --backend http://host:8080 --backend http://host2:8080 --tokenizer M.gguf ...
-// `--backend fake:...` swaps in the deterministic dev backend (tests, no model needed).
+// `--backend fake:OPTIONS` swaps in the deterministic scripted backend for gavel's own tests
+// (backend/scripted_backend.h); it is refused unless GAVEL_TEST_BACKEND=1 is set.
 #include <fmt/format.h>
 
 #include <cstdio>

@@ -10,8 +10,8 @@
 #include "backend/params.h"
 #include "chat/chat.h"
 #include "chat/model_template.h"
+#include "core/sha256.h"
 #include "gguf/gguf.h"
-#include "store/sha256.h"
 
 namespace gavel::backend {
 
@@ -226,7 +226,7 @@ Status HttpBackend::check_endpoint(int i, std::FILE* log) {
   if (i == 0) {
     std::string ids;
     for (int32_t id : theirs ? *theirs : ours) ids += fmt::format("{},", id);
-    probe_hash_ = store::sha256_hex(ids).substr(0, 12);
+    probe_hash_ = sha256_hex(ids).substr(0, 12);
   }
   if (log)
     std::fprintf(log, "backend %s: %s, model '%s', context %d, tokenizer check %s\n",

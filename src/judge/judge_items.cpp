@@ -4,11 +4,9 @@ namespace gavel::judge {
 
 using Json = nlohmann::json;
 
-namespace {
-// Model output may hold invalid UTF-8 (a multi-byte character cut at max_tokens): replace
-// rather than throw when serializing.
-std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
-}  // namespace
+std::string dump_record(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
 
 Result<PlannedItem> plan_item(const JudgeProtocol& protocol, store::Store& store, Item item) {
   PlannedItem p;
@@ -57,10 +55,10 @@ Status complete_items(Backend& backend, const JudgeProtocol& protocol, store::St
     for (const Task& t : p.tasks)
       if (t.record && !t.cached)
         rows.push_back({t.key, std::string(protocol.name()), backend.info().fingerprint, p.item.id,
-                        dump(*t.record), ""});
+                        dump_record(*t.record), ""});
   if (rows.empty()) return Status::Ok();
   Status st = store.put(rows);
-  if (!st.ok()) return Error{"store: " + st.message()};
+  if (!st.ok()) return st.prefixed("store: ");
   return Status::Ok();
 }
 

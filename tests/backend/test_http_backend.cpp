@@ -12,11 +12,11 @@
 #include <map>
 #include <thread>
 
+#include "../tiny_models.h"
 #include "backend/http_backend.h"
 #include "backend/http_client.h"
 #include "backend/http_engine.h"
 #include "gguf/gguf.h"
-#include "tiny_models.h"
 
 namespace {
 
@@ -139,7 +139,7 @@ struct Vocab {
 Vocab& vocab() {
   static Vocab v = [] {
     Vocab out;
-    const std::string path = qwen2_tiny();
+    const std::string path = gavel::testing::tiny_dense("qwen2", "f32");
     if (path.empty()) return out;
     auto f = gavel::gguf::File::open(path);
     if (!f.ok()) return out;
