@@ -66,6 +66,7 @@ class EmbeddedBackend : public Backend {
   Result<std::vector<GenerateResult>> generate(std::span<const GenerateRequest> reqs) override;
   Result<std::vector<int32_t>> tokenize(std::string_view text) override;
   Result<std::string> detokenize(std::span<const int32_t> tokens) override;
+  std::string report() const override;  // the prefix-reuse figures
 
   const PrefixStats& stats() const { return stats_; }
   const Tokenizer& tokenizer() const { return *tok_; }
