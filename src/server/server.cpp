@@ -1,0 +1,267 @@
+#include "server/server.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <pthread.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <regex>
+#include <thread>
+
+#include "backend/embedded_backend.h"
+#include "server/fields.h"
+#include "store/store.h"
+
+namespace gavel::server {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+Reply json_reply(const nlohmann::ordered_json& body, int status) {
+  return Reply{status,
+               body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace),
+               "application/json",
+               {}};
+}
+
+Reply error_reply(const ApiError& e) {
+  Reply r = json_reply(error_body(e), e.status);
+  if (e.status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+Context::Context(Backend& b, backend::EmbeddedBackend* e, store::Store* s, ServerOptions o)
+    : backend(b), embedded(e), store(s), options(std::move(o)), queue(options.queue) {
+  started_at = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+  model_name = options.model_name.empty() ? b.info().fingerprint : options.model_name;
+}
+
+std::optional<ApiError> Context::check_model(const std::string& requested) const {
+  if (requested.empty() || requested == model_name || requested == backend.info().fingerprint)
+    return std::nullopt;
+  return ApiError{
+      404,
+      fmt::format("model '{}' is not served here; this server serves '{}'", requested, model_name),
+      "model"};
+}
+
+namespace {
+
+// The route label of the request being served on this thread, for the request counter.
+thread_local std::string t_route;
+
+bool key_matches(const std::string& header, const std::string& key) {
+  const std::string want = "Bearer " + key;
+  // Constant time in the key's length: no early exit on the first differing byte.
+  unsigned diff = header.size() != want.size();
+  for (size_t i = 0; i < want.size(); ++i)
+    diff |= unsigned(uint8_t(want[i]) ^ uint8_t(i < header.size() ? header[i] : 0));
+  return diff == 0;
+}
+
+// Routes every client may call without the API key: liveness, and the dashboard's page shell
+// (its data routes need the key).
+bool public_path(const std::string& path) { return path == "/health" || path == "/"; }
+
+void fill(httplib::Response& res, const Reply& r) {
+  res.status = r.status;
+  for (const auto& [k, v] : r.headers) res.set_header(k, v);
+  res.set_content(r.body, r.content_type);
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(Backend& b, store::Store* s, ServerOptions o)
+      : ctx(b, dynamic_cast<backend::EmbeddedBackend*>(&b), s, std::move(o)) {}
+  Context ctx;
+  httplib::Server http;
+  std::vector<Route> routes;
+
+  void add(const Route& r);
+  Reply health();
+  Reply metrics();
+  void configure();
+};
+
+void Server::Impl::add(const Route& route) {
+  auto handler = [this, route](const httplib::Request& req, httplib::Response& res) {
+    const auto t0 = Clock::now();
+    t_route = route.pattern;
+    HttpRequest h{req.method, req.path, req.body, {}, {}};
+    for (const auto& [k, v] : req.params) h.query.emplace(k, v);
+    for (size_t i = 1; i < req.matches.size(); ++i) h.matches.push_back(req.matches[i].str());
+    Reply r;
+    try {
+      r = route.handler(h);
+    } catch (const std::exception& e) {
+      r = error_reply({500, fmt::format("internal error: {}", e.what()), ""});
+    }
+    if (r.status == 503 && ctx.queue.depth() >= ctx.queue.capacity())
+      r.headers.emplace_back("Retry-After", std::to_string(ctx.queue.retry_after()));
+    fill(res, r);
+    ctx.metrics.latency(route.pattern, std::chrono::duration<double>(Clock::now() - t0).count());
+  };
+  if (route.method == "GET")
+    http.Get(route.pattern, handler);
+  else
+    http.Post(route.pattern, handler);
+  routes.push_back(route);
+}
+
+Reply Server::Impl::health() {
+  return json_reply({{"status", "ok"},
+                     {"model", ctx.model_name},
+                     {"fingerprint", ctx.backend.info().fingerprint},
+                     {"queue_depth", ctx.queue.depth()},
+                     {"queue_capacity", ctx.queue.capacity()},
+                     {"store", ctx.store ? nlohmann::ordered_json(ctx.store->path())
+                                         : nlohmann::ordered_json(nullptr)}});
+}
+
+Reply Server::Impl::metrics() {
+  return Reply{
+      200,
+      ctx.metrics.render({ctx.queue.depth(), ctx.queue.capacity(), ctx.queue.busy_seconds()}),
+      "text/plain; version=0.0.4; charset=utf-8",
+      {}};
+}
+
+void Server::Impl::configure() {
+  const ServerOptions& o = ctx.options;
+  const size_t threads = size_t(std::max(2, o.http_threads));
+  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http.set_payload_max_length(o.max_body_bytes);
+  http.set_read_timeout(o.read_timeout_s, 0);
+  http.set_write_timeout(o.write_timeout_s, 0);
+  http.set_keep_alive_timeout(o.keep_alive_timeout_s);
+
+  http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    t_route.clear();
+    if (ctx.options.api_key.empty() || public_path(req.path))
+      return httplib::Server::HandlerResponse::Unhandled;
+    if (key_matches(req.get_header_value("Authorization"), ctx.options.api_key))
+      return httplib::Server::HandlerResponse::Unhandled;
+    t_route = "unauthorized";
+    fill(res, error_reply({401,
+                           req.has_header("Authorization")
+                               ? "the API key is wrong (Authorization: Bearer <key>)"
+                               : "this server needs an API key: send Authorization: Bearer <key>",
+                           ""}));
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  // Errors raised by the HTTP layer itself (no route, body too large, bad request line) get
+  // the same JSON error body as the routes' own.
+  http.set_error_handler(httplib::Server::HandlerWithResponse(
+      [this](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        std::string msg;
+        switch (res.status) {
+          case 404:
+            msg = fmt::format("no route {} {}", req.method, req.path);
+            break;
+          case 413:
+            msg = fmt::format("the request body is larger than this server's limit of {} bytes",
+                              ctx.options.max_body_bytes);
+            break;
+          case 414:
+            msg = "the request URI is too long";
+            break;
+          default:
+            msg = fmt::format("malformed HTTP request (status {})", res.status);
+        }
+        fill(res, error_reply({res.status, msg, res.status == 413 ? "body" : ""}));
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  http.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown exception";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        fill(res, error_reply({500, "internal error: " + what, ""}));
+      });
+  http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    const std::string route = t_route.empty() ? "other" : t_route;
+    ctx.metrics.request(route, res.status);
+    if (ctx.options.log_requests)
+      std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), req.path.c_str(), res.status);
+    t_route.clear();
+  });
+
+  add({"GET", "/health", [this](const HttpRequest&) { return health(); }});
+  add({"GET", "/metrics", [this](const HttpRequest&) { return metrics(); }});
+  for (const Route& r : openai_routes(ctx)) add(r);
+}
+
+Server::Server(Backend& backend, store::Store* store, ServerOptions options)
+    : impl_(std::make_unique<Impl>(backend, store, std::move(options))) {
+  impl_->configure();
+}
+
+Server::~Server() { stop(); }
+
+Context& Server::context() { return impl_->ctx; }
+
+Result<int> Server::bind() {
+  const ServerOptions& o = impl_->ctx.options;
+  int port = o.port;
+  if (port == 0) {
+    port = impl_->http.bind_to_any_port(o.host);
+    if (port <= 0) return Error{fmt::format("cannot bind {} to any port", o.host)};
+  } else if (!impl_->http.bind_to_port(o.host, port)) {
+    return Error{
+        fmt::format("cannot bind {}:{} (in use, or not an address of this machine)", o.host, port)};
+  }
+  return port;
+}
+
+Status Server::listen() {
+  if (!impl_->http.listen_after_bind()) return Error{"the server stopped with an error"};
+  return Status::Ok();
+}
+
+void Server::stop() {
+  if (impl_->http.is_running()) impl_->http.stop();
+}
+
+Status serve(Backend& backend, store::Store* store, const ServerOptions& options) {
+  // SIGINT/SIGTERM are taken by one thread (sigwait), which stops the server; every other
+  // thread, created after this mask, never sees them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  Server server(backend, store, options);
+  GAVEL_ASSIGN(int port, server.bind());
+  const std::string model = server.context().model_name;
+  std::fprintf(stderr, "gavel serve: listening on http://%s:%d (model %s, store %s%s)\n",
+               options.host.c_str(), port, model.c_str(), store ? store->path().c_str() : "none",
+               options.api_key.empty() ? "" : ", API key required");
+  std::fflush(stderr);
+  std::thread signals([&] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    if (sig != SIGUSR1) {
+      std::fprintf(stderr, "gavel serve: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      server.stop();
+    }
+  });
+  Status st = server.listen();
+  pthread_kill(signals.native_handle(), SIGUSR1);  // wakes it when listen() ended otherwise
+  signals.join();
+  return st;
+}
+
+}  // namespace gavel::server
