@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
-#include <pthread.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -232,35 +232,57 @@ void Server::stop() {
   if (impl_->http.is_running()) impl_->http.stop();
 }
 
+namespace {
+// SIGINT/SIGTERM write one byte to this pipe (async-signal-safe); a watcher thread reads it and
+// stops the server. Works whichever thread the signal lands on (the engine's workers exist
+// before the server does, so a signal mask could not cover them).
+int g_signal_pipe[2] = {-1, -1};
+void on_signal(int sig) {
+  const char c = char(sig);
+  [[maybe_unused]] ssize_t n = ::write(g_signal_pipe[1], &c, 1);
+}
+}  // namespace
+
 Status serve(Backend& backend, store::Store* store, const ServerOptions& options) {
-  // SIGINT/SIGTERM are taken by one thread (sigwait), which stops the server; every other
-  // thread, created after this mask, never sees them.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGUSR1);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  if (::pipe(g_signal_pipe) != 0) return Error{"cannot create the signal pipe"};
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  struct sigaction old_int {
+  }, old_term{};
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
   std::signal(SIGPIPE, SIG_IGN);
 
-  Server server(backend, store, options);
-  GAVEL_ASSIGN(int port, server.bind());
-  const std::string model = server.context().model_name;
-  std::fprintf(stderr, "gavel serve: listening on http://%s:%d (model %s, store %s%s)\n",
-               options.host.c_str(), port, model.c_str(), store ? store->path().c_str() : "none",
-               options.api_key.empty() ? "" : ", API key required");
-  std::fflush(stderr);
-  std::thread signals([&] {
-    int sig = 0;
-    sigwait(&set, &sig);
-    if (sig != SIGUSR1) {
-      std::fprintf(stderr, "gavel serve: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-      server.stop();
+  Status st = Status::Ok();
+  {
+    Server server(backend, store, options);
+    auto port = server.bind();
+    if (!port.ok()) {
+      st = Error{port.message()};
+    } else {
+      std::fprintf(stderr, "gavel serve: listening on http://%s:%d (model %s, store %s%s)\n",
+                   options.host.c_str(), *port, server.context().model_name.c_str(),
+                   store ? store->path().c_str() : "none",
+                   options.api_key.empty() ? "" : ", API key required");
+      std::fflush(stderr);
+      std::thread watcher([&] {
+        char c = 0;
+        if (::read(g_signal_pipe[0], &c, 1) == 1 && c != 0) {
+          std::fprintf(stderr, "gavel serve: %s, stopping\n", c == SIGINT ? "SIGINT" : "SIGTERM");
+          server.stop();
+        }
+      });
+      st = server.listen();
+      const char done = 0;  // wakes the watcher when listen() ended otherwise
+      [[maybe_unused]] ssize_t n = ::write(g_signal_pipe[1], &done, 1);
+      watcher.join();
     }
-  });
-  Status st = server.listen();
-  pthread_kill(signals.native_handle(), SIGUSR1);  // wakes it when listen() ended otherwise
-  signals.join();
+  }
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  ::close(g_signal_pipe[0]);
+  ::close(g_signal_pipe[1]);
   return st;
 }
 
