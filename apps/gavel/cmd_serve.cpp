@@ -3,9 +3,10 @@
 // the dashboard at /. Binds 127.0.0.1 unless --host says otherwise; --api-key-env/--api-key-file
 // turn on Bearer authentication.
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 
-#include "backend/embedded_backend.h"
+#include "backend_options.h"
 #include "command.h"
 #include "core/io.h"
 #include "server/server.h"
@@ -14,8 +15,8 @@
 namespace {
 
 struct Options {
-  std::string model, store = "gavel.sqlite", api_key_env, api_key_file;
-  int threads = 2, ctx = 4096, prefix_cache = 4;
+  gavel::cli::BackendOptions backend;
+  std::string store = "gavel.sqlite", api_key_env, api_key_file;
   bool quiet = false;
   gavel::server::ServerOptions server;
 };
@@ -46,13 +47,13 @@ int run(Options o) {
   if (!key.ok()) return fail(key.message());
   o.server.api_key = *key;
   o.server.log_requests = !o.quiet;
-  auto backend = gavel::backend::EmbeddedBackend::open(o.model, {o.threads, o.ctx, o.prefix_cache});
+  auto backend = gavel::cli::open_backend(o.backend);
   if (!backend.ok()) return fail(backend.message());
-  if (o.server.model_name.empty())
-    o.server.model_name = std::filesystem::path(o.model).stem().string();
+  if (o.server.model_name.empty() && !o.backend.model.empty())
+    o.server.model_name = std::filesystem::path(o.backend.model).stem().string();
   auto store = gavel::store::Store::open(o.store);
   if (!store.ok()) return fail(store.message());
-  auto st = gavel::server::serve(**backend, store->get(), o.server);
+  auto st = gavel::server::serve(*backend->backend, store->get(), o.server);
   return st.ok() ? 0 : fail(st.message());
 }
 
@@ -61,7 +62,7 @@ gavel::cli::Register reg{
      [](CLI::App& app) -> gavel::cli::Runner {
        auto o = std::make_shared<Options>();
        auto& s = o->server;
-       app.add_option("--model", o->model, "GGUF model served in-process")->required();
+       gavel::cli::add_backend_options(app, o->backend);
        app.add_option("--store", o->store, "SQLite judgment store")->capture_default_str();
        app.add_option("--host", s.host, "address to bind (default loopback only)")
            ->capture_default_str();
@@ -95,11 +96,6 @@ gavel::cli::Register reg{
                       "seconds a request may wait for the model (then 504)")
            ->check(CLI::Range(1, 86400))
            ->capture_default_str();
-       app.add_option("--threads", o->threads, "engine threads")->check(CLI::Range(1, 256));
-       app.add_option("--ctx", o->ctx, "context size (tokens)")->check(CLI::Range(16, 1 << 24));
-       app.add_option("--prefix-cache", o->prefix_cache,
-                      "evaluated sequences kept for prefix reuse (0 = off)")
-           ->check(CLI::Range(0, 64));
        app.add_flag("--quiet", o->quiet, "no per-request log lines");
        return [o]() { return run(*o); };
      }}};

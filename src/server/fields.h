@@ -37,6 +37,7 @@ class FieldReader {
   FieldReader(const nlohmann::json& obj, std::string path);
 
   bool has(std::string_view name) const;
+  const nlohmann::json& object() const { return obj_; }
   // The raw value (nullptr when absent or null); marks the field as known.
   const nlohmann::json* get(std::string_view name);
   std::string name_of(std::string_view field) const;  // "messages[2].role"

@@ -16,7 +16,6 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-// Invalid UTF-8 (a token that is part of a character) is replaced, not an error.
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 std::string random_id(const char* prefix) {
@@ -39,15 +38,6 @@ int64_t unix_now() {
 ApiError needs_embedded() {
   return ApiError{
       501, "this route needs the in-process engine (start the server with --model M.gguf)", ""};
-}
-
-// A backend error on a request that passed parsing: the request asked for something the model
-// cannot do (context too small, bad token id) -> 400; anything else is the server's fault.
-ApiError backend_error(const std::string& msg, const std::string& param) {
-  const bool client = msg.find("context size") != std::string::npos ||
-                      msg.find("outside the vocabulary") != std::string::npos ||
-                      msg.find("no tokens") != std::string::npos;
-  return ApiError{client ? 400 : 500, msg, client ? param : ""};
 }
 
 const char* finish_name(GenerateResult::Finish f) {

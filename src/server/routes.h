@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "gavel/backend.h"
+#include "judge/protocol.h"
 #include "server/api_error.h"
 #include "server/metrics.h"
 #include "server/model_queue.h"
@@ -59,6 +60,12 @@ struct Reply {
 // Responses keep their keys in the order written (OpenAI's order; top log-probs best first).
 Reply json_reply(const nlohmann::ordered_json& body, int status = 200);
 Reply error_reply(const ApiError& e);
+// JSON text with invalid UTF-8 (a token that is part of a character) replaced, not an error.
+std::string dump_json(const nlohmann::json& j);
+// A backend error on a request that passed parsing: what the request asked of the model was
+// impossible (context too small, a token id outside the vocabulary) -> 400 naming `param`;
+// anything else is the server's fault (500).
+ApiError backend_error(const std::string& message, const std::string& param);
 
 using Handler = std::function<Reply(const HttpRequest&)>;
 struct Route {
@@ -68,12 +75,14 @@ struct Route {
 };
 
 // Everything routes share. Model work goes through `queue`; `embedded` is null when the backend
-// is not the in-process engine (then the OpenAI routes answer 501).
+// is not the in-process engine (then the OpenAI routes answer 501). The store is written only on
+// the model thread and read from any (SQLite's serialized threading mode).
 struct Context {
   Backend& backend;
   backend::EmbeddedBackend* embedded = nullptr;
   store::Store* store = nullptr;
   ServerOptions options;
+  judge::ChatRenderer render;  // the served model's own chat template
   std::string model_name;
   int64_t started_at = 0;  // unix seconds
   Metrics metrics;
@@ -94,5 +103,6 @@ struct Context {
 };
 
 std::vector<Route> openai_routes(Context& ctx);
+std::vector<Route> judge_routes(Context& ctx);
 
 }  // namespace gavel::server

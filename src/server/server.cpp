@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "backend/embedded_backend.h"
+#include "chat/chat.h"
 #include "server/fields.h"
 #include "store/store.h"
 
@@ -26,6 +27,17 @@ Reply json_reply(const nlohmann::ordered_json& body, int status) {
                {}};
 }
 
+std::string dump_json(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+ApiError backend_error(const std::string& msg, const std::string& param) {
+  const bool client = msg.find("context size") != std::string::npos ||
+                      msg.find("outside the vocabulary") != std::string::npos ||
+                      msg.find("no tokens") != std::string::npos;
+  return ApiError{client ? 400 : 500, msg, client ? param : ""};
+}
+
 Reply error_reply(const ApiError& e) {
   Reply r = json_reply(error_body(e), e.status);
   if (e.status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");
@@ -38,6 +50,9 @@ Context::Context(Backend& b, backend::EmbeddedBackend* e, store::Store* s, Serve
                    std::chrono::system_clock::now().time_since_epoch())
                    .count();
   model_name = options.model_name.empty() ? b.info().fingerprint : options.model_name;
+  render = [tmpl = b.info().chat_template](const json& messages, const json& vars) {
+    return chat::render(tmpl, messages, vars);
+  };
 }
 
 std::optional<ApiError> Context::check_model(const std::string& requested) const {
@@ -199,6 +214,7 @@ void Server::Impl::configure() {
   add({"GET", "/health", [this](const HttpRequest&) { return health(); }});
   add({"GET", "/metrics", [this](const HttpRequest&) { return metrics(); }});
   for (const Route& r : openai_routes(ctx)) add(r);
+  for (const Route& r : judge_routes(ctx)) add(r);
 }
 
 Server::Server(Backend& backend, store::Store* store, ServerOptions options)
