@@ -1,11 +1,11 @@
 #include "judge/dev_backend.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "store/sha256.h"
 
@@ -103,16 +103,24 @@ class DevBackend : public Backend {
       pos = comma + 1;
       if (kv.empty()) continue;
       size_t eq = kv.find('=');
-      if (eq == std::string_view::npos) return Error{fmt::format("fake backend option '{}': expected key=value", kv)};
+      if (eq == std::string_view::npos)
+        return Error{fmt::format("fake backend option '{}': expected key=value", kv)};
       std::string key(kv.substr(0, eq)), val(kv.substr(eq + 1));
       try {
-        if (key == "delay_ms") delay_ms_ = std::stoi(val);
-        else if (key == "ctx") info_.context_length = std::stoi(val);
-        else if (key == "drop") drop_ = std::stoi(val);
-        else if (key == "garble") garble_ = std::stoi(val);
-        else if (key == "fail") fail_ = val;
-        else if (key == "fp") info_.fingerprint = val;
-        else return Error{fmt::format("fake backend: unknown option '{}'", key)};
+        if (key == "delay_ms")
+          delay_ms_ = std::stoi(val);
+        else if (key == "ctx")
+          info_.context_length = std::stoi(val);
+        else if (key == "drop")
+          drop_ = std::stoi(val);
+        else if (key == "garble")
+          garble_ = std::stoi(val);
+        else if (key == "fail")
+          fail_ = val;
+        else if (key == "fp")
+          info_.fingerprint = val;
+        else
+          return Error{fmt::format("fake backend: unknown option '{}'", key)};
       } catch (const std::exception&) {
         return Error{fmt::format("fake backend option '{}': bad number '{}'", key, val)};
       }

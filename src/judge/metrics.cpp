@@ -80,7 +80,9 @@ void ScoreTally::add(double gold, std::optional<double> parsed, std::optional<do
 }
 
 nlohmann::json ScoreTally::report() const {
-  auto opt = [](std::optional<double> v) -> nlohmann::json { return v ? nlohmann::json(*v) : nullptr; };
+  auto opt = [](std::optional<double> v) -> nlohmann::json {
+    return v ? nlohmann::json(*v) : nullptr;
+  };
   return {{"n_labelled", n_},
           {"n_valid", parsed_.size()},
           {"pearson", opt(pearson(parsed_, gold_parsed_))},

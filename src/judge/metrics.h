@@ -3,10 +3,9 @@
 // Pearson / Spearman for absolute scores.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace gavel::judge {
 

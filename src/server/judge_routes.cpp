@@ -22,6 +22,28 @@ ApiError no_store() {
   return ApiError{501, "this server has no judgment store (start it with --store F.sqlite)", ""};
 }
 
+// Appends the judged items to this server's run for the protocol's configuration (created on
+// first use), so the dashboard evaluates the judge on them like on a `gavel judge` run.
+Status record_items(Context& ctx, const judge::JudgeProtocol& protocol, const std::string& route,
+                    const Planned& planned) {
+  std::vector<store::RunItem> items;
+  for (const auto& p : planned)
+    if (judge::item_error(p).empty()) items.push_back(judge::run_item(protocol, p));
+  if (items.empty()) return Status::Ok();
+  json config = protocol.describe();
+  config["route"] = route;
+  const std::string text = dump_json(config);
+  std::lock_guard lk(ctx.runs_mu);
+  auto it = ctx.serve_runs.find(text);
+  if (it == ctx.serve_runs.end()) {
+    GAVEL_ASSIGN(int64_t id, ctx.store->create_run("serve", "POST " + route, text));
+    it = ctx.serve_runs.emplace(text, Context::ServeRun{id, 0}).first;
+  }
+  GAVEL_TRY(ctx.store->add_run_items(it->second.id, items));
+  it->second.items += int64_t(items.size());
+  return ctx.store->update_run(it->second.id, "running", dump_json({{"items", it->second.items}}));
+}
+
 Reply judge(Context& ctx, const HttpRequest& http, judge::Protocol which) {
   if (!ctx.store) return error_reply(no_store());
   auto req = which == judge::Protocol::kPairwiseLogprob
@@ -61,6 +83,8 @@ Reply judge(Context& ctx, const HttpRequest& http, judge::Protocol which) {
   for (const auto& p : *planned)
     for (const auto& t : p.tasks) computed += (t.record && !t.cached) ? 1 : 0;
   ctx.metrics.store(hits, computed);
+  if (auto st = record_items(ctx, *protocol, http.path, *planned); !st.ok())
+    return error_reply({500, st.message(), ""});
 
   json data = json::array();
   for (size_t i = 0; i < n; ++i) {

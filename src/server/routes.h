@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -75,8 +76,7 @@ struct Route {
 };
 
 // Everything routes share. Model work goes through `queue`; `embedded` is null when the backend
-// is not the in-process engine (then the OpenAI routes answer 501). The store is written only on
-// the model thread and read from any (SQLite's serialized threading mode).
+// is not the in-process engine (then the OpenAI routes answer 501). The store is thread-safe.
 struct Context {
   Backend& backend;
   backend::EmbeddedBackend* embedded = nullptr;
@@ -86,6 +86,12 @@ struct Context {
   std::string model_name;
   int64_t started_at = 0;  // unix seconds
   Metrics metrics;
+  // The judge API's runs in the store, one per protocol configuration since start.
+  std::mutex runs_mu;
+  struct ServeRun {
+    int64_t id = 0, items = 0;
+  };
+  std::map<std::string, ServeRun> serve_runs;
   ModelQueue queue;  // after metrics: destroyed first, joining the thread that records into them
 
   Context(Backend& b, backend::EmbeddedBackend* e, store::Store* s, ServerOptions o);
@@ -104,5 +110,6 @@ struct Context {
 
 std::vector<Route> openai_routes(Context& ctx);
 std::vector<Route> judge_routes(Context& ctx);
+std::vector<Route> dashboard_routes(Context& ctx);
 
 }  // namespace gavel::server

@@ -215,6 +215,7 @@ void Server::Impl::configure() {
   add({"GET", "/metrics", [this](const HttpRequest&) { return metrics(); }});
   for (const Route& r : openai_routes(ctx)) add(r);
   for (const Route& r : judge_routes(ctx)) add(r);
+  for (const Route& r : dashboard_routes(ctx)) add(r);
 }
 
 Server::Server(Backend& backend, store::Store* store, ServerOptions options)
