@@ -35,7 +35,7 @@ Result<JudgemarkResult> judgemark_v1(const JudgemarkInput& in) {
           fmt::format("judgemark: reference {} has {} values for {} writers", name, ref.size(), n)};
     for (int top = 0; top < 2; ++top) {
       std::vector<double> x, y;
-      auto add = [&](size_t i) {
+      auto add = [&, &ref = ref](size_t i) {  // a binding is captured by name (clang 14)
         if (std::isnan(ref[i])) return;
         x.push_back(in.scores[i]);
         y.push_back(ref[i]);
