@@ -10,7 +10,8 @@ export GAVEL_MODELS="${GAVEL_MODELS:-$HOME/.cache/gavel/models}"
 APT_PKGS=(build-essential cmake ninja-build pkg-config git
   nlohmann-json3-dev libcli11-dev libsqlite3-dev libpcre2-dev libutf8proc-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libfmt-dev
-  clang clang-format libclang-rt-14-dev python3-venv ccache qemu-user)
+  clang clang-format libclang-rt-14-dev python3-venv ccache qemu-user
+  chromium chromium-driver wrk)
 
 need_apt=0
 for p in "${APT_PKGS[@]}"; do

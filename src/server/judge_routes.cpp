@@ -5,6 +5,7 @@
 // are queued, computed, committed, then returned. Keys are `gavel judge`'s (judge_items.h).
 #include <fmt/format.h>
 
+#include "backend/embedded_backend.h"
 #include "judge/judge_items.h"
 #include "server/judge_requests.h"
 #include "server/routes.h"
@@ -73,7 +74,13 @@ Reply judge(Context& ctx, const HttpRequest& http, judge::Protocol which) {
     // The job owns the plan and the protocol: after a 504 it still finishes and commits.
     auto done = ctx.on_model<std::shared_ptr<Planned>>(
         [c = &ctx, planned, protocol]() -> ApiResult<std::shared_ptr<Planned>> {
+          const auto before = c->embedded ? c->embedded->stats() : backend::PrefixStats{};
           const Status st = judge::complete_items(c->backend, *protocol, *c->store, *planned);
+          if (c->embedded) {
+            const auto& after = c->embedded->stats();
+            c->metrics.tokens(after.evaluated_tokens - before.evaluated_tokens,
+                              after.continuation_tokens - before.continuation_tokens);
+          }
           if (!st.ok()) return ApiError{500, st.message(), ""};
           return planned;
         });

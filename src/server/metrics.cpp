@@ -77,7 +77,8 @@ std::string Metrics::render(const QueueGauges& q) const {
   }
   header(out, "gavel_prompt_tokens_total", "counter", "Prompt tokens run through the model.");
   out += fmt::format("gavel_prompt_tokens_total {}\n", prompt_tokens_);
-  header(out, "gavel_generated_tokens_total", "counter", "Tokens generated.");
+  header(out, "gavel_generated_tokens_total", "counter",
+         "Tokens generated (and multi-token candidates scored) after a prompt.");
   out += fmt::format("gavel_generated_tokens_total {}\n", generated_tokens_);
   header(out, "gavel_model_busy_seconds_total", "counter", "Time the model thread spent on jobs.");
   out += fmt::format("gavel_model_busy_seconds_total {}\n", q.busy_seconds);

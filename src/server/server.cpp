@@ -154,6 +154,7 @@ void Server::Impl::configure() {
   http.set_read_timeout(o.read_timeout_s, 0);
   http.set_write_timeout(o.write_timeout_s, 0);
   http.set_keep_alive_timeout(o.keep_alive_timeout_s);
+  http.set_keep_alive_max_count(1000);  // requests per connection before it is closed
 
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     t_route.clear();
