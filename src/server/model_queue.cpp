@@ -35,22 +35,22 @@ void ModelQueue::work() {
       cv_.wait(lk, [&] { return stop_ || !jobs_.empty(); });
       if (stop_) {
         for (auto& j : jobs_) j->fn(false);
-        depth_ -= int(jobs_.size());
         jobs_.clear();
         return;
       }
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    if (!job->abandoned) {
-      const auto t0 = std::chrono::steady_clock::now();
-      job->fn(true);
-      busy_us_ += std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::steady_clock::now() - t0)
-                      .count();
-      jobs_done_ += 1;
+    if (job->abandoned) {
+      depth_ -= 1;  // its caller is gone (504): skipped
+      continue;
     }
-    depth_ -= 1;
+    const auto t0 = std::chrono::steady_clock::now();
+    job->fn(true);
+    busy_us_ +=
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
+    jobs_done_ += 1;
   }
 }
 

@@ -38,7 +38,8 @@ class ModelQueue {
 
  private:
   struct Job {
-    std::function<void(bool run)> fn;  // run == false: dropped at shutdown
+    // run == false: dropped at shutdown. Publishes the result and takes the job out of depth_.
+    std::function<void(bool run)> fn;
     std::atomic<bool> abandoned{false};
   };
   bool submit(std::shared_ptr<Job> job);
@@ -63,9 +64,12 @@ ApiResult<T> ModelQueue::run(std::function<ApiResult<T>()> fn, std::chrono::mill
   };
   auto st = std::make_shared<State>();
   auto job = std::make_shared<Job>();
-  job->fn = [st, fn = std::move(fn)](bool run) {
+  // The job leaves the queue's depth before its caller wakes, so a caller that got its answer
+  // never sees its own job counted.
+  job->fn = [this, st, fn = std::move(fn)](bool run) {
     auto r = std::make_unique<ApiResult<T>>(
         run ? fn() : ApiResult<T>(ApiError{503, "the server is shutting down", ""}));
+    depth_ -= 1;
     std::lock_guard lk(st->mu);
     st->result = std::move(r);
     st->cv.notify_all();
