@@ -1,11 +1,14 @@
 """Starts `gavel serve` on a free port (--port 0; the port is read from its start line) and
-stops it with SIGTERM, checking that it shut down cleanly."""
+stops it with SIGTERM, checking that it shut down cleanly; JSON requests to it."""
+import json
 import os
 import re
 import signal
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -50,3 +53,14 @@ class Server:
                 pytest.fail("gavel serve did not stop within 60 s of SIGTERM")
             self._drain.join(timeout=5)
             assert rc == 0, f"gavel serve exited {rc}:\n{''.join(self.log[-50:])}"
+
+
+def request(url, body=None, timeout=600):
+    """(status, JSON body) of a GET (body None) or a JSON POST; HTTP errors are answers too."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data, {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as f:
+            return f.status, json.loads(f.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())

@@ -12,12 +12,11 @@ import shutil
 import subprocess
 import tempfile
 import time
-import urllib.request
 
 import pytest
 
 from conftest import ROOT, SHARED, SMOLLM2, real_model
-from server_util import Server
+from server_util import Server, request
 
 OUT = pathlib.Path(os.environ.get("GAVEL_TEST_OUT", ROOT / "build/test-output")) / "dashboard"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -32,9 +31,9 @@ def shortest_pairs(n):
 
 
 def post(url, body):
-    req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=600) as f:
-        return json.loads(f.read())
+    status, out = request(url, body)
+    assert status == 200, out
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -156,8 +155,8 @@ def console_errors(browser):
 
 
 def test_dashboard_served(server, browser):
-    with urllib.request.urlopen(server.url + "/api/report") as f:
-        data = json.loads(f.read())
+    status, data = request(server.url + "/api/report")
+    assert status == 200, data
     load(browser, server.url + "/")
     check_views(browser, data)
     screenshot(browser, "served.png")
@@ -171,8 +170,8 @@ def test_report_file_has_the_same_views(gavel_bin, server, store, browser, tmp_p
     assert r.returncode == 0, r.stderr
     html = out.read_text()
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "") and "https://" not in html
-    with urllib.request.urlopen(server.url + "/api/report") as f:
-        data = json.loads(f.read())
+    status, data = request(server.url + "/api/report")
+    assert status == 200, data
     load(browser, out.as_uri())
     check_views(browser, data)
     screenshot(browser, "report.png")

@@ -4,33 +4,22 @@ the CLI what the server judged), with records equal field for field; bad judge r
 naming the field."""
 import json
 import subprocess
-import urllib.error
-import urllib.request
 
 import pytest
 
 from conftest import SHARED, SMOLLM2, real_model
-from server_util import Server
+from server_util import Server, request
 
 # Fields that describe the call, not the judgment.
 CALL_FIELDS = {"cached", "line", "index"}
 
 
 def post(url, body):
-    req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=600) as f:
-            return f.status, json.loads(f.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
+    return request(url, body)
 
 
 def get(url):
-    try:
-        with urllib.request.urlopen(url, timeout=60) as f:
-            return f.status, json.loads(f.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
+    return request(url)
 
 
 def strip(rec):
