@@ -176,3 +176,13 @@ def test_report_file_has_the_same_views(gavel_bin, server, store, browser, tmp_p
     check_views(browser, data)
     screenshot(browser, "report.png")
     assert console_errors(browser) == []
+
+
+def test_report_errors_name_the_file(gavel_bin, store, tmp_path):
+    r = subprocess.run([str(gavel_bin), "report", "--store", str(tmp_path / "none.sqlite"), "-o",
+                        str(tmp_path / "r.html")], capture_output=True, text=True)
+    assert r.returncode != 0 and "none.sqlite: no such store" in r.stderr
+    assert not (tmp_path / "none.sqlite").exists()  # not created by the attempt
+    r = subprocess.run([str(gavel_bin), "report", "--store", str(store[0]), "-o",
+                        str(tmp_path / "missing-dir" / "r.html")], capture_output=True, text=True)
+    assert r.returncode != 0 and "missing-dir" in r.stderr
