@@ -178,7 +178,14 @@ void Server::Impl::configure() {
         std::string msg;
         switch (res.status) {
           case 404:
-            msg = fmt::format("no route {} {}", req.method, req.path);
+            // A path served under another method: 405 naming the one to use.
+            for (const Route& r : routes)
+              if (r.method != req.method && std::regex_match(req.path, std::regex(r.pattern))) {
+                res.status = 405;
+                res.set_header("Allow", r.method);
+                msg = fmt::format("{} {} is not served; use {}", req.method, req.path, r.method);
+              }
+            if (msg.empty()) msg = fmt::format("no route {} {}", req.method, req.path);
             break;
           case 413:
             msg = fmt::format("the request body is larger than this server's limit of {} bytes",

@@ -94,6 +94,12 @@ TEST(ServerHttp, HealthModelsAndJsonErrors) {
   EXPECT_NE(body(nf)["error"]["message"].get<std::string>().find("no route GET /v1/nothing"),
             std::string::npos);
 
+  auto method = c.Get("/v1/completions");
+  ASSERT_TRUE(method);
+  EXPECT_EQ(method->status, 405);
+  EXPECT_EQ(method->get_header_value("Allow"), "POST");
+  EXPECT_EQ(body(method)["error"]["message"], "GET /v1/completions is not served; use POST");
+
   auto big = c.Post("/v1/completions", std::string(5000, ' '), "application/json");
   ASSERT_TRUE(big);
   EXPECT_EQ(big->status, 413);
