@@ -4,13 +4,14 @@
 
 #include "backend/embedded_backend.h"
 #include "chat/chat.h"
-#include "judge/dev_backend.h"
+#include "backend/scripted_backend.h"
 
 namespace gavel::cli {
 
 void add_backend_options(CLI::App& app, BackendOptions& o) {
   app.add_option("--model", o.model, "GGUF judge model");
-  app.add_option("--backend", o.backend, "fake:opts = deterministic dev backend (testing)")
+  app.add_option("--backend", o.backend,
+                 "fake:opts = deterministic scripted backend (gavel's tests only)")
       ->group("");
   app.add_option("--threads", o.threads, "engine threads")->check(CLI::Range(1, 256));
   app.add_option("--ctx", o.ctx, "context size (tokens)")->check(CLI::Range(16, 1 << 24));
@@ -21,20 +22,22 @@ void add_backend_options(CLI::App& app, BackendOptions& o) {
 
 Result<OpenedBackend> open_backend(const BackendOptions& o) {
   OpenedBackend out;
-  if (o.backend.rfind("fake", 0) == 0) {
-    std::string spec = o.backend.size() > 5 ? o.backend.substr(5) : "";
-    GAVEL_ASSIGN(out.backend, judge::make_dev_backend(spec));
+  if (o.backend == "fake" || o.backend.rfind("fake:", 0) == 0) {
+    const std::string options = o.backend.size() > 5 ? o.backend.substr(5) : "";
+    GAVEL_ASSIGN(out.backend, backend::open_test_backend(options));
   } else if (!o.backend.empty()) {
-    return Error{"unknown --backend '" + o.backend + "' (only fake:... besides --model)"};
+    return Error{"unknown --backend '" + o.backend + "' (give --model M.gguf)",
+                 StatusCode::kInvalidArgument};
   } else if (!o.model.empty()) {
     GAVEL_ASSIGN(auto e,
                  backend::EmbeddedBackend::open(o.model, {o.threads, o.ctx, o.prefix_cache}));
     out.embedded = e.get();
     out.backend = std::move(e);
   } else {
-    return Error{"give --model M.gguf or --backend fake:..."};
+    return Error{"give --model M.gguf", StatusCode::kInvalidArgument};
   }
-  if (out.backend->info().chat_template.empty()) return Error{"the model has no chat template"};
+  if (out.backend->info().chat_template.empty())
+    return Error{"the model has no chat template", StatusCode::kNotFound};
   std::string tmpl = out.backend->info().chat_template;
   out.render = [tmpl](const nlohmann::json& messages, const nlohmann::json& vars) {
     return chat::render(tmpl, messages, vars);

@@ -1,5 +1,6 @@
 // One way for every command to get its judge backend from flags: --model M.gguf opens the
-// embedded engine, --backend fake:... the deterministic dev backend (tests). A command adds the
+// embedded engine, --backend fake:... the deterministic scripted backend (gavel's tests only:
+// refused unless GAVEL_TEST_BACKEND=1, backend/scripted_backend.h). A command adds the
 // flags with add_backend_options() and calls open_backend(); new backend kinds are added here
 // once, and every command that judges gets them.
 #pragma once

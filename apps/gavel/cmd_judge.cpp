@@ -2,7 +2,8 @@
 // card's pairwise logprob, Selene's critique-then-result), resumable through the SQLite store.
 //   gavel judge --model M.gguf --input pairs.jsonl --out out.jsonl --protocol pairwise-logprob
 //   gavel judge --model M.gguf --input abs.jsonl --protocol critique --mode absolute-ref
-// `--backend fake:...` swaps in the deterministic dev backend (tests, no model needed).
+// `--backend fake:OPTIONS` swaps in the deterministic scripted backend for gavel's own tests
+// (backend/scripted_backend.h); it is refused unless GAVEL_TEST_BACKEND=1 is set.
 #include <fmt/format.h>
 
 #include <cstdio>

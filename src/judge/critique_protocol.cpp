@@ -128,11 +128,11 @@ class CritiqueProtocol : public JudgeProtocol {
     std::vector<Task> tasks;
     for (int order = 0; order < orders_; ++order) {
       auto vars = selene_vars(item, fields_, cfg_.mode, cfg_.format, order == 1);
-      if (!vars.ok()) return Error{vars.message()};
+      if (!vars.ok()) return vars.status();
       auto user = critique_user_content(cfg_.mode, cfg_.format, *vars);
-      if (!user.ok()) return Error{fmt::format("line {}: {}", item.line, user.message())};
+      if (!user.ok()) return user.status().prefixed(fmt::format("line {}: ", item.line));
       auto prompt = critique_prompt(*user, cfg_, info_, render_);
-      if (!prompt.ok()) return Error{fmt::format("line {}: {}", item.line, prompt.message())};
+      if (!prompt.ok()) return prompt.status().prefixed(fmt::format("line {}: ", item.line));
       Task t;
       t.order = order;
       t.prompts = {std::move(*prompt)};
@@ -148,7 +148,8 @@ class CritiqueProtocol : public JudgeProtocol {
     GAVEL_ASSIGN(auto gens, backend.generate(reqs));
     if (gens.size() != reqs.size())
       return Error{
-          fmt::format("backend returned {} generations for {} requests", gens.size(), reqs.size())};
+          fmt::format("backend returned {} generations for {} requests", gens.size(), reqs.size()),
+          StatusCode::kInternal};
     std::vector<ParsedVerdict> parsed;
     std::vector<ScoreRequest> vreqs;
     std::vector<size_t> vidx;
@@ -165,7 +166,7 @@ class CritiqueProtocol : public JudgeProtocol {
     if (!vreqs.empty()) {
       GAVEL_ASSIGN(auto scored, backend.score(vreqs));
       if (scored.size() != vreqs.size())
-        return Error{"backend returned a wrong number of verdict scores"};
+        return Error{"backend returned a wrong number of verdict scores", StatusCode::kInternal};
       for (size_t k = 0; k < vidx.size(); ++k) {
         GAVEL_ASSIGN(VerdictDistribution v, read_verdict(scored[k], cfg_.mode));
         verdicts[vidx[k]] = std::move(v);
@@ -243,7 +244,8 @@ class CritiqueProtocol : public JudgeProtocol {
 
   Result<PairVerdict> pair_verdict(const Json& rec) const override {
     if (cfg_.mode != Mode::kPairwise)
-      return Error{fmt::format("critique mode {} does not judge pairs", judge::name(cfg_.mode))};
+      return Error{fmt::format("critique mode {} does not judge pairs", judge::name(cfg_.mode)),
+                   StatusCode::kInvalidArgument};
     PairVerdict v;
     try {
       if (rec.at("p_text1").is_number()) v.p_text1 = rec["p_text1"].get<double>();
@@ -258,7 +260,7 @@ class CritiqueProtocol : public JudgeProtocol {
         v.passes.push_back(p);
       }
     } catch (const Json::exception& e) {
-      return Error{fmt::format("critique record: {}", e.what())};
+      return Error{fmt::format("critique record: {}", e.what()), StatusCode::kCorruption};
     }
     return v;
   }
@@ -290,7 +292,7 @@ Result<std::unique_ptr<JudgeProtocol>> make_critique_protocol(const CritiqueConf
                                                               ChatRenderer render,
                                                               FieldMap fields) {
   GAVEL_ASSIGN(std::string tname, critique_template_name(cfg.mode, cfg.format));
-  if (!find_template(tname)) return Error{"template not embedded: " + tname};
+  if (!find_template(tname)) return Error{"template not embedded: " + tname, StatusCode::kInternal};
   return std::unique_ptr<JudgeProtocol>(std::make_unique<CritiqueProtocol>(
       cfg, both_orders, std::move(tname), info, std::move(render), std::move(fields)));
 }

@@ -46,13 +46,14 @@ Status FieldMap::apply(const std::vector<std::string>& field_specs,
   for (const std::string& s : field_specs) {
     size_t eq = s.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
-      return Error{fmt::format("--field '{}': expected logical=input_field", s)};
+      return Error{fmt::format("--field '{}': expected logical=input_field", s),
+                   StatusCode::kInvalidArgument};
     input_name[s.substr(0, eq)] = s.substr(eq + 1);
   }
   for (const std::string& s : var_specs) {
     size_t eq = s.find('=');
     if (eq == std::string::npos || eq == 0)
-      return Error{fmt::format("--var '{}': expected name=value", s)};
+      return Error{fmt::format("--var '{}': expected name=value", s), StatusCode::kInvalidArgument};
     constants[s.substr(0, eq)] = s.substr(eq + 1);
   }
   return Status::Ok();
@@ -68,7 +69,8 @@ Result<Item> parse_item(std::string_view line_text, int64_t line, const FieldMap
   try {
     record = nlohmann::json::parse(line_text);
   } catch (const nlohmann::json::exception& e) {
-    return Error{fmt::format("line {}: invalid JSON: {}", line, e.what())};
+    return Error{fmt::format("line {}: invalid JSON: {}", line, e.what()),
+                 StatusCode::kInvalidArgument};
   }
   return make_item(std::move(record), line, fields);
 }
@@ -79,7 +81,8 @@ Result<Item> make_item(nlohmann::json record, int64_t line, const FieldMap& fiel
   item.record = std::move(record);
   if (!item.record.is_object())
     return Error{
-        fmt::format("line {}: expected a JSON object, got {}", line, item.record.type_name())};
+        fmt::format("line {}: expected a JSON object, got {}", line, item.record.type_name()),
+        StatusCode::kInvalidArgument};
   auto id = item.record.find(fields.field_for("id"));
   if (id != item.record.end() && !id->is_null())
     item.id = id->is_string() ? id->get<std::string>() : id->dump();
@@ -98,10 +101,12 @@ Result<std::string> item_text(const Item& item, const FieldMap& fields,
   if (it == item.record.end() || it->is_null())
     return Error{
         fmt::format("line {}: missing field '{}' (logical '{}'; map it with --field {}=<name>)",
-                    item.line, field, logical, logical)};
+                    item.line, field, logical, logical),
+        StatusCode::kInvalidArgument};
   if (!it->is_string())
     return Error{fmt::format("line {}: field '{}' must be a string, got {}", item.line, field,
-                             it->type_name())};
+                             it->type_name()),
+                 StatusCode::kInvalidArgument};
   return it->get<std::string>();
 }
 
@@ -124,7 +129,8 @@ Result<std::map<std::string, std::string>> split_rubric(std::string_view rubric,
   for (const auto& key : keys) {
     size_t at = find_line(key.first, from);
     if (at == std::string::npos)
-      return Error{fmt::format("rubric: no line starting '{}'", key.first)};
+      return Error{fmt::format("rubric: no line starting '{}'", key.first),
+                   StatusCode::kInvalidArgument};
     starts.push_back(at);
     from = at + key.first.size();
   }
@@ -145,7 +151,7 @@ Result<std::map<std::string, std::string>> selene_vars(const Item& item, const F
                                                        Mode mode, Format format, bool swap) {
   GAVEL_ASSIGN(std::string tname, critique_template_name(mode, format));
   auto text = find_template(tname);
-  if (!text) return Error{"template not embedded: " + tname};
+  if (!text) return Error{"template not embedded: " + tname, StatusCode::kInternal};
   GAVEL_ASSIGN(std::set<std::string> needed, py_format_fields(*text));
   std::map<std::string, std::string> vars;
   std::optional<std::map<std::string, std::string>> rubric_parts;
@@ -170,12 +176,14 @@ Result<std::map<std::string, std::string>> selene_vars(const Item& item, const F
         auto parts = split_rubric(rubric, mode);
         if (!parts.ok())
           return Error{fmt::format("line {}: field '{}': {}", item.line, fields.field_for("rubric"),
-                                   parts.message())};
+                                   parts.message()),
+                       StatusCode::kInvalidArgument};
         rubric_parts = std::move(*parts);
       }
       auto p = rubric_parts->find(var);
       if (p == rubric_parts->end())
-        return Error{fmt::format("line {}: rubric has no part for {}", item.line, var)};
+        return Error{fmt::format("line {}: rubric has no part for {}", item.line, var),
+                     StatusCode::kInvalidArgument};
       vars[var] = p->second;
       continue;
     }

@@ -4,11 +4,9 @@ namespace gavel::judge {
 
 using Json = nlohmann::json;
 
-namespace {
-// Model output may hold invalid UTF-8 (a multi-byte character cut at max_tokens): replace
-// rather than throw when serializing.
-std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
-}  // namespace
+std::string dump_record(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
 
 Result<PlannedItem> plan_item(const JudgeProtocol& protocol, store::Store& store, Item item) {
   PlannedItem p;
@@ -57,16 +55,16 @@ Status complete_items(Backend& backend, const JudgeProtocol& protocol, store::St
     for (const Task& t : p.tasks)
       if (t.record && !t.cached)
         rows.push_back({t.key, std::string(protocol.name()), backend.info().fingerprint, p.item.id,
-                        dump(*t.record), ""});
+                        dump_record(*t.record), ""});
   if (rows.empty()) return Status::Ok();
   Status st = store.put(rows);
-  if (!st.ok()) return Error{"store: " + st.message()};
+  if (!st.ok()) return st.prefixed("store: ");
   std::vector<std::pair<std::string, std::string>> prompts;
   for (const PlannedItem& p : items)
     for (const Task& t : p.tasks)
-      if (t.record && !t.cached) prompts.emplace_back(t.key, dump(Json(t.prompts)));
+      if (t.record && !t.cached) prompts.emplace_back(t.key, dump_record(Json(t.prompts)));
   st = store.put_prompts(prompts);
-  if (!st.ok()) return Error{"store: " + st.message()};
+  if (!st.ok()) return st.prefixed("store: ");
   return Status::Ok();
 }
 
@@ -77,7 +75,7 @@ store::RunItem run_item(const JudgeProtocol& protocol, const PlannedItem& p) {
   if (p.item.label) item["label"] = *p.item.label;
   Json keys = Json::array();
   for (const Task& t : p.tasks) keys.push_back(t.key);
-  return {p.item.id, dump(keys), dump(item)};
+  return {p.item.id, dump_record(keys), dump_record(item)};
 }
 
 std::string item_error(const PlannedItem& p) {

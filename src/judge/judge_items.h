@@ -40,4 +40,8 @@ store::RunItem run_item(const JudgeProtocol& protocol, const PlannedItem& p);
 // The output record of a completed item: id, line, protocol, label, and the protocol's part.
 nlohmann::json item_record(const JudgeProtocol& protocol, const PlannedItem& p, bool keep_prompts);
 
+// JSON text of a record as stored and written: invalid UTF-8 in model output (a multi-byte
+// character cut at max_tokens) is replaced rather than thrown on.
+std::string dump_record(const nlohmann::json& record);
+
 }  // namespace gavel::judge

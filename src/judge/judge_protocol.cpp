@@ -7,7 +7,8 @@
 namespace gavel::judge {
 
 Result<PairVerdict> JudgeProtocol::pair_verdict(const nlohmann::json&) const {
-  return Error{fmt::format("protocol {} does not judge pairs", name())};
+  return Error{fmt::format("protocol {} does not judge pairs", name()),
+               StatusCode::kInvalidArgument};
 }
 
 std::string JudgeProtocol::task_key(std::span<const std::string> prompts) const {
@@ -37,7 +38,7 @@ Result<std::unique_ptr<JudgeProtocol>> make_protocol(const ProtocolConfig& cfg,
       return make_critique_protocol(cfg.critique, cfg.both_orders, info, std::move(render),
                                     cfg.fields);
   }
-  return Error{"unknown protocol"};
+  return Error{"unknown protocol", StatusCode::kInvalidArgument};
 }
 
 }  // namespace gavel::judge

@@ -46,7 +46,7 @@ class PairwiseLogprobProtocol : public JudgeProtocol {
     GAVEL_ASSIGN(std::string a, item_text(item, fields_, "A"));
     GAVEL_ASSIGN(std::string b, item_text(item, fields_, "B"));
     auto prompts = pairwise_prompts(instruction, a, b, cfg_, info_, render_);
-    if (!prompts.ok()) return Error{fmt::format("line {}: {}", item.line, prompts.message())};
+    if (!prompts.ok()) return prompts.status().prefixed(fmt::format("line {}: ", item.line));
     Task t;
     t.prompts = {(*prompts)[0], (*prompts)[1]};
     t.key = task_key(t.prompts);
@@ -60,7 +60,8 @@ class PairwiseLogprobProtocol : public JudgeProtocol {
     GAVEL_ASSIGN(auto results, backend.score(reqs));
     if (results.size() != reqs.size())
       return Error{
-          fmt::format("backend returned {} results for {} requests", results.size(), reqs.size())};
+          fmt::format("backend returned {} results for {} requests", results.size(), reqs.size()),
+          StatusCode::kInternal};
     for (size_t i = 0; i < tasks.size(); ++i) {
       GAVEL_ASSIGN(PairwisePass p1, read_pass(results[2 * i], cfg_));
       GAVEL_ASSIGN(PairwisePass p2, read_pass(results[2 * i + 1], cfg_));
@@ -97,7 +98,7 @@ class PairwiseLogprobProtocol : public JudgeProtocol {
                             p.at("logprob_A").get<double>(), p.at("logprob_B").get<double>()});
       }
     } catch (const Json::exception& e) {
-      return Error{fmt::format("pairwise-logprob record: {}", e.what())};
+      return Error{fmt::format("pairwise-logprob record: {}", e.what()), StatusCode::kCorruption};
     }
     return v;
   }

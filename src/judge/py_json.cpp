@@ -45,29 +45,16 @@ Result<std::string> py_json_string(std::string_view s, bool ensure_ascii) {
     size_t n = decode_utf8(s, i, cp);
     if (n == 0)
       return Error{
-          fmt::format("invalid UTF-8 at byte offset {} (0x{:02x})", i, static_cast<uint8_t>(s[i]))};
+          fmt::format("invalid UTF-8 at byte offset {} (0x{:02x})", i, static_cast<uint8_t>(s[i])),
+          StatusCode::kInvalidArgument};
     switch (cp) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
       default:
         if (cp < 0x20) {
           append_u(out, cp);

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "core/io.h"
 #include "judge/judge_items.h"
 #include "store/store.h"
 
@@ -23,15 +24,15 @@ namespace {
 // before truncating, so the failing run leaves the other run's file alone.
 Result<std::FILE*> open_locked_output(const std::string& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return Error{fmt::format("{}: cannot create output file: {}", path, std::strerror(errno))};
+  if (fd < 0) return os_error(path + ": cannot create output file", errno);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int e = errno;
     ::close(fd);
     if (e == EWOULDBLOCK)
       return Error{
-          fmt::format("{}: another process is writing this output file (use another --out)", path)};
-    return Error{fmt::format("{}: cannot lock output file: {}", path, std::strerror(e))};
+          fmt::format("{}: another process is writing this output file (use another --out)", path),
+          StatusCode::kUnavailable};
+    return os_error(path + ": cannot lock output file", e);
   }
   struct stat st {};
   const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);  // not /dev/null, a pipe
@@ -40,18 +41,13 @@ Result<std::FILE*> open_locked_output(const std::string& path) {
   if (!f) {
     const int e = errno;
     ::close(fd);
-    return Error{fmt::format("{}: cannot {} output file: {}", path, failed ? failed : "open",
-                             std::strerror(e))};
+    return os_error(fmt::format("{}: cannot {} output file", path, failed ? failed : "open"), e);
   }
   return f;
 }
 
 using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-// Model output may hold invalid UTF-8 (a multi-byte character cut at max_tokens): replace
-// rather than throw when serializing.
-std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 std::string format_duration(double s) {
   if (!std::isfinite(s) || s < 0) return "--:--";
@@ -116,7 +112,7 @@ void Runner::progress(bool final) {
 
 Result<RunSummary> Runner::run() {
   std::ifstream in(cfg_.input_path, std::ios::binary);
-  if (!in) return Error{fmt::format("{}: cannot open input", cfg_.input_path)};
+  if (!in) return os_error(cfg_.input_path + ": cannot open input", errno);
   std::vector<std::pair<int64_t, std::string>> lines;
   std::string text;
   for (int64_t n = 1; std::getline(in, text); ++n) {
@@ -142,7 +138,7 @@ Result<RunSummary> Runner::run() {
   // The run is recorded with its items so reports can evaluate the judge on them.
   Json run_config = protocol_.describe();
   run_config["input"] = cfg_.input_path;
-  auto run_id = store_.create_run("judge", cfg_.input_path, dump(run_config));
+  auto run_id = store_.create_run("judge", cfg_.input_path, dump_record(run_config));
   if (!run_id.ok()) {
     close_out();
     return Error{"store: " + run_id.message()};
@@ -168,7 +164,7 @@ Result<RunSummary> Runner::run() {
     Status st = complete_items(backend_, protocol_, store_, preps);
     if (!st.ok()) {
       close_out();
-      return Error{st.message()};
+      return st;
     }
     std::vector<store::RunItem> done;
     for (const PlannedItem& p : preps)
@@ -196,7 +192,7 @@ Result<RunSummary> Runner::run() {
       ++sum_.done;
       if (any_new) ++judged_items_;
       if (out) {
-        std::string s = dump(rec);
+        std::string s = dump_record(rec);
         s += '\n';
         std::fwrite(s.data(), 1, s.size(), out);
         std::fflush(out);
@@ -214,7 +210,7 @@ Result<RunSummary> Runner::run() {
                         {"judged", sum_.judged},        {"cached", sum_.cached},
                         {"errors", sum_.errors.size()}, {"seconds", sum_.seconds},
                         {"metrics", sum_.metrics}};
-  Status st = store_.update_run(*run_id, sum_.stopped ? "stopped" : "done", dump(summary));
+  Status st = store_.update_run(*run_id, sum_.stopped ? "stopped" : "done", dump_record(summary));
   if (!st.ok()) return Error{"store: " + st.message()};
   return sum_;
 }

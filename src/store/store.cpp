@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
-#include "store/sha256.h"
+#include "core/sha256.h"
 
 namespace gavel::store {
 namespace {
@@ -47,6 +47,28 @@ struct Stmt {
   ~Stmt() { sqlite3_finalize(s); }
 };
 
+// The Status code of an SQLite result code (primary code, extended bits dropped).
+StatusCode code_of(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return StatusCode::kUnavailable;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return StatusCode::kCorruption;
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+      return StatusCode::kIOError;
+    case SQLITE_FULL:
+    case SQLITE_NOMEM:
+      return StatusCode::kResourceExhausted;
+    default:
+      return StatusCode::kInternal;
+  }
+}
+
 std::string column_text(sqlite3_stmt* s, int i) {
   const auto* p = sqlite3_column_text(s, i);
   return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s, i)) : "";
@@ -60,7 +82,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
-    return Error{fmt::format("{}: cannot open store: {}", path, msg)};
+    return Error{fmt::format("{}: cannot open store: {}", path, msg), code_of(rc)};
   }
   std::unique_ptr<Store> store(new Store(db, path));
   sqlite3_busy_timeout(db, 10000);
@@ -75,10 +97,10 @@ Store::~Store() { sqlite3_close(db_); }
 Status Store::exec(const char* sql) {
   std::lock_guard lock(mu_);
   char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+  if (int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err); rc != SQLITE_OK) {
     std::string msg = err ? err : sqlite3_errmsg(db_);
     sqlite3_free(err);
-    return Error{fmt::format("{}: {}", path_, msg)};
+    return Error{fmt::format("{}: {}", path_, msg), code_of(rc)};
   }
   return Status::Ok();
 }
@@ -86,14 +108,14 @@ Status Store::exec(const char* sql) {
 Result<std::optional<std::string>> Store::get(std::string_view key) {
   std::lock_guard lock(mu_);
   Stmt st;
-  if (sqlite3_prepare_v2(db_, "SELECT record FROM judgments WHERE key = ?1", -1, &st.s, nullptr) !=
-      SQLITE_OK)
-    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_))};
+  if (sqlite3_prepare_v2(db_, "SELECT record FROM judgments WHERE key = ?1", -1, &st.s,
+                         nullptr) != SQLITE_OK)
+    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
   sqlite3_bind_text(st.s, 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
   int rc = sqlite3_step(st.s);
   if (rc == SQLITE_ROW) return std::optional<std::string>(column_text(st.s, 0));
   if (rc == SQLITE_DONE) return std::optional<std::string>();
-  return Error{fmt::format("{}: lookup failed: {}", path_, sqlite3_errmsg(db_))};
+  return Error{fmt::format("{}: lookup failed: {}", path_, sqlite3_errmsg(db_)), code_of(rc)};
 }
 
 Status Store::put(std::span<const Judgment> rows) {
@@ -105,18 +127,19 @@ Status Store::put(std::span<const Judgment> rows) {
                          "VALUES (?1, ?2, ?3, ?4, ?5)",
                          -1, &st.s, nullptr) != SQLITE_OK) {
     std::string msg = sqlite3_errmsg(db_);
+    const StatusCode code = code_of(sqlite3_errcode(db_));
     (void)exec("ROLLBACK");
-    return Error{fmt::format("{}: {}", path_, msg)};
+    return Error{fmt::format("{}: {}", path_, msg), code};
   }
   for (const Judgment& j : rows) {
     const std::string* fields[] = {&j.key, &j.protocol, &j.model, &j.item_id, &j.record};
     for (int i = 0; i < 5; ++i)
       sqlite3_bind_text(st.s, i + 1, fields[i]->data(), static_cast<int>(fields[i]->size()),
                         SQLITE_STATIC);
-    if (sqlite3_step(st.s) != SQLITE_DONE) {
+    if (int rc = sqlite3_step(st.s); rc != SQLITE_DONE) {
       std::string msg = sqlite3_errmsg(db_);
       (void)exec("ROLLBACK");
-      return Error{fmt::format("{}: insert of {} failed: {}", path_, j.key, msg)};
+      return Error{fmt::format("{}: insert of {} failed: {}", path_, j.key, msg), code_of(rc)};
     }
     sqlite3_reset(st.s);
   }
@@ -128,7 +151,7 @@ Result<int64_t> Store::count() {
   Stmt st;
   if (sqlite3_prepare_v2(db_, "SELECT COUNT(*) FROM judgments", -1, &st.s, nullptr) != SQLITE_OK ||
       sqlite3_step(st.s) != SQLITE_ROW)
-    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_))};
+    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
   return static_cast<int64_t>(sqlite3_column_int64(st.s, 0));
 }
 
@@ -139,7 +162,7 @@ Status Store::for_each(const std::function<Status(const Judgment&)>& visit) {
                          "SELECT key, protocol, model, item_id, record, created_at FROM judgments "
                          "ORDER BY seq",
                          -1, &st.s, nullptr) != SQLITE_OK)
-    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_))};
+    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
   int rc;
   while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
     Judgment j{column_text(st.s, 0), column_text(st.s, 1), column_text(st.s, 2),
@@ -147,7 +170,7 @@ Status Store::for_each(const std::function<Status(const Judgment&)>& visit) {
     GAVEL_TRY(visit(j));
   }
   if (rc != SQLITE_DONE)
-    return Error{fmt::format("{}: read failed: {}", path_, sqlite3_errmsg(db_))};
+    return Error{fmt::format("{}: read failed: {}", path_, sqlite3_errmsg(db_)), code_of(rc)};
   return Status::Ok();
 }
 
@@ -164,16 +187,18 @@ Status Store::put_prompts(std::span<const std::pair<std::string, std::string>> k
   if (sqlite3_prepare_v2(db_, "INSERT OR IGNORE INTO prompts (key, prompts) VALUES (?1, ?2)", -1,
                          &st.s, nullptr) != SQLITE_OK) {
     std::string msg = sqlite3_errmsg(db_);
+    const StatusCode code = code_of(sqlite3_errcode(db_));
     (void)exec("ROLLBACK");
-    return Error{fmt::format("{}: {}", path_, msg)};
+    return Error{fmt::format("{}: {}", path_, msg), code};
   }
   for (const auto& [key, prompts] : key_prompts) {
     bind_text(st.s, 1, key);
     bind_text(st.s, 2, prompts);
-    if (sqlite3_step(st.s) != SQLITE_DONE) {
+    if (int rc = sqlite3_step(st.s); rc != SQLITE_DONE) {
       std::string msg = sqlite3_errmsg(db_);
       (void)exec("ROLLBACK");
-      return Error{fmt::format("{}: insert of the prompts of {} failed: {}", path_, key, msg)};
+      return Error{fmt::format("{}: insert of the prompts of {} failed: {}", path_, key, msg),
+                   code_of(rc)};
     }
     sqlite3_reset(st.s);
   }
@@ -185,12 +210,12 @@ Result<std::optional<std::string>> Store::prompts(std::string_view key) {
   Stmt st;
   if (sqlite3_prepare_v2(db_, "SELECT prompts FROM prompts WHERE key = ?1", -1, &st.s, nullptr) !=
       SQLITE_OK)
-    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_))};
+    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
   bind_text(st.s, 1, key);
   int rc = sqlite3_step(st.s);
   if (rc == SQLITE_ROW) return std::optional<std::string>(column_text(st.s, 0));
   if (rc == SQLITE_DONE) return std::optional<std::string>();
-  return Error{fmt::format("{}: lookup failed: {}", path_, sqlite3_errmsg(db_))};
+  return Error{fmt::format("{}: lookup failed: {}", path_, sqlite3_errmsg(db_)), code_of(rc)};
 }
 
 Result<int64_t> Store::create_run(std::string_view kind, std::string_view name,
@@ -199,13 +224,14 @@ Result<int64_t> Store::create_run(std::string_view kind, std::string_view name,
   Stmt st;
   if (sqlite3_prepare_v2(db_, "INSERT INTO runs (kind, name, config, status) VALUES (?1,?2,?3,?4)",
                          -1, &st.s, nullptr) != SQLITE_OK)
-    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_))};
+    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
   bind_text(st.s, 1, kind);
   bind_text(st.s, 2, name);
   bind_text(st.s, 3, config);
   bind_text(st.s, 4, status);
-  if (sqlite3_step(st.s) != SQLITE_DONE)
-    return Error{fmt::format("{}: cannot record the run: {}", path_, sqlite3_errmsg(db_))};
+  if (int rc = sqlite3_step(st.s); rc != SQLITE_DONE)
+    return Error{fmt::format("{}: cannot record the run: {}", path_, sqlite3_errmsg(db_)),
+                 code_of(rc)};
   return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
 }
 
@@ -220,18 +246,20 @@ Status Store::add_run_items(int64_t run, std::span<const RunItem> items) {
                          "?2, ?3, ?4)",
                          -1, &st.s, nullptr) != SQLITE_OK) {
     std::string msg = sqlite3_errmsg(db_);
+    const StatusCode code = code_of(sqlite3_errcode(db_));
     (void)exec("ROLLBACK");
-    return Error{fmt::format("{}: {}", path_, msg)};
+    return Error{fmt::format("{}: {}", path_, msg), code};
   }
   for (const RunItem& it : items) {
     sqlite3_bind_int64(st.s, 1, run);
     bind_text(st.s, 2, it.item_id);
     bind_text(st.s, 3, it.keys);
     bind_text(st.s, 4, it.item);
-    if (sqlite3_step(st.s) != SQLITE_DONE) {
+    if (int rc = sqlite3_step(st.s); rc != SQLITE_DONE) {
       std::string msg = sqlite3_errmsg(db_);
       (void)exec("ROLLBACK");
-      return Error{fmt::format("{}: cannot record run {}'s items: {}", path_, run, msg)};
+      return Error{fmt::format("{}: cannot record run {}'s items: {}", path_, run, msg),
+                   code_of(rc)};
     }
     sqlite3_reset(st.s);
   }
@@ -245,13 +273,14 @@ Status Store::update_run(int64_t run, std::string_view status, std::string_view 
                          "UPDATE runs SET status = ?2, summary = ?3, updated_at = "
                          "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
                          -1, &st.s, nullptr) != SQLITE_OK)
-    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_))};
+    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
   sqlite3_bind_int64(st.s, 1, run);
   bind_text(st.s, 2, status);
   bind_text(st.s, 3, summary);
-  if (sqlite3_step(st.s) != SQLITE_DONE)
-    return Error{fmt::format("{}: cannot update run {}: {}", path_, run, sqlite3_errmsg(db_))};
-  if (sqlite3_changes(db_) != 1) return Error{fmt::format("{}: no run {}", path_, run)};
+  if (int rc = sqlite3_step(st.s); rc != SQLITE_DONE)
+    return Error{fmt::format("{}: cannot update run {}: {}", path_, run, sqlite3_errmsg(db_)),
+                 code_of(rc)};
+  if (sqlite3_changes(db_) != 1) return Error{fmt::format("{}: no run {}", path_, run), StatusCode::kNotFound};
   return Status::Ok();
 }
 
@@ -269,12 +298,12 @@ Result<std::vector<Run>> Store::runs() {
   Stmt st;
   if (sqlite3_prepare_v2(db_, fmt::format("{} ORDER BY id", kRunColumns).c_str(), -1, &st.s,
                          nullptr) != SQLITE_OK)
-    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_))};
+    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
   std::vector<Run> out;
   int rc;
   while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) out.push_back(read_run(st.s));
   if (rc != SQLITE_DONE)
-    return Error{fmt::format("{}: read failed: {}", path_, sqlite3_errmsg(db_))};
+    return Error{fmt::format("{}: read failed: {}", path_, sqlite3_errmsg(db_)), code_of(rc)};
   return out;
 }
 
@@ -283,12 +312,12 @@ Result<std::optional<Run>> Store::run(int64_t id) {
   Stmt st;
   if (sqlite3_prepare_v2(db_, fmt::format("{} WHERE id = ?1", kRunColumns).c_str(), -1, &st.s,
                          nullptr) != SQLITE_OK)
-    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_))};
+    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
   sqlite3_bind_int64(st.s, 1, id);
   int rc = sqlite3_step(st.s);
   if (rc == SQLITE_ROW) return std::optional<Run>(read_run(st.s));
   if (rc == SQLITE_DONE) return std::optional<Run>();
-  return Error{fmt::format("{}: read failed: {}", path_, sqlite3_errmsg(db_))};
+  return Error{fmt::format("{}: read failed: {}", path_, sqlite3_errmsg(db_)), code_of(rc)};
 }
 
 Status Store::for_each_run_item(int64_t run, const std::function<Status(const RunItem&)>& visit) {
@@ -297,13 +326,13 @@ Status Store::for_each_run_item(int64_t run, const std::function<Status(const Ru
   if (sqlite3_prepare_v2(db_,
                          "SELECT item_id, keys, item FROM run_items WHERE run_id = ?1 ORDER BY seq",
                          -1, &st.s, nullptr) != SQLITE_OK)
-    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_))};
+    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
   sqlite3_bind_int64(st.s, 1, run);
   int rc;
   while ((rc = sqlite3_step(st.s)) == SQLITE_ROW)
     GAVEL_TRY(visit(RunItem{column_text(st.s, 0), column_text(st.s, 1), column_text(st.s, 2)}));
   if (rc != SQLITE_DONE)
-    return Error{fmt::format("{}: read failed: {}", path_, sqlite3_errmsg(db_))};
+    return Error{fmt::format("{}: read failed: {}", path_, sqlite3_errmsg(db_)), code_of(rc)};
   return Status::Ok();
 }
 
