@@ -50,6 +50,9 @@ struct GenerateParams {
   double top_p = 1.0;
   uint64_t seed = 0;
   std::vector<std::string> stop;
+  // >= 0: report each generated token's log-probability (of the full next-token distribution,
+  // before temperature) and this many most likely alternatives; -1: none.
+  int logprobs = -1;
 };
 
 struct GenerateRequest {
@@ -57,9 +60,19 @@ struct GenerateRequest {
   GenerateParams params;
 };
 
+// One generated (or prompt) token with its log-probability and the most likely alternatives at
+// its position, best first.
+struct ScoredToken {
+  int32_t id = 0;
+  std::string token;  // detokenized text
+  double logprob = 0.0;
+  std::vector<TopToken> top;
+};
+
 struct GenerateResult {
   std::string text;
   std::vector<int32_t> tokens;
+  std::vector<ScoredToken> logprobs;  // one per token when GenerateParams::logprobs >= 0
   enum class Finish { kStop, kEos, kLength } finish = Finish::kEos;
   int prompt_tokens = 0;
 };

@@ -23,6 +23,18 @@ size_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& 
   return i;
 }
 
+Status check_params(const GenerateParams& p) {
+  if (p.max_tokens < 1) return Error{fmt::format("max_tokens must be >= 1 (got {})", p.max_tokens)};
+  if (!(p.temperature >= 0.0) || !std::isfinite(p.temperature))
+    return Error{fmt::format("temperature must be finite and >= 0 (got {})", p.temperature)};
+  if (!(p.top_p > 0.0 && p.top_p <= 1.0))
+    return Error{fmt::format("top_p must be in (0, 1] (got {})", p.top_p)};
+  for (size_t i = 0; i < p.stop.size(); ++i)
+    if (p.stop[i].empty()) return Error{fmt::format("stop string {} is empty", i)};
+  if (p.logprobs < -1) return Error{fmt::format("logprobs must be >= -1 (got {})", p.logprobs)};
+  return Status::Ok();
+}
+
 // Earliest position in `text` where a stop string starts, looking only at matches that end
 // after `from` (earlier text was checked before); npos if none.
 size_t find_stop(const std::string& text, size_t from, const std::vector<std::string>& stops) {
@@ -120,11 +132,7 @@ Result<std::unique_ptr<EmbeddedBackend>> EmbeddedBackend::open(const std::string
 Result<std::vector<int32_t>> EmbeddedBackend::tokenize_prompt(const std::string& prompt) const {
   if (prompt.empty()) return Error{"empty prompt"};
   auto ids = tok_->encode(prompt, /*add_special=*/false, /*parse_special=*/true);
-  if (ids.empty()) return Error{"the prompt has no tokens"};
-  if (ids.size() > size_t(model_->n_ctx()))
-    return Error{
-        fmt::format("the prompt has {} tokens, more than the context size {} (raise --ctx)",
-                    ids.size(), model_->n_ctx())};
+  GAVEL_TRY(check_ids(ids));
   return ids;
 }
 
@@ -308,6 +316,7 @@ Result<GenerateResult> EmbeddedBackend::generate_one(const GenerateRequest& r,
       g.finish = GenerateResult::Finish::kEos;
       break;
     }
+    if (r.params.logprobs >= 0) g.logprobs.push_back(scored(next, logits, r.params.logprobs));
     g.tokens.push_back(next);
     const size_t before = g.text.size();
     g.text += tok_->decode(std::span(&next, 1));
@@ -367,6 +376,61 @@ Result<std::vector<ScoreResult>> EmbeddedBackend::score(std::span<const ScoreReq
     out.push_back(std::move(s).value());
   }
   return out;
+}
+
+ScoredToken EmbeddedBackend::scored(int32_t id, std::span<const float> logits, int top_k) const {
+  const std::vector<double> lp = engine::log_softmax(logits);
+  ScoredToken t;
+  t.id = id;
+  t.token = tok_->token_text(id);
+  t.logprob = lp[size_t(id)];
+  for (const auto& k : engine::top_k(lp, top_k))
+    t.top.push_back({k.id, tok_->token_text(k.id), k.logprob});
+  return t;
+}
+
+Result<GenerateResult> EmbeddedBackend::generate_tokens(const std::vector<int32_t>& ids,
+                                                        const GenerateParams& params) {
+  GAVEL_TRY(check_ids(ids));
+  return generate_one(GenerateRequest{"", params}, ids, {});
+}
+
+Result<std::vector<ScoredToken>> EmbeddedBackend::prompt_logprobs(std::span<const int32_t> ids,
+                                                                  int top_k) {
+  if (top_k < 0) return Error{fmt::format("top_k must be >= 0 (got {})", top_k)};
+  GAVEL_TRY(check_ids(ids));
+  std::vector<ScoredToken> out;
+  out.reserve(ids.size());
+  ScoredToken first;
+  first.id = ids[0];
+  first.token = tok_->token_text(ids[0]);
+  out.push_back(std::move(first));
+  auto seq = model_->new_sequence();
+  for (size_t start = 0; start < ids.size(); start += size_t(kChunk)) {
+    const size_t len = std::min(ids.size() - start, size_t(kChunk));
+    // Rows for the tokens after each one of this chunk that has a successor.
+    const size_t rows = std::min(len, ids.size() - 1 - start);
+    std::vector<int> at(rows);
+    std::iota(at.begin(), at.end(), 0);
+    GAVEL_ASSIGN(auto logits, model_->eval(*seq, ids.subspan(start, len), at));
+    stats_.evaluated_tokens += int64_t(len);
+    for (size_t i = 0; i < rows; ++i)
+      out.push_back(scored(ids[start + i + 1], logits.row(int(i)), top_k));
+  }
+  return out;
+}
+
+Status EmbeddedBackend::check_ids(std::span<const int32_t> ids) const {
+  if (ids.empty()) return Error{"the prompt has no tokens"};
+  if (ids.size() > size_t(model_->n_ctx()))
+    return Error{
+        fmt::format("the prompt has {} tokens, more than the context size {} (raise --ctx)",
+                    ids.size(), model_->n_ctx())};
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] < 0 || ids[i] >= tok_->n_vocab())
+      return Error{fmt::format("token {} of the prompt ({}) is outside the vocabulary of {}", i,
+                               ids[i], tok_->n_vocab())};
+  return Status::Ok();
 }
 
 Result<std::vector<GenerateResult>> EmbeddedBackend::generate(

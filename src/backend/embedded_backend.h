@@ -68,6 +68,17 @@ class EmbeddedBackend : public Backend {
   Result<std::string> detokenize(std::span<const int32_t> tokens) override;
   std::string report() const override;  // the prefix-reuse figures
 
+  // Generation from a tokenized prompt, taken as given (nothing added or parsed): the OpenAI
+  // routes tokenize themselves and accept token-id prompts. Same cache and numerics as generate.
+  Result<GenerateResult> generate_tokens(const std::vector<int32_t>& ids,
+                                         const GenerateParams& params);
+  // Each prompt token's log-probability given the tokens before it, with the `top_k` most likely
+  // alternatives at its position; the first token has no context and gets logprob 0 and no
+  // alternatives. Evaluated in the engine's own 512-token chunks, so the states are those of a
+  // whole-prompt evaluation; the logits rows come from a many-row output product, which may
+  // differ in the last bits from the one-row product of score() and generate().
+  Result<std::vector<ScoredToken>> prompt_logprobs(std::span<const int32_t> ids, int top_k);
+
   const PrefixStats& stats() const { return stats_; }
   const Tokenizer& tokenizer() const { return *tok_; }
   engine::LoadedModel& model() { return *model_; }
@@ -85,6 +96,10 @@ class EmbeddedBackend : public Backend {
 
   EmbeddedBackend() = default;
   Result<std::vector<int32_t>> tokenize_prompt(const std::string& prompt) const;
+  // Non-empty, within the context size, every id in the vocabulary.
+  Status check_ids(std::span<const int32_t> ids) const;
+  // `id` with its log-probability and the top_k alternatives under `logits`.
+  ScoredToken scored(int32_t id, std::span<const float> logits, int top_k) const;
   // The evaluated prompt: from the cache when possible, else (partly) computed and cached.
   // Token lists of the requests after the current one in the same batch.
   using Upcoming = std::span<const std::vector<int32_t>>;

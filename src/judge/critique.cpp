@@ -1,10 +1,10 @@
 #include "judge/critique.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <cmath>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "judge/py_format.h"
 #include "judge/templates.h"
@@ -62,10 +62,14 @@ Result<std::string> critique_prompt(const std::string& user_content, const Criti
 
 std::string_view name(Outcome o) {
   switch (o) {
-    case Outcome::kValid: return "valid";
-    case Outcome::kParseError: return "parse_error";
-    case Outcome::kInvalidLabel: return "invalid_label";
-    case Outcome::kTruncated: return "truncated";
+    case Outcome::kValid:
+      return "valid";
+    case Outcome::kParseError:
+      return "parse_error";
+    case Outcome::kInvalidLabel:
+      return "invalid_label";
+    case Outcome::kTruncated:
+      return "truncated";
   }
   return "?";
 }
@@ -79,8 +83,7 @@ ParsedVerdict parse_verdict(std::string_view text, Mode mode, bool hit_max_token
     if (lower(text[i]) != 'r') continue;
     bool word = true;
     for (size_t k = 0; k < 6 && word; ++k) word = lower(text[i + k]) == "result"[k];
-    if (!word || (i > 0 && is_word(text[i - 1])) ||
-        (i + 6 < text.size() && is_word(text[i + 6])))
+    if (!word || (i > 0 && is_word(text[i - 1])) || (i + 6 < text.size() && is_word(text[i + 6])))
       continue;
     size_t j = i + 6;
     bool bold_after = false;

@@ -7,12 +7,11 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "gavel/backend.h"
 #include "judge/protocol.h"
@@ -23,7 +22,7 @@ struct CritiqueConfig {
   Mode mode = Mode::kAbsolute;
   Format format = Format::kOriginal;
   Thinking thinking = Thinking::kTemplateDefault;
-  GenerateParams gen{};           // greedy by default
+  GenerateParams gen{};  // greedy by default
   bool verdict_distribution = true;
 };
 
@@ -53,9 +52,9 @@ ParsedVerdict parse_verdict(std::string_view text, Mode mode, bool hit_max_token
 
 struct VerdictDistribution {
   std::vector<std::string> labels;
-  std::vector<double> logprobs;  // of separator+label after the marker
-  std::vector<double> probs;     // normalised over the labels
-  double mass = 0;               // sum of exp(logprobs): how much the labels cover
+  std::vector<double> logprobs;    // of separator+label after the marker
+  std::vector<double> probs;       // normalised over the labels
+  double mass = 0;                 // sum of exp(logprobs): how much the labels cover
   std::optional<double> expected;  // absolute modes: sum k * P(k)
   bool exact = true;  // false: a label was outside the engine's top-k (its value is a bound)
 };

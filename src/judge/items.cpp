@@ -11,10 +11,11 @@ namespace {
 
 // Template variable -> logical field it is read from.
 const std::map<std::string, std::string>& template_aliases() {
-  static const std::map<std::string, std::string> m = {
-      {"user_input", "instruction"},        {"assistant_response", "response"},
-      {"assistant_response_a", "A"},        {"assistant_response_b", "B"},
-      {"reference_response", "reference"}};
+  static const std::map<std::string, std::string> m = {{"user_input", "instruction"},
+                                                       {"assistant_response", "response"},
+                                                       {"assistant_response_a", "A"},
+                                                       {"assistant_response_b", "B"},
+                                                       {"reference_response", "reference"}};
   return m;
 }
 
@@ -29,9 +30,13 @@ std::string trim(std::string_view s) {
 
 FieldMap FieldMap::defaults() {
   FieldMap f;
-  f.input_name = {{"instruction", "instruction"}, {"A", "response_a"}, {"B", "response_b"},
-                  {"response", "response"},       {"reference", "reference"},
-                  {"rubric", "rubric"},           {"label", "label"},
+  f.input_name = {{"instruction", "instruction"},
+                  {"A", "response_a"},
+                  {"B", "response_b"},
+                  {"response", "response"},
+                  {"reference", "reference"},
+                  {"rubric", "rubric"},
+                  {"label", "label"},
                   {"id", "id"}};
   return f;
 }
@@ -69,14 +74,20 @@ std::string FieldMap::field_for(const std::string& logical) const {
 }
 
 Result<Item> parse_item(std::string_view line_text, int64_t line, const FieldMap& fields) {
-  Item item;
-  item.line = line;
+  nlohmann::json record;
   try {
-    item.record = nlohmann::json::parse(line_text);
+    record = nlohmann::json::parse(line_text);
   } catch (const nlohmann::json::exception& e) {
     return Error{fmt::format("line {}: invalid JSON: {}", line, e.what()),
                  StatusCode::kInvalidArgument};
   }
+  return make_item(std::move(record), line, fields);
+}
+
+Result<Item> make_item(nlohmann::json record, int64_t line, const FieldMap& fields) {
+  Item item;
+  item.line = line;
+  item.record = std::move(record);
   if (!item.record.is_object())
     return Error{
         fmt::format("line {}: expected a JSON object, got {}", line, item.record.type_name()),
@@ -91,7 +102,8 @@ Result<Item> parse_item(std::string_view line_text, int64_t line, const FieldMap
   return item;
 }
 
-Result<std::string> item_text(const Item& item, const FieldMap& fields, const std::string& logical) {
+Result<std::string> item_text(const Item& item, const FieldMap& fields,
+                              const std::string& logical) {
   if (auto c = fields.constants.find(logical); c != fields.constants.end()) return c->second;
   std::string field = fields.field_for(logical);
   auto it = item.record.find(field);
@@ -160,8 +172,10 @@ Result<std::map<std::string, std::string>> selene_vars(const Item& item, const F
     }
     if (auto a = template_aliases().find(var); a != template_aliases().end()) {
       std::string logical = a->second;
-      if (swap && logical == "A") logical = "B";
-      else if (swap && logical == "B") logical = "A";
+      if (swap && logical == "A")
+        logical = "B";
+      else if (swap && logical == "B")
+        logical = "A";
       GAVEL_ASSIGN(vars[var], item_text(item, fields, logical));
       continue;
     }

@@ -7,11 +7,10 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "gavel/status.h"
 #include "judge/protocol.h"
@@ -25,7 +24,8 @@ struct FieldMap {
   // Defaults match the normalised benchmark files in shared/data/bench.
   static FieldMap defaults();
   // "logical=field" specs override the defaults; "name=value" var specs set constants.
-  Status apply(const std::vector<std::string>& field_specs, const std::vector<std::string>& var_specs);
+  Status apply(const std::vector<std::string>& field_specs,
+               const std::vector<std::string>& var_specs);
   std::string field_for(const std::string& logical) const;
 };
 
@@ -38,6 +38,8 @@ struct Item {
 
 // Parses one JSONL line; errors name the line.
 Result<Item> parse_item(std::string_view line_text, int64_t line, const FieldMap& fields);
+// The same from an already parsed record (the server's judge API); `line` is its 1-based index.
+Result<Item> make_item(nlohmann::json record, int64_t line, const FieldMap& fields);
 
 // A logical string field of an item (constants first, then the mapped record field). Errors
 // name the line and both the logical and the record field.

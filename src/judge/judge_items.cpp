@@ -59,7 +59,23 @@ Status complete_items(Backend& backend, const JudgeProtocol& protocol, store::St
   if (rows.empty()) return Status::Ok();
   Status st = store.put(rows);
   if (!st.ok()) return st.prefixed("store: ");
+  std::vector<std::pair<std::string, std::string>> prompts;
+  for (const PlannedItem& p : items)
+    for (const Task& t : p.tasks)
+      if (t.record && !t.cached) prompts.emplace_back(t.key, dump_record(Json(t.prompts)));
+  st = store.put_prompts(prompts);
+  if (!st.ok()) return st.prefixed("store: ");
   return Status::Ok();
+}
+
+store::RunItem run_item(const JudgeProtocol& protocol, const PlannedItem& p) {
+  Json item = {{"id", p.item.id}};
+  for (const std::string& f : protocol.item_fields())
+    if (auto v = item_text(p.item, protocol.fields(), f); v.ok()) item[f] = *v;
+  if (p.item.label) item["label"] = *p.item.label;
+  Json keys = Json::array();
+  for (const Task& t : p.tasks) keys.push_back(t.key);
+  return {p.item.id, dump_record(keys), dump_record(item)};
 }
 
 std::string item_error(const PlannedItem& p) {

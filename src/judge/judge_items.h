@@ -25,13 +25,17 @@ struct PlannedItem {
 Result<PlannedItem> plan_item(const JudgeProtocol& protocol, store::Store& store, Item item);
 
 // Computes every task without a record (one backend batch; after a failure one task at a time,
-// so only the culprit gets Task::error) and commits all new judgments in one transaction.
-// Errors only when the store cannot commit.
+// so only the culprit gets Task::error) and commits all new judgments in one transaction, then
+// their rendered prompts (for display). Errors only when the store cannot commit.
 Status complete_items(Backend& backend, const JudgeProtocol& protocol, store::Store& store,
                       std::span<PlannedItem> items);
 
 // The first task error of an item ("" when every task has a record).
 std::string item_error(const PlannedItem& p);
+
+// The item as a run remembers it: its id, the keys of its judgments, and its texts under their
+// logical names (instruction, A, B, response, ...) with its label, for reports.
+store::RunItem run_item(const JudgeProtocol& protocol, const PlannedItem& p);
 
 // The output record of a completed item: id, line, protocol, label, and the protocol's part.
 nlohmann::json item_record(const JudgeProtocol& protocol, const PlannedItem& p, bool keep_prompts);

@@ -21,6 +21,14 @@ std::string JudgeProtocol::task_key(std::span<const std::string> prompts) const 
   return k.hex();
 }
 
+nlohmann::json JudgeProtocol::describe() const {
+  KeyParts parts = key_parts();
+  return {{"protocol", name()},
+          {"model", info_.fingerprint},
+          {"template", parts.template_name},
+          {"params", parts.params}};
+}
+
 Result<std::unique_ptr<JudgeProtocol>> make_protocol(const ProtocolConfig& cfg,
                                                      const BackendInfo& info, ChatRenderer render) {
   switch (cfg.protocol) {

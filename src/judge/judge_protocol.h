@@ -85,6 +85,9 @@ class JudgeProtocol {
 
   // Store key of one task: schema, model fingerprint, protocol, template, prompts, parameters.
   std::string task_key(std::span<const std::string> prompts) const;
+  // What the keys depend on besides the prompts, for the record of a run: {"protocol", "model",
+  // "template", "params"}.
+  nlohmann::json describe() const;
 
  protected:
   JudgeProtocol(BackendInfo info, ChatRenderer render, FieldMap fields)

@@ -1,8 +1,8 @@
 #include "judge/pairwise_logprob.h"
 
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "judge/py_json.h"
 #include "judge/templates.h"
@@ -12,7 +12,7 @@ namespace gavel::judge {
 std::pair<double, double> two_way_softmax(double la, double lb) {
   if (std::isnan(la) || std::isnan(lb)) return {NAN, NAN};
   if (la == lb) return {0.5, 0.5};  // also covers -inf == -inf
-  double d = la - lb;                // may be +-inf: exp gives 0 or inf, fine
+  double d = la - lb;               // may be +-inf: exp gives 0 or inf, fine
   double pa = d >= 0 ? 1.0 / (1.0 + std::exp(-d)) : std::exp(d) / (1.0 + std::exp(d));
   double pb = d >= 0 ? std::exp(-d) / (1.0 + std::exp(-d)) : 1.0 / (1.0 + std::exp(d));
   return {pa, pb};
@@ -23,20 +23,16 @@ Result<std::string> card_user_content(const std::string& instruction, const std:
   return py_json_dumps({{"instruction", instruction}, {"A", a}, {"B", b}}, ensure_ascii);
 }
 
-Result<std::array<std::string, 2>> pairwise_prompts(const std::string& instruction,
-                                                    const std::string& text1,
-                                                    const std::string& text2,
-                                                    const PairwiseLogprobConfig& cfg,
-                                                    const BackendInfo& info,
-                                                    const ChatRenderer& render) {
+Result<std::array<std::string, 2>> pairwise_prompts(
+    const std::string& instruction, const std::string& text1, const std::string& text2,
+    const PairwiseLogprobConfig& cfg, const BackendInfo& info, const ChatRenderer& render) {
   std::string system = cfg.system_prompt;
   if (system.empty()) system = std::string(*find_template("card_system"));
   nlohmann::json vars = chat_vars(info, cfg.thinking);
   std::array<std::string, 2> out;
   for (int pass = 0; pass < 2; ++pass) {
-    GAVEL_ASSIGN(std::string user,
-                 card_user_content(instruction, pass == 0 ? text1 : text2,
-                                   pass == 0 ? text2 : text1, cfg.ensure_ascii));
+    GAVEL_ASSIGN(std::string user, card_user_content(instruction, pass == 0 ? text1 : text2,
+                                                     pass == 0 ? text2 : text1, cfg.ensure_ascii));
     nlohmann::json messages = nlohmann::json::array(
         {{{"role", "system"}, {"content", system}}, {{"role", "user"}, {"content", user}}});
     auto prompt = render(messages, vars);
@@ -47,7 +43,8 @@ Result<std::array<std::string, 2>> pairwise_prompts(const std::string& instructi
 }
 
 ScoreRequest pairwise_score_request(const std::string& prompt, const PairwiseLogprobConfig& cfg) {
-  return ScoreRequest{prompt, {"A", "B"}, cfg.read == PairwiseLogprobConfig::Read::kTopK ? cfg.top_k : 0};
+  return ScoreRequest{
+      prompt, {"A", "B"}, cfg.read == PairwiseLogprobConfig::Read::kTopK ? cfg.top_k : 0};
 }
 
 Result<PairwisePass> read_pass(const ScoreResult& r, const PairwiseLogprobConfig& cfg) {

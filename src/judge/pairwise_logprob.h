@@ -7,10 +7,9 @@
 #pragma once
 
 #include <array>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "gavel/backend.h"
 #include "judge/protocol.h"
@@ -26,7 +25,7 @@ struct PairwiseLogprobConfig {
 };
 
 struct PairwisePass {
-  std::string prompt;  // fully rendered chat prompt
+  std::string prompt;                   // fully rendered chat prompt
   double logprob_a = 0, logprob_b = 0;  // as read (top-k: -100 when absent)
   bool a_in_top = true, b_in_top = true;
   // --read full: false when the engine returned only a top-k without A or B (the value read
@@ -49,12 +48,9 @@ Result<std::string> card_user_content(const std::string& instruction, const std:
                                       const std::string& b, bool ensure_ascii);
 
 // The two rendered prompts: [0] with text1 as A, [1] with text2 as A.
-Result<std::array<std::string, 2>> pairwise_prompts(const std::string& instruction,
-                                                    const std::string& text1,
-                                                    const std::string& text2,
-                                                    const PairwiseLogprobConfig& cfg,
-                                                    const BackendInfo& info,
-                                                    const ChatRenderer& render);
+Result<std::array<std::string, 2>> pairwise_prompts(
+    const std::string& instruction, const std::string& text1, const std::string& text2,
+    const PairwiseLogprobConfig& cfg, const BackendInfo& info, const ChatRenderer& render);
 
 ScoreRequest pairwise_score_request(const std::string& prompt, const PairwiseLogprobConfig& cfg);
 Result<PairwisePass> read_pass(const ScoreResult& r, const PairwiseLogprobConfig& cfg);

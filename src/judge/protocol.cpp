@@ -1,8 +1,8 @@
 #include "judge/protocol.h"
 
-#include <array>
-
 #include <fmt/format.h>
+
+#include <array>
 
 namespace gavel::judge {
 namespace {
@@ -27,31 +27,44 @@ std::string_view name(Protocol p) {
 
 std::string_view name(Mode m) {
   switch (m) {
-    case Mode::kAbsolute: return "absolute";
-    case Mode::kAbsoluteRef: return "absolute-ref";
-    case Mode::kClassify: return "classify";
-    case Mode::kClassifyRef: return "classify-ref";
-    case Mode::kPairwise: return "pairwise";
+    case Mode::kAbsolute:
+      return "absolute";
+    case Mode::kAbsoluteRef:
+      return "absolute-ref";
+    case Mode::kClassify:
+      return "classify";
+    case Mode::kClassifyRef:
+      return "classify-ref";
+    case Mode::kPairwise:
+      return "pairwise";
   }
   return "?";
 }
 
 std::string_view name(Format f) {
   switch (f) {
-    case Format::kOriginal: return "original";
-    case Format::kMarkdown: return "markdown";
-    case Format::kJson: return "json";
-    case Format::kPrePair: return "prepair";
-    case Format::kSimplified: return "simplified";
+    case Format::kOriginal:
+      return "original";
+    case Format::kMarkdown:
+      return "markdown";
+    case Format::kJson:
+      return "json";
+    case Format::kPrePair:
+      return "prepair";
+    case Format::kSimplified:
+      return "simplified";
   }
   return "?";
 }
 
 std::string_view name(Thinking t) {
   switch (t) {
-    case Thinking::kTemplateDefault: return "default";
-    case Thinking::kOn: return "on";
-    case Thinking::kOff: return "off";
+    case Thinking::kTemplateDefault:
+      return "default";
+    case Thinking::kOn:
+      return "on";
+    case Thinking::kOff:
+      return "off";
   }
   return "?";
 }
@@ -79,10 +92,13 @@ Result<Thinking> parse_thinking(std::string_view s) {
 std::vector<std::string> mode_labels(Mode m) {
   switch (m) {
     case Mode::kAbsolute:
-    case Mode::kAbsoluteRef: return {"1", "2", "3", "4", "5"};
+    case Mode::kAbsoluteRef:
+      return {"1", "2", "3", "4", "5"};
     case Mode::kClassify:
-    case Mode::kClassifyRef: return {"Yes", "No"};
-    case Mode::kPairwise: return {"A", "B"};
+    case Mode::kClassifyRef:
+      return {"Yes", "No"};
+    case Mode::kPairwise:
+      return {"A", "B"};
   }
   return {};
 }

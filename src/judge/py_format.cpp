@@ -1,8 +1,8 @@
 #include "judge/py_format.h"
 
-#include <cctype>
-
 #include <fmt/format.h>
+
+#include <cctype>
 
 namespace gavel::judge {
 namespace {
@@ -49,7 +49,8 @@ Status walk(std::string_view t, OnText on_text, OnField on_field) {
 
 }  // namespace
 
-Result<std::string> py_format(std::string_view tmpl, const std::map<std::string, std::string>& vars) {
+Result<std::string> py_format(std::string_view tmpl,
+                              const std::map<std::string, std::string>& vars) {
   std::string out;
   out.reserve(tmpl.size() * 2);
   GAVEL_TRY(walk(

@@ -12,7 +12,8 @@
 
 namespace gavel::judge {
 
-Result<std::string> py_format(std::string_view tmpl, const std::map<std::string, std::string>& vars);
+Result<std::string> py_format(std::string_view tmpl,
+                              const std::map<std::string, std::string>& vars);
 // The variable names a template uses (for "missing field" errors before rendering).
 Result<std::set<std::string>> py_format_fields(std::string_view tmpl);
 

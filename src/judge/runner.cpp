@@ -158,6 +158,11 @@ Result<RunSummary> Runner::run() {
                      st.message(), store_.path()),
                  st.code()};
   };
+  // The run is recorded with its items so reports can evaluate the judge on them.
+  Json run_config = protocol_.describe();
+  run_config["input"] = cfg_.input_path;
+  auto run_id = store_.create_run("judge", cfg_.input_path, dump_record(run_config));
+  if (!run_id.ok()) return Error{"store: " + run_id.message(), run_id.status().code()};
 
   size_t batch = static_cast<size_t>(std::max(1, cfg_.batch));
   for (size_t pos = 0; pos < order.size() && !sum_.stopped; pos += batch) {
@@ -178,6 +183,11 @@ Result<RunSummary> Runner::run() {
     }
     Status st = complete_items(backend_, protocol_, store_, preps);
     if (!st.ok()) return st;  // the output is closed on return; what was committed stays
+    std::vector<store::RunItem> done;
+    for (const PlannedItem& p : preps)
+      if (item_error(p).empty()) done.push_back(run_item(protocol_, p));
+    st = store_.add_run_items(*run_id, done);
+    if (!st.ok()) return Error{"store: " + st.message(), st.code()};
     for (PlannedItem& p : preps) {
       std::string err;
       bool any_new = false;
@@ -213,6 +223,12 @@ Result<RunSummary> Runner::run() {
   sum_.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
   Json m = tally_->report();
   sum_.metrics = std::move(m);
+  const Json summary = {{"items", sum_.items},          {"done", sum_.done},
+                        {"judged", sum_.judged},        {"cached", sum_.cached},
+                        {"errors", sum_.errors.size()}, {"seconds", sum_.seconds},
+                        {"metrics", sum_.metrics}};
+  Status st = store_.update_run(*run_id, sum_.stopped ? "stopped" : "done", dump_record(summary));
+  if (!st.ok()) return Error{"store: " + st.message()};
   return sum_;
 }
 

@@ -5,11 +5,10 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "gavel/backend.h"
 #include "judge/judge_protocol.h"
@@ -19,9 +18,9 @@ namespace gavel::judge {
 
 // How to run; what to judge with is the protocol (judge_protocol.h).
 struct RunConfig {
-  int64_t limit = -1;        // items to take (after the optional shuffle); -1 = all
+  int64_t limit = -1;                    // items to take (after the optional shuffle); -1 = all
   std::optional<uint64_t> shuffle_seed;  // shuffle input order deterministically before --limit
-  int batch = 4;             // items per backend call and per store transaction
+  int batch = 4;                         // items per backend call and per store transaction
   bool stop_on_error = false;
   bool keep_prompts = false;  // put rendered prompts in the output records
   std::string input_path;
@@ -35,10 +34,10 @@ struct RunError {
 };
 
 struct RunSummary {
-  int64_t items = 0;    // items taken from the input (after --limit)
-  int64_t done = 0;     // items with a result (judged now or found in the store)
-  int64_t judged = 0;   // judgments computed in this run
-  int64_t cached = 0;   // judgments found in the store
+  int64_t items = 0;   // items taken from the input (after --limit)
+  int64_t done = 0;    // items with a result (judged now or found in the store)
+  int64_t judged = 0;  // judgments computed in this run
+  int64_t cached = 0;  // judgments found in the store
   std::vector<RunError> errors;
   int64_t inexact = 0;  // items whose record holds a log-probability bound ("exact": false)
   bool stopped = false;  // --on-error stop ended the run early

@@ -24,6 +24,25 @@ CREATE TABLE IF NOT EXISTS judgments (
   created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS prompts (key TEXT PRIMARY KEY, prompts TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  config TEXT NOT NULL,
+  status TEXT NOT NULL,
+  summary TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE IF NOT EXISTS run_items (
+  run_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  item_id TEXT NOT NULL,
+  keys TEXT NOT NULL,
+  item TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq)
+);
 INSERT OR IGNORE INTO meta (name, value) VALUES ('schema_version', '1');
 )sql";
 
@@ -104,6 +123,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Access acces
 Store::~Store() { sqlite3_close(db_); }
 
 Status Store::exec(const char* sql) {
+  std::lock_guard lock(mu_);
   char* err = nullptr;
   if (int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err); rc != SQLITE_OK) {
     std::string msg = err ? err : sqlite3_errmsg(db_);
@@ -114,6 +134,7 @@ Status Store::exec(const char* sql) {
 }
 
 Result<std::optional<std::string>> Store::get(std::string_view key) {
+  std::lock_guard lock(mu_);
   Stmt st;
   if (sqlite3_prepare_v2(db_, "SELECT record FROM judgments WHERE key = ?1", -1, &st.s,
                          nullptr) != SQLITE_OK)
@@ -126,6 +147,7 @@ Result<std::optional<std::string>> Store::get(std::string_view key) {
 }
 
 Status Store::put(std::span<const Judgment> rows) {
+  std::lock_guard lock(mu_);
   GAVEL_TRY(exec("BEGIN IMMEDIATE"));
   Stmt st;
   if (sqlite3_prepare_v2(db_,
@@ -153,6 +175,7 @@ Status Store::put(std::span<const Judgment> rows) {
 }
 
 Result<int64_t> Store::count() {
+  std::lock_guard lock(mu_);
   Stmt st;
   if (sqlite3_prepare_v2(db_, "SELECT COUNT(*) FROM judgments", -1, &st.s, nullptr) != SQLITE_OK ||
       sqlite3_step(st.s) != SQLITE_ROW)
@@ -161,6 +184,7 @@ Result<int64_t> Store::count() {
 }
 
 Status Store::for_each(const std::function<Status(const Judgment&)>& visit) {
+  std::lock_guard lock(mu_);
   Stmt st;
   if (sqlite3_prepare_v2(db_,
                          "SELECT key, protocol, model, item_id, record, created_at FROM judgments "
@@ -182,6 +206,166 @@ std::vector<NamedPath> store_files(const std::string& path) {
   return {{"store", path},
           {"store's write-ahead log", path + "-wal"},
           {"store's shared-memory index", path + "-shm"}};
+namespace {
+void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+}  // namespace
+
+Status Store::put_prompts(std::span<const std::pair<std::string, std::string>> key_prompts) {
+  std::lock_guard lock(mu_);
+  GAVEL_TRY(exec("BEGIN IMMEDIATE"));
+  Stmt st;
+  if (sqlite3_prepare_v2(db_, "INSERT OR IGNORE INTO prompts (key, prompts) VALUES (?1, ?2)", -1,
+                         &st.s, nullptr) != SQLITE_OK) {
+    std::string msg = sqlite3_errmsg(db_);
+    const StatusCode code = code_of(sqlite3_errcode(db_));
+    (void)exec("ROLLBACK");
+    return Error{fmt::format("{}: {}", path_, msg), code};
+  }
+  for (const auto& [key, prompts] : key_prompts) {
+    bind_text(st.s, 1, key);
+    bind_text(st.s, 2, prompts);
+    if (int rc = sqlite3_step(st.s); rc != SQLITE_DONE) {
+      std::string msg = sqlite3_errmsg(db_);
+      (void)exec("ROLLBACK");
+      return Error{fmt::format("{}: insert of the prompts of {} failed: {}", path_, key, msg),
+                   code_of(rc)};
+    }
+    sqlite3_reset(st.s);
+  }
+  return exec("COMMIT");
+}
+
+Result<std::optional<std::string>> Store::prompts(std::string_view key) {
+  std::lock_guard lock(mu_);
+  Stmt st;
+  if (sqlite3_prepare_v2(db_, "SELECT prompts FROM prompts WHERE key = ?1", -1, &st.s, nullptr) !=
+      SQLITE_OK)
+    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
+  bind_text(st.s, 1, key);
+  int rc = sqlite3_step(st.s);
+  if (rc == SQLITE_ROW) return std::optional<std::string>(column_text(st.s, 0));
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  return Error{fmt::format("{}: lookup failed: {}", path_, sqlite3_errmsg(db_)), code_of(rc)};
+}
+
+Result<int64_t> Store::create_run(std::string_view kind, std::string_view name,
+                                  std::string_view config, std::string_view status) {
+  std::lock_guard lock(mu_);
+  Stmt st;
+  if (sqlite3_prepare_v2(db_, "INSERT INTO runs (kind, name, config, status) VALUES (?1,?2,?3,?4)",
+                         -1, &st.s, nullptr) != SQLITE_OK)
+    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
+  bind_text(st.s, 1, kind);
+  bind_text(st.s, 2, name);
+  bind_text(st.s, 3, config);
+  bind_text(st.s, 4, status);
+  if (int rc = sqlite3_step(st.s); rc != SQLITE_DONE)
+    return Error{fmt::format("{}: cannot record the run: {}", path_, sqlite3_errmsg(db_)),
+                 code_of(rc)};
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+}
+
+Status Store::add_run_items(int64_t run, std::span<const RunItem> items) {
+  std::lock_guard lock(mu_);
+  if (items.empty()) return Status::Ok();
+  GAVEL_TRY(exec("BEGIN IMMEDIATE"));
+  Stmt st;
+  if (sqlite3_prepare_v2(db_,
+                         "INSERT INTO run_items (run_id, seq, item_id, keys, item) VALUES (?1, "
+                         "(SELECT COALESCE(MAX(seq), 0) + 1 FROM run_items WHERE run_id = ?1), "
+                         "?2, ?3, ?4)",
+                         -1, &st.s, nullptr) != SQLITE_OK) {
+    std::string msg = sqlite3_errmsg(db_);
+    const StatusCode code = code_of(sqlite3_errcode(db_));
+    (void)exec("ROLLBACK");
+    return Error{fmt::format("{}: {}", path_, msg), code};
+  }
+  for (const RunItem& it : items) {
+    sqlite3_bind_int64(st.s, 1, run);
+    bind_text(st.s, 2, it.item_id);
+    bind_text(st.s, 3, it.keys);
+    bind_text(st.s, 4, it.item);
+    if (int rc = sqlite3_step(st.s); rc != SQLITE_DONE) {
+      std::string msg = sqlite3_errmsg(db_);
+      (void)exec("ROLLBACK");
+      return Error{fmt::format("{}: cannot record run {}'s items: {}", path_, run, msg),
+                   code_of(rc)};
+    }
+    sqlite3_reset(st.s);
+  }
+  return exec("COMMIT");
+}
+
+Status Store::update_run(int64_t run, std::string_view status, std::string_view summary) {
+  std::lock_guard lock(mu_);
+  Stmt st;
+  if (sqlite3_prepare_v2(db_,
+                         "UPDATE runs SET status = ?2, summary = ?3, updated_at = "
+                         "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+                         -1, &st.s, nullptr) != SQLITE_OK)
+    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
+  sqlite3_bind_int64(st.s, 1, run);
+  bind_text(st.s, 2, status);
+  bind_text(st.s, 3, summary);
+  if (int rc = sqlite3_step(st.s); rc != SQLITE_DONE)
+    return Error{fmt::format("{}: cannot update run {}: {}", path_, run, sqlite3_errmsg(db_)),
+                 code_of(rc)};
+  if (sqlite3_changes(db_) != 1) return Error{fmt::format("{}: no run {}", path_, run), StatusCode::kNotFound};
+  return Status::Ok();
+}
+
+namespace {
+constexpr const char* kRunColumns =
+    "SELECT id, kind, name, config, status, summary, created_at, updated_at FROM runs";
+Run read_run(sqlite3_stmt* s) {
+  return Run{sqlite3_column_int64(s, 0), column_text(s, 1), column_text(s, 2), column_text(s, 3),
+             column_text(s, 4),          column_text(s, 5), column_text(s, 6), column_text(s, 7)};
+}
+}  // namespace
+
+Result<std::vector<Run>> Store::runs() {
+  std::lock_guard lock(mu_);
+  Stmt st;
+  if (sqlite3_prepare_v2(db_, fmt::format("{} ORDER BY id", kRunColumns).c_str(), -1, &st.s,
+                         nullptr) != SQLITE_OK)
+    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
+  std::vector<Run> out;
+  int rc;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) out.push_back(read_run(st.s));
+  if (rc != SQLITE_DONE)
+    return Error{fmt::format("{}: read failed: {}", path_, sqlite3_errmsg(db_)), code_of(rc)};
+  return out;
+}
+
+Result<std::optional<Run>> Store::run(int64_t id) {
+  std::lock_guard lock(mu_);
+  Stmt st;
+  if (sqlite3_prepare_v2(db_, fmt::format("{} WHERE id = ?1", kRunColumns).c_str(), -1, &st.s,
+                         nullptr) != SQLITE_OK)
+    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
+  sqlite3_bind_int64(st.s, 1, id);
+  int rc = sqlite3_step(st.s);
+  if (rc == SQLITE_ROW) return std::optional<Run>(read_run(st.s));
+  if (rc == SQLITE_DONE) return std::optional<Run>();
+  return Error{fmt::format("{}: read failed: {}", path_, sqlite3_errmsg(db_)), code_of(rc)};
+}
+
+Status Store::for_each_run_item(int64_t run, const std::function<Status(const RunItem&)>& visit) {
+  std::lock_guard lock(mu_);
+  Stmt st;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT item_id, keys, item FROM run_items WHERE run_id = ?1 ORDER BY seq",
+                         -1, &st.s, nullptr) != SQLITE_OK)
+    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
+  sqlite3_bind_int64(st.s, 1, run);
+  int rc;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW)
+    GAVEL_TRY(visit(RunItem{column_text(st.s, 0), column_text(st.s, 1), column_text(st.s, 2)}));
+  if (rc != SQLITE_DONE)
+    return Error{fmt::format("{}: read failed: {}", path_, sqlite3_errmsg(db_)), code_of(rc)};
+  return Status::Ok();
 }
 
 KeyBuilder& KeyBuilder::add(std::string_view name, std::string_view value) {

@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/io.h"
@@ -29,6 +31,27 @@ enum class Access {
   kReadOnly,   // never creates or changes a file; a missing or non-gavel file is an error
 };
 
+// One run: a `gavel judge` invocation, the server's judge API, a tournament job. Runs list what
+// was judged (their items, with the input texts and labels) so reports can evaluate the judge.
+struct Run {
+  int64_t id = 0;
+  std::string kind;     // "judge", "serve", "tournament"
+  std::string name;     // what it ran on (input file, ...)
+  std::string config;   // JSON text: protocol, model, parameters (tournament: the job spec)
+  std::string status;   // "running", "done", "failed", "stopped"
+  std::string summary;  // JSON text: metrics or results ("" until set)
+  std::string created_at, updated_at;
+};
+
+struct RunItem {
+  std::string item_id;
+  std::string keys;  // JSON list of the keys of the item's judgments
+  std::string item;  // JSON text: the input record (texts, label)
+};
+
+// Thread-safe: one recursive mutex serializes the calls on the connection (a server reads and
+// writes from several threads). A visitor passed to for_each* runs under it: it may call the
+// store (same thread) but blocks other threads' calls until the visit ends.
 class Store {
  public:
   // Opens the database (WAL, synchronous=FULL, busy timeout for concurrent runs), creating it
@@ -47,6 +70,20 @@ class Store {
   Result<int64_t> count();
   // Visits all judgments in insertion order; stops at the first error the visitor returns.
   Status for_each(const std::function<Status(const Judgment&)>& visit);
+
+  // The rendered prompts of a judgment (JSON list text), kept for display; a key already
+  // present keeps its prompts.
+  Status put_prompts(std::span<const std::pair<std::string, std::string>> key_prompts);
+  Result<std::optional<std::string>> prompts(std::string_view key);
+
+  // Runs, newest last. create_run returns the new run's id.
+  Result<int64_t> create_run(std::string_view kind, std::string_view name, std::string_view config,
+                             std::string_view status = "running");
+  Status add_run_items(int64_t run, std::span<const RunItem> items);  // appended in order
+  Status update_run(int64_t run, std::string_view status, std::string_view summary);
+  Result<std::vector<Run>> runs();
+  Result<std::optional<Run>> run(int64_t id);
+  Status for_each_run_item(int64_t run, const std::function<Status(const RunItem&)>& visit);
   const std::string& path() const { return path_; }
 
  private:
@@ -54,6 +91,7 @@ class Store {
   Status exec(const char* sql);
   sqlite3* db_;
   std::string path_;
+  std::recursive_mutex mu_;
 };
 
 // The store's file and SQLite's companion files next to it (write-ahead log, shared-memory

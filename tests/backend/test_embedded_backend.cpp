@@ -383,6 +383,81 @@ TEST(EmbeddedBackend, SamplerFollowsTemperatureAndTopP) {
   EXPECT_NEAR(double(n[0]) / draws, std::exp(0.5) / z, 0.02);
 }
 
+TEST(EmbeddedBackend, GeneratedTokenLogprobsAreTheFullDistributionAtEachStep) {
+  auto b = open_or_fail(qwen2_tiny(), {2, 1024});
+  ASSERT_TRUE(b);
+  const std::string prompt = chat("Write a short poem.");
+  GenerateRequest r{prompt, {}};
+  r.params.max_tokens = 4;
+  r.params.logprobs = 3;
+  auto g = b->generate(std::span(&r, 1));
+  ASSERT_TRUE(g.ok()) << g.message();
+  const GenerateResult& res = g->at(0);
+  ASSERT_EQ(res.logprobs.size(), res.tokens.size());
+  ASSERT_FALSE(res.tokens.empty());
+  // Step k's distribution is the engine's after the prompt (one prefill) and then the generated
+  // tokens one at a time, as decoding runs: bit for bit.
+  auto& m = b->model();
+  auto seq = m.new_sequence();
+  std::vector<int32_t> feed = b->tokenizer().encode(prompt, false, true);
+  for (size_t k = 0; k < res.tokens.size(); ++k) {
+    const int last = int(feed.size()) - 1;
+    auto l = m.eval(*seq, feed, std::span<const int>(&last, 1));
+    ASSERT_TRUE(l.ok()) << l.message();
+    const auto lp = gavel::engine::log_softmax(l->row(0));
+    const auto& t = res.logprobs[k];
+    EXPECT_EQ(t.id, res.tokens[k]);
+    EXPECT_EQ(t.token, b->tokenizer().token_text(t.id));
+    EXPECT_EQ(t.logprob, lp[size_t(t.id)]);
+    ASSERT_EQ(t.top.size(), 3u);
+    const auto want = gavel::engine::top_k(lp, 3);
+    for (size_t i = 0; i < 3; ++i) {
+      EXPECT_EQ(t.top[i].id, want[i].id);
+      EXPECT_EQ(t.top[i].logprob, want[i].logprob);
+    }
+    EXPECT_EQ(t.top[0].id, t.id);  // greedy
+    feed = {res.tokens[k]};
+  }
+  // The prompt's tokens given as ids generate the same chain.
+  auto from_ids = b->generate_tokens(b->tokenizer().encode(prompt, false, true), r.params);
+  ASSERT_TRUE(from_ids.ok()) << from_ids.message();
+  EXPECT_EQ(from_ids->tokens, res.tokens);
+  EXPECT_EQ(from_ids->logprobs.size(), res.logprobs.size());
+  // No logprobs unless asked.
+  r.params.logprobs = -1;
+  auto plain = b->generate(std::span(&r, 1));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->at(0).logprobs.empty());
+}
+
+TEST(EmbeddedBackend, PromptLogprobsScoreEachTokenGivenThoseBefore) {
+  auto b = open_or_fail(qwen2_tiny(), {2, 2048});
+  ASSERT_TRUE(b);
+  // Longer than one 512-token chunk, so the chunked evaluation is exercised.
+  std::string text;
+  for (int i = 0; i < 140; ++i) text += " the quick brown fox";
+  const auto ids = b->tokenizer().encode(text, false, true);
+  ASSERT_GT(ids.size(), 520u);
+  auto p = b->prompt_logprobs(ids, 2);
+  ASSERT_TRUE(p.ok()) << p.message();
+  ASSERT_EQ(p->size(), ids.size());
+  EXPECT_EQ(p->at(0).logprob, 0.0);
+  EXPECT_TRUE(p->at(0).top.empty());
+  for (size_t i : {size_t(1), size_t(7), size_t(511), size_t(512), size_t(513), ids.size() - 1}) {
+    const auto lp =
+        hand_logprobs(b->model(), std::vector<int32_t>(ids.begin(), ids.begin() + long(i)));
+    EXPECT_EQ(p->at(i).id, ids[i]);
+    EXPECT_NEAR(p->at(i).logprob, lp[size_t(ids[i])], 1e-4) << "token " << i;
+    ASSERT_EQ(p->at(i).top.size(), 2u);
+    EXPECT_EQ(p->at(i).top[0].id, gavel::engine::top_k(lp, 1)[0].id);
+  }
+  EXPECT_NE(b->prompt_logprobs({}, 1).message().find("no tokens"), std::string::npos);
+  const std::vector<int32_t> bad = {1, -5};
+  EXPECT_NE(b->prompt_logprobs(bad, 1).message().find("outside the vocabulary"), std::string::npos);
+  EXPECT_NE(b->generate_tokens(bad, {}).message().find("outside the vocabulary"),
+            std::string::npos);
+}
+
 TEST(EmbeddedBackend, ClearErrors) {
   auto b = open_or_fail(qwen2_tiny(), {1, 16});
   ASSERT_TRUE(b);

@@ -60,6 +60,58 @@ TEST(Store, PutGetAndNoDuplicates) {
   EXPECT_EQ(keys, (std::vector<std::string>{"k1", "k2", "k3"}));
 }
 
+TEST(Store, RunsAndTheirItemsSurviveReopen) {
+  const std::string path = temp_db("runs.sqlite");
+  int64_t a = 0, b = 0;
+  {
+    auto s = Store::open(path);
+    ASSERT_TRUE(s.ok()) << s.message();
+    auto& st = **s;
+    auto r = st.create_run("judge", "pairs.jsonl", R"({"protocol":"pairwise-logprob"})");
+    ASSERT_TRUE(r.ok()) << r.message();
+    a = *r;
+    b = *st.create_run("tournament", "job", "{}", "queued");
+    EXPECT_NE(a, b);
+    std::vector<RunItem> items{{"i1", R"(["k1"])", R"({"A":"x"})"}, {"i2", R"(["k2"])", "{}"}};
+    auto added = st.add_run_items(a, items);
+    ASSERT_TRUE(added.ok()) << added.message();
+    ASSERT_TRUE(st.add_run_items(a, std::span(items).first(1)).ok());  // appended, seq 3
+    ASSERT_TRUE(st.update_run(a, "done", R"({"accuracy":0.5})").ok());
+    EXPECT_FALSE(st.update_run(999, "done", "{}").ok());
+    std::vector<std::pair<std::string, std::string>> p{{"k1", R"(["p1","p2"])"}};
+    ASSERT_TRUE(st.put_prompts(p).ok());
+    p[0].second = "[]";  // a second put keeps the first prompts
+    ASSERT_TRUE(st.put_prompts(p).ok());
+  }
+  auto s = Store::open(path);
+  ASSERT_TRUE(s.ok());
+  auto& st = **s;
+  auto runs = st.runs();
+  ASSERT_TRUE(runs.ok()) << runs.message();
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ((*runs)[0].id, a);
+  EXPECT_EQ((*runs)[0].kind, "judge");
+  EXPECT_EQ((*runs)[0].status, "done");
+  EXPECT_EQ((*runs)[0].summary, R"({"accuracy":0.5})");
+  EXPECT_FALSE((*runs)[0].created_at.empty());
+  EXPECT_EQ((*runs)[1].status, "queued");
+  EXPECT_EQ((*runs)[1].summary, "");
+  auto one = st.run(b);
+  ASSERT_TRUE(one.ok() && one->has_value());
+  EXPECT_EQ((*one)->kind, "tournament");
+  EXPECT_FALSE(st.run(12345)->has_value());
+  std::vector<std::string> ids;
+  ASSERT_TRUE(st.for_each_run_item(a, [&](const RunItem& it) {
+                  ids.push_back(it.item_id);
+                  return Status::Ok();
+                }).ok());
+  EXPECT_EQ(ids, (std::vector<std::string>{"i1", "i2", "i1"}));
+  auto pr = st.prompts("k1");
+  ASSERT_TRUE(pr.ok() && pr->has_value());
+  EXPECT_EQ(**pr, R"(["p1","p2"])");
+  EXPECT_FALSE(st.prompts("k2")->has_value());
+}
+
 TEST(Store, SurvivesReopen) {
   std::string path = temp_db("b.sqlite");
   {
