@@ -138,18 +138,7 @@ void delta_rule_recurrent(const Shape& s, const RuleInputs& in, float* state, fl
       const float decay = std::exp(in.g[t * in.gate_stride + h]);
       const float beta = in.beta[t * in.gate_stride + h];
       float* o = out + t * out_stride + size_t(h) * dv;
-      // Row j of st is column j of S; each row is independent, so decay, read, update and
-      // output happen in one pass over the state. The arithmetic is that of llama.cpp's fused
-      // CPU gated_delta_net op (scale the state, dot in ggml_vec_dot_f32's order, fused
-      // rank-1 update), so results match it bit for bit.
-      for (int j = 0; j < dv; ++j) {
-        float* row = st + size_t(j) * dk;
-        for (int i = 0; i < dk; ++i) row[i] *= decay;
-        const float pred = tensor::dot_f32_ordered(tensor::DotOrder::kGemv, dk, row, k);
-        const float d = (v[j] - pred) * beta;
-        for (int i = 0; i < dk; ++i) row[i] = std::fma(k[i], d, row[i]);
-        o[j] = tensor::dot_f32_ordered(tensor::DotOrder::kGemv, dk, row, q) * scale;
-      }
+      tensor::delta_rule_step(st, dk, dv, q, k, v, decay, beta, scale, o);
     }
   }
 }

@@ -15,10 +15,6 @@
 
 namespace gavel::model {
 
-namespace {
-constexpr int kUbatch = 512;  // tokens per forward chunk (llama.cpp's default n_ubatch)
-}  // namespace
-
 Result<std::unique_ptr<Model>> DenseTransformer::load(const gguf::File& f, tensor::ThreadPool& pool,
                                                       const Variant& v) {
   std::unique_ptr<DenseTransformer> m(new DenseTransformer(pool));
@@ -85,8 +81,8 @@ Status DenseTransformer::forward(SequenceState& state, std::span<const int32_t> 
     if (logit_rows[i] < 0 || logit_rows[i] >= n || (i && logit_rows[i] <= logit_rows[i - 1]))
       return Error{fmt::format("logit row {} invalid for a batch of {} tokens", logit_rows[i], n)};
   size_t next_row = 0;
-  for (int c0 = 0; c0 < n; c0 += kUbatch) {
-    const int c1 = std::min(n, c0 + kUbatch);
+  for (int c0 = 0; c0 < n; c0 += kForwardChunk) {
+    const int c1 = std::min(n, c0 + kForwardChunk);
     std::vector<int> rows;
     const size_t first_row = next_row;
     while (next_row < logit_rows.size() && logit_rows[next_row] < c1)

@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
+#include <immintrin.h>
 
 #include <cmath>
 #include <vector>
 
+#include "../common/isa_levels.h"
 #include "tensor/exact_order.h"
 #include "tensor/fp16.h"
 #include "tensor/ops.h"
@@ -10,10 +12,17 @@
 
 using namespace gavel::tensor;
 
+namespace {
+// The F16C instructions, which the kernels use (this file itself is baseline x86-64).
+__attribute__((target("f16c"))) float hw_to_f32(uint16_t h) { return _cvtsh_ss(h); }
+__attribute__((target("f16c"))) uint16_t hw_to_f16(float f) { return _cvtss_sh(f, 0); }
+}  // namespace
+
 TEST(Fp16, SoftwareConversionMatchesHardwareOnAllHalves) {
+  ASSERT_TRUE(cpu_info().f16c) << "this CPU has no F16C";
   for (uint32_t h = 0; h < 65536; ++h) {
     const float f = fp16_to_f32_soft(uint16_t(h));
-    const float g = fp16_to_f32(uint16_t(h));
+    const float g = hw_to_f32(uint16_t(h));
     if (std::isnan(g)) {
       EXPECT_TRUE(std::isnan(f));
       continue;
@@ -22,7 +31,7 @@ TEST(Fp16, SoftwareConversionMatchesHardwareOnAllHalves) {
     ASSERT_EQ(f32_to_fp16_soft(g), h) << h;
   }
   for (float f : {1e-8f, 3.1e-5f, 6.0e-8f, 65519.f, 65520.f, 1e6f, -2.5f, 0.1f, 1.0009765f})
-    EXPECT_EQ(f32_to_fp16_soft(f), f32_to_fp16(f)) << f;
+    EXPECT_EQ(f32_to_fp16_soft(f), hw_to_f16(f)) << f;
 }
 
 TEST(Ops, RmsNorm) {
@@ -34,7 +43,9 @@ TEST(Ops, RmsNorm) {
   EXPECT_FLOAT_EQ(y[3], -2 * r);
 }
 
-TEST(Ops, RopeLayoutsRotatePairsAndPreserveNorm) {
+using OpsLevel = IsaLevelTest;
+
+TEST_P(OpsLevel, RopeLayoutsRotatePairsAndPreserveNorm) {
   const int d = 8;
   std::vector<float> c(d / 2), s(d / 2);
   rope_angles(5, d, 10000.f, nullptr, c.data(), s.data());
@@ -57,7 +68,7 @@ TEST(Ops, RopeLayoutsRotatePairsAndPreserveNorm) {
   EXPECT_NEAR(s2[2], std::sin(5.0 * std::pow(10000.0, -4.0 / 8) / 8), 1e-6);
 }
 
-TEST(Ops, SoftmaxAndSwiglu) {
+TEST_P(OpsLevel, SoftmaxAndSwiglu) {
   std::vector<float> x = {1, 2, 3, 1000};
   softmax_ordered(x.data(), 3);
   EXPECT_NEAR(x[0] + x[1] + x[2], 1.0, 1e-6);
@@ -78,3 +89,5 @@ TEST(ThreadPool, RunsEveryTaskOnce) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Levels, OpsLevel, ::testing::ValuesIn(all_isas()), IsaLevelName);
