@@ -23,9 +23,10 @@ namespace gavel::backend {
 // Part of every fingerprint: bump it when the engine's arithmetic changes (kernels, reduction
 // order, KV precision), so stored judgments from the old numerics are not reused.
 // 0: the interim CLI adapter's engine. 1: llama.cpp's exact summation order (commits dc5f5e1
-// and 94e94bf). The fingerprint appends the ISA level (engine::numerics_suffix()): the AVX-512
-// level's orders differ from the AVX2 level's.
-inline constexpr const char* kNumericsVersion = "gavel-engine-1";
+// and 94e94bf). 2: the last layer's FFN and the output head run on the logit rows only, as in
+// llama.cpp, whose kernels then see that many tokens. The fingerprint appends the ISA level
+// (engine::numerics_suffix()): the AVX-512 level's orders differ from the AVX2 level's.
+inline constexpr const char* kNumericsVersion = "gavel-engine-2";
 
 struct EmbeddedOptions {
   int threads = 2;

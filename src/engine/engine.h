@@ -73,7 +73,7 @@ struct SplitRule {
 SplitRule split_rule();
 
 // Appended to numerics identifiers (stored judgments' model fingerprints): "" for the AVX2
-// level, whose numerics define version 1, "+avx512" for the AVX-512 level.
+// level, the reference level of the numerics versions, "+avx512" for the AVX-512 level.
 std::string numerics_suffix();
 
 class LoadedModel {
