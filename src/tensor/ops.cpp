@@ -46,6 +46,11 @@ void delta_rule_step(float* state, int d_k, int d_v, const float* q, const float
   kernels().delta_rule_step(state, d_k, d_v, q, k, v, decay, beta, scale, out);
 }
 
+void ssm_conv_token(const float* rows, const float* wt, int kernel, int64_t channels,
+                    float* out) {
+  kernels().ssm_conv_token(rows, wt, kernel, channels, out);
+}
+
 void add(float* y, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];
 }

@@ -23,6 +23,12 @@ void rope_neox(float* x, int n_rot, const float* cos_v, const float* sin_v);
 void delta_rule_step(float* state, int d_k, int d_v, const float* q, const float* k, const float* v,
                      float decay, float beta, float scale, float* out);
 
+// One token of llama.cpp's ssm_conv (the short causal convolution before the delta rule):
+// out[c] = sum_j rows[j * channels + c] * wt[j * channels + c] over j < kernel, taps in
+// order, each multiply-add rounded as ggml's kernel built for the active level rounds it
+// (rounded products for the vectorized taps, fused for the scalar tail).
+void ssm_conv_token(const float* rows, const float* wt, int kernel, int64_t channels, float* out);
+
 // softmax / swiglu / exp in llama.cpp's exact float order: tensor/exact_order.h.
 // y += x
 void add(float* y, const float* x, int64_t n);

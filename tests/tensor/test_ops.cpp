@@ -2,6 +2,7 @@
 #include <immintrin.h>
 
 #include <cmath>
+#include <random>
 #include <vector>
 
 #include "../common/isa_levels.h"
@@ -77,6 +78,48 @@ TEST_P(OpsLevel, SoftmaxAndSwiglu) {
   swiglu_ordered(g.data(), u.data(), 2);
   EXPECT_FLOAT_EQ(g[0], 0.f);
   EXPECT_NEAR(g[1], 2.0 / (1 + std::exp(-2.0)) * 4, 1e-5);
+}
+
+// llama.cpp's ssm_conv, as GCC compiles its scalar tap loop for each level (read from the
+// machine code of llama-cpp-python 0.3.36 built for AVX2 and for AVX-512): the first taps are
+// vectorized (chunks of W, then one of W/2) and summed as rounded products in tap order; the
+// remaining taps run in the scalar epilogue with a fused multiply-add.
+TEST_P(OpsLevel, SsmConvRoundsTapsAsGgmlBuiltForTheLevel) {
+  const bool avx2 = GetParam() == Isa::kAvx2;
+  // kernel size -> taps summed as rounded products
+  const std::vector<std::pair<int, int>> cases =
+      avx2 ? std::vector<std::pair<int, int>>{{3, 0}, {4, 4}, {7, 4}, {8, 8}, {12, 12}, {15, 12}}
+           : std::vector<std::pair<int, int>>{{4, 0}, {7, 0}, {8, 8}, {12, 8}, {16, 16}, {27, 24}};
+  std::mt19937 rng(11);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  const int C = 301;
+  for (const auto& [kernel, unfused] : cases) {
+    std::vector<float> rows(size_t(kernel) * C), wt(size_t(kernel) * C), got(C);
+    for (auto& v : rows) v = nd(rng);
+    for (auto& v : wt) v = nd(rng);
+    ssm_conv_token(rows.data(), wt.data(), kernel, C, got.data());
+    int differs_from_all_fused = 0;
+    for (int c = 0; c < C; ++c) {
+      volatile float want = 0.f;  // volatile: each rounded product stays a separate rounding
+      float fused = 0.f;
+      for (int j = 0; j < kernel; ++j) {
+        const float x = rows[size_t(j) * C + c], w = wt[size_t(j) * C + c];
+        if (j < unfused) {
+          volatile float p = x * w;
+          want = want + p;
+        } else {
+          want = std::fma(x, w, float(want));
+        }
+        fused = std::fma(x, w, fused);
+      }
+      ASSERT_EQ(got[size_t(c)], float(want)) << "kernel " << kernel << " channel " << c;
+      differs_from_all_fused += got[size_t(c)] != fused;
+    }
+    // The rounding rule is observable: where taps are unfused, some outputs differ.
+    if (unfused > 0) {
+      EXPECT_GT(differs_from_all_fused, 0) << kernel;
+    }
+  }
 }
 
 TEST(ThreadPool, RunsEveryTaskOnce) {

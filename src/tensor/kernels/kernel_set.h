@@ -47,6 +47,8 @@ struct KernelSet {
   void (*rope_neox)(float* x, int n_rot, const float* cos_v, const float* sin_v);
   void (*delta_rule_step)(float* state, int d_k, int d_v, const float* q, const float* k,
                           const float* v, float decay, float beta, float scale, float* out);
+  void (*ssm_conv_token)(const float* rows, const float* wt, int kernel, int64_t channels,
+                         float* out);
 };
 
 // The active set (init_kernels() / set_isa()).

@@ -33,6 +33,7 @@ constinit const KernelSet kKernelSet = {
     rope_norm,
     rope_neox,
     delta_rule_step,
+    ssm_conv_token,
 };
 
 }  // namespace gavel::tensor::GAVEL_ISA_NS
