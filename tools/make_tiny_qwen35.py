@@ -22,6 +22,7 @@ F16/Q8_0/Q4_K files of the tiny models are made from the F32 file with llama.cpp
 """
 import argparse
 import ctypes
+import os
 import pathlib
 import sys
 
@@ -29,10 +30,11 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import qwen35_vocab  # noqa: E402
+import tiny_files  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT.parent / "shared/data/chat_templates/Qwen3.5-4B.jinja"
-DEFAULT_OUT = pathlib.Path.home() / ".cache/gavel/tiny"
+DEFAULT_OUT = pathlib.Path(os.environ.get("GAVEL_TINY", pathlib.Path.home() / ".cache/gavel/tiny"))
 
 TINY = dict(hidden=256, n_layer=8, n_ff=512, n_head=4, n_head_kv=2, head_dim=64, rot=16,
             sections=[3, 3, 2, 0], k_heads=2, v_heads=4, d_state=64, conv=4, interval=4,
@@ -228,16 +230,16 @@ def add_metadata(writer, cfg: dict, name: str, file_type: int):
 
 def write_f32(cfg: dict, path: pathlib.Path, seed: int):
     import gguf
-    writer = gguf.GGUFWriter(str(path) + ".tmp", "qwen35")
-    add_metadata(writer, cfg, path.stem, 0)
-    for name, w in hf_tensors(cfg, seed):
-        gname, gw = to_gguf(cfg, name, w)
-        writer.add_tensor(gname, gw)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    pathlib.Path(str(path) + ".tmp").replace(path)
+    with tiny_files.atomic_path(path) as tmp:
+        writer = gguf.GGUFWriter(str(tmp), "qwen35")
+        add_metadata(writer, cfg, path.stem, 0)
+        for name, w in hf_tensors(cfg, seed):
+            gname, gw = to_gguf(cfg, name, w)
+            writer.add_tensor(gname, gw)
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_tensors_to_file()
+        writer.close()
 
 
 def write_q8_0_streaming(cfg: dict, path: pathlib.Path, seed: int):
@@ -245,35 +247,34 @@ def write_q8_0_streaming(cfg: dict, path: pathlib.Path, seed: int):
     to disk one tensor at a time so memory stays at one tensor."""
     import gguf
     rng = np.random.default_rng(seed)
-    tmp = pathlib.Path(str(path) + ".tmp")
-    writer = gguf.GGUFWriter(str(tmp), "qwen35")
-    add_metadata(writer, cfg, path.stem, 7)  # LLAMA_FTYPE_MOSTLY_Q8_0
-    # Shapes come from the HF generator run on a size-1 stand-in, so names and layouts stay
-    # the single source above; values of 2-D tensors are redrawn as Q8_0 blocks.
-    specs = hf_tensors_shapes(cfg)  # GGUF names; (rows, cols) = HF [out, in]
-    for gname, shape, is_2d in specs:
-        if is_2d:
-            n_bytes = shape[0] * (shape[1] // 32) * 34
-            writer.add_tensor_info(gname, [shape[0], n_bytes // shape[0]], np.dtype(np.uint8),
-                                   n_bytes, raw_dtype=gguf.GGMLQuantizationType.Q8_0)
-        else:
-            writer.add_tensor_info(gname, shape, np.dtype(np.float32), int(np.prod(shape)) * 4)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_ti_data_to_file()
-    for gname, shape, is_2d in specs:
-        if is_2d:
-            rows, cols = shape
-            nb = cols // 32
-            blocks = np.empty((rows, nb, 34), dtype=np.uint8)
-            scale = np.float16(1.0 / np.sqrt(cols) / 64.0)  # q ~ U(-127,127): std ~73 * scale
-            blocks[:, :, 0:2] = np.frombuffer(scale.tobytes(), dtype=np.uint8)
-            blocks[:, :, 2:] = rng.integers(-127, 128, (rows, nb, 32), dtype=np.int8).view(np.uint8)
-            writer.write_tensor_data(blocks.reshape(rows, nb * 34))
-        else:
-            writer.write_tensor_data(small_tensor(cfg, gname, shape, rng))
-    writer.close()
-    tmp.replace(path)
+    with tiny_files.atomic_path(path) as tmp:
+        writer = gguf.GGUFWriter(str(tmp), "qwen35")
+        add_metadata(writer, cfg, path.stem, 7)  # LLAMA_FTYPE_MOSTLY_Q8_0
+        # Shapes come from the HF generator run on a size-1 stand-in, so names and layouts stay
+        # the single source above; values of 2-D tensors are redrawn as Q8_0 blocks.
+        specs = hf_tensors_shapes(cfg)  # GGUF names; (rows, cols) = HF [out, in]
+        for gname, shape, is_2d in specs:
+            if is_2d:
+                n_bytes = shape[0] * (shape[1] // 32) * 34
+                writer.add_tensor_info(gname, [shape[0], n_bytes // shape[0]], np.dtype(np.uint8),
+                                       n_bytes, raw_dtype=gguf.GGMLQuantizationType.Q8_0)
+            else:
+                writer.add_tensor_info(gname, shape, np.dtype(np.float32), int(np.prod(shape)) * 4)
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_ti_data_to_file()
+        for gname, shape, is_2d in specs:
+            if is_2d:
+                rows, cols = shape
+                nb = cols // 32
+                blocks = np.empty((rows, nb, 34), dtype=np.uint8)
+                scale = np.float16(1.0 / np.sqrt(cols) / 64.0)  # q ~ U(-127,127): std ~73 * scale
+                blocks[:, :, 0:2] = np.frombuffer(scale.tobytes(), dtype=np.uint8)
+                blocks[:, :, 2:] = rng.integers(-127, 128, (rows, nb, 32), dtype=np.int8).view(np.uint8)
+                writer.write_tensor_data(blocks.reshape(rows, nb * 34))
+            else:
+                writer.write_tensor_data(small_tensor(cfg, gname, shape, rng))
+        writer.close()
 
 
 def hf_tensors_shapes(cfg: dict):
@@ -321,11 +322,11 @@ def quantize(src: pathlib.Path, dst: pathlib.Path, ftype_name: str):
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = getattr(llama_cpp, ftype_name)
     params.nthread = 2
-    tmp = pathlib.Path(str(dst) + ".tmp")
-    rc = llama_cpp.llama_model_quantize(str(src).encode(), str(tmp).encode(), ctypes.byref(params))
-    if rc != 0:
-        raise SystemExit(f"llama_model_quantize {src} -> {dst} ({ftype_name}) failed: {rc}")
-    tmp.replace(dst)
+    with tiny_files.atomic_path(dst) as tmp:
+        rc = llama_cpp.llama_model_quantize(str(src).encode(), str(tmp).encode(),
+                                            ctypes.byref(params))
+        if rc != 0:
+            raise SystemExit(f"llama_model_quantize {src} -> {dst} ({ftype_name}) failed: {rc}")
 
 
 QUANTS = {"f16": "LLAMA_FTYPE_MOSTLY_F16", "q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0",
@@ -382,8 +383,10 @@ def main():
     ap.add_argument("--force", action="store_true")
     ap.add_argument("--check", action="store_true", help="load and evaluate each in llama.cpp")
     args = ap.parse_args()
-    for path in make(args.which, args.out, args.force):
-        print(check(path) if args.check else path)
+    # Concurrent runs (parallel tests) wait here; then the files the first one made exist.
+    with tiny_files.locked(args.out):
+        for path in make(args.which, args.out, args.force):
+            print(check(path) if args.check else path)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ import json
 import os
 import pathlib
 
+import tiny_files  # tools/ is on sys.path for the scripts that import this module
+
 N_BASE = 248044
 ADDED = [
     "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>",
@@ -107,9 +109,7 @@ def build(cache_dir: pathlib.Path) -> dict:
         types.append(UNUSED)
     out = {"source": str(src), "unreachable": unreachable, "tokens": tokens, "token_types": types, "merges": merges}
     cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp")
-    tmp.write_text(json.dumps(out, ensure_ascii=False))
-    tmp.replace(cache)
+    tiny_files.write_text(cache, json.dumps(out, ensure_ascii=False))
     return out
 
 

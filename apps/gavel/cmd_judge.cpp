@@ -2,42 +2,39 @@
 // card's pairwise logprob, Selene's critique-then-result), resumable through the SQLite store.
 //   gavel judge --model M.gguf --input pairs.jsonl --out out.jsonl --protocol pairwise-logprob
 //   gavel judge --model M.gguf --input abs.jsonl --protocol critique --mode absolute-ref
-// `--backend fake:...` swaps in the deterministic dev backend (tests, no model needed).
+// `--backend fake:OPTIONS` swaps in the deterministic scripted backend for gavel's own tests
+// (backend/scripted_backend.h); it is refused unless GAVEL_TEST_BACKEND=1 is set.
 #include <fmt/format.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 
-#include "backend/embedded_backend.h"
-#include "chat/chat.h"
+#include "backend_options.h"
 #include "command.h"
 #include "core/io.h"
-#include "judge/dev_backend.h"
 #include "judge/runner.h"
 #include "store/store.h"
 
 namespace {
 
-using gavel::Backend;
-using gavel::Error;
-using gavel::Result;
-
 struct Options {
-  std::string model, backend, input, out, store, protocol = "pairwise-logprob", mode = "pairwise",
-                                                 format = "original", thinking = "default",
-                                                 read = "full", on_error = "skip", system_file;
+  gavel::cli::BackendOptions backend;
+  std::string input, out, store, protocol = "pairwise-logprob", mode = "pairwise",
+                                 format = "original", thinking = "default", read = "full",
+                                 on_error = "skip", system_file;
   std::vector<std::string> fields, vars;
   int64_t limit = -1;
   uint64_t seed = 0;
   bool seed_given = false, both_orders = false, ensure_ascii_off = false, keep_prompts = false,
        no_verdict = false, no_progress = false;
-  int threads = 2, ctx = 4096, batch = 4, top_k = 10, max_tokens = 512, prefix_cache = 4;
+  int batch = 4, top_k = 10, max_tokens = 512;
 };
 
 int run(const Options& o) {
   using gavel::cli::fail;
   namespace judge = gavel::judge;
+  judge::ProtocolConfig pc;
   judge::RunConfig cfg;
   auto proto = judge::parse_protocol(o.protocol);
   if (!proto.ok()) return fail(proto.message());
@@ -49,30 +46,30 @@ int run(const Options& o) {
   if (!thinking.ok()) return fail(thinking.message());
   if (o.read != "full" && o.read != "top-k") return fail("--read must be full or top-k");
   if (o.on_error != "skip" && o.on_error != "stop") return fail("--on-error must be skip or stop");
-  cfg.protocol = *proto;
-  cfg.pairwise.thinking = *thinking;
-  cfg.pairwise.ensure_ascii = !o.ensure_ascii_off;
-  cfg.pairwise.read = o.read == "full" ? judge::PairwiseLogprobConfig::Read::kFull
-                                       : judge::PairwiseLogprobConfig::Read::kTopK;
-  cfg.pairwise.top_k = o.top_k;
+  pc.protocol = *proto;
+  pc.pairwise.thinking = *thinking;
+  pc.pairwise.ensure_ascii = !o.ensure_ascii_off;
+  pc.pairwise.read = o.read == "full" ? judge::PairwiseLogprobConfig::Read::kFull
+                                      : judge::PairwiseLogprobConfig::Read::kTopK;
+  pc.pairwise.top_k = o.top_k;
   if (!o.system_file.empty()) {
     auto s = gavel::read_file(o.system_file);
     if (!s.ok()) return fail(s.message());
-    cfg.pairwise.system_prompt = *s;
+    pc.pairwise.system_prompt = *s;
   }
-  cfg.critique.mode = *mode;
-  cfg.critique.format = *format;
-  cfg.critique.thinking = *thinking;
-  cfg.critique.gen.max_tokens = o.max_tokens;
-  cfg.critique.gen.seed = o.seed;
-  cfg.critique.verdict_distribution = !o.no_verdict;
+  pc.critique.mode = *mode;
+  pc.critique.format = *format;
+  pc.critique.thinking = *thinking;
+  pc.critique.gen.max_tokens = o.max_tokens;
+  pc.critique.gen.seed = o.seed;
+  pc.critique.verdict_distribution = !o.no_verdict;
   if (*proto == judge::Protocol::kCritique) {
     auto t = judge::critique_template_name(*mode, *format);
     if (!t.ok()) return fail(t.message());
   }
-  gavel::Status st = cfg.fields.apply(o.fields, o.vars);
+  gavel::Status st = pc.fields.apply(o.fields, o.vars);
   if (!st.ok()) return fail(st.message());
-  cfg.both_orders = o.both_orders;
+  pc.both_orders = o.both_orders;
   cfg.limit = o.limit;
   if (o.seed_given) cfg.shuffle_seed = o.seed;
   cfg.batch = o.batch;
@@ -92,42 +89,18 @@ int run(const Options& o) {
   auto store = gavel::store::Store::open(store_path);
   if (!store.ok()) return fail(store.message());
 
-  Result<std::unique_ptr<Backend>> backend = Error{"give --model M.gguf or --backend fake:..."};
-  const gavel::backend::EmbeddedBackend* embedded = nullptr;  // for the prefix-reuse figures
-  if (o.backend.rfind("fake", 0) == 0) {
-    std::string spec = o.backend.size() > 5 ? o.backend.substr(5) : "";
-    backend = judge::make_dev_backend(spec);
-  } else if (!o.backend.empty()) {
-    return fail("unknown --backend '" + o.backend + "' (only fake:... besides --model)");
-  } else if (!o.model.empty()) {
-    auto e = gavel::backend::EmbeddedBackend::open(o.model, {o.threads, o.ctx, o.prefix_cache});
-    if (!e.ok()) return fail(e.message());
-    embedded = e->get();
-    backend = std::unique_ptr<Backend>(std::move(e).value());
-  }
-  if (!backend.ok()) return fail(backend.message());
-  Backend& be = **backend;
-  if (be.info().chat_template.empty()) return fail("the model has no chat template");
-  std::string tmpl = be.info().chat_template;
-  judge::ChatRenderer render = [tmpl](const nlohmann::json& messages, const nlohmann::json& vars) {
-    return gavel::chat::render(tmpl, messages, vars);
-  };
+  auto opened = gavel::cli::open_backend(o.backend);
+  if (!opened.ok()) return fail(opened.message());
+  gavel::Backend& be = *opened->backend;
+  auto protocol = judge::make_protocol(pc, be.info(), opened->render);
+  if (!protocol.ok()) return fail(protocol.message());
   std::fprintf(stderr, "gavel judge: %s, store %s, model %s\n", o.protocol.c_str(),
                store_path.c_str(), be.info().fingerprint.c_str());
-  auto sum = judge::run_judge(be, render, **store, cfg, stderr);
+  auto sum = judge::run_judge(be, **protocol, **store, cfg, stderr);
   if (!sum.ok()) return fail(sum.message());
   std::fputs(judge::format_summary(*sum, cfg).c_str(), stderr);
   std::fprintf(stderr, "metrics: %s\n", sum->metrics.dump().c_str());
-  if (embedded) {
-    const gavel::backend::PrefixStats& ps = embedded->stats();
-    std::fprintf(
-        stderr,
-        "prefix reuse: %lld prompts, %lld prompt tokens: %lld reused from cached "
-        "sequences (%.1f%%), %lld evaluated; %lld candidate/generated tokens evaluated\n",
-        (long long)ps.prompts, (long long)ps.prompt_tokens, (long long)ps.reused_tokens,
-        ps.prompt_tokens ? 100.0 * double(ps.reused_tokens) / double(ps.prompt_tokens) : 0.0,
-        (long long)ps.evaluated_tokens, (long long)ps.continuation_tokens);
-  }
+  std::fputs(gavel::cli::prefix_reuse_summary(*opened).c_str(), stderr);
   if (sum->stopped) return 1;
   return sum->errors.empty() ? 0 : 3;
 }
@@ -136,9 +109,7 @@ gavel::cli::Register reg{
     {"judge", "Judge JSONL items with a judge protocol (resumable, stored)",
      [](CLI::App& app) -> gavel::cli::Runner {
        auto o = std::make_shared<Options>();
-       app.add_option("--model", o->model, "GGUF judge model");
-       app.add_option("--backend", o->backend, "fake:opts = deterministic dev backend (testing)")
-           ->group("");
+       gavel::cli::add_backend_options(app, o->backend);
        app.add_option("--input,-i", o->input, "Input JSONL")->required();
        app.add_option("--out,-o", o->out, "Output JSONL ('-' = stdout)");
        app.add_option("--store", o->store, "SQLite store (default: gavel.sqlite next to --out)");
@@ -169,11 +140,6 @@ gavel::cli::Register reg{
        app.add_option("--limit", o->limit, "judge only the first N items (after --seed shuffle)");
        app.add_option("--seed", o->seed, "shuffle the input with this seed (and seed generation)")
            ->each([o](const std::string&) { o->seed_given = true; });
-       app.add_option("--threads", o->threads, "engine threads")->check(CLI::Range(1, 256));
-       app.add_option("--ctx", o->ctx, "context size (tokens)")->check(CLI::Range(16, 1 << 24));
-       app.add_option("--prefix-cache", o->prefix_cache,
-                      "evaluated sequences kept for prefix reuse (0 = off)")
-           ->check(CLI::Range(0, 64));
        app.add_option("--batch", o->batch, "items per backend call and store transaction")
            ->check(CLI::Range(1, 4096));
        app.add_option("--on-error", o->on_error, "skip | stop");

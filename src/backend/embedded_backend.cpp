@@ -9,7 +9,7 @@
 #include <numeric>
 
 #include "chat/model_template.h"
-#include "store/sha256.h"
+#include "core/sha256.h"
 
 namespace gavel::backend {
 
@@ -85,14 +85,14 @@ Result<std::string> weights_fingerprint(const gguf::File& file) {
   in.read(head.data(), std::streamsize(head.size()));
   if (size_t(in.gcount()) != head.size())
     return Error{fmt::format("{}: short read of the {}-byte header", file.path(), head.size())};
-  store::Sha256 h;
+  Sha256 h;
   h.update(head);
   h.update(fmt::format("|data:{}|", size - file.data_offset()));
   for (const gguf::TensorInfo& t : file.tensors())
     h.update(
         std::string_view(reinterpret_cast<const char*>(t.data), std::min<size_t>(t.nbytes, 4096)));
   const auto d = h.finish();
-  return fmt::format("gguf:{}+{}{}", store::to_hex(d.data(), 12), kNumericsVersion,
+  return fmt::format("gguf:{}+{}{}", to_hex(d.data(), 12), kNumericsVersion,
                      engine::numerics_suffix());
 }
 

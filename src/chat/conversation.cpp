@@ -11,7 +11,7 @@ Result<nlohmann::ordered_json> read_json(const std::string& path) {
   try {
     return nlohmann::ordered_json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
-    return Error{path + ": invalid JSON: " + e.what()};
+    return Error{path + ": invalid JSON: " + e.what(), StatusCode::kInvalidArgument};
   }
 }
 
@@ -50,7 +50,8 @@ Result<RenderedConversation> render_conversation(const ConversationRequest& req)
   vars["add_generation_prompt"] = req.add_generation_prompt;
   for (const std::string& kv : req.vars) {
     auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) return Error{"--var expects key=value, got '" + kv + "'"};
+    if (eq == std::string::npos || eq == 0)
+      return Error{"--var expects key=value, got '" + kv + "'", StatusCode::kInvalidArgument};
     std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
     auto parsed = nlohmann::ordered_json::parse(value, nullptr, /*allow_exceptions=*/false);
     vars[key] = parsed.is_discarded() ? nlohmann::ordered_json(value) : parsed;
@@ -58,7 +59,7 @@ Result<RenderedConversation> render_conversation(const ConversationRequest& req)
   if (vars.contains("bos_token") && vars["bos_token"].is_string())
     out.bos_token = vars["bos_token"].get<std::string>();
   auto tpl = Template::compile(source);
-  if (!tpl.ok()) return Error{origin + ": " + tpl.message()};
+  if (!tpl.ok()) return Error{origin + ": " + tpl.message(), tpl.code()};
   auto text = tpl->render(messages, vars, req.options);
   if (!text.ok()) return Error{origin + ": " + text.message()};
   out.text = std::move(*text);

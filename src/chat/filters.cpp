@@ -489,7 +489,7 @@ Result<Value> call_filter(std::string_view name, const Value& v, CallArgs& a) {
     for (char32_t c : utf8_decode(s)) {
       bool boundary = c == '-' || c == '(' || c == '{' || c == '[' || c == '<' || py_isspace(c);
       std::string one;
-      utf8_append(one, c);
+      append_utf8(one, c);
       if (boundary) {
         out += one;
         start = true;

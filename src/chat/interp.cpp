@@ -43,10 +43,6 @@ ScopePtr child(const ScopePtr& parent) {
 
 enum class Flow { kNone, kBreak, kContinue };
 
-bool located(const std::string& msg) {
-  return msg.rfind("error at line ", 0) == 0 || msg.rfind("template syntax error at", 0) == 0;
-}
-
 Result<std::tm> parse_now(const std::string& s) {
   std::tm tm{};
   int y, mo, d, h = 0, mi = 0, sec = 0;
@@ -81,18 +77,37 @@ class Interp {
   int depth_ = 0;
   std::unordered_map<std::string, Value> globals_;
   const Value* filter_input_ = nullptr;
+  bool located_ = false;  // an error of this render already carries its location
 
-  Error at(int line, int col, const std::string& msg) const {
-    if (located(msg)) return Error{msg};
-    return Error{"error at line " + std::to_string(line) + ", column " + std::to_string(col) +
-                 ": " + msg};
+  // An evaluation error, located at the innermost template position that raised it. Evaluation
+  // stops at the first error, so once one is located every enclosing at()/locate() on the way
+  // up passes it through unchanged (a macro's error keeps the macro body's line).
+  Error at(int line, int col, const std::string& msg,
+           StatusCode code = StatusCode::kInvalidArgument) {
+    if (located_) return Error{msg, code};
+    located_ = true;
+    return Error{
+        "error at line " + std::to_string(line) + ", column " + std::to_string(col) + ": " + msg,
+        code};
   }
-  Error at(const Expr& e, const std::string& msg) const { return at(e.line, e.col, msg); }
+  Error at(const Expr& e, const std::string& msg) { return at(e.line, e.col, msg); }
+  // The error of a value operation, filter or call (a Status or Result), located at e.
+  template <class R>
+  Error locate(int line, int col, const R& r) {
+    return at(line, col, r.message(),
+              r.code() == StatusCode::kUnknown ? StatusCode::kInvalidArgument : r.code());
+  }
+  template <class R>
+  Error locate(const Expr& e, const R& r) {
+    return locate(e.line, e.col, r);
+  }
 
   Status step(int line, int col) {
     if (++steps_ > opt_.max_steps) {
-      return at(line, col, "template exceeded the step limit (" + std::to_string(opt_.max_steps) +
-                               " evaluation steps)");
+      return at(line, col,
+                "template exceeded the step limit (" + std::to_string(opt_.max_steps) +
+                    " evaluation steps)",
+                StatusCode::kResourceExhausted);
     }
     return Status::Ok();
   }
@@ -216,7 +231,8 @@ class Interp {
 
   Status render_child(const Body& body, const ScopePtr& parent, std::string& out) {
     DepthGuard g(depth_);
-    if (depth_ > opt_.max_depth) return Error{"template recursion limit exceeded"};
+    if (depth_ > opt_.max_depth)
+      return Error{"template recursion limit exceeded", StatusCode::kResourceExhausted};
     Flow flow = Flow::kNone;
     return exec_body(body, child(parent), out, flow);
   }
@@ -249,7 +265,7 @@ class Interp {
       case StmtKind::kOutput: {
         GAVEL_ASSIGN(Value v, eval(*s.expr, scope));
         auto str = to_str(v);
-        if (!str.ok()) return at(*s.expr, str.message());
+        if (!str.ok()) return locate(*s.expr, str);
         out += str.value();
         return Status::Ok();
       }
@@ -301,7 +317,7 @@ class Interp {
         filter_input_ = nullptr;
         if (!r.ok()) return r.status();
         auto str = to_str(r.value());
-        if (!str.ok()) return at(s.line, s.col, str.message());
+        if (!str.ok()) return locate(s.line, s.col, str);
         out += str.value();
         return Status::Ok();
       }
@@ -320,7 +336,7 @@ class Interp {
   Status exec_for(const Stmt& s, const ScopePtr& scope, std::string& out) {
     GAVEL_ASSIGN(Value seq, eval(*s.expr, scope));
     auto listed = iterate(seq);
-    if (!listed.ok()) return at(*s.expr, listed.message());
+    if (!listed.ok()) return locate(*s.expr, listed);
     List items = std::move(listed).value();
     if (s.cond) {
       List kept;
@@ -337,7 +353,8 @@ class Interp {
       return render_child(s.else_body, scope, out);
     }
     DepthGuard g(depth_);
-    if (depth_ > opt_.max_depth) return at(s.line, s.col, "template recursion limit exceeded");
+    if (depth_ > opt_.max_depth)
+      return at(s.line, s.col, "template recursion limit exceeded", StatusCode::kResourceExhausted);
     auto index0 = std::make_shared<int64_t>(0);
     auto last_changed = std::make_shared<std::optional<List>>();
     Value cycle = builtin("loop.cycle", [index0](CallArgs& a) -> Result<Value> {
@@ -404,7 +421,9 @@ class Interp {
   Result<Value> call_macro(const Stmt& s, const ScopePtr& defining, const std::string& name,
                            CallArgs& a) {
     DepthGuard g(depth_);
-    if (depth_ > opt_.max_depth) return Error{"template recursion limit exceeded (macro '" + name + "')"};
+    if (depth_ > opt_.max_depth)
+      return Error{"template recursion limit exceeded (macro '" + name + "')",
+                   StatusCode::kResourceExhausted};
     auto scope = child(defining);
     const size_t np = s.params.size();
     std::vector<bool> bound(np, false);
@@ -470,7 +489,7 @@ class Interp {
     a.kwargs.emplace_back("caller", make_macro(s, scope, "caller"));
     GAVEL_ASSIGN(Value r, invoke(call, callee, a));
     auto str = to_str(r);
-    if (!str.ok()) return at(s.line, s.col, str.message());
+    if (!str.ok()) return locate(s.line, s.col, str);
     out += str.value();
     return Status::Ok();
   }
@@ -495,12 +514,12 @@ class Interp {
       return at(e, "'" + type_name(callee) + "' object is not callable");
     }
     auto r = callee.fn->fn(a);
-    if (!r.ok()) return at(e, r.message());
+    if (!r.ok()) return locate(e, r);
     return r;
   }
 
-  Result<Value> wrap(const Expr& e, Result<Value> r) const {
-    if (!r.ok()) return at(e, r.message());
+  Result<Value> wrap(const Expr& e, Result<Value> r) {
+    if (!r.ok()) return locate(e, r);
     return r;
   }
 
@@ -575,7 +594,7 @@ class Interp {
         GAVEL_TRY(eval_args(e, scope, a));
         if (!is_jinja_test(e.name)) return at(e, "no test named '" + e.name + "' found");
         auto r = call_test(e.name, input, a);
-        if (!r.ok()) return at(e, r.message());
+        if (!r.ok()) return locate(e, r);
         return Value::boolean(r.value());
       }
       case ExprKind::kNeg:
@@ -603,7 +622,7 @@ class Interp {
         for (const auto& x : e.items) {
           GAVEL_ASSIGN(Value v, eval(*x, scope));
           auto s = to_str(v);
-          if (!s.ok()) return at(*x, s.message());
+          if (!s.ok()) return locate(*x, s);
           out += s.value();
         }
         return Value::string(std::move(out));
@@ -613,7 +632,7 @@ class Interp {
         for (size_t k = 0; k < e.ops.size(); ++k) {
           GAVEL_ASSIGN(Value right, eval(*e.items[k + 1], scope));
           auto r = compare(e.ops[k], left, right);
-          if (!r.ok()) return at(e, r.message());
+          if (!r.ok()) return locate(e, r);
           if (!r.value()) return Value::boolean(false);
           left = std::move(right);
         }

@@ -132,7 +132,7 @@ class Lexer {
   Error error(const std::string& msg, size_t off) {
     int line, col;
     locate(off, &line, &col);
-    return Error{msg + " at " + position(line, col)};
+    return Error{msg + " at " + position(line, col), StatusCode::kInvalidArgument};
   }
 
   void emit_data(std::string text, size_t off) {
@@ -445,7 +445,7 @@ class Lexer {
                                                      : (h | 0x20) - 'a' + 10);
           }
           if (cp > 0x10FFFF) return error("illegal Unicode character in escape", b);
-          utf8_append(out, cp);
+          append_utf8(out, cp);
           pos_ += n;
           break;
         }
@@ -457,7 +457,7 @@ class Lexer {
             for (int k = 0; k < 2 && pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '7'; ++k) {
               cp = cp * 8 + (s_[pos_++] - '0');
             }
-            utf8_append(out, cp);
+            append_utf8(out, cp);
           } else {
             out.push_back('\\');  // unknown escapes stay as written
             pos_ -= 1;

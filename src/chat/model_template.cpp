@@ -13,7 +13,8 @@ Result<ModelTemplate> model_template_from_gguf(const gguf::File& f, const std::s
   ModelTemplate t;
   std::string key = name.empty() ? "tokenizer.chat_template" : "tokenizer.chat_template." + name;
   auto src = f.get_string(key);
-  if (!src.ok()) return Error{f.path() + ": no chat template (" + src.message() + ")"};
+  if (!src.ok())
+    return Error{f.path() + ": no chat template (" + src.message() + ")", StatusCode::kNotFound};
   t.source = std::move(src).value();
   t.origin = f.path() + ":" + key;
   t.special_tokens = nlohmann::ordered_json::object();
@@ -44,7 +45,7 @@ static Result<nlohmann::ordered_json> read_json(const std::string& path) {
   try {
     return nlohmann::ordered_json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
-    return Error{path + ": invalid JSON: " + e.what()};
+    return Error{path + ": invalid JSON: " + e.what(), StatusCode::kInvalidArgument};
   }
 }
 
@@ -77,8 +78,10 @@ static Result<ModelTemplate> from_hf_folder(const std::string& dir, const std::s
     return t;
   }
   if (!cfg.contains("chat_template")) {
-    return Error{dir + ": no chat template (neither chat_template.jinja nor a 'chat_template' "
-                       "field in tokenizer_config.json)"};
+    return Error{dir +
+                     ": no chat template (neither chat_template.jinja nor a 'chat_template' "
+                     "field in tokenizer_config.json)",
+                 StatusCode::kNotFound};
   }
   const auto& ct = cfg["chat_template"];
   if (ct.is_string()) {
@@ -104,13 +107,14 @@ static Result<ModelTemplate> from_hf_folder(const std::string& dir, const std::s
       return t;
     }
   }
-  return Error{cfg_path + ": no chat template named '" + want + "'"};
+  return Error{cfg_path + ": no chat template named '" + want + "'", StatusCode::kNotFound};
 }
 
 Result<ModelTemplate> load_model_template(const std::string& path, const std::string& name) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) return from_hf_folder(path, name);
-  if (!fs::exists(path, ec)) return Error{path + ": no such file or directory"};
+  if (!fs::exists(path, ec))
+    return Error{path + ": no such file or directory", StatusCode::kNotFound};
   GAVEL_ASSIGN(auto f, gguf::File::open(path));
   return model_template_from_gguf(*f, name);
 }

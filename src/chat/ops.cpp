@@ -224,7 +224,7 @@ Result<List> iterate(const Value& v) {
       List chars;
       for (char32_t c : utf8_decode(v.s)) {
         std::string one;
-        utf8_append(one, c);
+        append_utf8(one, c);
         chars.push_back(Value::string(std::move(one)));
       }
       return chars;
@@ -322,7 +322,7 @@ static Result<Value> index_sequence(const Value& obj, int64_t idx) {
   if (idx < 0) idx += n;
   if (idx < 0 || idx >= n) return Value::undefined("string index out of range");
   std::string one;
-  utf8_append(one, cps[static_cast<size_t>(idx)]);
+  append_utf8(one, cps[static_cast<size_t>(idx)]);
   return Value::string(std::move(one));
 }
 
@@ -403,7 +403,7 @@ Result<Value> slice(const Value& obj, const Value& start, const Value& stop, con
   }
   if (obj.is_string()) {
     std::string out;
-    for (size_t k : picks) utf8_append(out, cps[k]);
+    for (size_t k : picks) append_utf8(out, cps[k]);
     return Value::string(std::move(out));
   }
   List out;

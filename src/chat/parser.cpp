@@ -60,7 +60,8 @@ class Parser {
   }
   Error fail(const std::string& msg) const { return fail_at(msg, cur()); }
   static Error fail_at(const std::string& msg, const Token& at) {
-    return Error{"template syntax error at " + position(at.line, at.col) + ": " + msg};
+    return Error{"template syntax error at " + position(at.line, at.col) + ": " + msg,
+                 StatusCode::kInvalidArgument};
   }
   bool is_op(std::string_view op) const { return cur().type == Tok::kOp && cur().text == op; }
   bool is_name(std::string_view n) const { return cur().type == Tok::kName && cur().text == n; }

@@ -81,17 +81,17 @@ static void append_upper(std::string& out, char32_t c) {
     out += "SS";
     return;
   }
-  utf8_append(out, static_cast<char32_t>(utf8proc_toupper(static_cast<utf8proc_int32_t>(c))));
+  append_utf8(out, static_cast<char32_t>(utf8proc_toupper(static_cast<utf8proc_int32_t>(c))));
 }
 static void append_lower(std::string& out, char32_t c) {
-  utf8_append(out, static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c))));
+  append_utf8(out, static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c))));
 }
 static void append_title(std::string& out, char32_t c) {
   if (c == 0xDF) {
     out += "Ss";
     return;
   }
-  utf8_append(out, static_cast<char32_t>(utf8proc_totitle(static_cast<utf8proc_int32_t>(c))));
+  append_utf8(out, static_cast<char32_t>(utf8proc_totitle(static_cast<utf8proc_int32_t>(c))));
 }
 
 std::string py_upper(std::string_view s) {
@@ -283,7 +283,7 @@ std::string py_replace(std::string_view s, std::string_view old, std::string_vie
         out += neu;
         ++done;
       }
-      if (k < cps.size()) utf8_append(out, cps[k]);
+      if (k < cps.size()) append_utf8(out, cps[k]);
     }
     return out;
   }
@@ -612,7 +612,7 @@ static Result<Value> call_str_method(const Value& self, const std::string& name,
     std::string out;
     for (char32_t c : utf8_decode(s)) {
       std::string one;
-      utf8_append(one, c);
+      append_utf8(one, c);
       out += is_cased(c) && py_upper(one) == one ? py_lower(one) : py_upper(one);
     }
     return keep(out);
@@ -685,7 +685,7 @@ static Result<Value> call_str_method(const Value& self, const std::string& name,
       if (!is_cased(c)) continue;
       any_cased = true;
       std::string one;
-      utf8_append(one, c);
+      append_utf8(one, c);
       if (name == "isupper" ? py_upper(one) != one : py_lower(one) != one) {
         return Value::boolean(false);
       }

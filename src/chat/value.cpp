@@ -176,24 +176,6 @@ std::string type_name(const Value& v) {
 
 // ---------------------------------------------------------------- UTF-8
 
-void utf8_append(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 // Invalid bytes decode as themselves (U+0080..U+00FF) so nothing is lost or crashes;
 // templates are validated as UTF-8 before they get here.
 std::vector<char32_t> utf8_decode(std::string_view s) {
@@ -233,7 +215,7 @@ std::vector<char32_t> utf8_decode(std::string_view s) {
 std::string utf8_encode(const std::vector<char32_t>& cps) {
   std::string out;
   out.reserve(cps.size());
-  for (char32_t c : cps) utf8_append(out, c);
+  for (char32_t c : cps) append_utf8(out, c);
   return out;
 }
 
@@ -350,7 +332,7 @@ std::string py_repr_string(std::string_view s) {
       }
       out += buf;
     } else {
-      utf8_append(out, c);
+      append_utf8(out, c);
     }
   }
   out.push_back(quote);
@@ -512,7 +494,7 @@ static void json_string(std::string_view s, bool ensure_ascii, std::string& out)
       }
       out += buf;
     } else {
-      utf8_append(out, c);
+      append_utf8(out, c);
     }
   }
   out.push_back('"');

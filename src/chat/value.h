@@ -7,14 +7,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "core/utf8.h"
 #include "gavel/status.h"
 
 namespace gavel::chat {
@@ -183,10 +183,10 @@ Value from_json(const nlohmann::ordered_json& j);
 // markupsafe.escape of a plain string.
 std::string html_escape(std::string_view s);
 
-// UTF-8 helpers: strings index, slice and count by code point as Python does.
+// UTF-8 helpers: strings index, slice and count by code point as Python does (encoding one
+// code point: gavel::append_utf8, core/utf8.h).
 std::vector<char32_t> utf8_decode(std::string_view s);
 std::string utf8_encode(const std::vector<char32_t>& cps);
-void utf8_append(std::string& out, char32_t cp);
 size_t utf8_length(std::string_view s);
 bool py_isspace(char32_t c);
 

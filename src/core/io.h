@@ -1,4 +1,5 @@
-// Small file helpers shared by every layer; errors name the path.
+// Small file helpers shared by every layer; errors name the path and carry a code
+// (kNotFound for a missing file, kIOError for a failed read or write, ...).
 #pragma once
 
 #include <string>
@@ -8,8 +9,12 @@
 
 namespace gavel {
 
+// "<message>: <strerror>" with the code that matches errno (ENOENT -> kNotFound, ...).
+Error os_error(std::string message, int errno_value);
+
 Result<std::string> read_file(const std::string& path);
-// Writes via a temporary file + rename so a crash never leaves a half-written file.
+// Writes via a uniquely named temporary file + rename, so a crash never leaves a half-written
+// file and concurrent writers of one path never interleave.
 Status write_file_atomic(const std::string& path, std::string_view data);
 
 }  // namespace gavel

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 
+#include "core/io.h"
 #include "gguf/quants.h"
 
 namespace gavel::gguf {
@@ -108,7 +109,8 @@ class Reader {
     return error_at(pos_, what, msg);
   }
   Error error_at(size_t off, const std::string& what, const std::string& msg) const {
-    return Error{fmt::format("{}: {}: {} (at byte offset {})", name_, what, msg, off)};
+    return Error{fmt::format("{}: {}: {} (at byte offset {})", name_, what, msg, off),
+                 StatusCode::kCorruption};
   }
 
   template <class T>
@@ -301,26 +303,26 @@ File::~File() {
 
 Result<std::unique_ptr<File>> File::open(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error{fmt::format("{}: cannot open: {}", path, std::strerror(errno))};
+  if (fd < 0) return os_error(path + ": cannot open", errno);
   struct stat st;
   if (fstat(fd, &st) != 0) {
     int e = errno;
     ::close(fd);
-    return Error{fmt::format("{}: cannot stat: {}", path, std::strerror(e))};
+    return os_error(path + ": cannot stat", e);
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    return Error{fmt::format("{}: not a regular file", path)};
+    return Error{fmt::format("{}: not a regular file", path), StatusCode::kInvalidArgument};
   }
   size_t size = static_cast<size_t>(st.st_size);
   if (size == 0) {
     ::close(fd);
-    return Error{fmt::format("{}: empty file, not a GGUF model", path)};
+    return Error{fmt::format("{}: empty file, not a GGUF model", path), StatusCode::kCorruption};
   }
   void* map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   int e = errno;
   ::close(fd);
-  if (map == MAP_FAILED) return Error{fmt::format("{}: mmap failed: {}", path, std::strerror(e))};
+  if (map == MAP_FAILED) return os_error(path + ": mmap failed", e);
   auto parsed = parse(static_cast<const uint8_t*>(map), size, path);
   if (!parsed.ok()) {
     munmap(map, size);
@@ -379,12 +381,14 @@ Result<std::unique_ptr<File>> File::parse(const uint8_t* data, size_t size, std:
   if (const Value* a = f->find("general.alignment")) {
     if (!is_unsigned(a->type) && !is_signed(a->type))
       return Error{fmt::format("{}: key 'general.alignment': expected an integer, got {}", f->path_,
-                               value_type_name(a->type))};
+                               value_type_name(a->type)),
+                   StatusCode::kCorruption};
     int64_t al =
         is_unsigned(a->type) ? static_cast<int64_t>(std::min<uint64_t>(a->u, 1u << 31)) : a->i;
     if (al <= 0 || (al & (al - 1)) != 0 || al > (1 << 30))
       return Error{
-          fmt::format("{}: key 'general.alignment': {} is not a power of two", f->path_, al)};
+          fmt::format("{}: key 'general.alignment': {} is not a power of two", f->path_, al),
+          StatusCode::kCorruption};
     f->alignment_ = static_cast<size_t>(al);
   }
 
@@ -434,23 +438,23 @@ Result<std::unique_ptr<File>> File::parse(const uint8_t* data, size_t size, std:
   size_t data_start = (end_of_infos + f->alignment_ - 1) / f->alignment_ * f->alignment_;
   f->data_offset_ = data_start;
   if (n_tensors > 0 && data_start > size)
-    return Error{
-        fmt::format("{}: truncated: data section would start at byte offset {} but the "
-                    "file has {} bytes",
-                    f->path_, data_start, size)};
+    return Error{fmt::format("{}: truncated: data section would start at byte offset {} but the "
+                             "file has {} bytes",
+                             f->path_, data_start, size),
+                 StatusCode::kCorruption};
   size_t data_size = data_start <= size ? size - data_start : 0;
   for (size_t t = 0; t < f->tensors_.size(); ++t) {
     TensorInfo& ti = f->tensors_[t];
     if (ti.offset % f->alignment_ != 0)
-      return Error{
-          fmt::format("{}: tensor '{}': data offset {} is not a multiple of the "
-                      "alignment {} (tensor info at byte offset {})",
-                      f->path_, ti.name, ti.offset, f->alignment_, info_offsets[t])};
+      return Error{fmt::format("{}: tensor '{}': data offset {} is not a multiple of the "
+                               "alignment {} (tensor info at byte offset {})",
+                               f->path_, ti.name, ti.offset, f->alignment_, info_offsets[t]),
+                   StatusCode::kCorruption};
     if (ti.offset > data_size || ti.nbytes > data_size - ti.offset)
-      return Error{
-          fmt::format("{}: tensor '{}': data [{}, +{}) lies outside the {}-byte data "
-                      "section starting at byte offset {} (truncated file?)",
-                      f->path_, ti.name, ti.offset, ti.nbytes, data_size, data_start)};
+      return Error{fmt::format("{}: tensor '{}': data [{}, +{}) lies outside the {}-byte data "
+                               "section starting at byte offset {} (truncated file?)",
+                               f->path_, ti.name, ti.offset, ti.nbytes, data_size, data_start),
+                   StatusCode::kCorruption};
     ti.data = data + data_start + ti.offset;
   }
   return f;
@@ -469,13 +473,14 @@ const TensorInfo* File::tensor(std::string_view name) const {
 namespace {
 
 Error missing(const std::string& path, std::string_view key) {
-  return Error{fmt::format("{}: missing metadata key '{}'", path, key)};
+  return Error{fmt::format("{}: missing metadata key '{}'", path, key), StatusCode::kNotFound};
 }
 Error wrong_type(const std::string& path, std::string_view key, const Value& v,
                  const char* expected) {
   std::string got = value_type_name(v.type);
   if (v.type == ValueType::kArray) got = fmt::format("array of {}", value_type_name(v.elem_type));
-  return Error{fmt::format("{}: key '{}': expected {}, got {}", path, key, expected, got)};
+  return Error{fmt::format("{}: key '{}': expected {}, got {}", path, key, expected, got),
+               StatusCode::kCorruption};
 }
 
 // Integer view of a scalar; false if it is not an integer or does not fit in int64.
@@ -558,7 +563,8 @@ Result<std::vector<int64_t>> File::get_int_array(std::string_view key) const {
   std::vector<int64_t> out(v->arr.size());
   for (size_t i = 0; i < out.size(); ++i)
     if (!as_int(v->arr[i], out[i]))
-      return Error{fmt::format("{}: key '{}': element {} does not fit in int64", path_, key, i)};
+      return Error{fmt::format("{}: key '{}': element {} does not fit in int64", path_, key, i),
+                   StatusCode::kOutOfRange};
   return out;
 }
 

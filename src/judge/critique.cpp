@@ -37,7 +37,8 @@ Result<std::string> critique_template_name(Mode mode, Format format) {
   if (format == Format::kOriginal) return fmt::format("selene_{}", name(mode));
   if (mode != Mode::kPairwise)
     return Error{fmt::format("format '{}' exists for pairwise mode only (Selene paper, Appendix E)",
-                             name(format))};
+                             name(format)),
+                 StatusCode::kInvalidArgument};
   return fmt::format("selene_pairwise-{}", name(format));
 }
 
@@ -45,9 +46,9 @@ Result<std::string> critique_user_content(Mode mode, Format format,
                                           const std::map<std::string, std::string>& vars) {
   GAVEL_ASSIGN(std::string tname, critique_template_name(mode, format));
   auto text = find_template(tname);
-  if (!text) return Error{"template not embedded: " + tname};
+  if (!text) return Error{"template not embedded: " + tname, StatusCode::kInternal};
   auto out = py_format(*text, vars);
-  if (!out.ok()) return Error{fmt::format("template {}: {}", tname, out.message())};
+  if (!out.ok()) return out.status().prefixed(fmt::format("template {}: ", tname));
   return out;
 }
 
@@ -55,7 +56,7 @@ Result<std::string> critique_prompt(const std::string& user_content, const Criti
                                     const BackendInfo& info, const ChatRenderer& render) {
   nlohmann::json messages = nlohmann::json::array({{{"role", "user"}, {"content", user_content}}});
   auto prompt = render(messages, chat_vars(info, cfg.thinking));
-  if (!prompt.ok()) return Error{"chat template: " + prompt.message()};
+  if (!prompt.ok()) return prompt.status().prefixed("chat template: ");
   return prompt;
 }
 
@@ -151,7 +152,8 @@ Result<VerdictDistribution> read_verdict(const ScoreResult& r, Mode mode) {
   v.labels = mode_labels(mode);
   if (r.candidates.size() != v.labels.size())
     return Error{fmt::format("backend returned {} verdict scores, expected {}", r.candidates.size(),
-                             v.labels.size())};
+                             v.labels.size()),
+                 StatusCode::kInternal};
   double mx = -INFINITY;
   for (const auto& c : r.candidates) {
     v.logprobs.push_back(c.logprob);

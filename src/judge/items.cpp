@@ -41,13 +41,14 @@ Status FieldMap::apply(const std::vector<std::string>& field_specs,
   for (const std::string& s : field_specs) {
     size_t eq = s.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
-      return Error{fmt::format("--field '{}': expected logical=input_field", s)};
+      return Error{fmt::format("--field '{}': expected logical=input_field", s),
+                   StatusCode::kInvalidArgument};
     input_name[s.substr(0, eq)] = s.substr(eq + 1);
   }
   for (const std::string& s : var_specs) {
     size_t eq = s.find('=');
     if (eq == std::string::npos || eq == 0)
-      return Error{fmt::format("--var '{}': expected name=value", s)};
+      return Error{fmt::format("--var '{}': expected name=value", s), StatusCode::kInvalidArgument};
     constants[s.substr(0, eq)] = s.substr(eq + 1);
   }
   return Status::Ok();
@@ -64,10 +65,13 @@ Result<Item> parse_item(std::string_view line_text, int64_t line, const FieldMap
   try {
     item.record = nlohmann::json::parse(line_text);
   } catch (const nlohmann::json::exception& e) {
-    return Error{fmt::format("line {}: invalid JSON: {}", line, e.what())};
+    return Error{fmt::format("line {}: invalid JSON: {}", line, e.what()),
+                 StatusCode::kInvalidArgument};
   }
   if (!item.record.is_object())
-    return Error{fmt::format("line {}: expected a JSON object, got {}", line, item.record.type_name())};
+    return Error{
+        fmt::format("line {}: expected a JSON object, got {}", line, item.record.type_name()),
+        StatusCode::kInvalidArgument};
   auto id = item.record.find(fields.field_for("id"));
   if (id != item.record.end() && !id->is_null())
     item.id = id->is_string() ? id->get<std::string>() : id->dump();
@@ -83,11 +87,14 @@ Result<std::string> item_text(const Item& item, const FieldMap& fields, const st
   std::string field = fields.field_for(logical);
   auto it = item.record.find(field);
   if (it == item.record.end() || it->is_null())
-    return Error{fmt::format("line {}: missing field '{}' (logical '{}'; map it with --field {}=<name>)",
-                             item.line, field, logical, logical)};
+    return Error{
+        fmt::format("line {}: missing field '{}' (logical '{}'; map it with --field {}=<name>)",
+                    item.line, field, logical, logical),
+        StatusCode::kInvalidArgument};
   if (!it->is_string())
     return Error{fmt::format("line {}: field '{}' must be a string, got {}", item.line, field,
-                             it->type_name())};
+                             it->type_name()),
+                 StatusCode::kInvalidArgument};
   return it->get<std::string>();
 }
 
@@ -109,7 +116,9 @@ Result<std::map<std::string, std::string>> split_rubric(std::string_view rubric,
   size_t from = 0;
   for (const auto& key : keys) {
     size_t at = find_line(key.first, from);
-    if (at == std::string::npos) return Error{fmt::format("rubric: no line starting '{}'", key.first)};
+    if (at == std::string::npos)
+      return Error{fmt::format("rubric: no line starting '{}'", key.first),
+                   StatusCode::kInvalidArgument};
     starts.push_back(at);
     from = at + key.first.size();
   }
@@ -130,7 +139,7 @@ Result<std::map<std::string, std::string>> selene_vars(const Item& item, const F
                                                        Mode mode, Format format, bool swap) {
   GAVEL_ASSIGN(std::string tname, critique_template_name(mode, format));
   auto text = find_template(tname);
-  if (!text) return Error{"template not embedded: " + tname};
+  if (!text) return Error{"template not embedded: " + tname, StatusCode::kInternal};
   GAVEL_ASSIGN(std::set<std::string> needed, py_format_fields(*text));
   std::map<std::string, std::string> vars;
   std::optional<std::map<std::string, std::string>> rubric_parts;
@@ -153,18 +162,26 @@ Result<std::map<std::string, std::string>> selene_vars(const Item& item, const F
         auto parts = split_rubric(rubric, mode);
         if (!parts.ok())
           return Error{fmt::format("line {}: field '{}': {}", item.line, fields.field_for("rubric"),
-                                   parts.message())};
+                                   parts.message()),
+                       StatusCode::kInvalidArgument};
         rubric_parts = std::move(*parts);
       }
       auto p = rubric_parts->find(var);
       if (p == rubric_parts->end())
-        return Error{fmt::format("line {}: rubric has no part for {}", item.line, var)};
+        return Error{fmt::format("line {}: rubric has no part for {}", item.line, var),
+                     StatusCode::kInvalidArgument};
       vars[var] = p->second;
       continue;
     }
     GAVEL_ASSIGN(vars[var], item_text(item, fields, var));
   }
   return vars;
+}
+
+std::optional<std::string> label_text(const nlohmann::json& label) {
+  if (label.is_string()) return label.get<std::string>();
+  if (label.is_boolean()) return label.get<bool>() ? "Yes" : "No";
+  return std::nullopt;
 }
 
 }  // namespace gavel::judge

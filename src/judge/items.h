@@ -43,6 +43,9 @@ Result<Item> parse_item(std::string_view line_text, int64_t line, const FieldMap
 // name the line and both the logical and the record field.
 Result<std::string> item_text(const Item& item, const FieldMap& fields, const std::string& logical);
 
+// A label as text: strings as they are, booleans as "Yes"/"No"; nullopt for anything else.
+std::optional<std::string> label_text(const nlohmann::json& label);
+
 // Splits a Prometheus-style rubric "[objective]\nScore 1: ...\n...Score 5: ..." (or Yes:/No:)
 // into the Selene template variables.
 Result<std::map<std::string, std::string>> split_rubric(std::string_view rubric, Mode mode);

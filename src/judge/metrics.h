@@ -1,19 +1,17 @@
-// End-of-run agreement figures against the input's labels: pairwise accuracy, strict accuracy
-// in both orders, positional consistency, mean target probability (the card's table), and
-// Pearson / Spearman for absolute scores.
+// End-of-run agreement figures against the input's labels, as the JSON summary the runner
+// prints: pairwise accuracy, strict accuracy in both orders, positional consistency, mean
+// target probability (the card's table), and Pearson / Spearman for absolute scores. The
+// figures themselves are defined once, in the meta layer (meta/judge_metrics.h,
+// meta/correlation.h); these classes collect a run's items and format the summary.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "meta/judge_metrics.h"
 
 namespace gavel::judge {
-
-std::optional<double> pearson(const std::vector<double>& x, const std::vector<double>& y);
-// Spearman's rho: Pearson of average ranks (ties share the mean rank, as scipy does).
-std::optional<double> spearman(const std::vector<double>& x, const std::vector<double>& y);
-std::vector<double> average_ranks(const std::vector<double>& v);
 
 // Accumulates per-item outcomes; report() gives the JSON summary printed at the end.
 class PairwiseTally {
@@ -25,9 +23,7 @@ class PairwiseTally {
   nlohmann::json report() const;
 
  private:
-  int n_ = 0, n_scored_ = 0, n_both_ = 0, strict_ = 0, consistent_ = 0;
-  double correct_ = 0, target_mass_ = 0;
-  int order1_n_ = 0, order1_correct_ = 0;
+  meta::AgreementTally tally_;
 };
 
 class ScoreTally {

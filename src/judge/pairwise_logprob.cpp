@@ -40,7 +40,7 @@ Result<std::array<std::string, 2>> pairwise_prompts(const std::string& instructi
     nlohmann::json messages = nlohmann::json::array(
         {{{"role", "system"}, {"content", system}}, {{"role", "user"}, {"content", user}}});
     auto prompt = render(messages, vars);
-    if (!prompt.ok()) return Error{"chat template: " + prompt.message()};
+    if (!prompt.ok()) return prompt.status().prefixed("chat template: ");
     out[pass] = std::move(*prompt);
   }
   return out;
@@ -52,8 +52,9 @@ ScoreRequest pairwise_score_request(const std::string& prompt, const PairwiseLog
 
 Result<PairwisePass> read_pass(const ScoreResult& r, const PairwiseLogprobConfig& cfg) {
   if (r.candidates.size() != 2)
-    return Error{fmt::format("backend returned {} candidate scores, expected 2 (A, B)",
-                             r.candidates.size())};
+    return Error{
+        fmt::format("backend returned {} candidate scores, expected 2 (A, B)", r.candidates.size()),
+        StatusCode::kInternal};
   PairwisePass p;
   // The card reads the first token of "A"/"B" (tokenizer.encode(...)[0]).
   const CandidateScore& a = r.candidates[0];
@@ -63,7 +64,7 @@ Result<PairwisePass> read_pass(const ScoreResult& r, const PairwiseLogprobConfig
     p.logprob_b = b.first_token_logprob;
   } else {
     if (a.tokens.empty() || b.tokens.empty())
-      return Error{"backend gave no token ids for candidates A/B"};
+      return Error{"backend gave no token ids for candidates A/B", StatusCode::kInternal};
     auto lookup = [&](int32_t id, bool& found) {
       for (const TopToken& t : r.top)
         if (t.id == id) {

@@ -15,7 +15,8 @@ Result<E> parse_enum(std::string_view s, const std::array<E, N>& all, const char
     choices += choices.empty() ? "" : "|";
     choices += name(e);
   }
-  return Error{fmt::format("unknown {} '{}' (expected {})", what, s, choices)};
+  return Error{fmt::format("unknown {} '{}' (expected {})", what, s, choices),
+               StatusCode::kInvalidArgument};
 }
 
 }  // namespace

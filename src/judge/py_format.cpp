@@ -20,16 +20,21 @@ Status walk(std::string_view t, OnText on_text, OnField on_field) {
       on_text(std::string_view("}"));
       i += 2;
     } else if (c == '}') {
-      return Error{fmt::format("template offset {}: single '}}' encountered", i)};
+      return Error{fmt::format("template offset {}: single '}}' encountered", i),
+                   StatusCode::kInvalidArgument};
     } else if (c == '{') {
       size_t end = t.find('}', i + 1);
       if (end == std::string_view::npos)
-        return Error{fmt::format("template offset {}: unmatched '{{'", i)};
+        return Error{fmt::format("template offset {}: unmatched '{{'", i),
+                     StatusCode::kInvalidArgument};
       std::string_view name = t.substr(i + 1, end - i - 1);
-      if (name.empty()) return Error{fmt::format("template offset {}: positional field {{}}", i)};
+      if (name.empty())
+        return Error{fmt::format("template offset {}: positional field {{}}", i),
+                     StatusCode::kInvalidArgument};
       for (char ch : name)
         if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'))
-          return Error{fmt::format("template offset {}: unsupported field syntax {{{}}}", i, name)};
+          return Error{fmt::format("template offset {}: unsupported field syntax {{{}}}", i, name),
+                       StatusCode::kInvalidArgument};
       GAVEL_TRY(on_field(name));
       i = end + 1;
     } else {
@@ -51,7 +56,9 @@ Result<std::string> py_format(std::string_view tmpl, const std::map<std::string,
       tmpl, [&](std::string_view s) { out.append(s); },
       [&](std::string_view name) -> Status {
         auto it = vars.find(std::string(name));
-        if (it == vars.end()) return Error{fmt::format("missing template variable '{}'", name)};
+        if (it == vars.end())
+          return Error{fmt::format("missing template variable '{}'", name),
+                       StatusCode::kInvalidArgument};
         out += it->second;
         return Status::Ok();
       }));

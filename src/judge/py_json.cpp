@@ -44,8 +44,9 @@ Result<std::string> py_json_string(std::string_view s, bool ensure_ascii) {
     uint32_t cp = 0;
     size_t n = decode_utf8(s, i, cp);
     if (n == 0)
-      return Error{fmt::format("invalid UTF-8 at byte offset {} (0x{:02x})", i,
-                               static_cast<uint8_t>(s[i]))};
+      return Error{
+          fmt::format("invalid UTF-8 at byte offset {} (0x{:02x})", i, static_cast<uint8_t>(s[i])),
+          StatusCode::kInvalidArgument};
     switch (cp) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;

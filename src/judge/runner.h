@@ -12,20 +12,13 @@
 #include <nlohmann/json.hpp>
 
 #include "gavel/backend.h"
-#include "judge/critique.h"
-#include "judge/items.h"
-#include "judge/pairwise_logprob.h"
-#include "judge/protocol.h"
+#include "judge/judge_protocol.h"
 #include "store/store.h"
 
 namespace gavel::judge {
 
+// How to run; what to judge with is the protocol (judge_protocol.h).
 struct RunConfig {
-  Protocol protocol = Protocol::kPairwiseLogprob;
-  PairwiseLogprobConfig pairwise;
-  CritiqueConfig critique;
-  FieldMap fields = FieldMap::defaults();
-  bool both_orders = false;  // critique pairwise: judge A/B and B/A (pairwise-logprob always does)
   int64_t limit = -1;        // items to take (after the optional shuffle); -1 = all
   std::optional<uint64_t> shuffle_seed;  // shuffle input order deterministically before --limit
   int batch = 4;             // items per backend call and per store transaction
@@ -52,7 +45,8 @@ struct RunSummary {
   double seconds = 0;
 };
 
-Result<RunSummary> run_judge(Backend& backend, const ChatRenderer& render, store::Store& store,
+// Judges every input line with `protocol` (built for `backend`'s info by make_protocol).
+Result<RunSummary> run_judge(Backend& backend, const JudgeProtocol& protocol, store::Store& store,
                              const RunConfig& cfg, std::FILE* log);
 
 // Human-readable end-of-run report (errors with line numbers, metrics).

@@ -19,12 +19,15 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 Status check_inputs(const std::vector<double>& x, const std::vector<double>& y, size_t min_n,
                     const char* what) {
   if (x.size() != y.size())
-    return Error{fmt::format("{}: x has {} values but y has {}", what, x.size(), y.size())};
+    return Error{fmt::format("{}: x has {} values but y has {}", what, x.size(), y.size()),
+                 StatusCode::kInvalidArgument};
   if (x.size() < min_n)
-    return Error{fmt::format("{}: needs at least {} pairs, got {}", what, min_n, x.size())};
+    return Error{fmt::format("{}: needs at least {} pairs, got {}", what, min_n, x.size()),
+                 StatusCode::kInvalidArgument};
   for (size_t i = 0; i < x.size(); ++i)
     if (!std::isfinite(x[i]) || !std::isfinite(y[i]))
-      return Error{fmt::format("{}: non-finite value at index {}", what, i)};
+      return Error{fmt::format("{}: non-finite value at index {}", what, i),
+                   StatusCode::kInvalidArgument};
   return Status::Ok();
 }
 
@@ -82,12 +85,14 @@ std::vector<double> rank_average(const std::vector<double>& x) {
   return ranks;
 }
 
-Result<Correlation> pearson(const std::vector<double>& x, const std::vector<double>& y,
-                            double level) {
-  GAVEL_TRY(check_inputs(x, y, 2, "pearson"));
+namespace {
+
+// A product-moment coefficient r over n pairs: p from t with n-2 df, Fisher-z CI with
+// standard error 1/sqrt(n-3) (Pearson on values, Spearman on ranks).
+Correlation product_moment(double r, int n, double level) {
   Correlation c;
-  c.n = static_cast<int>(x.size());
-  c.r = pearson_r(x, y);
+  c.n = n;
+  c.r = r;
   c.p = t_p_value(c.r, c.n);
   if (c.n > 3 && !std::isnan(c.r)) {
     fisher_ci(c, 1 / std::sqrt(c.n - 3.0), level);
@@ -97,19 +102,19 @@ Result<Correlation> pearson(const std::vector<double>& x, const std::vector<doub
   return c;
 }
 
+}  // namespace
+
+Result<Correlation> pearson(const std::vector<double>& x, const std::vector<double>& y,
+                            double level) {
+  GAVEL_TRY(check_inputs(x, y, 2, "pearson"));
+  return product_moment(pearson_r(x, y), static_cast<int>(x.size()), level);
+}
+
 Result<Correlation> spearman(const std::vector<double>& x, const std::vector<double>& y,
                              double level) {
   GAVEL_TRY(check_inputs(x, y, 2, "spearman"));
-  Correlation c;
-  c.n = static_cast<int>(x.size());
-  c.r = pearson_r(rank_average(x), rank_average(y));
-  c.p = t_p_value(c.r, c.n);
-  if (c.n > 3 && !std::isnan(c.r)) {
-    fisher_ci(c, 1 / std::sqrt(c.n - 3.0), level);
-  } else {
-    c.ci_low = c.ci_high = kNaN;
-  }
-  return c;
+  return product_moment(pearson_r(rank_average(x), rank_average(y)), static_cast<int>(x.size()),
+                        level);
 }
 
 Result<Correlation> kendall_tau_b(const std::vector<double>& x, const std::vector<double>& y,

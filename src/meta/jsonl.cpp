@@ -41,7 +41,8 @@ bool Jsonl::has(const JsonlRow& row, const std::string& field) const {
 Result<double> Jsonl::number(const JsonlRow& row, const std::string& field) const {
   const auto* f = find_field(row.value, field);
   if (!f || f->is_null())
-    return Error{fmt::format("{}:{}: missing field \"{}\"", path, row.line, field)};
+    return Error{fmt::format("{}:{}: missing field \"{}\"", path, row.line, field),
+                 StatusCode::kInvalidArgument};
   double v;
   if (f->is_number()) {
     v = f->get<double>();
@@ -53,22 +54,33 @@ Result<double> Jsonl::number(const JsonlRow& row, const std::string& field) cons
     v = std::strtod(s.c_str(), &end);
     if (s.empty() || *end != '\0')
       return Error{
-          fmt::format("{}:{}: field \"{}\" is not a number: \"{}\"", path, row.line, field, s)};
+          fmt::format("{}:{}: field \"{}\" is not a number: \"{}\"", path, row.line, field, s),
+          StatusCode::kInvalidArgument};
   } else {
-    return Error{fmt::format("{}:{}: field \"{}\" is not a number", path, row.line, field)};
+    return Error{fmt::format("{}:{}: field \"{}\" is not a number", path, row.line, field),
+                 StatusCode::kInvalidArgument};
   }
   if (!std::isfinite(v))
-    return Error{fmt::format("{}:{}: field \"{}\" is not finite", path, row.line, field)};
+    return Error{fmt::format("{}:{}: field \"{}\" is not finite", path, row.line, field),
+                 StatusCode::kInvalidArgument};
   return v;
+}
+
+Result<double> Jsonl::length(const JsonlRow& row, const std::string& field) const {
+  const auto* f = find_field(row.value, field);
+  if (f && f->is_string()) return static_cast<double>(f->get_ref<const std::string&>().size());
+  return number(row, field);
 }
 
 Result<std::string> Jsonl::text(const JsonlRow& row, const std::string& field) const {
   const auto* f = find_field(row.value, field);
   if (!f || f->is_null())
-    return Error{fmt::format("{}:{}: missing field \"{}\"", path, row.line, field)};
+    return Error{fmt::format("{}:{}: missing field \"{}\"", path, row.line, field),
+                 StatusCode::kInvalidArgument};
   if (f->is_string()) return f->get<std::string>();
   if (f->is_number() || f->is_boolean()) return f->dump();
-  return Error{fmt::format("{}:{}: field \"{}\" is not a string", path, row.line, field)};
+  return Error{fmt::format("{}:{}: field \"{}\" is not a string", path, row.line, field),
+               StatusCode::kInvalidArgument};
 }
 
 Result<Jsonl> read_jsonl(const std::string& path) {
@@ -82,11 +94,15 @@ Result<Jsonl> read_jsonl(const std::string& path) {
     ++n;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     auto v = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (v.is_discarded()) return Error{fmt::format("{}:{}: invalid JSON", path, n)};
-    if (!v.is_object()) return Error{fmt::format("{}:{}: expected a JSON object", path, n)};
+    if (v.is_discarded())
+      return Error{fmt::format("{}:{}: invalid JSON", path, n), StatusCode::kInvalidArgument};
+    if (!v.is_object())
+      return Error{fmt::format("{}:{}: expected a JSON object", path, n),
+                   StatusCode::kInvalidArgument};
     out.rows.push_back({n, std::move(v)});
   }
-  if (out.rows.empty()) return Error{fmt::format("{}: no JSON rows", path)};
+  if (out.rows.empty())
+    return Error{fmt::format("{}: no JSON rows", path), StatusCode::kInvalidArgument};
   return out;
 }
 

@@ -1,5 +1,6 @@
 // JSONL input for `gavel meta` / `gavel rank`: every line one JSON object, fields picked by
-// name (a dotted name walks into nested objects). Errors name the file, line and field.
+// name (a dotted name walks into nested objects). Errors name the file, line and field and
+// carry kInvalidArgument (kNotFound for a missing file).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -20,6 +21,8 @@ struct Jsonl {
   std::vector<JsonlRow> rows;  // blank lines skipped
 
   Result<double> number(const JsonlRow& row, const std::string& field) const;
+  // A string field's length in bytes, or else a numeric field (a text or its length).
+  Result<double> length(const JsonlRow& row, const std::string& field) const;
   // Strings as-is; numbers and booleans are converted to their JSON text (ids may be numeric).
   Result<std::string> text(const JsonlRow& row, const std::string& field) const;
   bool has(const JsonlRow& row, const std::string& field) const;

@@ -1,40 +1,64 @@
 // Meta-evaluation of a pairwise judge: the model card's pairwise set (strict accuracy,
 // positional consistency, target / non-target probability mass) and bias figures
-// (position, length, swap-flip) over judged matches.
+// (position, length, swap-flip) over judged matches. The one definition of these figures: the
+// judge layer's end-of-run summary uses AgreementTally too.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
+#include "gavel/meta.h"
 #include "gavel/status.h"
 
 namespace gavel::meta {
 
-// One pair of texts judged in both orientations. Gold: the text with the higher score is
-// better. p_a_pass1 = P(A) with text 1 as A; p_a_pass2 = P(A) with text 2 as A.
-struct PairJudgment {
-  double score_1 = 0, score_2 = 0;
-  double len_1 = 0, len_2 = 0;
-  double p_a_pass1 = 0.5, p_a_pass2 = 0.5;
+// Which text one judged order preferred. kNeither: judged, but neither text is preferred
+// (equal probabilities).
+enum class Choice { kNeither, kText1, kText2 };
+
+// The hard choice of a probability for the text in position A: above 0.5 that text, below
+// 0.5 the other one. `text2_first`: text 2 was in position A (the swapped order).
+Choice choice_of(double p_a, bool text2_first = false);
+
+// A probability of the right answer read as a hard decision: 1 above 0.5, half at exactly
+// 0.5 (a tie), 0 below.
+double hard_credit(double p_right);
+
+// The model card's agreement of a pairwise judge with gold labels, accumulated pair by pair.
+// Each pair has a gold text; the judge may give an order-averaged probability and a hard
+// choice per order (text 1 in position A first, then swapped).
+struct Agreement {
+  int n = 0;                          // pairs added
+  int n_scored = 0;                   // pairs with an averaged probability
+  double accuracy = 0;                // mean hard_credit of the averaged P(gold text)
+  double mean_target = 0;             // mean averaged P(gold text)
+  int n_first_order = 0;              // pairs with a choice in the first order
+  double accuracy_first_order = 0;    // share of those choosing the gold text
+  int n_both_orders = 0;              // pairs with a choice in both orders
+  double strict_accuracy = 0;         // share of those choosing the gold text in both orders
+  double positional_consistency = 0;  // share of those choosing the same text in both orders
 };
 
-struct PairFilter {
-  double max_len_ratio = 0;  // keep pairs with max(len)/min(len) <= R; 0 = no filter
-  double min_diff = 0;       // keep min_diff <= |score_1 - score_2| <= max_diff
-  double max_diff = 0;       // 0 = no upper bound
-  int sample = 0;            // then draw this many without replacement (0 = all)
-  uint64_t seed = 42;
+class AgreementTally {
+ public:
+  // gold_text1: text 1 is the better text. p_text1: order-averaged P(text 1 better).
+  // order1 / order2: the hard choice in each order; nullopt where that order has no verdict.
+  void add(bool gold_text1, std::optional<double> p_text1, std::optional<Choice> order1,
+           std::optional<Choice> order2);
+  // Shares over an empty set are NaN.
+  Agreement result() const;
+
+ private:
+  int n_ = 0, n_scored_ = 0, n_first_ = 0, first_correct_ = 0, n_both_ = 0, strict_ = 0,
+      consistent_ = 0;
+  double credit_ = 0, target_ = 0;
 };
 
-struct PairwiseMetrics {
-  int n = 0;  // pairs evaluated (after filters; gold ties dropped)
-  int filtered_out = 0;
-  double strict_accuracy = 0;         // hard choice right in both orientations
-  double positional_consistency = 0;  // same text preferred in both orientations
-  double mean_target_mass = 0;        // mean of the averaged probability of the better text
-  double mean_non_target_mass = 0;
-  double soft_accuracy = 0;  // averaged probability of the better text > 0.5
-};
+// The pair, filter and result types are the public API's (include/gavel/meta.h).
+using PairJudgment = ::gavel::JudgedPair;
+using PairFilter = ::gavel::PairFilterOptions;
+using PairwiseMetrics = ::gavel::PairwiseMetricsResult;
 
 // Indices of `pairs` kept by the filter, in sample order.
 std::vector<size_t> filter_pairs(const std::vector<PairJudgment>& pairs, const PairFilter& f);

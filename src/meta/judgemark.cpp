@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "meta/correlation.h"
@@ -19,7 +20,9 @@ double clamp01(double v) { return std::clamp(v, 0.0, 1.0); }
 
 Result<JudgemarkResult> judgemark_v1(const JudgemarkInput& in) {
   const size_t n = in.scores.size();
-  if (n < 3) return Error{fmt::format("judgemark: needs at least 3 writers, got {}", n)};
+  if (n < 3)
+    return Error{fmt::format("judgemark: needs at least 3 writers, got {}", n),
+                 StatusCode::kInvalidArgument};
   JudgemarkResult r;
   r.std_dev = stddev_sample(in.scores);
   // Top 8 by the judge's score (stable on ties, like pandas nlargest keep="first").
@@ -32,7 +35,8 @@ Result<JudgemarkResult> judgemark_v1(const JudgemarkInput& in) {
   for (const auto& [name, ref] : in.references) {
     if (ref.size() != n)
       return Error{
-          fmt::format("judgemark: reference {} has {} values for {} writers", name, ref.size(), n)};
+          fmt::format("judgemark: reference {} has {} values for {} writers", name, ref.size(), n),
+          StatusCode::kInvalidArgument};
     for (int top = 0; top < 2; ++top) {
       std::vector<double> x, y;
       auto add = [&](size_t i) {
@@ -54,17 +58,34 @@ Result<JudgemarkResult> judgemark_v1(const JudgemarkInput& in) {
       kendalls.push_back(k.r);
     }
   }
-  if (pearsons.empty()) return Error{"judgemark: no reference benchmark given"};
+  if (pearsons.empty())
+    return Error{"judgemark: no reference benchmark given", StatusCode::kInvalidArgument};
   r.avg_pearson = std::accumulate(pearsons.begin(), pearsons.end(), 0.0) / pearsons.size();
   r.avg_kendall = std::accumulate(kendalls.begin(), kendalls.end(), 0.0) / kendalls.size();
-  double sum = clamp01(r.avg_kendall) + clamp01(r.avg_pearson) + clamp01(r.std_dev / 15);
-  r.terms = 3;
-  if (in.anova_f >= 0) {
-    sum += clamp01(in.anova_f / 28);
-    r.terms = 4;
-  }
-  r.score = 100 * sum / r.terms;
+  r.terms = in.anova_f >= 0 ? 4 : 3;
+  r.score = judgemark_v1_score(r.avg_kendall, r.avg_pearson, r.std_dev, in.anova_f);
   return r;
+}
+
+double judgemark_v1_score(double avg_kendall, double avg_pearson, double std_dev, double anova_f) {
+  double sum = clamp01(avg_kendall) + clamp01(avg_pearson) + clamp01(std_dev / 15);
+  if (anova_f < 0) return 100 * sum / 3;
+  sum += clamp01(anova_f / 28);
+  return 100 * sum / 4;
+}
+
+double judgemark_v1_from_stats(const std::map<std::string, double>& stats, double anova_f) {
+  double kendall = 0, pearson = 0;
+  int nk = 0, np = 0;
+  for (const auto& [k, v] : stats) {
+    if (std::isnan(v)) continue;
+    if (k.rfind("kendall_", 0) == 0) kendall += v, ++nk;
+    if (k.rfind("pearson_", 0) == 0) pearson += v, ++np;
+  }
+  auto sd = stats.find("std_dev");
+  if (!nk || !np || sd == stats.end() || std::isnan(sd->second))
+    return std::numeric_limits<double>::quiet_NaN();
+  return judgemark_v1_score(kendall / nk, pearson / np, sd->second, anova_f);
 }
 
 }  // namespace gavel::meta

@@ -33,4 +33,11 @@ struct JudgemarkResult {
 
 Result<JudgemarkResult> judgemark_v1(const JudgemarkInput& in);
 
+// The score formula above (anova_f < 0: the 3-term form).
+double judgemark_v1_score(double avg_kendall, double avg_pearson, double std_dev, double anova_f);
+// The same formula over already computed statistics (e.g. the published, rounded ones):
+// the mean of the kendall_* and of the pearson_* entries, and std_dev; NaN entries are
+// ignored. NaN when a kendall, a pearson or std_dev is missing.
+double judgemark_v1_from_stats(const std::map<std::string, double>& stats, double anova_f);
+
 }  // namespace gavel::meta

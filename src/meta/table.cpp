@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cmath>
 
+#include "core/csv.h"
+
 namespace gavel::meta {
 
 namespace {
@@ -13,16 +15,6 @@ namespace {
 bool numeric(const std::string& s) {
   return !s.empty() && (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-' ||
                         s[0] == '+' || s == "nan");
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace

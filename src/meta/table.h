@@ -1,4 +1,4 @@
-// Plain-text tables for terminal output and the same rows as CSV.
+// Plain-text tables for terminal output and the same rows as CSV (core/csv.h).
 #pragma once
 
 #include <string>

@@ -114,4 +114,12 @@ Result<DenseJudge> score_difference_judge(const std::vector<std::vector<double>>
   return j;
 }
 
+Result<StandInJudge> stand_in_judge(const std::string& path, const meta::ItemFields& fields,
+                                    double tau) {
+  GAVEL_ASSIGN(meta::ItemData items, meta::load_items(path, fields));
+  meta::fill_missing_with_group_means(items);
+  GAVEL_ASSIGN(DenseJudge judge, score_difference_judge(items.mean_value, tau));
+  return StandInJudge{std::move(items), std::move(judge)};
+}
+
 }  // namespace gavel::rank

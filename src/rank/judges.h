@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "meta/items.h"
 #include "rank/tournament.h"
 
 namespace gavel::rank {
@@ -74,5 +75,15 @@ class DenseJudge {
 // s_w(p) = writer w's mean item score on prompt p. Writers missing a prompt make it an error.
 Result<DenseJudge> score_difference_judge(const std::vector<std::vector<double>>& score,
                                           double tau);
+
+// The stand-in judge over a file of scored items: the items (a group's prompts without a
+// score take its mean over the others, meta::fill_missing_with_group_means, so every pair can
+// be judged on every prompt) and score_difference_judge over their mean scores.
+struct StandInJudge {
+  meta::ItemData items;
+  DenseJudge judge{0, 0};
+};
+Result<StandInJudge> stand_in_judge(const std::string& path, const meta::ItemFields& fields,
+                                    double tau);
 
 }  // namespace gavel::rank

@@ -1,7 +1,7 @@
 // Tournament driver: pairs players round by round, asks a judge callback for each match's
 // outcome and turns the answers into ratings. The judge is anything that can say how likely
 // the text in position 1 is the better one: cached judgments, a simulated judge
-// (rank/simulate.h) or a live judge model. Typical use:
+// (rank/judges.h) or a live judge model. Typical use:
 //
 //   rank::TournamentConfig cfg;            // Swiss, 5 rounds, Elo K=32 from 1500
 //   cfg.prompts = {3};                     // every match judged on prompt 3

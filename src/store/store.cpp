@@ -1,10 +1,9 @@
 #include "store/store.h"
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 
-#include <fmt/format.h>
-
-#include "store/sha256.h"
+#include "core/sha256.h"
 
 namespace gavel::store {
 namespace {
@@ -29,6 +28,28 @@ struct Stmt {
   ~Stmt() { sqlite3_finalize(s); }
 };
 
+// The Status code of an SQLite result code (primary code, extended bits dropped).
+StatusCode code_of(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return StatusCode::kUnavailable;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return StatusCode::kCorruption;
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+      return StatusCode::kIOError;
+    case SQLITE_FULL:
+    case SQLITE_NOMEM:
+      return StatusCode::kResourceExhausted;
+    default:
+      return StatusCode::kInternal;
+  }
+}
+
 std::string column_text(sqlite3_stmt* s, int i) {
   const auto* p = sqlite3_column_text(s, i);
   return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s, i)) : "";
@@ -42,7 +63,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
-    return Error{fmt::format("{}: cannot open store: {}", path, msg)};
+    return Error{fmt::format("{}: cannot open store: {}", path, msg), code_of(rc)};
   }
   std::unique_ptr<Store> store(new Store(db, path));
   sqlite3_busy_timeout(db, 10000);
@@ -56,10 +77,10 @@ Store::~Store() { sqlite3_close(db_); }
 
 Status Store::exec(const char* sql) {
   char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+  if (int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err); rc != SQLITE_OK) {
     std::string msg = err ? err : sqlite3_errmsg(db_);
     sqlite3_free(err);
-    return Error{fmt::format("{}: {}", path_, msg)};
+    return Error{fmt::format("{}: {}", path_, msg), code_of(rc)};
   }
   return Status::Ok();
 }
@@ -68,12 +89,12 @@ Result<std::optional<std::string>> Store::get(std::string_view key) {
   Stmt st;
   if (sqlite3_prepare_v2(db_, "SELECT record FROM judgments WHERE key = ?1", -1, &st.s,
                          nullptr) != SQLITE_OK)
-    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_))};
+    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
   sqlite3_bind_text(st.s, 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
   int rc = sqlite3_step(st.s);
   if (rc == SQLITE_ROW) return std::optional<std::string>(column_text(st.s, 0));
   if (rc == SQLITE_DONE) return std::optional<std::string>();
-  return Error{fmt::format("{}: lookup failed: {}", path_, sqlite3_errmsg(db_))};
+  return Error{fmt::format("{}: lookup failed: {}", path_, sqlite3_errmsg(db_)), code_of(rc)};
 }
 
 Status Store::put(std::span<const Judgment> rows) {
@@ -84,18 +105,19 @@ Status Store::put(std::span<const Judgment> rows) {
                          "VALUES (?1, ?2, ?3, ?4, ?5)",
                          -1, &st.s, nullptr) != SQLITE_OK) {
     std::string msg = sqlite3_errmsg(db_);
+    const StatusCode code = code_of(sqlite3_errcode(db_));
     (void)exec("ROLLBACK");
-    return Error{fmt::format("{}: {}", path_, msg)};
+    return Error{fmt::format("{}: {}", path_, msg), code};
   }
   for (const Judgment& j : rows) {
     const std::string* fields[] = {&j.key, &j.protocol, &j.model, &j.item_id, &j.record};
     for (int i = 0; i < 5; ++i)
       sqlite3_bind_text(st.s, i + 1, fields[i]->data(), static_cast<int>(fields[i]->size()),
                         SQLITE_STATIC);
-    if (sqlite3_step(st.s) != SQLITE_DONE) {
+    if (int rc = sqlite3_step(st.s); rc != SQLITE_DONE) {
       std::string msg = sqlite3_errmsg(db_);
       (void)exec("ROLLBACK");
-      return Error{fmt::format("{}: insert of {} failed: {}", path_, j.key, msg)};
+      return Error{fmt::format("{}: insert of {} failed: {}", path_, j.key, msg), code_of(rc)};
     }
     sqlite3_reset(st.s);
   }
@@ -106,7 +128,7 @@ Result<int64_t> Store::count() {
   Stmt st;
   if (sqlite3_prepare_v2(db_, "SELECT COUNT(*) FROM judgments", -1, &st.s, nullptr) != SQLITE_OK ||
       sqlite3_step(st.s) != SQLITE_ROW)
-    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_))};
+    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
   return static_cast<int64_t>(sqlite3_column_int64(st.s, 0));
 }
 
@@ -116,14 +138,15 @@ Status Store::for_each(const std::function<Status(const Judgment&)>& visit) {
                          "SELECT key, protocol, model, item_id, record, created_at FROM judgments "
                          "ORDER BY seq",
                          -1, &st.s, nullptr) != SQLITE_OK)
-    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_))};
+    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
   int rc;
   while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
     Judgment j{column_text(st.s, 0), column_text(st.s, 1), column_text(st.s, 2),
                column_text(st.s, 3), column_text(st.s, 4), column_text(st.s, 5)};
     GAVEL_TRY(visit(j));
   }
-  if (rc != SQLITE_DONE) return Error{fmt::format("{}: read failed: {}", path_, sqlite3_errmsg(db_))};
+  if (rc != SQLITE_DONE)
+    return Error{fmt::format("{}: read failed: {}", path_, sqlite3_errmsg(db_)), code_of(rc)};
   return Status::Ok();
 }
 

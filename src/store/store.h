@@ -13,19 +13,14 @@
 #include <string_view>
 
 #include "gavel/status.h"
+#include "gavel/store.h"
 
 struct sqlite3;
 
 namespace gavel::store {
 
-struct Judgment {
-  std::string key;       // 64 hex chars (content hash)
-  std::string protocol;  // e.g. "pairwise-logprob", "critique"
-  std::string model;     // backend fingerprint
-  std::string item_id;   // the input item's id (informational; not part of the key)
-  std::string record;    // the full judgment record, JSON text
-  std::string created_at;  // filled by the store (UTC, ISO 8601)
-};
+// A stored judgment: the public API's type (include/gavel/store.h).
+using Judgment = ::gavel::StoredJudgment;
 
 class Store {
  public:

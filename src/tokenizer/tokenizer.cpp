@@ -115,7 +115,7 @@ std::string Tokenizer::Impl::make_piece(int32_t id) const {
         out.push_back(static_cast<char>(b));
       } else {
         std::string utf8;
-        tok::append_utf8(utf8, cpt);
+        append_utf8(utf8, cpt);
         out += "[UNK_BYTE_0x";
         for (unsigned char c : utf8) out += hex_byte(c);
         out += text + "]";

@@ -85,25 +85,6 @@ std::vector<uint32_t> decode_utf8_lossy(std::string_view s) {
   return out;
 }
 
-void append_utf8(std::string& out, uint32_t cpt) {
-  if (cpt > 0x10FFFF) cpt = kReplacementChar;
-  if (cpt < 0x80) {
-    out.push_back(static_cast<char>(cpt));
-  } else if (cpt < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cpt >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cpt & 0x3F)));
-  } else if (cpt < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cpt >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cpt >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cpt & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cpt >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cpt >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cpt >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cpt & 0x3F)));
-  }
-}
-
 std::string_view byte_to_unicode(uint8_t b) { return byte_map().to_unicode[b]; }
 
 int unicode_to_byte(uint32_t cpt) { return cpt < 512 ? byte_map().from_unicode[cpt] : -1; }

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/utf8.h"
+
 namespace gavel::tok {
 
 // Category bits (one per general-category major class) plus the White_Space property.
@@ -48,8 +50,7 @@ inline size_t utf8_seq_len(uint8_t lead) {
 // Overlong forms and surrogates are decoded, not rejected (llama.cpp does not check them).
 std::vector<uint32_t> decode_utf8_lossy(std::string_view s);
 
-// Appends the UTF-8 encoding of cpt (up to 4 bytes; values above 0x10FFFF become U+FFFD).
-void append_utf8(std::string& out, uint32_t cpt);
+// Encoding: gavel::append_utf8 (core/utf8.h).
 
 // GPT-2 bytes_to_unicode: the UTF-8 text of the printable codepoint that stands for byte b.
 std::string_view byte_to_unicode(uint8_t b);

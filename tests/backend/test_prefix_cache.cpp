@@ -7,14 +7,17 @@
 #include <algorithm>
 #include <vector>
 
+#include "../tiny_models.h"
 #include "backend/prefix_cache.h"
 #include "engine/engine.h"
-#include "tiny_models.h"
 
 namespace {
 
 using gavel::backend::PrefixCache;
-using gavel_test::tiny;
+
+std::string tiny(const std::string& name, const std::string& tool_args) {
+  return gavel::testing::tiny_model(name, tool_args);
+}
 
 std::unique_ptr<gavel::engine::LoadedModel> load(const std::string& path) {
   if (path.empty()) return nullptr;

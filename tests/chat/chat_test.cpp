@@ -48,6 +48,22 @@ TEST(ChatParser, ErrorsNameLineAndColumn) {
   EXPECT_TRUE(parse_template("{% if x %}{{ x|nosuchfilter }}{% endif %}").ok());  // soft frame
 }
 
+// Errors carry codes (a bad template is an invalid argument), and an error raised inside a
+// macro is located once, at the macro body's line, not again at each call site.
+TEST(ChatEval, ErrorsAreLocatedOnceAndCarryACode) {
+  EXPECT_EQ(parse_template("{% frobnicate %}").code(), StatusCode::kInvalidArgument);
+  auto r = render_ordered("{% macro f(x) %}\n{{ x + 'a' }}{% endmacro %}\n\n{{ f(1) }}",
+                          nlohmann::ordered_json::array(), nlohmann::ordered_json::object());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.message().rfind("error at line 2, column ", 0), 0u) << r.message();
+  EXPECT_EQ(r.message().find("error at line", 1), std::string::npos) << r.message();
+  auto raised = render_ordered("{{ raise_exception('no tools') }}", nlohmann::ordered_json::array(),
+                               nlohmann::ordered_json::object());
+  ASSERT_FALSE(raised.ok());
+  EXPECT_EQ(raised.message(), "error at line 1, column 19: raise_exception: no tools");
+}
+
 TEST(ChatParser, DeepNestingIsAnErrorNotACrash) {
   std::string deep(5000, '(');
   EXPECT_FALSE(parse_template("{{ " + deep + " }}").ok());
@@ -99,6 +115,7 @@ TEST(ChatEval, ErrorsAndLimits) {
   auto r = t->render(nlohmann::ordered_json::array(), nlohmann::ordered_json::object(), opt);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.message().find("step limit"), std::string::npos);
+  EXPECT_EQ(r.code(), StatusCode::kResourceExhausted);
   EXPECT_NE(R("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}").find("recursion"),
             std::string::npos);
 }

@@ -6,13 +6,18 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "../tiny_models.h"
 #include "engine/engine.h"
 
 using namespace gavel;
 
 namespace {
+// "<variant>-<type>.gguf" from the shared tiny-model cache, made when missing.
 std::string tiny(const std::string& name) {
-  return std::string(std::getenv("HOME")) + "/.cache/gavel/tiny/" + name;
+  if (name.rfind("qwen35-", 0) == 0) return gavel::testing::tiny_qwen35(name);
+  const size_t dash = name.rfind('-');
+  return gavel::testing::tiny_dense(name.substr(0, dash),
+                                    name.substr(dash + 1, name.size() - dash - 6));
 }
 double max_diff(const std::vector<double>& a, const std::vector<double>& b) {
   double d = 0;
@@ -24,7 +29,7 @@ double max_diff(const std::vector<double>& a, const std::vector<double>& b) {
 TEST(Engine, ExtendingASequenceEqualsOneBatch) {
   for (const char* name : {"qwen3-q4_k_m.gguf", "llama-rope-q8_0.gguf", "qwen2-f16.gguf"}) {
     const std::string path = tiny(name);
-    ASSERT_TRUE(std::filesystem::exists(path)) << path << " (run tools/make_tiny_gguf.py)";
+    ASSERT_FALSE(path.empty()) << name;
     auto m = engine::load_model(path, {2, 256});
     ASSERT_TRUE(m.ok()) << m.message();
     std::vector<int32_t> ids;
@@ -81,8 +86,9 @@ TEST(Engine, ClearErrors) {
   EXPECT_NE(r2.message().find("vocabulary"), std::string::npos);
 
   auto other = engine::load_model(tiny("qwen35-tiny-f32.gguf"), {1, 16});
-  if (std::filesystem::exists(tiny("qwen35-tiny-f32.gguf")) && !other.ok())
+  if (std::filesystem::exists(tiny("qwen35-tiny-f32.gguf")) && !other.ok()) {
     EXPECT_NE(other.message().find("qwen35"), std::string::npos) << other.message();
+  }
 }
 
 TEST(Engine, ExactSplitRule) {

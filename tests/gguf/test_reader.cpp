@@ -164,6 +164,8 @@ TEST(GgufReader, GetterErrorsNameTheKey) {
   auto m = (*f)->get_string("x.missing");
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.message().find("x.missing"), std::string::npos);
+  EXPECT_EQ(m.code(), StatusCode::kNotFound);  // callers fall back on a missing key
+  EXPECT_EQ(i.code(), StatusCode::kCorruption);
   EXPECT_FALSE((*f)->get_string_array("x.name").ok());
   EXPECT_FALSE((*f)->get_bool("x.name").ok());
 }
@@ -172,6 +174,7 @@ void expect_error(const std::vector<uint8_t>& img, const std::vector<std::string
   auto f = parse(img, "bad.gguf");
   ASSERT_FALSE(f.ok());
   EXPECT_NE(f.message().find("bad.gguf"), std::string::npos) << f.message();
+  EXPECT_EQ(f.code(), StatusCode::kCorruption) << f.message();
   for (const auto& p : parts) EXPECT_NE(f.message().find(p), std::string::npos) << f.message();
 }
 
@@ -197,6 +200,7 @@ TEST(GgufReader, EveryTruncationIsAnError) {
     EXPECT_FALSE(f.ok()) << "prefix of " << len << " bytes parsed";
     if (!f.ok()) {
       EXPECT_NE(f.message().find("offset"), std::string::npos) << f.message();
+      EXPECT_EQ(f.code(), StatusCode::kCorruption) << f.message();
     }
   }
 }
@@ -318,12 +322,14 @@ TEST(GgufReader, OpensFilesFromDisk) {
   auto missing = File::open("/nonexistent/x.gguf");
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.message().find("/nonexistent/x.gguf"), std::string::npos);
+  EXPECT_EQ(missing.code(), StatusCode::kNotFound);
   auto empty_path = std::filesystem::temp_directory_path() / "gavel_test_empty.gguf";
   { std::ofstream out(empty_path); }
   auto empty = File::open(empty_path.string());
   EXPECT_FALSE(empty.ok());
+  EXPECT_EQ(empty.code(), StatusCode::kCorruption);
   std::filesystem::remove(empty_path);
-  EXPECT_FALSE(File::open("/tmp").ok());
+  EXPECT_EQ(File::open("/tmp").code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

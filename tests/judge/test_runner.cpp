@@ -35,8 +35,23 @@ struct Env {
   }
 };
 
-std::string pair_line(const std::string& id, const std::string& a, const std::string& b, const std::string& label) {
-  return nlohmann::json{{"id", id}, {"instruction", "say " + id}, {"response_a", a}, {"response_b", b}, {"label", label}}.dump() + "\n";
+// The runner with the protocol a ProtocolConfig names, for the scripted backend.
+Result<RunSummary> run(ScriptedBackend& be, store::Store& st, const ProtocolConfig& pc,
+                       const RunConfig& cfg) {
+  auto proto = make_protocol(pc, be.info(), testing::trivial_renderer());
+  if (!proto.ok()) return Error{proto.message()};
+  return run_judge(be, **proto, st, cfg, nullptr);
+}
+
+std::string pair_line(const std::string& id, const std::string& a, const std::string& b,
+                      const std::string& label) {
+  return nlohmann::json{{"id", id},
+                        {"instruction", "say " + id},
+                        {"response_a", a},
+                        {"response_b", b},
+                        {"label", label}}
+             .dump() +
+         "\n";
 }
 
 // lA - lB = +1 when the "good" text sits in position A, -1 otherwise.
@@ -51,14 +66,15 @@ TEST(Runner, PairwiseLogprobJudgesThenResumesFromStore) {
   Env env("plp");
   ScriptedBackend be;
   prefer_good(be);
+  ProtocolConfig pc;
   RunConfig cfg;
   cfg.input_path = env.write("in.jsonl", pair_line("1", "good one", "bad", "A") + "\n" +
-                                              pair_line("2", "bad", "good two", "B") +
-                                              pair_line("3", "good x", "bad y", "B"));
+                                             pair_line("2", "bad", "good two", "B") +
+                                             pair_line("3", "good x", "bad y", "B"));
   cfg.out_path = (env.dir / "out.jsonl").string();
   cfg.batch = 2;
   cfg.progress = false;
-  auto s = run_judge(be, testing::trivial_renderer(), *env.store, cfg, nullptr);
+  auto s = run(be, *env.store, pc, cfg);
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(s->items, 3);
   EXPECT_EQ(s->judged, 3);
@@ -79,7 +95,7 @@ TEST(Runner, PairwiseLogprobJudgesThenResumesFromStore) {
 
   // Same command again: everything comes from the store, the backend is not called.
   be.score_log.clear();
-  auto again = run_judge(be, testing::trivial_renderer(), *env.store, cfg, nullptr);
+  auto again = run(be, *env.store, pc, cfg);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->cached, 3);
   EXPECT_EQ(again->judged, 0);
@@ -91,8 +107,8 @@ TEST(Runner, PairwiseLogprobJudgesThenResumesFromStore) {
   EXPECT_EQ(*env.store->count(), 3);
 
   // A different decoding setting is different work: new keys.
-  cfg.pairwise.read = PairwiseLogprobConfig::Read::kTopK;
-  auto topk = run_judge(be, testing::trivial_renderer(), *env.store, cfg, nullptr);
+  pc.pairwise.read = PairwiseLogprobConfig::Read::kTopK;
+  auto topk = run(be, *env.store, pc, cfg);
   ASSERT_TRUE(topk.ok());
   EXPECT_EQ(topk->judged, 3);
   EXPECT_EQ(*env.store->count(), 6);
@@ -103,6 +119,7 @@ TEST(Runner, BadInputIsReportedWithLineNumbers) {
   ScriptedBackend be;
   prefer_good(be);
   be.fail_if = [](const std::string& p) { return p.find("say boom") != std::string::npos; };
+  ProtocolConfig pc;
   RunConfig cfg;
   cfg.input_path = env.write("in.jsonl", pair_line("ok1", "good", "bad", "A") + "{broken\n" +
                                              "{\"instruction\": \"x\", \"response_a\": \"a\"}\n" +
@@ -111,7 +128,7 @@ TEST(Runner, BadInputIsReportedWithLineNumbers) {
   cfg.out_path = (env.dir / "out.jsonl").string();
   cfg.batch = 8;
   cfg.progress = false;
-  auto s = run_judge(be, testing::trivial_renderer(), *env.store, cfg, nullptr);
+  auto s = run(be, *env.store, pc, cfg);
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(s->done, 2);
   ASSERT_EQ(s->errors.size(), 3u);
@@ -129,14 +146,15 @@ TEST(Runner, BadInputIsReportedWithLineNumbers) {
   RunConfig stop = cfg;
   stop.stop_on_error = true;
   stop.out_path = (env.dir / "out2.jsonl").string();
-  auto st = run_judge(be, testing::trivial_renderer(), *env.store, stop, nullptr);
+  auto st = run(be, *env.store, pc, stop);
   ASSERT_TRUE(st.ok());
   EXPECT_TRUE(st->stopped);
   EXPECT_EQ(st->errors.size(), 1u);
   EXPECT_EQ(st->done, 1);
 }
 
-GenerateResult gen(const std::string& text, GenerateResult::Finish f = GenerateResult::Finish::kEos) {
+GenerateResult gen(const std::string& text,
+                   GenerateResult::Finish f = GenerateResult::Finish::kEos) {
   GenerateResult g;
   g.text = text;
   g.finish = f;
@@ -157,16 +175,22 @@ TEST(Runner, CritiqueAbsoluteOutcomesAndVerdicts) {
   std::string rubric = "[Helpful?]\nScore 1: a\nScore 2: b\nScore 3: c\nScore 4: d\nScore 5: e";
   std::string in;
   for (int i = 0; i < 4; ++i)
-    in += nlohmann::json{{"instruction", "q"}, {"response", "r" + std::to_string(i)}, {"rubric", rubric}, {"label", 4 - i % 2}}.dump() + "\n";
+    in += nlohmann::json{{"instruction", "q"},
+                         {"response", "r" + std::to_string(i)},
+                         {"rubric", rubric},
+                         {"label", 4 - i % 2}}
+              .dump() +
+          "\n";
+  ProtocolConfig pc;
   RunConfig cfg;
-  cfg.protocol = Protocol::kCritique;
-  cfg.critique.mode = Mode::kAbsolute;
-  cfg.critique.gen.max_tokens = 64;
+  pc.protocol = Protocol::kCritique;
+  pc.critique.mode = Mode::kAbsolute;
+  pc.critique.gen.max_tokens = 64;
   cfg.input_path = env.write("in.jsonl", in);
   cfg.out_path = (env.dir / "out.jsonl").string();
   cfg.progress = false;
   cfg.batch = 3;
-  auto s = run_judge(be, testing::trivial_renderer(), *env.store, cfg, nullptr);
+  auto s = run(be, *env.store, pc, cfg);
   ASSERT_TRUE(s.ok()) << s.message();
   auto out = env.read_out("out.jsonl");
   ASSERT_EQ(out.size(), 4u);
@@ -196,15 +220,16 @@ TEST(Runner, CritiquePairwiseBothOrders) {
   be.logprob = [](const std::string&, const std::string& c) { return c == " A" ? -0.1 : -2.5; };
   // Order AB says A (= text1), order BA says B (= text1 again): consistent.
   be.completions = {gen("**Result:** A"), gen("**Result:** B")};
+  ProtocolConfig pc;
   RunConfig cfg;
-  cfg.protocol = Protocol::kCritique;
-  cfg.critique.mode = Mode::kPairwise;
-  cfg.critique.format = Format::kMarkdown;
-  cfg.both_orders = true;
+  pc.protocol = Protocol::kCritique;
+  pc.critique.mode = Mode::kPairwise;
+  pc.critique.format = Format::kMarkdown;
+  pc.both_orders = true;
   cfg.input_path = env.write("in.jsonl", pair_line("1", "x", "y", "A"));
   cfg.out_path = (env.dir / "out.jsonl").string();
   cfg.progress = false;
-  auto s = run_judge(be, testing::trivial_renderer(), *env.store, cfg, nullptr);
+  auto s = run(be, *env.store, pc, cfg);
   ASSERT_TRUE(s.ok()) << s.message();
   auto out = env.read_out("out.jsonl");
   ASSERT_EQ(out.size(), 1u);

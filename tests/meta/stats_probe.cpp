@@ -12,6 +12,7 @@
 #include "meta/correlation.h"
 #include "meta/judge_metrics.h"
 #include "meta/judgemark.h"
+#include "meta/report.h"
 #include "meta/separability.h"
 #include "rank/elo.h"
 
@@ -20,7 +21,7 @@ using namespace gavel;
 
 namespace {
 
-json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+json num(double v) { return meta::json_number(v); }
 
 json corr(const Result<meta::Correlation>& c) {
   if (!c.ok()) return {{"error", c.message()}};

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "meta/classification.h"
 #include "meta/judge_metrics.h"
 #include "meta/judgemark.h"
@@ -101,4 +103,50 @@ TEST(Judgemark, ThreeAndFourTermFormula) {
   EXPECT_NEAR(r->score, 100 * 3.5 / 4, 1e-12);
   in.references["ref"] = {1, 2};
   EXPECT_FALSE(judgemark_v1(in).ok());
+}
+
+TEST(Agreement, ChoicesAndHardCredit) {
+  EXPECT_EQ(choice_of(0.7), Choice::kText1);
+  EXPECT_EQ(choice_of(0.2), Choice::kText2);
+  EXPECT_EQ(choice_of(0.5), Choice::kNeither);
+  EXPECT_EQ(choice_of(0.7, /*text2_first=*/true), Choice::kText2);
+  EXPECT_EQ(choice_of(0.2, /*text2_first=*/true), Choice::kText1);
+  EXPECT_EQ(hard_credit(0.51), 1.0);
+  EXPECT_EQ(hard_credit(0.5), 0.5);
+  EXPECT_EQ(hard_credit(0.49), 0.0);
+}
+
+// The definitions, counted by hand: strict = the gold text chosen in both orders, consistency =
+// the same text chosen in both; a "neither" order is judged but fails both; an order without a
+// verdict leaves the pair out of the both-orders figures.
+TEST(Agreement, TallyCountsLikeTheCard) {
+  AgreementTally t;
+  t.add(true, 0.8, Choice::kText1, Choice::kText1);   // right twice: strict, consistent
+  t.add(true, 0.4, Choice::kText1, Choice::kText2);   // flips: neither
+  t.add(false, 0.3, Choice::kText2, Choice::kText2);  // gold text 2, right twice
+  t.add(false, 0.5, std::nullopt, std::nullopt);      // no verdict: half credit, no orders
+  t.add(true, std::nullopt, Choice::kNeither, Choice::kNeither);  // judged, no preference
+  Agreement a = t.result();
+  EXPECT_EQ(a.n, 5);
+  EXPECT_EQ(a.n_scored, 4);
+  EXPECT_NEAR(a.accuracy, 2.5 / 4, 1e-15);
+  EXPECT_NEAR(a.mean_target, (0.8 + 0.4 + 0.7 + 0.5) / 4, 1e-15);
+  EXPECT_EQ(a.n_first_order, 4);
+  EXPECT_NEAR(a.accuracy_first_order, 3.0 / 4, 1e-15);
+  EXPECT_EQ(a.n_both_orders, 4);
+  EXPECT_NEAR(a.strict_accuracy, 2.0 / 4, 1e-15);
+  EXPECT_NEAR(a.positional_consistency, 2.0 / 4, 1e-15);
+  EXPECT_TRUE(std::isnan(AgreementTally().result().strict_accuracy));
+}
+
+// pairwise_metrics is the tally over the pairs: a pass at exactly 0.5 prefers neither text and
+// so is neither strict nor consistent, but still counts.
+TEST(Pairwise, HalfPassCountsAsNoPreference) {
+  std::vector<PairJudgment> pairs = {{80, 70, 1, 1, 0.5, 0.5}, {80, 70, 1, 1, 0.9, 0.1}};
+  auto m = pairwise_metrics(pairs, {});
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->n, 2);
+  EXPECT_DOUBLE_EQ(m->strict_accuracy, 0.5);
+  EXPECT_DOUBLE_EQ(m->positional_consistency, 0.5);
+  EXPECT_DOUBLE_EQ(m->soft_accuracy, (0.5 + 1.0) / 2);
 }

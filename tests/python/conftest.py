@@ -8,6 +8,10 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
 MODELS = pathlib.Path(os.environ.get("GAVEL_MODELS", pathlib.Path.home() / ".cache/gavel/models"))
 
+# `gavel judge --backend fake:...` (the deterministic scripted backend) is refused unless this
+# test-only switch is set; every gavel the tests start inherits it.
+os.environ["GAVEL_TEST_BACKEND"] = "1"
+
 
 def _require(path: pathlib.Path, what: str) -> pathlib.Path:
     if not path.exists():

@@ -12,6 +12,7 @@ The real checkpoints are numerically ill-conditioned (llama.cpp itself moves the
 gavel sums in llama.cpp's exact kernel orders (src/tensor/exact_order.h, docs/layers/engine.md).
 """
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from conftest import QWEN25, SHARED, SMOLLM2, real_model, require_level
 from llamacpp_ref import LEVELS, reference as llama_reference
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-TINY = pathlib.Path.home() / ".cache/gavel/tiny"
+TINY = pathlib.Path(os.environ.get("GAVEL_TINY", pathlib.Path.home() / ".cache/gavel/tiny"))
 VARIANTS = ["llama", "llama-rope", "llama3", "qwen2", "qwen3"]
 TYPES = ["f32", "f16", "q8_0", "q4_k_m"]
 EXACT = 1e-9  # log-prob difference of bit-identical logits (different summation of the lse)
@@ -34,7 +35,8 @@ def tiny_model(variant, qtype):
     path = TINY / f"{variant}-{qtype}.gguf"
     if not path.exists():
         r = subprocess.run([sys.executable, str(ROOT / "tools/make_tiny_gguf.py"), "--variant",
-                            variant, "--type", qtype], capture_output=True, text=True)
+                            variant, "--type", qtype, "--out", str(TINY)],
+                           capture_output=True, text=True)
         if r.returncode != 0 or not path.exists():
             pytest.fail(f"cannot make {path}: {r.stderr[-2000:]}")
     return path

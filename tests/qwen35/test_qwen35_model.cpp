@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../tiny_models.h"
 #include "engine/engine.h"
 #include "gguf/gguf.h"
 #include "model/qwen35.h"
@@ -18,23 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string tiny_path(const std::string& name) {
-  const char* env = std::getenv("GAVEL_TINY");
-  const char* home = std::getenv("HOME");
-  const fs::path dir = env ? fs::path(env) : fs::path(home ? home : "/root") / ".cache/gavel/tiny";
-  const fs::path p = dir / name;
-  if (!fs::exists(p)) {
-    // Generated models are made on demand by the tool that defines them.
-    const char* venv = std::getenv("GAVEL_VENV");
-    const fs::path py = venv ? fs::path(venv) / "bin/python"
-                             : fs::path(home ? home : "/root") / ".cache/gavel/venv/bin/python";
-    const std::string cmd = py.string() + " " GAVEL_SOURCE_DIR "/tools/make_tiny_qwen35.py --which all --out " +
-                            dir.string() + " > /dev/null";
-    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  }
-  EXPECT_TRUE(fs::exists(p)) << p;
-  return p.string();
-}
+std::string tiny_path(const std::string& name) { return gavel::testing::tiny_qwen35(name); }
 
 std::vector<int32_t> random_tokens(int n, uint32_t seed) {
   std::mt19937 rng(seed);

@@ -2,9 +2,11 @@
 // come from the Hugging Face tokenizers) and loader errors.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -71,7 +73,7 @@ std::vector<std::vector<int32_t>> read_out(const std::string& path) {
 
 bool valid_utf8(const std::string& s) {
   std::string re;
-  for (uint32_t c : tok::decode_utf8_lossy(s)) tok::append_utf8(re, c);
+  for (uint32_t c : tok::decode_utf8_lossy(s)) append_utf8(re, c);
   return re == s;
 }
 
@@ -89,6 +91,18 @@ std::vector<std::string> corpus_texts() {
     }
   }
   return texts;
+}
+
+// A test-name-safe name for a vocabulary file: its base name without directory, the
+// "ggml-vocab-" prefix and ".gguf", other characters than letters and digits as '_'
+// (".../qwen2.5-coder-0.5b-instruct.gguf" -> "qwen2_5_coder_0_5b_instruct").
+std::string vocab_name(const std::string& path) {
+  std::string s = path.substr(path.rfind('/') + 1);
+  if (s.rfind("ggml-vocab-", 0) == 0) s = s.substr(11);
+  if (s.ends_with(".gguf")) s.resize(s.size() - 5);
+  for (char& c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return s;
 }
 
 class RealVocab : public ::testing::TestWithParam<std::string> {};
@@ -120,11 +134,17 @@ INSTANTIATE_TEST_SUITE_P(Vocabs, RealVocab,
                          ::testing::Values(models_dir() + "/qwen2.5-coder-0.5b-instruct.gguf",
                                            models_dir() + "/smollm2-135m-instruct-q4_1.gguf",
                                            "ggml-vocab-gpt-2.gguf", "ggml-vocab-starcoder.gguf",
-                                           "ggml-vocab-deepseek-coder.gguf"));
+                                           "ggml-vocab-deepseek-coder.gguf"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return vocab_name(info.param);
+                         });
 
 struct VectorCase {
   std::string vocab, vectors;
 };
+
+// What a failing case prints: the files, not the struct's bytes.
+void PrintTo(const VectorCase& c, std::ostream* os) { *os << c.vectors << " on " << c.vocab; }
 
 class TestVectors : public ::testing::TestWithParam<VectorCase> {};
 
@@ -146,7 +166,10 @@ INSTANTIATE_TEST_SUITE_P(
         VectorCase{"ggml-vocab-starcoder.gguf", "ggml-vocab-starcoder.gguf"},
         VectorCase{"ggml-vocab-falcon.gguf", "ggml-vocab-falcon.gguf"},
         VectorCase{"ggml-vocab-deepseek-coder.gguf", "ggml-vocab-deepseek-coder.gguf"},
-        VectorCase{models_dir() + "/qwen2.5-coder-0.5b-instruct.gguf", "ggml-vocab-qwen2.gguf"}));
+        VectorCase{models_dir() + "/qwen2.5-coder-0.5b-instruct.gguf", "ggml-vocab-qwen2.gguf"}),
+    [](const ::testing::TestParamInfo<VectorCase>& info) {
+      return vocab_name(info.param.vectors);
+    });
 
 TEST(RealQwen, ChatMarkersAndSpecialIds) {
   const Tokenizer t = load(models_dir() + "/qwen2.5-coder-0.5b-instruct.gguf");

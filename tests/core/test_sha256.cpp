@@ -1,10 +1,10 @@
-#include "store/sha256.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace gavel::store {
+#include "core/sha256.h"
+
+namespace gavel {
 namespace {
 
 // Test vectors from FIPS 180-4 / NIST CAVP examples.
@@ -26,7 +26,8 @@ TEST(Sha256, IncrementalMatchesOneShot) {
     std::string want = sha256_hex(data);
     for (size_t piece = 1; piece <= 70; piece += 3) {
       Sha256 h;
-      for (size_t off = 0; off < len; off += piece) h.update(std::string_view(data).substr(off, piece));
+      for (size_t off = 0; off < len; off += piece)
+        h.update(std::string_view(data).substr(off, piece));
       auto d = h.finish();
       EXPECT_EQ(to_hex(d.data(), d.size()), want) << "len " << len << " piece " << piece;
     }
@@ -34,4 +35,4 @@ TEST(Sha256, IncrementalMatchesOneShot) {
 }
 
 }  // namespace
-}  // namespace gavel::store
+}  // namespace gavel

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace gavel::store {
+namespace gavel {
 
 class Sha256 {
  public:
@@ -26,4 +26,4 @@ class Sha256 {
 std::string sha256_hex(std::string_view data);
 std::string to_hex(const uint8_t* p, size_t n);
 
-}  // namespace gavel::store
+}  // namespace gavel

@@ -1,0 +1,78 @@
+#include "judge/judge_items.h"
+
+namespace gavel::judge {
+
+using Json = nlohmann::json;
+
+std::string dump_record(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+Result<PlannedItem> plan_item(const JudgeProtocol& protocol, store::Store& store, Item item) {
+  PlannedItem p;
+  GAVEL_ASSIGN(p.tasks, protocol.plan(item));
+  p.item = std::move(item);
+  for (Task& t : p.tasks) {
+    GAVEL_ASSIGN(auto stored, store.get(t.key));
+    if (stored) {
+      try {
+        t.record = Json::parse(*stored);
+        t.cached = true;
+      } catch (const Json::exception&) {
+        // An unreadable stored record is judged again; INSERT OR IGNORE keeps the old row.
+      }
+    }
+  }
+  return p;
+}
+
+Status complete_items(Backend& backend, const JudgeProtocol& protocol, store::Store& store,
+                      std::span<PlannedItem> items) {
+  std::vector<Task*> pending;
+  for (PlannedItem& p : items)
+    for (Task& t : p.tasks)
+      if (!t.record) pending.push_back(&t);
+  if (!pending.empty()) {
+    Status st = protocol.compute(backend, pending);
+    if (!st.ok()) {
+      if (pending.size() == 1) {
+        pending[0]->record.reset();
+        pending[0]->error = st.message();
+      } else {
+        // A batch failed (one prompt too long, say): judge one by one so only the culprit fails.
+        for (Task* t : pending) {
+          t->record.reset();
+          Task* one[] = {t};
+          Status s = protocol.compute(backend, one);
+          if (!s.ok()) t->error = s.message();
+        }
+      }
+    }
+  }
+  // Commit every new judgment in one transaction before reporting any of it.
+  std::vector<store::Judgment> rows;
+  for (const PlannedItem& p : items)
+    for (const Task& t : p.tasks)
+      if (t.record && !t.cached)
+        rows.push_back({t.key, std::string(protocol.name()), backend.info().fingerprint, p.item.id,
+                        dump_record(*t.record), ""});
+  if (rows.empty()) return Status::Ok();
+  Status st = store.put(rows);
+  if (!st.ok()) return st.prefixed("store: ");
+  return Status::Ok();
+}
+
+std::string item_error(const PlannedItem& p) {
+  for (const Task& t : p.tasks)
+    if (!t.error.empty()) return t.error;
+  return "";
+}
+
+Json item_record(const JudgeProtocol& protocol, const PlannedItem& p, bool keep_prompts) {
+  Json out = {{"id", p.item.id}, {"line", p.item.line}, {"protocol", protocol.name()}};
+  if (p.item.label) out["label"] = *p.item.label;
+  protocol.fill_record(out, p.tasks, keep_prompts);
+  return out;
+}
+
+}  // namespace gavel::judge
