@@ -40,6 +40,26 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
+# llama.cpp built for gavel's AVX2 level (GGML_NATIVE=OFF, AVX2/FMA/F16C, no AVX-512): the
+# parity tests' reference for that level (docs/layers/engine.md, "ISA levels"). In a venv of its
+# own so the main venv keeps the native build; built from source, never from pip's wheel cache
+# (which holds the native wheel under the same name).
+VENV_AVX2="${GAVEL_VENV_AVX2:-$HOME/.cache/gavel/venv-avx2}"
+LLAMA_VERSION="$(sed -n 's/^llama-cpp-python==//p' "$ROOT/scripts/requirements.txt")"
+stamp_avx2="$VENV_AVX2/.gavel-llama-avx2-$LLAMA_VERSION"
+if [ ! -f "$stamp_avx2" ]; then
+  echo "[setup] building llama-cpp-python $LLAMA_VERSION for AVX2 into $VENV_AVX2 (minutes)" >&2
+  [ -x "$VENV_AVX2/bin/python" ] || python3 -m venv "$VENV_AVX2"
+  "$VENV_AVX2/bin/pip" install -q --upgrade pip
+  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+-DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AVX_VNNI=OFF" \
+    "$VENV_AVX2/bin/pip" install -q --no-cache-dir --no-binary llama-cpp-python \
+    --force-reinstall "llama-cpp-python==$LLAMA_VERSION"
+  "$VENV_AVX2/bin/python" -c "import llama_cpp; i = llama_cpp.llama_print_system_info().decode(); \
+assert 'AVX2 = 1' in i and 'AVX512' not in i, 'not an AVX2-only build: ' + i"
+  touch "$stamp_avx2"
+fi
+
 "$VENV/bin/python" "$ROOT/scripts/fetch_models.py" --dest "$GAVEL_MODELS"
 # The tiny models the tests run on (existing files are kept; the tools lock the directory, so
 # tests that make a missing one meanwhile do not collide with this). The llama3 variant's
@@ -49,4 +69,4 @@ echo "[setup] tiny test models in $GAVEL_TINY" >&2
 "$VENV/bin/python" "$ROOT/tools/make_tiny_qwen35.py" --which all --out "$GAVEL_TINY" >/dev/null
 # llama.cpp's HTTP server for the HTTP-backend tests (built once, cached; minutes the first time).
 "$ROOT/scripts/build_llama_server.sh" >/dev/null
-echo "[setup] done: venv=$VENV models=$GAVEL_MODELS tiny=$GAVEL_TINY" >&2
+echo "[setup] done: venv=$VENV (AVX2 llama.cpp: $VENV_AVX2) models=$GAVEL_MODELS tiny=$GAVEL_TINY" >&2

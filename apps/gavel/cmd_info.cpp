@@ -1,7 +1,9 @@
 // `gavel info MODEL [--json]`: architecture, hyperparameters, tensor type counts, tokenizer
 // summary and whether a chat template is embedded. Reads metadata only (no weights touched).
+// `gavel info --system [--json]`: the CPU's features and the kernel set gavel runs on it.
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -11,6 +13,7 @@
 #include "gguf/gguf.h"
 #include "model/qwen35.h"
 #include "model/weights.h"
+#include "tensor/isa.h"
 
 namespace {
 
@@ -75,14 +78,69 @@ nlohmann::json collect(const gavel::gguf::File& f, std::string* error) {
   return j;
 }
 
+// The CPU, the levels it runs and the chosen kernel set (or why none can run).
+nlohmann::json system_info(std::string* error) {
+  namespace t = gavel::tensor;
+  const t::CpuInfo& c = t::cpu_info();
+  nlohmann::json j;
+  j["cpu"] = {{"vendor", c.vendor}, {"brand", c.brand}, {"features", c.feature_names()}};
+  for (t::Isa i : t::all_isas())
+    j["levels"].push_back({{"name", t::isa_name(i)},
+                           {"runs_here", t::cpu_supports(i)},
+                           {"matches", t::isa_description(i)}});
+  const char* env = std::getenv(t::kIsaEnvVar);
+  j["forced_by_env"] = env ? nlohmann::json(env) : nlohmann::json(nullptr);
+  const gavel::Status st = t::init_kernels();
+  if (st.ok()) {
+    j["kernel_set"] = t::isa_name(t::active_isa());
+  } else {
+    j["kernel_set"] = nullptr;
+    *error = st.message();
+  }
+  return j;
+}
+
+void print_system(const nlohmann::json& j) {
+  std::cout << "cpu: " << j["cpu"]["brand"].get<std::string>() << " ("
+            << j["cpu"]["vendor"].get<std::string>() << ")\nfeatures:";
+  for (const auto& f : j["cpu"]["features"]) std::cout << " " << f.get<std::string>();
+  std::cout << "\nkernel levels:\n";
+  for (const auto& l : j["levels"])
+    std::cout << "  " << l["name"].get<std::string>() << ": "
+              << (l["runs_here"].get<bool>() ? "runs here" : "not runnable on this CPU") << " ("
+              << l["matches"].get<std::string>() << ")\n";
+  std::cout << "kernel set: "
+            << (j["kernel_set"].is_null() ? std::string("none")
+                                          : j["kernel_set"].get<std::string>());
+  if (!j["forced_by_env"].is_null())
+    std::cout << " (" << gavel::tensor::kIsaEnvVar << "=" << j["forced_by_env"].get<std::string>()
+              << ")";
+  std::cout << "\n";
+}
+
 gavel::cli::Register reg{
     {"info", "Show a GGUF model's architecture, hyperparameters, tensor types and tokenizer",
      [](CLI::App& app) -> gavel::cli::Runner {
        auto path = std::make_shared<std::string>();
        auto as_json = std::make_shared<bool>(false);
-       app.add_option("model", *path, "GGUF model file")->required();
+       auto system = std::make_shared<bool>(false);
+       app.add_option("model", *path, "GGUF model file");
        app.add_flag("--json", *as_json, "Print JSON");
+       app.add_flag("--system", *system,
+                    "Show the CPU's features and the kernel set gavel uses on it (the level can "
+                    "be forced lower with GAVEL_ISA=avx2)");
        return [=]() -> int {
+         if (*system) {
+           if (!path->empty()) return gavel::cli::fail("give a model or --system, not both");
+           std::string error;
+           const nlohmann::json j = system_info(&error);
+           if (*as_json)
+             std::cout << j.dump(2) << "\n";
+           else
+             print_system(j);
+           return error.empty() ? 0 : gavel::cli::fail(error);
+         }
+         if (path->empty()) return gavel::cli::fail("info: a model file (or --system) is required");
          auto f = gavel::gguf::File::open(*path);
          if (!f.ok()) return gavel::cli::fail(f.message());
          std::string error;

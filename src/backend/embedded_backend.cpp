@@ -16,13 +16,6 @@ namespace gavel::backend {
 
 namespace {
 
-size_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
-  const size_t n = std::min(a.size(), b.size());
-  size_t i = 0;
-  while (i < n && a[i] == b[i]) ++i;
-  return i;
-}
-
 Status check_params(const GenerateParams& p) {
   if (p.max_tokens < 1) return Error{fmt::format("max_tokens must be >= 1 (got {})", p.max_tokens)};
   if (!(p.temperature >= 0.0) || !std::isfinite(p.temperature))
@@ -51,24 +44,6 @@ size_t find_stop(const std::string& text, size_t from, const std::vector<std::st
 double uniform01(std::mt19937_64& rng) { return double(rng() >> 11) * 0x1.0p-53; }
 
 }  // namespace
-
-// Mirrors the engine's forward chunk (llama.cpp's n_ubatch) and its kernel thresholds.
-constexpr int64_t kChunk = 512, kMinTiled = 8, kGroup = 4;
-// Snapshots per prompt on recurrent models: the system prompt's, the instruction's and, before
-// a critique, the prompt's own.
-constexpr int kMaxSnapshots = 3;
-
-bool exact_split(int64_t r, int64_t n) {
-  if (r <= 0 || r >= n || r % kGroup != 0) return false;
-  const int64_t whole_last = (n - 1) % kChunk + 1, split_last = (n - r - 1) % kChunk + 1;
-  if (whole_last < kMinTiled) return r % kChunk == 0;
-  return split_last >= kMinTiled;
-}
-
-int64_t exact_prefix(int64_t n) {
-  const int64_t last = (n - 1) % kChunk + 1;
-  return last < kMinTiled ? n - last : n - n % kGroup;
-}
 
 int32_t sample_token(std::span<const float> logits, double temperature, double top_p,
                      std::mt19937_64& rng) {
@@ -102,7 +77,7 @@ int32_t sample_token(std::span<const float> logits, double temperature, double t
 
 Result<std::string> weights_fingerprint(const gguf::File& file) {
   GAVEL_ASSIGN(const FileDigest d, file_digest(file.path()));  // every byte, cached per file
-  return fmt::format("gguf:{}+{}", d.hex, kNumericsVersion);
+  return fmt::format("gguf:{}+{}{}", d.hex, kNumericsVersion, engine::numerics_suffix());
 }
 
 Result<std::unique_ptr<EmbeddedBackend>> EmbeddedBackend::open(const std::string& path,
@@ -110,9 +85,8 @@ Result<std::unique_ptr<EmbeddedBackend>> EmbeddedBackend::open(const std::string
   if (options.cache_entries < 0)
     return Error{fmt::format("cache_entries must be >= 0 (got {})", options.cache_entries)};
   auto b = std::unique_ptr<EmbeddedBackend>(new EmbeddedBackend());
-  b->cache_entries_ = options.cache_entries;
   GAVEL_ASSIGN(b->model_, engine::load_model(path, {options.threads, options.ctx}));
-  b->can_rewind_ = b->model_->can_rewind();
+  b->cache_ = std::make_unique<PrefixCache>(*b->model_, options.cache_entries);
   const gguf::File& f = b->model_->file();
   GAVEL_ASSIGN(auto tok, Tokenizer::from_gguf(f));
   b->tok_ = std::make_unique<Tokenizer>(std::move(tok));
@@ -148,110 +122,6 @@ Result<std::string> EmbeddedBackend::detokenize(std::span<const int32_t> tokens)
   return tok_->decode(tokens);
 }
 
-void EmbeddedBackend::remember(std::shared_ptr<Entry> e) {
-  if (cache_entries_ == 0) return;
-  e->last_use = ++clock_;
-  if (int(cache_.size()) >= cache_entries_) {
-    auto oldest = std::min_element(cache_.begin(), cache_.end(), [](const auto& a, const auto& b) {
-      return a->last_use < b->last_use;
-    });
-    cache_.erase(oldest);
-  }
-  cache_.push_back(std::move(e));
-}
-
-std::vector<int64_t> EmbeddedBackend::snapshot_points(const std::vector<int32_t>& ids, int64_t from,
-                                                      Upcoming upcoming, bool extended) const {
-  if (cache_entries_ == 0) return {};
-  const int64_t n = int64_t(ids.size());
-  std::vector<int64_t> shared;
-  if (extended) shared.push_back(n);
-  for (const auto& e : cache_) shared.push_back(int64_t(common_prefix(e->seq->tokens(), ids)));
-  for (const auto& u : upcoming) shared.push_back(int64_t(common_prefix(u, ids)));
-  std::sort(shared.begin(), shared.end());
-  shared.erase(std::unique(shared.begin(), shared.end()), shared.end());
-  // Exact only where the whole prompt may be split (exact_split) and where each part evaluated
-  // on its own ends in a chunk the tiled kernels take (>= 8 tokens; a multiple of 4 by then).
-  std::vector<int64_t> points;
-  for (const int64_t l : shared) {
-    for (int64_t c = std::min(l, n - 1) / kGroup * kGroup; c > from; c -= kGroup)
-      if (exact_split(c, n) && (c - from - 1) % kChunk + 1 >= kMinTiled) {
-        points.push_back(c);
-        from = c;
-        break;
-      }
-    if (int(points.size()) == kMaxSnapshots) break;
-  }
-  return points;
-}
-
-Result<std::shared_ptr<const EmbeddedBackend::Entry>> EmbeddedBackend::prefill(
-    const std::vector<int32_t>& ids, Upcoming upcoming, bool extended) {
-  const int64_t n = int64_t(ids.size());
-  stats_.prompts += 1;
-  stats_.prompt_tokens += n;
-  // Each cached sequence offers the longest exact split point within its common prefix with
-  // the prompt (one token short of the prompt at most: the next-token logits need one).
-  std::vector<std::pair<int64_t, std::shared_ptr<Entry>>> offers;
-  for (const auto& e : cache_) {
-    const int64_t m = int64_t(e->seq->tokens().size());
-    const int64_t lcp = int64_t(common_prefix(e->seq->tokens(), ids));
-    if (lcp == n && m == n && e->logits_exact) {  // the same prompt: nothing to evaluate
-      e->last_use = ++clock_;
-      stats_.reused_tokens += n;
-      return std::shared_ptr<const Entry>(e);
-    }
-    int64_t r = std::min({lcp, e->exact_len, n - 1});
-    r -= r % kGroup;
-    while (r > 0 && !exact_split(r, n)) r -= kGroup;
-    if (r > 0 && (can_rewind_ || r == m)) offers.emplace_back(r, e);  // recurrent: whole only
-  }
-  std::stable_sort(offers.begin(), offers.end(),
-                   [](const auto& a, const auto& b) { return a.first > b.first; });
-  std::unique_ptr<engine::Sequence> seq;
-  int64_t reused = 0;
-  // Every entry that offered a prefix counts as used (a shorter one, such as the system
-  // prompt's snapshot, serves the next prompt that does not share the longer one).
-  for (auto it = offers.rbegin(); it != offers.rend(); ++it) it->second->last_use = ++clock_;
-  for (const auto& [r, e] : offers) {
-    auto c = e->seq->clone();
-    if (c->truncate(int(r))) {
-      seq = std::move(c), reused = r;
-      break;
-    }
-  }
-  if (!seq) seq = model_->new_sequence();
-  stats_.reused_tokens += reused;
-  int64_t done = reused;
-  // A recurrent state cannot be cut back later, so keep snapshots where this prompt stops
-  // sharing tokens with cached or upcoming ones (the system prompt, a pair's instruction): the
-  // next prompt that shares that much continues a snapshot whole.
-  if (!can_rewind_) {
-    for (const int64_t c : snapshot_points(ids, reused, upcoming, extended)) {
-      GAVEL_TRY(
-          model_->eval(*seq, std::span(ids).subspan(size_t(done), size_t(c - done)), {}).status());
-      stats_.evaluated_tokens += c - done;
-      auto snap = std::make_shared<Entry>();
-      snap->seq = seq->clone();
-      snap->exact_len = c;
-      remember(std::move(snap));
-      stats_.snapshots += 1;
-      done = c;
-    }
-  }
-  const int last = int(n - done) - 1;
-  GAVEL_ASSIGN(auto logits, model_->eval(*seq, std::span(ids).subspan(size_t(done)),
-                                         std::span<const int>(&last, 1)));
-  stats_.evaluated_tokens += n - done;
-  auto e = std::make_shared<Entry>();
-  e->seq = std::move(seq);
-  e->last_logits = std::move(logits.data);
-  e->exact_len = exact_prefix(n);
-  e->logits_exact = true;
-  remember(e);
-  return std::shared_ptr<const Entry>(std::move(e));
-}
-
 Result<ScoreResult> EmbeddedBackend::score_one(const ScoreRequest& r,
                                                const std::vector<int32_t>& ids, Upcoming upcoming) {
   // Candidates are checked before any model work, so a bad request costs nothing.
@@ -262,7 +132,7 @@ Result<ScoreResult> EmbeddedBackend::score_one(const ScoreRequest& r,
     cand_ids.push_back(std::move(t));
   }
   if (r.top_k < 0) return Error{fmt::format("top_k must be >= 0 (got {})", r.top_k)};
-  GAVEL_ASSIGN(auto prompt, prefill(ids, upcoming, /*extended=*/false));
+  GAVEL_ASSIGN(auto prompt, cache_->prefill(ids, upcoming, /*extended=*/false));
   const std::vector<double> lp = engine::log_softmax(prompt->last_logits);
   auto logprob_of = [&](const std::vector<double>& row, int32_t id) -> Result<double> {
     if (id < 0 || size_t(id) >= row.size())
@@ -286,7 +156,7 @@ Result<ScoreResult> EmbeddedBackend::score_one(const ScoreRequest& r,
       std::vector<int> at(m);
       std::iota(at.begin(), at.end(), 0);
       GAVEL_ASSIGN(auto cl, model_->eval(*cont, std::span(cs.tokens).first(m), at));
-      stats_.continuation_tokens += int64_t(m);
+      cache_->count_continuation(int64_t(m));
       for (size_t k = 0; k < m; ++k) {
         GAVEL_ASSIGN(double v, logprob_of(engine::log_softmax(cl.row(int(k))), cs.tokens[k + 1]));
         cs.logprob += v;
@@ -302,7 +172,7 @@ Result<GenerateResult> EmbeddedBackend::generate_one(const GenerateRequest& r,
                                                      Upcoming upcoming) {
   GAVEL_TRY(check_params(r.params));
   // The critique's follow-up (the verdict distribution) starts with this prompt.
-  GAVEL_ASSIGN(auto prompt, prefill(ids, upcoming, /*extended=*/true));
+  GAVEL_ASSIGN(auto prompt, cache_->prefill(ids, upcoming, /*extended=*/true));
   std::mt19937_64 rng(r.params.seed);
   GenerateResult g;
   g.prompt_tokens = int(ids.size());
@@ -336,18 +206,18 @@ Result<GenerateResult> EmbeddedBackend::generate_one(const GenerateRequest& r,
           "or lower --max-tokens",
           model_->n_ctx(), ids.size(), g.tokens.size())};
     GAVEL_ASSIGN(auto out, model_->eval(*seq, std::span(&next, 1), std::span<const int>(&last, 1)));
-    stats_.continuation_tokens += 1;
+    cache_->count_continuation(1);
     logits = std::move(out.data);
   }
   if (seq) {
     // The prompt plus its critique: the verdict-distribution request that follows starts so.
     // Decoded tokens ran one per chunk: only the prompt's exact part is reusable.
-    auto e = std::make_shared<Entry>();
+    auto e = std::make_shared<PrefixCache::Entry>();
     e->seq = std::move(seq);
     e->last_logits = std::move(logits);
     e->exact_len = prompt->exact_len;
     e->logits_exact = false;
-    remember(std::move(e));
+    cache_->remember(std::move(e));
   }
   return g;
 }
@@ -406,14 +276,14 @@ Result<std::vector<ScoredToken>> EmbeddedBackend::prompt_logprobs(std::span<cons
   first.token = tok_->token_text(ids[0]);
   out.push_back(std::move(first));
   auto seq = model_->new_sequence();
-  for (size_t start = 0; start < ids.size(); start += size_t(kChunk)) {
-    const size_t len = std::min(ids.size() - start, size_t(kChunk));
+  for (size_t start = 0; start < ids.size(); start += size_t(model::kForwardChunk)) {
+    const size_t len = std::min(ids.size() - start, size_t(model::kForwardChunk));
     // Rows for the tokens after each one of this chunk that has a successor.
     const size_t rows = std::min(len, ids.size() - 1 - start);
     std::vector<int> at(rows);
     std::iota(at.begin(), at.end(), 0);
     GAVEL_ASSIGN(auto logits, model_->eval(*seq, ids.subspan(start, len), at));
-    stats_.evaluated_tokens += int64_t(len);
+    cache_->count_evaluated(int64_t(len));
     for (size_t i = 0; i < rows; ++i)
       out.push_back(scored(ids[start + i + 1], logits.row(int(i)), top_k));
   }
@@ -447,7 +317,7 @@ Result<std::vector<GenerateResult>> EmbeddedBackend::generate(
 }
 
 std::string EmbeddedBackend::report() const {
-  const PrefixStats& ps = stats_;
+  const PrefixStats& ps = cache_->stats();
   return fmt::format(
       "prefix reuse: {} prompts, {} prompt tokens: {} reused from cached sequences ({:.1f}%), {} "
       "evaluated; {} candidate/generated tokens evaluated\n",

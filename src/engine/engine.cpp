@@ -7,7 +7,40 @@
 #include <filesystem>
 #include <numeric>
 
+#include "model/model.h"
+#include "tensor/isa.h"
+#include "tensor/quants.h"
+
 namespace gavel::engine {
+
+bool SplitRule::exact_split(int64_t r, int64_t n) const {
+  if (r <= 0 || r >= n || r % group != 0) return false;
+  const int64_t whole_last = (n - 1) % chunk + 1, split_last = (n - r - 1) % chunk + 1;
+  if (whole_last < min_batch) return r % chunk == 0;
+  return split_last >= min_batch;
+}
+
+int64_t SplitRule::exact_prefix(int64_t n) const {
+  const int64_t last = (n - 1) % chunk + 1;
+  return last < min_batch ? n - last : n - n % group;
+}
+
+bool SplitRule::exact_segment(int64_t from, int64_t to) const {
+  return to > from && (to - from - 1) % chunk + 1 >= min_batch;
+}
+
+SplitRule split_rule() {
+  const tensor::BatchRule b = tensor::batch_rule();
+  // The tiled K-quant threshold is the largest (tinyBLAS starts at 2 tokens).
+  return {model::kForwardChunk, std::max(b.kquant_tiled_min_tokens, b.gemm_min_tokens),
+          b.repack_group};
+}
+
+std::string numerics_suffix() {
+  return tensor::active_isa() == tensor::Isa::kAvx2
+             ? std::string()
+             : std::string("+") + tensor::isa_name(tensor::active_isa());
+}
 
 bool Sequence::truncate(int n) {
   if (n < 0 || n > n_past()) return false;
@@ -28,6 +61,7 @@ Result<std::unique_ptr<LoadedModel>> load_model(const std::string& path,
   if (options.n_threads < 1 || options.n_threads > 256)
     return Error{fmt::format("invalid thread count {}", options.n_threads)};
   if (options.n_ctx < 0) return Error{fmt::format("invalid context size {}", options.n_ctx)};
+  GAVEL_TRY(tensor::init_kernels());
   auto m = std::unique_ptr<LoadedModel>(new LoadedModel());
   GAVEL_ASSIGN(m->file_, gguf::File::open(path));
   m->pool_ = std::make_unique<tensor::ThreadPool>(options.n_threads);

@@ -45,6 +45,37 @@ struct Logits {
   }
 };
 
+// Where a prompt may be split so that the result is bit for bit that of evaluating it whole
+// (the engine's answer to cache questions, as llama.cpp's answers its server's). A forward call
+// runs in chunks of model::kForwardChunk tokens, and llama.cpp picks another float order for a
+// chunk of one token (vec_dot instead of tinyBLAS), for a chunk under 8 tokens (K-quants: no
+// tiled matmul) and for the last n % 4 tokens of a chunk (the repacked Q4_K GEMV): the numbers
+// come from the active kernel set (tensor::batch_rule()). Splitting anywhere else moved
+// Qwen2.5-0.5B's log-probs by about 0.3 (measured); tests/backend checks the rule bit for bit.
+struct SplitRule {
+  int64_t chunk = 0;      // tokens per forward chunk
+  int64_t min_batch = 0;  // a chunk shorter than this takes other kernels
+  int64_t group = 0;      // tokens are taken in groups of this many; the rest of a chunk differs
+
+  // Whether evaluating tokens [0, r) and then [r, n) of an n-token prompt gives the state and
+  // logits of evaluating all n at once: r must be a multiple of `group`, and the last chunk
+  // must have at least `min_batch` tokens both in the whole prompt and after the split. When
+  // the whole prompt ends in a shorter chunk, r must be a multiple of `chunk`.
+  bool exact_split(int64_t r, int64_t n) const;
+  // The leading tokens of an n-token prompt whose state another prompt may continue: all but
+  // the last n % group, or all but the last chunk when it is shorter than min_batch.
+  int64_t exact_prefix(int64_t n) const;
+  // Whether one call evaluating tokens [from, to) ends in a chunk of at least min_batch tokens,
+  // so that a state kept at `to` (a recurrent snapshot) continues exactly.
+  bool exact_segment(int64_t from, int64_t to) const;
+};
+// The rule for the active kernel set (tensor/isa.h).
+SplitRule split_rule();
+
+// Appended to numerics identifiers (stored judgments' model fingerprints): "" for the AVX2
+// level, the reference level of the numerics versions, "+avx512" for the AVX-512 level.
+std::string numerics_suffix();
+
 class LoadedModel {
  public:
   const gguf::File& file() const { return *file_; }

@@ -19,7 +19,7 @@ void causal_attention(tensor::ThreadPool& pool, const KvState& st, int layer,
   const int64_t n_kv_rows = 256;
   const tensor::DotOrder kq_order = tensor::dot_order(n_kv_rows, hd, n);
   const tensor::DotOrder kqv_order =
-      tensor::dot_order(hd, tensor::kSimdLanes, n);  // n_kv is padded to a lane multiple
+      tensor::dot_order(hd, tensor::simd_lanes(), n);  // n_kv is padded to a lane multiple
   q16.resize(size_t(n) * size_t(q_dim));
   for (size_t i = 0; i < q16.size(); ++i) q16[i] = tensor::f32_to_fp16(q[i]);
   constexpr int kTokChunk = 16;

@@ -78,12 +78,8 @@ void LayerState::reset(const Shape& s) {
   ssm.assign(s.ssm_state_floats(), 0.0f);
 }
 
-// Products are rounded before they are summed (no fused multiply-add), as in llama.cpp's
-// ssm_conv kernel.
-__attribute__((optimize("fp-contract=off"))) void conv1d_silu(const float* x, int64_t n_tokens,
-                                                              int channels, const float* weight,
-                                                              int kernel, float* window,
-                                                              float* out) {
+void conv1d_silu(const float* x, int64_t n_tokens, int channels, const float* weight, int kernel,
+                 float* window, float* out) {
   const int hist = kernel - 1;
   const size_t C = size_t(channels);
   // ext = [window; x]: row t + j of ext is tap j of output t. Built by copy, so out may alias x.
@@ -91,14 +87,12 @@ __attribute__((optimize("fp-contract=off"))) void conv1d_silu(const float* x, in
   std::memcpy(ext.data(), window, size_t(hist) * C * sizeof(float));
   std::memcpy(ext.data() + size_t(hist) * C, x, size_t(n_tokens) * C * sizeof(float));
   std::vector<float> raw_dump;
-  std::vector<float> wt(size_t(kernel) * C);  // taps transposed to [K][C] for contiguous axpys
+  std::vector<float> wt(size_t(kernel) * C);  // taps transposed to [K][C] for contiguous rows
   for (size_t c = 0; c < C; ++c)
     for (int j = 0; j < kernel; ++j) wt[size_t(j) * C + c] = weight[c * kernel + j];
   for (int64_t t = 0; t < n_tokens; ++t) {
     float* ot = out + t * channels;
-    for (size_t c = 0; c < C; ++c) ot[c] = 0.0f;
-    for (int j = 0; j < kernel; ++j)
-      for (size_t c = 0; c < C; ++c) ot[c] = ot[c] + ext[(t + j) * C + c] * wt[size_t(j) * C + c];
+    tensor::ssm_conv_token(ext.data() + size_t(t) * C, wt.data(), kernel, channels, ot);
     if (dump_dir()) raw_dump.insert(raw_dump.end(), ot, ot + C);
     tensor::silu_ordered(ot, channels);
   }
@@ -138,18 +132,7 @@ void delta_rule_recurrent(const Shape& s, const RuleInputs& in, float* state, fl
       const float decay = std::exp(in.g[t * in.gate_stride + h]);
       const float beta = in.beta[t * in.gate_stride + h];
       float* o = out + t * out_stride + size_t(h) * dv;
-      // Row j of st is column j of S; each row is independent, so decay, read, update and
-      // output happen in one pass over the state. The arithmetic is that of llama.cpp's fused
-      // CPU gated_delta_net op (scale the state, dot in ggml_vec_dot_f32's order, fused
-      // rank-1 update), so results match it bit for bit.
-      for (int j = 0; j < dv; ++j) {
-        float* row = st + size_t(j) * dk;
-        for (int i = 0; i < dk; ++i) row[i] *= decay;
-        const float pred = tensor::dot_f32_ordered(tensor::DotOrder::kGemv, dk, row, k);
-        const float d = (v[j] - pred) * beta;
-        for (int i = 0; i < dk; ++i) row[i] = std::fma(k[i], d, row[i]);
-        o[j] = tensor::dot_f32_ordered(tensor::DotOrder::kGemv, dk, row, q) * scale;
-      }
+      tensor::delta_rule_step(st, dk, dv, q, k, v, decay, beta, scale, o);
     }
   }
 }

@@ -25,6 +25,11 @@
 
 namespace gavel::model {
 
+// Tokens per forward chunk: a forward call runs its tokens in chunks of this many (llama.cpp's
+// default n_ubatch), and llama.cpp's kernel choice depends on a chunk's size, so this is part
+// of the engine's exact-split rule (engine::SplitRule).
+inline constexpr int kForwardChunk = 512;
+
 struct HParams {
   std::string arch;
   int n_vocab = 0, n_embd = 0, n_layer = 0, n_head = 0, n_head_kv = 0;

@@ -99,8 +99,6 @@ Result<Qwen35Layout> qwen35_layout(const gguf::File& f) {
 
 namespace {
 
-constexpr int kUbatch = 512;  // tokens per forward chunk, as llama.cpp's default n_ubatch
-
 class Qwen35State : public SequenceState {
  public:
   Qwen35State(int n_attn, int n_ctx, int kv_dim, const dn::Shape& s, int n_dn)
@@ -269,8 +267,8 @@ Status Qwen35::forward(SequenceState& state, std::span<const int32_t> tokens,
     if (logit_rows[i] < 0 || logit_rows[i] >= n || (i && logit_rows[i] <= logit_rows[i - 1]))
       return Error{fmt::format("logit row {} invalid for a batch of {} tokens", logit_rows[i], n)};
   size_t next_row = 0;
-  for (int c0 = 0; c0 < n; c0 += kUbatch) {
-    const int c1 = std::min(n, c0 + kUbatch);
+  for (int c0 = 0; c0 < n; c0 += kForwardChunk) {
+    const int c1 = std::min(n, c0 + kForwardChunk);
     std::vector<int> rows;
     const size_t first_row = next_row;
     while (next_row < logit_rows.size() && logit_rows[next_row] < c1)

@@ -15,10 +15,6 @@
 
 namespace gavel::model {
 
-namespace {
-constexpr int kUbatch = 512;  // tokens per forward chunk (llama.cpp's default n_ubatch)
-}  // namespace
-
 Result<std::unique_ptr<Model>> DenseTransformer::load(const gguf::File& f, tensor::ThreadPool& pool,
                                                       const Variant& v) {
   std::unique_ptr<DenseTransformer> m(new DenseTransformer(pool));
@@ -85,8 +81,8 @@ Status DenseTransformer::forward(SequenceState& state, std::span<const int32_t> 
     if (logit_rows[i] < 0 || logit_rows[i] >= n || (i && logit_rows[i] <= logit_rows[i - 1]))
       return Error{fmt::format("logit row {} invalid for a batch of {} tokens", logit_rows[i], n)};
   size_t next_row = 0;
-  for (int c0 = 0; c0 < n; c0 += kUbatch) {
-    const int c1 = std::min(n, c0 + kUbatch);
+  for (int c0 = 0; c0 < n; c0 += kForwardChunk) {
+    const int c1 = std::min(n, c0 + kForwardChunk);
     std::vector<int> rows;
     const size_t first_row = next_row;
     while (next_row < logit_rows.size() && logit_rows[next_row] < c1)
@@ -125,10 +121,11 @@ Status DenseTransformer::forward_chunk(KvState& st, std::span<const int32_t> tok
 
   // Multiplies W by the rows of `in` (ld = row stride), reusing `pk` when it already holds
   // `in` in W's activation format.
+  int rows = n;  // rows going through the rest of the layer (see the last layer below)
   auto mm = [&](const tensor::Matrix& w, const float* in, int ld, float* out, int ldo,
                 tensor::PackedInput& pk, bool& fresh) {
     const tensor::ActType act = tensor::traits(w.type).act;
-    if (!fresh || pk.act != act) tensor::pack_input(pool_, act, in, ld, n, w.cols, pk);
+    if (!fresh || pk.act != act) tensor::pack_input(pool_, act, in, ld, rows, w.cols, pk);
     fresh = true;
     tensor::matmul_packed(pool_, w, pk, out, ldo);
   };
@@ -139,7 +136,7 @@ Status DenseTransformer::forward_chunk(KvState& st, std::span<const int32_t> tok
 
   const bool dump = dump_dir() != nullptr;
   auto dumpt = [&](const char* name, int l, const float* d, int cols) {
-    if (dump) dump_tensor(l < 0 ? name : fmt::format("{}-{}", name, l), d, n, cols, cols);
+    if (dump) dump_tensor(l < 0 ? name : fmt::format("{}-{}", name, l), d, rows, cols, cols);
   };
   for (int l = 0; l < h.n_layer; ++l) {
     const Layer& L = layers_[size_t(l)];
@@ -184,33 +181,45 @@ Status DenseTransformer::forward_chunk(KvState& st, std::span<const int32_t> tok
     mm(L.wo, att_.data(), q_dim, cur_.data(), E, packed2_, fresh);
     add_bias(cur_.data(), L.bo, E);
     dumpt("attn_out", l, cur_.data(), E);
-    tensor::add(x_.data(), cur_.data(), int64_t(n) * E);
+    if (l == h.n_layer - 1) {
+      // As llama.cpp (inp_out_ids): the last layer's FFN and the output head run only for the
+      // rows whose logits are read, so their matmuls see that many tokens and pick their
+      // kernels (and float orders) by that count. logit_rows ascend, so rows move down in place.
+      rows = int(logit_rows.size());
+      for (int i = 0; i < rows; ++i) {
+        const size_t r = size_t(logit_rows[size_t(i)]);
+        if (r == size_t(i)) continue;
+        std::copy_n(&cur_[r * E], E, &cur_[size_t(i) * E]);
+        std::copy_n(&x_[r * E], E, &x_[size_t(i) * E]);
+      }
+      if (rows == 0) break;
+    }
+    tensor::add(x_.data(), cur_.data(), int64_t(rows) * E);
     dumpt("ffn_inp", l, x_.data(), E);
 
-    for (int t = 0; t < n; ++t)
+    for (int t = 0; t < rows; ++t)
       tensor::rms_norm(&x_[size_t(t) * E], L.ffn_norm.data(), &cur_[size_t(t) * E], E, h.rms_eps);
     dumpt("ffn_norm", l, cur_.data(), E);
     fresh = false;
     mm(L.w_gate, cur_.data(), E, gate_.data(), h.n_ff, packed_, fresh);
     mm(L.w_up, cur_.data(), E, up_.data(), h.n_ff, packed_, fresh);
-    pool_.parallel_for(n, [&](int t) {
+    pool_.parallel_for(rows, [&](int t) {
       tensor::swiglu_ordered(&gate_[size_t(t) * h.n_ff], &up_[size_t(t) * h.n_ff], h.n_ff);
     });
     fresh = false;
     mm(L.w_down, gate_.data(), h.n_ff, cur_.data(), E, packed2_, fresh);
     dumpt("ffn_out", l, cur_.data(), E);
-    tensor::add(x_.data(), cur_.data(), int64_t(n) * E);
+    tensor::add(x_.data(), cur_.data(), int64_t(rows) * E);
     dumpt("l_out", l, x_.data(), E);
   }
   st.advance(n);
 
-  if (logit_rows.empty()) return Status::Ok();
-  const int m = int(logit_rows.size());
-  std::vector<float> hsel(size_t(m) * E);
-  for (int i = 0; i < m; ++i)
-    tensor::rms_norm(&x_[size_t(logit_rows[size_t(i)]) * E], output_norm_.data(),
-                     &hsel[size_t(i) * E], E, h.rms_eps);
-  tensor::pack_input(pool_, tensor::traits(output_.type).act, hsel.data(), E, m, E, packed_);
+  if (rows == 0) return Status::Ok();
+  // rows == logit_rows.size(): row i of x_ is batch row logit_rows[i].
+  std::vector<float> hsel(size_t(rows) * E);
+  for (int i = 0; i < rows; ++i)
+    tensor::rms_norm(&x_[size_t(i) * E], output_norm_.data(), &hsel[size_t(i) * E], E, h.rms_eps);
+  tensor::pack_input(pool_, tensor::traits(output_.type).act, hsel.data(), E, rows, E, packed_);
   tensor::matmul_packed(pool_, output_, packed_, logits, h.n_vocab);
   return Status::Ok();
 }

@@ -1,241 +1,25 @@
-// Every function here is written as per-lane scalar code (std::fma for each fused
-// multiply-add) so that it defines the order exactly on any build; the AVX2 fast paths below
-// compute the same lanes with intrinsics and are tested against the scalar forms.
+// The public entry points dispatch to the active ISA level (tensor/kernels/).
 #include "tensor/exact_order.h"
 
-#include <algorithm>
-#include <cmath>
-#include <cstring>
-#include <limits>
-#include <vector>
-
-#include "tensor/fp16.h"
-
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__) && !defined(__AVX512F__)
-#define GAVEL_EXACT_AVX2 1
-#include <immintrin.h>
-#endif
+#include "tensor/kernels/kernel_set.h"
 
 namespace gavel::tensor {
-namespace {
 
-constexpr int W = kSimdLanes;
-
-// Horizontal sum of one W-lane register as tinyBLAS's hsum / GCC's _mm512_reduce_add_ps.
-inline float hsum_lanes(const float* x) {
-  if constexpr (W == 8) {
-    return ((x[0] + x[4]) + (x[2] + x[6])) + ((x[1] + x[5]) + (x[3] + x[7]));
-  } else {
-    float t[8], u[4];
-    for (int i = 0; i < 8; ++i) t[i] = x[i] + x[i + 8];
-    for (int i = 0; i < 4; ++i) u[i] = t[i] + t[i + 4];
-    return (u[0] + u[2]) + (u[1] + u[3]);
-  }
-}
-
-// GGML_F32xW_REDUCE of four W-lane accumulators (acc[r * W + lane]).
-inline float reduce_four(const float* acc) {
-  float s[W];
-  for (int i = 0; i < W; ++i) s[i] = (acc[i] + acc[2 * W + i]) + (acc[W + i] + acc[3 * W + i]);
-  if constexpr (W == 8) {
-    // _mm_add_ps(lo, hi), then two _mm_hadd_ps.
-    const float t0 = s[0] + s[4], t1 = s[1] + s[5], t2 = s[2] + s[6], t3 = s[3] + s[7];
-    return (t0 + t1) + (t2 + t3);
-  } else {
-    return hsum_lanes(s);
-  }
-}
-
-template <typename T>
-inline float to_f32(T x) {
-  if constexpr (sizeof(T) == 2) {
-    return fp16_to_f32(x);
-  } else {
-    return x;
-  }
-}
-
-template <typename T>
-float dot_gemm_scalar(int64_t n, const T* a, const T* b) {
-  float acc[W] = {};
-  for (int64_t i = 0; i < n; i += W)
-    for (int l = 0; l < W; ++l) acc[l] = std::fma(to_f32(a[i + l]), to_f32(b[i + l]), acc[l]);
-  return hsum_lanes(acc);
-}
-
-template <typename T>
-float dot_gemv_scalar(int64_t n, const T* a, const T* b) {
-  constexpr int64_t kStep = 4 * W;
-  const int64_t np = n & ~(kStep - 1);
-  float acc[4 * W] = {};
-  for (int64_t i = 0; i < np; i += kStep)
-    for (int l = 0; l < kStep; ++l) acc[l] = std::fma(to_f32(a[i + l]), to_f32(b[i + l]), acc[l]);
-  if constexpr (sizeof(T) == 2) {
-    // ggml_vec_dot_f16: reduction and tail in double.
-    double s = double(reduce_four(acc));
-    for (int64_t i = np; i < n; ++i) s += double(to_f32(a[i]) * to_f32(b[i]));
-    return float(s);
-  } else {
-    // ggml_vec_dot_f32: float throughout (the tail contracts to fused multiply-adds).
-    float s = reduce_four(acc);
-    for (int64_t i = np; i < n; ++i) s = std::fma(a[i], b[i], s);
-    return s;
-  }
-}
-
-
-#if GAVEL_EXACT_AVX2
-inline float hsum256(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-inline __m256 load_h(const uint16_t* p) {
-  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-}
-#endif
-
-}  // namespace
+int simd_lanes() { return kernels().f32_lanes; }
 
 float dot_f32_ordered(DotOrder order, int64_t n, const float* a, const float* b) {
-  if (order == DotOrder::kGemm) {
-#if GAVEL_EXACT_AVX2
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n; i += 8)
-      acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
-    return hsum256(acc);
-#else
-    return dot_gemm_scalar(n, a, b);
-#endif
-  }
-#if GAVEL_EXACT_AVX2
-  const int64_t np = n & ~int64_t(31);
-  __m256 x0 = _mm256_setzero_ps(), x1 = x0, x2 = x0, x3 = x0;
-  for (int64_t i = 0; i < np; i += 32) {
-    x0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), x0);
-    x1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), x1);
-    x2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), x2);
-    x3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), x3);
-  }
-  x0 = _mm256_add_ps(_mm256_add_ps(x0, x2), _mm256_add_ps(x1, x3));
-  const __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(x0), _mm256_extractf128_ps(x0, 1));
-  const __m128 t1 = _mm_hadd_ps(t0, t0);
-  float s = _mm_cvtss_f32(_mm_hadd_ps(t1, t1));
-  for (int64_t i = np; i < n; ++i) s = std::fma(a[i], b[i], s);
-  return s;
-#else
-  return dot_gemv_scalar(n, a, b);
-#endif
+  return kernels().dot_f32_ordered(order, n, a, b);
 }
-
 float dot_f16_ordered(DotOrder order, int64_t n, const uint16_t* a, const uint16_t* b) {
-  if (order == DotOrder::kGemm) {
-#if GAVEL_EXACT_AVX2
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n; i += 8) acc = _mm256_fmadd_ps(load_h(a + i), load_h(b + i), acc);
-    return hsum256(acc);
-#else
-    return dot_gemm_scalar(n, a, b);
-#endif
-  }
-  return dot_gemv_scalar(n, a, b);
+  return kernels().dot_f16_ordered(order, n, a, b);
 }
-
 void pv_f16_ordered(DotOrder order, int64_t n, const uint16_t* p, const uint16_t* v, int64_t ldv,
                     int dim, float* out) {
-  // Accumulator r of output d sums the j with j % n_acc == r, in increasing j; every j past n
-  // would add an exact zero (p = 0 on masked cache cells), so stopping at n changes nothing.
-  const int n_acc = order == DotOrder::kGemm ? W : 4 * W;
-  thread_local std::vector<float> acc;
-  acc.assign(size_t(n_acc) * size_t(dim), 0.f);
-#if GAVEL_EXACT_AVX2
-  if (dim % 8 == 0) {
-    for (int64_t j = 0; j < n; ++j) {
-      const __m256 pj = _mm256_set1_ps(fp16_to_f32(p[j]));
-      float* a = &acc[size_t(j % n_acc) * size_t(dim)];
-      const uint16_t* vj = v + j * ldv;
-      for (int d = 0; d < dim; d += 8)
-        _mm256_storeu_ps(a + d, _mm256_fmadd_ps(load_h(vj + d), pj, _mm256_loadu_ps(a + d)));
-    }
-  } else
-#endif
-  {
-    for (int64_t j = 0; j < n; ++j) {
-      const float pj = fp16_to_f32(p[j]);
-      float* a = &acc[size_t(j % n_acc) * size_t(dim)];
-      const uint16_t* vj = v + j * ldv;
-      for (int d = 0; d < dim; ++d) a[d] = std::fma(fp16_to_f32(vj[d]), pj, a[d]);
-    }
-  }
-  float lanes[4 * W];
-  for (int d = 0; d < dim; ++d) {
-    for (int r = 0; r < n_acc; ++r) lanes[r] = acc[size_t(r) * size_t(dim) + size_t(d)];
-    out[d] = order == DotOrder::kGemm ? hsum_lanes(lanes) : float(double(reduce_four(lanes)));
-  }
+  kernels().pv_f16_ordered(order, n, p, v, ldv, dim, out);
 }
-
-float exp_simd(float x) {
-  const float r = 0x1.8p23f;
-  const float z = std::fma(x, 0x1.715476p+0f, r);
-  const float n = z - r;
-  const float b = std::fma(-n, 0x1.7f7d1cp-20f, std::fma(-n, 0x1.62e4p-1f, x));
-  const float u = b * b;
-  if constexpr (W == 16) {
-    // AVX-512: j includes the constant 1 and the result is scaled by 2^n (scalef).
-    const float j = std::fma(std::fma(std::fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
-                                      std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
-                             u, std::fma(0x1.ffffecp-1f, b, 1.0f));
-    if (std::fabs(n) > 192.f) return n <= 0.f ? 0.f : std::numeric_limits<float>::infinity();
-    return std::ldexp(j, int(n));
-  } else {
-    // AVX2: k = 2^n built from z's bits, result k + k*j.
-    const float lin = 0x1.ffffecp-1f * b;
-    const float j = std::fma(std::fma(std::fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
-                                      std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
-                             u, lin);
-    const uint32_t e = bits_from_f32(z) << 23;
-    const float k = f32_from_bits(e + bits_from_f32(1.0f));
-    if (!(std::fabs(n) > 126.f)) return std::fma(j, k, k);
-    const uint32_t g = n <= 0.f ? 0x82000000u : 0u;
-    const float s1 = f32_from_bits(g + 0x7f000000u);
-    const float s2 = f32_from_bits(e - g);
-    if (std::fabs(n) > 192.f) return s1 * s1;
-    return std::fma(s2, j, s2) * s1;
-  }
-}
-
-void softmax_ordered(float* x, int64_t n) {
-  float mx = -std::numeric_limits<float>::infinity();
-  for (int64_t i = 0; i < n; ++i) mx = std::max(mx, x[i]);
-  // ggml runs this over the whole padded cache row: masked cells give exp(-inf) = 0, which
-  // leaves every chunk sum unchanged, so chunks past n are skipped and the last is zero-padded.
-  double sum = 0;
-  float chunk[W];
-  for (int64_t i0 = 0; i0 < n; i0 += W) {
-    for (int l = 0; l < W; ++l) {
-      const int64_t i = i0 + l;
-      chunk[l] = i < n ? exp_simd(x[i] - mx) : 0.f;
-      if (i < n) x[i] = chunk[l];
-    }
-    sum += double(hsum_lanes(chunk));
-  }
-  const float inv = float(1.0 / sum);
-  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
-}
-
-void silu_ordered(float* x, int64_t n) {
-  const int64_t n_simd = n - n % W;
-  int64_t i = 0;
-  for (; i < n_simd; ++i) x[i] = x[i] / (1.0f + exp_simd(0.0f - x[i]));
-  for (; i < n; ++i) x[i] = x[i] / (1.0f + std::exp(-x[i]));
-}
-
-void swiglu_ordered(float* g, const float* u, int64_t n) {
-  const int64_t n_simd = n - n % W;
-  int64_t i = 0;
-  for (; i < n_simd; ++i) g[i] = g[i] / (1.0f + exp_simd(0.0f - g[i])) * u[i];
-  for (; i < n; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
-}
+float exp_simd(float x) { return kernels().exp_simd(x); }
+void softmax_ordered(float* x, int64_t n) { kernels().softmax_ordered(x, n); }
+void silu_ordered(float* x, int64_t n) { kernels().silu_ordered(x, n); }
+void swiglu_ordered(float* g, const float* u, int64_t n) { kernels().swiglu_ordered(g, u, n); }
 
 }  // namespace gavel::tensor

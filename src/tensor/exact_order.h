@@ -11,25 +11,22 @@
 //     accumulator of W lanes (fused multiply-add), then a horizontal sum;
 //   * kGemv: ggml_vec_dot_f16/f32, used for a single token: four accumulators of W lanes
 //     over steps of 4W, a pairwise reduction, the tail added in double.
-// W = 16 lanes where the build has AVX-512F, else 8 (AVX2). Only the 8-lane orders have been
-// verified bit-exact against llama.cpp (docs/layers/engine.md).
+// W is the lane count of the active kernel set (tensor/isa.h): 8 at the AVX2 level, 16 at the
+// AVX-512 level, as in llama.cpp built for each.
 #pragma once
 
 #include <cstdint>
 
 namespace gavel::tensor {
 
-#if defined(__AVX512F__)
-inline constexpr int kSimdLanes = 16;
-#else
-inline constexpr int kSimdLanes = 8;
-#endif
+// W: the F32 lanes of the active ISA level.
+int simd_lanes();
 
 enum class DotOrder { kGemv, kGemm };
 
 // The order ggml uses for a matmul with m output rows, reduction length k and n tokens.
 inline DotOrder dot_order(int64_t m, int64_t k, int64_t n_tokens) {
-  return (n_tokens >= 2 && k % kSimdLanes == 0 && m % 4 == 0) ? DotOrder::kGemm : DotOrder::kGemv;
+  return (n_tokens >= 2 && k % simd_lanes() == 0 && m % 4 == 0) ? DotOrder::kGemm : DotOrder::kGemv;
 }
 
 float dot_f32_ordered(DotOrder order, int64_t n, const float* a, const float* b);

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "tensor/kernels/kernel_set.h"
+
 namespace gavel::tensor {
 
 void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps) {
@@ -32,20 +34,21 @@ void rope_angles(int64_t pos, int n_rot, float base, const float* freq_factors, 
 }
 
 void rope_norm(float* x, int n_rot, const float* c, const float* s) {
-  for (int i = 0; i < n_rot / 2; ++i) {
-    const float x0 = x[2 * i], x1 = x[2 * i + 1];
-    x[2 * i] = x0 * c[i] - x1 * s[i];
-    x[2 * i + 1] = x0 * s[i] + x1 * c[i];
-  }
+  kernels().rope_norm(x, n_rot, c, s);
 }
 
 void rope_neox(float* x, int n_rot, const float* c, const float* s) {
-  const int h = n_rot / 2;
-  for (int i = 0; i < h; ++i) {
-    const float x0 = x[i], x1 = x[i + h];
-    x[i] = x0 * c[i] - x1 * s[i];
-    x[i + h] = x0 * s[i] + x1 * c[i];
-  }
+  kernels().rope_neox(x, n_rot, c, s);
+}
+
+void delta_rule_step(float* state, int d_k, int d_v, const float* q, const float* k, const float* v,
+                     float decay, float beta, float scale, float* out) {
+  kernels().delta_rule_step(state, d_k, d_v, q, k, v, decay, beta, scale, out);
+}
+
+void ssm_conv_token(const float* rows, const float* wt, int kernel, int64_t channels,
+                    float* out) {
+  kernels().ssm_conv_token(rows, wt, kernel, channels, out);
 }
 
 void add(float* y, const float* x, int64_t n) {

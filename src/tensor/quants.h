@@ -1,6 +1,6 @@
 // Row-level conversions and dot products. `*_ref` functions are the plain scalar definitions
 // (the ground truth every SIMD kernel is tested against); the unsuffixed ones dispatch to the
-// fastest kernel compiled in.
+// active ISA level's kernels (tensor/isa.h).
 #pragma once
 
 #include <cstdint>
@@ -23,39 +23,33 @@ float vec_dot(TensorType t, int64_t n, const void* w, const void* act);
 void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* act, int n_act,
                    float* out);
 
+// How llama.cpp, at the active ISA level, picks its matmul kernel by batch size. Every kernel
+// choice of the engine follows from these numbers (and so does its exact-split rule,
+// engine::LoadedModel::exact_split).
+struct BatchRule {
+  int gemm_min_tokens;          // tinyBLAS (F32/F16/Q8_0/...) from this many tokens, else vec_dot
+  int kquant_tiled_min_tokens;  // ggml's tiled K-quant matmul from this many tokens
+  int repack_rows;              // Q4_K matrices whose row count is a multiple of this are repacked
+  int repack_group;             // the repacked GEMM takes tokens in groups of this many
+};
+BatchRule batch_rule();
+
 // Q4_K weight rows in the order of ggml's repacked q4_K_8x8 kernels, which llama.cpp uses
-// on AVX2 for Q4_K matrices whose row count is a multiple of 8: `gemm` for the tokens of a
-// batch that fill groups of 4, the GEMV order for the rest (falls back to vec_dot without
-// AVX2, where ggml does not repack either).
+// for Q4_K matrices whose row count is a multiple of batch_rule().repack_rows: `gemm` for the
+// tokens of a batch that fill groups of batch_rule().repack_group, the GEMV order for the rest.
 float vec_dot_q4k_repacked(int64_t n, const void* w, const void* act, bool gemm);
-// The GEMM order for n_act tokens at once (a multiple of 4, as ggml groups them):
+// The GEMM order for n_act tokens at once (a multiple of the group, as ggml groups them):
 // out[t] = vec_dot_q4k_repacked(n, w, act[t], true), faster.
 void vec_dot_q4k_repacked_gemm(int64_t n, const void* w, const void* const* act, int n_act,
                                float* out);
-inline bool q4k_is_repacked(int64_t rows) {
-#if defined(__AVX2__)
-  return rows % 8 == 0;
-#else
-  (void)rows;
-  return false;
-#endif
-}
+bool q4k_is_repacked(int64_t rows);
 
-// Q4_K/Q5_K/Q6_K rows in the order of ggml's tiled K-quant matmul, which llama.cpp uses on
-// AVX2 for batches of >= 8 tokens over K-quant matrices it has not repacked.
+// Q4_K/Q5_K/Q6_K rows in the order of ggml's tiled K-quant matmul, which llama.cpp uses for
+// batches of >= batch_rule().kquant_tiled_min_tokens over K-quant matrices it has not repacked.
 float vec_dot_kquant_tiled(TensorType t, int64_t n, const void* w, const void* act);
 // The same for n_act tokens: out[i] = vec_dot_kquant_tiled(t, n, w, act[i]), faster for Q6_K.
 void vec_dot_kquant_tiled_multi(TensorType t, int64_t n, const void* w, const void* const* act,
                                 int n_act, float* out);
-inline bool kquant_is_tiled(TensorType t, int64_t rows, int64_t n_tok) {
-#if defined(__AVX2__)
-  const bool k = t == TensorType::kQ6_K || t == TensorType::kQ5_K ||
-                 (t == TensorType::kQ4_K && !q4k_is_repacked(rows));
-  return k && n_tok >= 8;
-#else
-  (void)t, (void)rows, (void)n_tok;
-  return false;
-#endif
-}
+bool kquant_is_tiled(TensorType t, int64_t rows, int64_t n_tok);
 
 }  // namespace gavel::tensor

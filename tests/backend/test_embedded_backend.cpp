@@ -144,7 +144,7 @@ namespace {
 // else the longest exact split within a common prefix and the earlier prompt's exact part.
 int64_t expected_reuse(const std::vector<std::vector<int32_t>>& seen,
                        const std::vector<int32_t>& ids) {
-  using gavel::backend::exact_prefix, gavel::backend::exact_split;
+  const gavel::engine::SplitRule rule = gavel::engine::split_rule();
   const int64_t n = int64_t(ids.size());
   int64_t best = 0;
   for (const auto& s : seen) {
@@ -152,8 +152,8 @@ int64_t expected_reuse(const std::vector<std::vector<int32_t>>& seen,
     int64_t lcp = 0;
     while (lcp < int64_t(std::min(s.size(), ids.size())) && s[size_t(lcp)] == ids[size_t(lcp)])
       ++lcp;
-    for (int64_t r = std::min({lcp, exact_prefix(int64_t(s.size())), n - 1}); r > 0; --r)
-      if (exact_split(r, n)) {
+    for (int64_t r = std::min({lcp, rule.exact_prefix(int64_t(s.size())), n - 1}); r > 0; --r)
+      if (rule.exact_split(r, n)) {
         best = std::max(best, r);
         break;
       }
@@ -221,26 +221,6 @@ std::vector<std::string> reuse_prompts() {
 }
 
 }  // namespace
-
-TEST(EmbeddedBackend, ExactSplitRule) {
-  using gavel::backend::exact_prefix, gavel::backend::exact_split;
-  // Measured on Qwen2.5-Coder-0.5B (Q4_K/Q5_0/Q6_K/Q8_0), a 569-token prompt: a split at r
-  // gave the same logits bit for bit for r = 8, 12, 16, 20, 64, 100, 104, 560 and differed
-  // by 0.26-0.39 for r = 1, 2, 3, 5, 7, 17, 101-103, 557, 561, 562, 564-568, and for r = 4
-  // (the 4-token prefix itself ran as a short chunk, see exact_prefix).
-  for (int r : {8, 12, 16, 20, 64, 100, 104, 560}) EXPECT_TRUE(exact_split(r, 569)) << r;
-  for (int r : {1, 2, 3, 5, 7, 17, 101, 102, 103, 557, 561, 562, 564, 565, 566, 567, 568})
-    EXPECT_FALSE(exact_split(r, 569)) << r;
-  EXPECT_EQ(exact_prefix(4), 0);
-  EXPECT_EQ(exact_prefix(8), 8);
-  EXPECT_EQ(exact_prefix(560), 560);
-  EXPECT_EQ(exact_prefix(569), 568);
-  EXPECT_EQ(exact_prefix(515), 512);  // last chunk of 3 tokens
-  EXPECT_TRUE(exact_split(512, 515));
-  EXPECT_FALSE(exact_split(508, 515));
-  EXPECT_FALSE(exact_split(0, 10));
-  EXPECT_FALSE(exact_split(12, 12));
-}
 
 TEST(EmbeddedBackend, PrefixReuseIsBitIdenticalToAFreshBackend) {
   check_reuse_is_exact(qwen2_tiny(), reuse_prompts());
@@ -504,7 +484,7 @@ TEST(EmbeddedBackend, RecurrentStateReusesWholePrefixesOnly) {
   ASSERT_TRUE(cached && fresh);
   // p1's whole state is reusable only when it is an exact prefix (a multiple of 4 tokens).
   std::string user = "Instruction: name a fruit.";
-  while (gavel::backend::exact_prefix(
+  while (gavel::engine::split_rule().exact_prefix(
              int64_t(cached->tokenizer().encode(chat(user), false, true).size())) !=
          int64_t(cached->tokenizer().encode(chat(user), false, true).size()))
     user += " x";

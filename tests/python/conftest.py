@@ -58,3 +58,26 @@ def tiny_model(variant: str, typ: str) -> pathlib.Path:
         if r.returncode != 0 or not path.exists():
             pytest.fail(f"tiny model {path} missing and make_tiny_gguf.py failed:\n{r.stdout}{r.stderr}")
     return path
+
+
+@pytest.fixture(scope="session")
+def system_info(gavel_bin) -> dict:
+    """`gavel info --system --json`: the CPU and the ISA levels gavel runs on it."""
+    import json
+    import subprocess
+
+    r = subprocess.run([str(gavel_bin), "info", "--system", "--json"], capture_output=True,
+                       text=True, env={k: v for k, v in os.environ.items() if k != "GAVEL_ISA"})
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def require_level(system_info: dict, level: str) -> dict:
+    """The environment that runs gavel at `level`; a level this CPU lacks is reported as
+    skipped with the CPU's name (the levels it has are tested)."""
+    runs = {l["name"]: l["runs_here"] for l in system_info["levels"]}
+    assert level in runs, f"gavel has no ISA level {level}: {runs}"
+    if not runs[level]:
+        pytest.skip(f"the {level} level is not runnable on this CPU "
+                    f"({system_info['cpu']['brand']}); the levels it runs are tested")
+    return dict(os.environ, GAVEL_ISA=level)

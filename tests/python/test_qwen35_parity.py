@@ -5,8 +5,10 @@ Prompts are real judge prompts (LLMBar pairs in the creative-writing judge's sys
 format, rendered with the Qwen3.5-4B chat template through jinja2, thinking on and off) plus one
 prompt of > 4,000 tokens, where the delta rule's long-range error would show. Both engines get
 the same token ids (tokenized by llama.cpp), so this checks the forward pass only.
-Pass: for every prompt the top-1 token agrees and, over llama.cpp's top-20, the log-probs differ
-by at most 0.02.
+Every test runs at each ISA level (tensor/isa.h) against llama.cpp built for that level
+(llamacpp_ref.py); a level this CPU cannot run is reported as skipped, naming the CPU.
+Pass: bit-identical logits (over llama.cpp's top-20 the log-probs agree to EXACT, see
+test_parity_llamacpp.py) and the same top-1 token for every prompt.
 """
 import json
 import os
@@ -17,11 +19,12 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT, SHARED
+from conftest import ROOT, SHARED, require_level
+from llamacpp_ref import LEVELS, reference
 
 TINY = pathlib.Path(os.environ.get("GAVEL_TINY", pathlib.Path.home() / ".cache/gavel/tiny"))
 TYPES = ["f32", "f16", "q8_0", "q4_k"]
-TOL = 0.02
+EXACT = 1e-9
 SYSTEM = (
     "You are a specialized AI assistant tasked with evaluating two responses to a given "
     "instruction. Your purpose is to fairly compare the quality of each response and select the "
@@ -76,32 +79,19 @@ def prompts() -> list:
     return out
 
 
-def llama_reference(path: pathlib.Path, texts: list, n_ctx: int):
-    import llama_cpp
-    llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=2, verbose=False)
-    ids, logprobs = [], []
-    for text in texts:
-        toks = llm.tokenize(text.encode(), add_bos=False, special=True)
-        llm.reset()
-        llm._ctx.kv_cache_clear()  # recurrent state cannot be partially removed: clear all
-        llm.eval(toks)
-        logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
-        logits = logits.astype(np.float64)
-        m = logits.max()
-        lp = logits - m - np.log(np.exp(logits - m).sum())
-        ids.append(toks)
-        logprobs.append(lp)
-    del llm
-    return ids, logprobs
+def llama_reference(level: str, path: pathlib.Path, texts: list, n_ctx: int):
+    docs = [{"text": t, "add_bos": False, "special": True} for t in texts]
+    res = reference(level, {"model": str(path), "n_ctx": n_ctx, "docs": docs})["results"]
+    return [r["tokens"] for r in res], [(np.array(r["lp"]), r["top"]) for r in res]
 
 
-def gavel_logprobs(gavel_bin, path, ids, score_ids, n_ctx, tmp_path):
+def gavel_logprobs(gavel_bin, env, path, ids, score_ids, n_ctx, tmp_path):
     batch = tmp_path / f"{path.stem}.jsonl"
     batch.write_text("".join(json.dumps({"tokens": t, "score_ids": s}) + "\n"
                              for t, s in zip(ids, score_ids)))
     r = subprocess.run([str(gavel_bin), "logprobs", str(path), "--batch-file", str(batch),
                         "--top-k", "1", "--ctx", str(n_ctx), "--threads", "2"],
-                       capture_output=True, text=True, timeout=900)
+                       capture_output=True, text=True, timeout=900, env=env)
     assert r.returncode == 0, r.stderr[-2000:]
     lines = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
     assert len(lines) == len(ids), r.stdout[-2000:]
@@ -113,44 +103,44 @@ def texts():
     return prompts()
 
 
+@pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("qtype", TYPES)
-def test_qwen35_parity_with_llama_cpp(gavel_bin, qtype, texts, tmp_path):
+def test_qwen35_parity_with_llama_cpp(gavel_bin, system_info, level, qtype, texts, tmp_path):
+    env = require_level(system_info, level)
     path = model_path(f"qwen35-tiny-{qtype}.gguf")
     n_ctx = 8192
-    ids, ref = llama_reference(path, texts, n_ctx)
+    ids, ref = llama_reference(level, path, texts, n_ctx)
     assert len(ids) >= 50 and max(len(t) for t in ids) >= 4000, [len(t) for t in ids]
-    top20 = [list(np.argsort(-lp, kind="stable")[:20]) for lp in ref]
-    out = gavel_logprobs(gavel_bin, path, ids, [[int(i) for i in t] for t in top20], n_ctx,
-                         tmp_path)
-    worst, worst_long, argmax_bad = 0.0, 0.0, []
-    for k, (lp, t20, o) in enumerate(zip(ref, top20, out)):
-        got = np.array(o["score_logprobs"])
-        diff = float(np.abs(got - lp[t20]).max())
-        worst = max(worst, diff)
+    out = gavel_logprobs(gavel_bin, env, path, ids, [t for _, t in ref], n_ctx, tmp_path)
+    diffs, worst_long, argmax_bad = [], 0.0, []
+    for k, ((lp, t20), o) in enumerate(zip(ref, out)):
+        diff = float(np.abs(np.array(o["score_logprobs"]) - lp).max())
+        diffs.append(diff)
         if len(ids[k]) >= 4000:
             worst_long = diff
         if o["top"][0]["id"] != int(t20[0]):
-            # A near-tie may legitimately flip; it must then be within tolerance.
-            if lp[t20[0]] - lp[o["top"][0]["id"]] > TOL:
-                argmax_bad.append((k, int(t20[0]), o["top"][0]["id"]))
-    print(f"\nqwen35 {qtype}: {len(ids)} prompts (longest {max(len(t) for t in ids)} tokens), "
-          f"top-20 logprob max abs diff {worst:.5f} (long prompt {worst_long:.5f})")
+            argmax_bad.append((k, int(t20[0]), o["top"][0]["id"]))
+    print(f"\nqwen35 {level} {qtype}: {len(ids)} prompts (longest {max(len(t) for t in ids)} "
+          f"tokens), top-20 logprob max abs diff {max(diffs):.3g} (long prompt {worst_long:.3g}), "
+          f"{sum(d > EXACT for d in diffs)} not bit-identical, argmax differs on "
+          f"{len(argmax_bad)}")
     assert not argmax_bad, argmax_bad
-    assert worst <= TOL
+    assert max(diffs) <= EXACT
 
 
-def test_qwen35_untied_mtp_model_runs_and_matches(gavel_bin, texts, tmp_path):
+@pytest.mark.parametrize("level", LEVELS)
+def test_qwen35_untied_mtp_model_runs_and_matches(gavel_bin, system_info, level, texts,
+                                                  tmp_path):
     """Untied output.weight and a stored MTP (nextn) block that must be skipped."""
+    env = require_level(system_info, level)
     path = model_path("qwen35-tiny-untied-mtp-f32.gguf")
-    sub = texts[:8]
-    ids, ref = llama_reference(path, sub, 4096)
-    top20 = [[int(i) for i in np.argsort(-lp, kind="stable")[:20]] for lp in ref]
-    out = gavel_logprobs(gavel_bin, path, ids, top20, 4096, tmp_path)
-    worst = max(float(np.abs(np.array(o["score_logprobs"]) - lp[t]).max())
-                for lp, t, o in zip(ref, top20, out))
-    print(f"qwen35 untied+mtp f32: max abs diff {worst:.5f}")
-    assert all(o["top"][0]["id"] == t[0] for o, t in zip(out, top20))
-    assert worst <= TOL
+    ids, ref = llama_reference(level, path, texts[:8], 4096)
+    out = gavel_logprobs(gavel_bin, env, path, ids, [t for _, t in ref], 4096, tmp_path)
+    worst = max(float(np.abs(np.array(o["score_logprobs"]) - lp).max())
+                for (lp, t), o in zip(ref, out))
+    print(f"qwen35 {level} untied+mtp f32: max abs diff {worst:.3g}")
+    assert all(o["top"][0]["id"] == t[0] for (_, t), o in zip(ref, out))
+    assert worst <= EXACT
 
 
 def test_qwen35_info_shows_layer_pattern(gavel_bin):

@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "../common/isa_levels.h"
 #include "tensor/exact_order.h"
 #include "tensor/fp16.h"
 #include "tensor/quant_types.h"
@@ -25,71 +26,171 @@ std::vector<uint16_t> random_f16(size_t n, uint32_t seed) {
   return v;
 }
 
-// The tinyBLAS order for 8 lanes, written out: lane l sums elements l, l+8, ... with fused
-// multiply-adds, then ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)).
-float gemm_order_8(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b) {
-  float lane[8] = {};
-  for (size_t i = 0; i < a.size(); ++i)
-    lane[i % 8] = std::fma(fp16_to_f32(a[i]), fp16_to_f32(b[i]), lane[i % 8]);
-  return ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+// The written-out orders for W lanes (8: llama.cpp built for AVX2, 16: for AVX-512).
+// Horizontal sum of one W-lane register (tinyBLAS's hsum, GCC's _mm512_reduce_add_ps).
+template <int W>
+float hsum_written(const float* lane) {
+  if constexpr (W == 8) {
+    return ((lane[0] + lane[4]) + (lane[2] + lane[6])) +
+           ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+  } else {
+    // halves, then quarters, then (q0 + q2) + (q1 + q3)
+    float h[8], q[4];
+    for (int i = 0; i < 8; ++i) h[i] = lane[i] + lane[i + 8];
+    for (int i = 0; i < 4; ++i) q[i] = h[i] + h[i + 4];
+    return (q[0] + q[2]) + (q[1] + q[3]);
+  }
 }
 
-// ggml_vec_dot_f16 for 8 lanes: 32 accumulators over steps of 32, reduced pairwise, then the
-// tail in double.
-float gemv_order_8(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b) {
-  float acc[32] = {};
-  const size_t np = a.size() & ~size_t(31);
+// tinyBLAS: lane l sums elements l, l+W, ... with fused multiply-adds, then hsum.
+template <int W>
+float gemm_order(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b) {
+  float lane[W] = {};
+  for (size_t i = 0; i < a.size(); ++i)
+    lane[i % W] = std::fma(fp16_to_f32(a[i]), fp16_to_f32(b[i]), lane[i % W]);
+  return hsum_written<W>(lane);
+}
+
+// ggml_vec_dot_f16: 4W accumulators over steps of 4W, GGML_F32_VEC_REDUCE (x0+x2, x1+x3,
+// then their sum, then the register's horizontal sum), the tail in double.
+template <int W>
+float gemv_order(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b) {
+  float acc[4 * W] = {};
+  const size_t np = a.size() / (4 * W) * (4 * W);
   for (size_t i = 0; i < np; ++i)
-    acc[i % 32] = std::fma(fp16_to_f32(a[i]), fp16_to_f32(b[i]), acc[i % 32]);
-  float s[8];
-  for (int i = 0; i < 8; ++i) s[i] = (acc[i] + acc[16 + i]) + (acc[8 + i] + acc[24 + i]);
-  double sum = double(((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7])));
+    acc[i % (4 * W)] = std::fma(fp16_to_f32(a[i]), fp16_to_f32(b[i]), acc[i % (4 * W)]);
+  float s[W];
+  for (int i = 0; i < W; ++i) s[i] = (acc[i] + acc[2 * W + i]) + (acc[W + i] + acc[3 * W + i]);
+  float r;
+  if constexpr (W == 8) {  // AVX: _mm_add_ps(lo, hi), then two _mm_hadd_ps
+    r = ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+  } else {
+    r = hsum_written<16>(s);
+  }
+  double sum = double(r);
   for (size_t i = np; i < a.size(); ++i) sum += double(fp16_to_f32(a[i]) * fp16_to_f32(b[i]));
   return float(sum);
 }
 
-TEST(ExactOrder, OrderChoiceFollowsGgml) {
-  EXPECT_EQ(dot_order(256, 64, 1), DotOrder::kGemv);  // one token: vec_dot
-  EXPECT_EQ(dot_order(256, 64, 2), DotOrder::kGemm);  // a batch: tinyBLAS
-  EXPECT_EQ(dot_order(255, 64, 8), DotOrder::kGemv);  // tinyBLAS needs m % 4 == 0
-  EXPECT_EQ(dot_order(256, 63, 8), DotOrder::kGemv);  // and k a multiple of the lanes
-}
-
-TEST(ExactOrder, F16DotsMatchTheirWrittenOutOrder) {
-  if (kSimdLanes != 8) GTEST_FAIL() << "the written-out orders here are the 8-lane (AVX2) ones";
-  for (size_t n : {8u, 32u, 64u, 96u, 128u, 520u}) {
+template <int W>
+void expect_f16_orders() {
+  for (size_t n : {16u, 32u, 64u, 96u, 128u, 256u, 520u}) {
     const auto a = random_f16(n, 1 + uint32_t(n)), b = random_f16(n, 2 + uint32_t(n));
-    EXPECT_EQ(dot_f16_ordered(DotOrder::kGemm, int64_t(n), a.data(), b.data()), gemm_order_8(a, b))
-        << n;
-    EXPECT_EQ(dot_f16_ordered(DotOrder::kGemv, int64_t(n), a.data(), b.data()), gemv_order_8(a, b))
+    if (n % W == 0)  // tinyBLAS takes only whole registers (dot_order)
+      EXPECT_EQ(dot_f16_ordered(DotOrder::kGemm, int64_t(n), a.data(), b.data()),
+                gemm_order<W>(a, b))
+          << n;
+    EXPECT_EQ(dot_f16_ordered(DotOrder::kGemv, int64_t(n), a.data(), b.data()), gemv_order<W>(a, b))
         << n;
   }
-  // A tail that is not a multiple of 32 goes through the double-precision leftover loop.
+  // A tail that is not a multiple of 4W goes through the double-precision leftover loop.
   const auto a = random_f16(77, 5), b = random_f16(77, 6);
-  EXPECT_EQ(dot_f16_ordered(DotOrder::kGemv, 77, a.data(), b.data()), gemv_order_8(a, b));
+  EXPECT_EQ(dot_f16_ordered(DotOrder::kGemv, 77, a.data(), b.data()), gemv_order<W>(a, b));
 }
 
-TEST(ExactOrder, PvEqualsColumnDots) {
-  const int dim = 24, ld = 40;
-  for (int n : {1, 7, 8, 33, 100}) {
-    const auto p = random_f16(size_t(n), 11), v = random_f16(size_t(n) * ld, 12);
-    for (DotOrder order : {DotOrder::kGemm, DotOrder::kGemv}) {
-      std::vector<float> out(dim);
-      pv_f16_ordered(order, n, p.data(), v.data(), ld, dim, out.data());
-      for (int d = 0; d < dim; ++d) {
-        // The column, zero-padded to whole lanes (a masked cache cell adds an exact zero).
-        const int padded = (n + 31) / 32 * 32;
-        std::vector<uint16_t> col(size_t(padded), 0), pp(size_t(padded), 0);
-        for (int j = 0; j < n; ++j)
-          col[size_t(j)] = v[size_t(j) * ld + size_t(d)], pp[size_t(j)] = p[size_t(j)];
-        const float want = dot_f16_ordered(order, padded, col.data(), pp.data());
-        EXPECT_EQ(out[size_t(d)], want) << "n=" << n << " d=" << d;
+using ExactOrderLevel = IsaLevelTest;
+
+TEST_P(ExactOrderLevel, OrderChoiceFollowsGgml) {
+  const int w = simd_lanes();
+  EXPECT_EQ(w, GetParam() == Isa::kAvx2 ? 8 : 16);
+  EXPECT_EQ(dot_order(256, 64, 1), DotOrder::kGemv);         // one token: vec_dot
+  EXPECT_EQ(dot_order(256, 64, 2), DotOrder::kGemm);         // a batch: tinyBLAS
+  EXPECT_EQ(dot_order(255, 64, 8), DotOrder::kGemv);         // tinyBLAS needs m % 4 == 0
+  EXPECT_EQ(dot_order(256, 3 * w / 2, 8), DotOrder::kGemv);  // and k a multiple of the lanes
+}
+
+TEST_P(ExactOrderLevel, F16DotsMatchTheirWrittenOutOrder) {
+  if (simd_lanes() == 8)
+    expect_f16_orders<8>();
+  else
+    expect_f16_orders<16>();
+}
+
+TEST_P(ExactOrderLevel, F32DotsMatchTheirWrittenOutOrder) {
+  const int w = simd_lanes();
+  for (int64_t n : {16, 64, 128, 200, 256}) {
+    std::mt19937 rng{uint32_t(n)};
+    std::normal_distribution<float> d(0.f, 1.f);
+    std::vector<float> a(static_cast<size_t>(n)), b(static_cast<size_t>(n));
+    for (auto& v : a) v = d(rng);
+    for (auto& v : b) v = d(rng);
+    if (n % w == 0) {  // tinyBLAS
+      float lane[16] = {};
+      for (int64_t i = 0; i < n; ++i)
+        lane[i % w] = std::fma(a[size_t(i)], b[size_t(i)], lane[i % w]);
+      EXPECT_EQ(dot_f32_ordered(DotOrder::kGemm, n, a.data(), b.data()),
+                w == 8 ? hsum_written<8>(lane) : hsum_written<16>(lane))
+          << n;
+    }
+    // ggml_vec_dot_f32: as the f16 form, but the tail is fused into the float sum.
+    float acc[64] = {};
+    const int64_t np = n / (4 * w) * (4 * w);
+    for (int64_t i = 0; i < np; ++i)
+      acc[i % (4 * w)] = std::fma(a[size_t(i)], b[size_t(i)], acc[i % (4 * w)]);
+    float s[16];
+    for (int i = 0; i < w; ++i) s[i] = (acc[i] + acc[2 * w + i]) + (acc[w + i] + acc[3 * w + i]);
+    float r = w == 8 ? ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]))
+                     : hsum_written<16>(s);
+    for (int64_t i = np; i < n; ++i) r = std::fma(a[size_t(i)], b[size_t(i)], r);
+    EXPECT_EQ(dot_f32_ordered(DotOrder::kGemv, n, a.data(), b.data()), r) << n;
+  }
+}
+
+TEST_P(ExactOrderLevel, PvEqualsColumnDots) {
+  const int w = simd_lanes();
+  for (int dim : {24, 64, 80}) {
+    const int ld = dim + 16;
+    for (int n : {1, 7, 8, 33, 100}) {
+      const auto p = random_f16(size_t(n), 11), v = random_f16(size_t(n) * size_t(ld), 12);
+      for (DotOrder order : {DotOrder::kGemm, DotOrder::kGemv}) {
+        std::vector<float> out(static_cast<size_t>(dim));
+        pv_f16_ordered(order, n, p.data(), v.data(), ld, dim, out.data());
+        for (int d = 0; d < dim; ++d) {
+          // The column, zero-padded to whole steps (a masked cache cell adds an exact zero).
+          const int padded = (n + 4 * w - 1) / (4 * w) * (4 * w);
+          std::vector<uint16_t> col(size_t(padded), 0), pp(size_t(padded), 0);
+          for (int j = 0; j < n; ++j)
+            col[size_t(j)] = v[size_t(j) * size_t(ld) + size_t(d)], pp[size_t(j)] = p[size_t(j)];
+          const float want = dot_f16_ordered(order, padded, col.data(), pp.data());
+          EXPECT_EQ(out[size_t(d)], want) << "dim=" << dim << " n=" << n << " d=" << d;
+        }
       }
     }
   }
 }
 
-TEST(ExactOrder, SimdExpIsAccurateAndSaturates) {
+// ggml_vec_soft_max_f32 over a row padded to whole registers: W exps per chunk, the chunk's
+// horizontal sum added to a double.
+TEST_P(ExactOrderLevel, SoftmaxSumsChunksOfTheLaneWidth) {
+  const int w = simd_lanes();
+  std::vector<float> x(53);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = float(std::sin(double(i) * 1.7)) * 6.f;
+  float mx = x[0];
+  for (float v : x) mx = std::max(mx, v);
+  double sum = 0;
+  std::vector<float> e(x.size());
+  for (size_t i0 = 0; i0 < x.size(); i0 += size_t(w)) {
+    float lane[16] = {};
+    for (int l = 0; l < w && i0 + size_t(l) < x.size(); ++l)
+      lane[l] = e[i0 + size_t(l)] = exp_simd(x[i0 + size_t(l)] - mx);
+    sum += double(w == 8 ? hsum_written<8>(lane) : hsum_written<16>(lane));
+  }
+  std::vector<float> y = x;
+  softmax_ordered(y.data(), int64_t(y.size()));
+  const float inv = float(1.0 / sum);
+  for (size_t i = 0; i < x.size(); ++i) EXPECT_EQ(y[i], e[i] * inv) << i;
+  // SiLU: whole registers through the SIMD exp, the tail through libm's expf.
+  std::vector<float> s = x;
+  silu_ordered(s.data(), int64_t(s.size()));
+  const size_t n_simd = x.size() - x.size() % size_t(w);
+  for (size_t i = 0; i < x.size(); ++i) {
+    const float want =
+        i < n_simd ? x[i] / (1.0f + exp_simd(0.0f - x[i])) : x[i] / (1.0f + std::exp(-x[i]));
+    EXPECT_EQ(s[i], want) << i;
+  }
+}
+
+TEST_P(ExactOrderLevel, SimdExpIsAccurateAndSaturates) {
   for (float x = -87.f; x < 88.f; x += 0.37f) {
     const double want = std::exp(double(x));
     EXPECT_NEAR(exp_simd(x) / want, 1.0, 3e-7) << x;
@@ -100,7 +201,7 @@ TEST(ExactOrder, SimdExpIsAccurateAndSaturates) {
   EXPECT_TRUE(std::isinf(exp_simd(200.f)));
 }
 
-TEST(ExactOrder, SoftmaxAndSwiglu) {
+TEST_P(ExactOrderLevel, SoftmaxAndSwiglu) {
   std::vector<float> x(37);
   for (size_t i = 0; i < x.size(); ++i) x[i] = float(std::sin(double(i))) * 5.f;
   std::vector<float> y = x;
@@ -116,7 +217,7 @@ TEST(ExactOrder, SoftmaxAndSwiglu) {
 }
 
 // Same integer dot, other float order: agree with the reference to float rounding.
-TEST(ExactOrder, KQuantOrderVariantsComputeTheSameDot) {
+TEST_P(ExactOrderLevel, KQuantOrderVariantsComputeTheSameDot) {
   std::mt19937 rng(7);
   std::uniform_int_distribution<int> byte(0, 255);
   std::normal_distribution<float> d(0.f, 1.f);
@@ -174,6 +275,8 @@ TEST(ExactOrder, KQuantOrderVariantsComputeTheSameDot) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Levels, ExactOrderLevel, ::testing::ValuesIn(all_isas()), IsaLevelName);
 
 }  // namespace
 }  // namespace gavel::tensor

@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
+#include <immintrin.h>
 
 #include <cmath>
+#include <random>
 #include <vector>
 
+#include "../common/isa_levels.h"
 #include "tensor/exact_order.h"
 #include "tensor/fp16.h"
 #include "tensor/ops.h"
@@ -10,10 +13,17 @@
 
 using namespace gavel::tensor;
 
+namespace {
+// The F16C instructions, which the kernels use (this file itself is baseline x86-64).
+__attribute__((target("f16c"))) float hw_to_f32(uint16_t h) { return _cvtsh_ss(h); }
+__attribute__((target("f16c"))) uint16_t hw_to_f16(float f) { return _cvtss_sh(f, 0); }
+}  // namespace
+
 TEST(Fp16, SoftwareConversionMatchesHardwareOnAllHalves) {
+  ASSERT_TRUE(cpu_info().f16c) << "this CPU has no F16C";
   for (uint32_t h = 0; h < 65536; ++h) {
     const float f = fp16_to_f32_soft(uint16_t(h));
-    const float g = fp16_to_f32(uint16_t(h));
+    const float g = hw_to_f32(uint16_t(h));
     if (std::isnan(g)) {
       EXPECT_TRUE(std::isnan(f));
       continue;
@@ -22,7 +32,7 @@ TEST(Fp16, SoftwareConversionMatchesHardwareOnAllHalves) {
     ASSERT_EQ(f32_to_fp16_soft(g), h) << h;
   }
   for (float f : {1e-8f, 3.1e-5f, 6.0e-8f, 65519.f, 65520.f, 1e6f, -2.5f, 0.1f, 1.0009765f})
-    EXPECT_EQ(f32_to_fp16_soft(f), f32_to_fp16(f)) << f;
+    EXPECT_EQ(f32_to_fp16_soft(f), hw_to_f16(f)) << f;
 }
 
 TEST(Ops, RmsNorm) {
@@ -34,7 +44,9 @@ TEST(Ops, RmsNorm) {
   EXPECT_FLOAT_EQ(y[3], -2 * r);
 }
 
-TEST(Ops, RopeLayoutsRotatePairsAndPreserveNorm) {
+using OpsLevel = IsaLevelTest;
+
+TEST_P(OpsLevel, RopeLayoutsRotatePairsAndPreserveNorm) {
   const int d = 8;
   std::vector<float> c(d / 2), s(d / 2);
   rope_angles(5, d, 10000.f, nullptr, c.data(), s.data());
@@ -57,7 +69,7 @@ TEST(Ops, RopeLayoutsRotatePairsAndPreserveNorm) {
   EXPECT_NEAR(s2[2], std::sin(5.0 * std::pow(10000.0, -4.0 / 8) / 8), 1e-6);
 }
 
-TEST(Ops, SoftmaxAndSwiglu) {
+TEST_P(OpsLevel, SoftmaxAndSwiglu) {
   std::vector<float> x = {1, 2, 3, 1000};
   softmax_ordered(x.data(), 3);
   EXPECT_NEAR(x[0] + x[1] + x[2], 1.0, 1e-6);
@@ -66,6 +78,48 @@ TEST(Ops, SoftmaxAndSwiglu) {
   swiglu_ordered(g.data(), u.data(), 2);
   EXPECT_FLOAT_EQ(g[0], 0.f);
   EXPECT_NEAR(g[1], 2.0 / (1 + std::exp(-2.0)) * 4, 1e-5);
+}
+
+// llama.cpp's ssm_conv, as GCC compiles its scalar tap loop for each level (read from the
+// machine code of llama-cpp-python 0.3.36 built for AVX2 and for AVX-512): the first taps are
+// vectorized (chunks of W, then one of W/2) and summed as rounded products in tap order; the
+// remaining taps run in the scalar epilogue with a fused multiply-add.
+TEST_P(OpsLevel, SsmConvRoundsTapsAsGgmlBuiltForTheLevel) {
+  const bool avx2 = GetParam() == Isa::kAvx2;
+  // kernel size -> taps summed as rounded products
+  const std::vector<std::pair<int, int>> cases =
+      avx2 ? std::vector<std::pair<int, int>>{{3, 0}, {4, 4}, {7, 4}, {8, 8}, {12, 12}, {15, 12}}
+           : std::vector<std::pair<int, int>>{{4, 0}, {7, 0}, {8, 8}, {12, 8}, {16, 16}, {27, 24}};
+  std::mt19937 rng(11);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  const int C = 301;
+  for (const auto& [kernel, unfused] : cases) {
+    std::vector<float> rows(size_t(kernel) * C), wt(size_t(kernel) * C), got(C);
+    for (auto& v : rows) v = nd(rng);
+    for (auto& v : wt) v = nd(rng);
+    ssm_conv_token(rows.data(), wt.data(), kernel, C, got.data());
+    int differs_from_all_fused = 0;
+    for (int c = 0; c < C; ++c) {
+      volatile float want = 0.f;  // volatile: each rounded product stays a separate rounding
+      float fused = 0.f;
+      for (int j = 0; j < kernel; ++j) {
+        const float x = rows[size_t(j) * C + c], w = wt[size_t(j) * C + c];
+        if (j < unfused) {
+          volatile float p = x * w;
+          want = want + p;
+        } else {
+          want = std::fma(x, w, float(want));
+        }
+        fused = std::fma(x, w, fused);
+      }
+      ASSERT_EQ(got[size_t(c)], float(want)) << "kernel " << kernel << " channel " << c;
+      differs_from_all_fused += got[size_t(c)] != fused;
+    }
+    // The rounding rule is observable: where taps are unfused, some outputs differ.
+    if (unfused > 0) {
+      EXPECT_GT(differs_from_all_fused, 0) << kernel;
+    }
+  }
 }
 
 TEST(ThreadPool, RunsEveryTaskOnce) {
@@ -78,3 +132,5 @@ TEST(ThreadPool, RunsEveryTaskOnce) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Levels, OpsLevel, ::testing::ValuesIn(all_isas()), IsaLevelName);

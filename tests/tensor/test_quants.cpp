@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "../common/isa_levels.h"
 #include "gguf/quants.h"
 #include "tensor/exact_order.h"
 #include "tensor/fp16.h"
@@ -92,7 +93,9 @@ TEST(Quants, DequantizeMatchesGgufLayer) {
   }
 }
 
-TEST(Quants, SimdDotMatchesReferenceAndDequantizedDot) {
+using QuantsLevel = IsaLevelTest;
+
+TEST_P(QuantsLevel, SimdDotMatchesReferenceAndDequantizedDot) {
   std::mt19937 rng(2);
   for (TensorType t : kTypes) {
     for (int64_t n : {256, 1024, 2816}) {
@@ -152,7 +155,7 @@ TEST(Quants, ActivationQuantizationRoundTrips) {
 
 // matmul = one dot per (row, token) in the kernel order llama.cpp would use for that shape
 // (tensor/exact_order.h, quants.h), whatever the thread count.
-TEST(Matmul, MatchesPerRowDotsAcrossThreadCounts) {
+TEST_P(QuantsLevel, MatmulMatchesPerRowDotsAcrossThreadCounts) {
   std::mt19937 rng(4);
   const int64_t cols = 512, n_tok = 45;
   for (int64_t rows : {37, 40}) {
@@ -200,3 +203,6 @@ TEST(Matmul, MatchesPerRowDotsAcrossThreadCounts) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Levels, QuantsLevel, ::testing::ValuesIn(tensor::all_isas()),
+                         IsaLevelName);

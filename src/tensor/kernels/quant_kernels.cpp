@@ -1,20 +1,24 @@
-// AVX2 (+ AVX512-VNNI when available) dot-product kernels. Each is tested against the scalar
-// reference in quants_ref.cpp; builds without AVX2 dispatch to the reference.
+// Quantized dot-product kernels for one ISA level, in the float orders of the ggml kernels
+// llama.cpp runs at that level (docs/layers/engine.md). Both levels use 256-bit integer code
+// (ggml's quantized kernels are AVX2 code on AVX-512 CPUs too); the AVX-512 level gets VNNI's
+// vpdpbusd, which gives the same integers. Each is tested against the scalar reference in
+// quants_ref.cpp.
+#include "tensor/kernels/isa_namespace.h"
+// clang-format off
+#include <immintrin.h>
+// clang-format on
+
 #include <cmath>
 #include <cstring>
 
 #include "tensor/fp16.h"
+#include "tensor/kernels/kernel_decls.h"
 #include "tensor/quants.h"
 
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
-#define GAVEL_AVX2 1
-#include <immintrin.h>
-#endif
-
-namespace gavel::tensor {
-
-#if GAVEL_AVX2
+namespace gavel::tensor::GAVEL_ISA_NS {
 namespace {
+
+inline int min_(int a, int b) { return a < b ? a : b; }
 
 inline float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -441,10 +445,8 @@ float dot_bf16_avx(int64_t n, const uint16_t* x, const uint16_t* y) {
 }
 
 }  // namespace
-#endif
 
 float vec_dot(TensorType t, int64_t n, const void* w, const void* a) {
-#if GAVEL_AVX2
   switch (t) {
     case TensorType::kF32:
       return dot_f32_avx(n, static_cast<const float*>(w), static_cast<const float*>(a));
@@ -471,14 +473,12 @@ float vec_dot(TensorType t, int64_t n, const void* w, const void* a) {
     default:
       break;
   }
-#endif
-  return vec_dot_ref(t, n, w, a);
+  return tensor::vec_dot_ref(t, n, w, a);
 }
 
 void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* act, int n_act,
                    float* out) {
   int i = 0;
-#if GAVEL_AVX2
   for (; i + 4 <= n_act; i += 4) {
     if (t == TensorType::kQ8_0)
       dot_q0<TensorType::kQ8_0, 4>(n, w, act + i, out + i);
@@ -489,43 +489,31 @@ void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* ac
     else
       break;
   }
-#endif
   for (; i < n_act; ++i) out[i] = vec_dot(t, n, w, act[i]);
 }
 
 float vec_dot_q4k_repacked(int64_t n, const void* w, const void* a, bool gemm) {
-#if GAVEL_AVX2
   return gemm ? dot_q4k_q5k<false, 2>(n, w, a) : dot_q4k_q5k<false, 1>(n, w, a);
-#else
-  return vec_dot(TensorType::kQ4_K, n, w, a);
-#endif
 }
 
 void vec_dot_q4k_repacked_gemm(int64_t n, const void* w, const void* const* act, int n_act,
                                float* out) {
-#if GAVEL_AVX2
   for (int t = 0; t < n_act; t += 4 * kMaxGemmGroups)
-    dot_q4k_gemm_groups(n, w, act + t, std::min(kMaxGemmGroups, (n_act - t) / 4), out + t);
-#else
-  for (int t = 0; t < n_act; ++t) out[t] = vec_dot_q4k_repacked(n, w, act[t], true);
-#endif
+    dot_q4k_gemm_groups(n, w, act + t, min_(kMaxGemmGroups, (n_act - t) / 4), out + t);
 }
 
 void vec_dot_kquant_tiled_multi(TensorType t, int64_t n, const void* w, const void* const* act,
                                 int n_act, float* out) {
   int i = 0;
-#if GAVEL_AVX2
   while (t == TensorType::kQ6_K && i + 4 <= n_act) {
-    const int groups = std::min(kMaxGemmGroups, (n_act - i) / 4);
+    const int groups = min_(kMaxGemmGroups, (n_act - i) / 4);
     dot_q6k_tiled_groups(n, w, act + i, groups, out + i);
     i += 4 * groups;
   }
-#endif
   for (; i < n_act; ++i) out[i] = vec_dot_kquant_tiled(t, n, w, act[i]);
 }
 
 float vec_dot_kquant_tiled(TensorType t, int64_t n, const void* w, const void* a) {
-#if GAVEL_AVX2
   switch (t) {
     case TensorType::kQ4_K:
       return dot_q4k_q5k<false, 3>(n, w, a);
@@ -536,12 +524,11 @@ float vec_dot_kquant_tiled(TensorType t, int64_t n, const void* w, const void* a
     default:
       break;
   }
-#endif
   return vec_dot(t, n, w, a);
 }
 
 void quantize_act_row(ActType a, const float* x, void* dst, int64_t n) {
-  quantize_act_row_ref(a, x, dst, n);
+  tensor::quantize_act_row_ref(a, x, dst, n);
 }
 
-}  // namespace gavel::tensor
+}  // namespace gavel::tensor::GAVEL_ISA_NS

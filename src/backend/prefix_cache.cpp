@@ -1,0 +1,132 @@
+#include "backend/prefix_cache.h"
+
+#include <algorithm>
+
+namespace gavel::backend {
+
+namespace {
+
+// Snapshots per prompt on recurrent models: the system prompt's, the instruction's and, before
+// a critique, the prompt's own.
+constexpr int kMaxSnapshots = 3;
+
+size_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+  const size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
+}  // namespace
+
+PrefixCache::PrefixCache(engine::LoadedModel& model, int max_entries)
+    : model_(model),
+      rule_(engine::split_rule()),
+      max_entries_(std::max(0, max_entries)),
+      can_rewind_(model.can_rewind()) {}
+
+void PrefixCache::remember(std::shared_ptr<Entry> e) {
+  if (max_entries_ == 0) return;
+  e->last_use = ++clock_;
+  if (int(cache_.size()) >= max_entries_) {
+    auto oldest = std::min_element(cache_.begin(), cache_.end(), [](const auto& a, const auto& b) {
+      return a->last_use < b->last_use;
+    });
+    cache_.erase(oldest);
+  }
+  cache_.push_back(std::move(e));
+}
+
+std::vector<int64_t> PrefixCache::snapshot_points(const std::vector<int32_t>& ids, int64_t from,
+                                                  Upcoming upcoming, bool extended) const {
+  if (max_entries_ == 0) return {};
+  const int64_t n = int64_t(ids.size());
+  std::vector<int64_t> shared;
+  if (extended) shared.push_back(n);
+  for (const auto& e : cache_) shared.push_back(int64_t(common_prefix(e->seq->tokens(), ids)));
+  for (const auto& u : upcoming) shared.push_back(int64_t(common_prefix(u, ids)));
+  std::sort(shared.begin(), shared.end());
+  shared.erase(std::unique(shared.begin(), shared.end()), shared.end());
+  // Exact only where the whole prompt may be split and where each part evaluated on its own
+  // ends in a chunk the batch kernels take.
+  std::vector<int64_t> points;
+  for (const int64_t l : shared) {
+    for (int64_t c = std::min(l, n - 1) / rule_.group * rule_.group; c > from; c -= rule_.group)
+      if (rule_.exact_split(c, n) && rule_.exact_segment(from, c)) {
+        points.push_back(c);
+        from = c;
+        break;
+      }
+    if (int(points.size()) == kMaxSnapshots) break;
+  }
+  return points;
+}
+
+Result<std::shared_ptr<const PrefixCache::Entry>> PrefixCache::prefill(
+    const std::vector<int32_t>& ids, Upcoming upcoming, bool extended) {
+  const int64_t n = int64_t(ids.size());
+  stats_.prompts += 1;
+  stats_.prompt_tokens += n;
+  // Each cached sequence offers the longest exact split point within its common prefix with
+  // the prompt (one token short of the prompt at most: the next-token logits need one).
+  std::vector<std::pair<int64_t, std::shared_ptr<Entry>>> offers;
+  for (const auto& e : cache_) {
+    const int64_t m = int64_t(e->seq->tokens().size());
+    const int64_t lcp = int64_t(common_prefix(e->seq->tokens(), ids));
+    if (lcp == n && m == n && e->logits_exact) {  // the same prompt: nothing to evaluate
+      e->last_use = ++clock_;
+      stats_.reused_tokens += n;
+      return std::shared_ptr<const Entry>(e);
+    }
+    int64_t r = std::min({lcp, e->exact_len, n - 1});
+    r -= r % rule_.group;
+    while (r > 0 && !rule_.exact_split(r, n)) r -= rule_.group;
+    if (r > 0 && (can_rewind_ || r == m)) offers.emplace_back(r, e);  // recurrent: whole only
+  }
+  std::stable_sort(offers.begin(), offers.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::unique_ptr<engine::Sequence> seq;
+  int64_t reused = 0;
+  // Every entry that offered a prefix counts as used (a shorter one, such as the system
+  // prompt's snapshot, serves the next prompt that does not share the longer one).
+  for (auto it = offers.rbegin(); it != offers.rend(); ++it) it->second->last_use = ++clock_;
+  for (const auto& [r, e] : offers) {
+    auto c = e->seq->clone();
+    if (c->truncate(int(r))) {
+      seq = std::move(c), reused = r;
+      break;
+    }
+  }
+  if (!seq) seq = model_.new_sequence();
+  stats_.reused_tokens += reused;
+  int64_t done = reused;
+  // A recurrent state cannot be cut back later, so keep snapshots where this prompt stops
+  // sharing tokens with cached or upcoming ones (the system prompt, a pair's instruction): the
+  // next prompt that shares that much continues a snapshot whole.
+  if (!can_rewind_) {
+    for (const int64_t c : snapshot_points(ids, reused, upcoming, extended)) {
+      GAVEL_TRY(
+          model_.eval(*seq, std::span(ids).subspan(size_t(done), size_t(c - done)), {}).status());
+      stats_.evaluated_tokens += c - done;
+      auto snap = std::make_shared<Entry>();
+      snap->seq = seq->clone();
+      snap->exact_len = c;
+      remember(std::move(snap));
+      stats_.snapshots += 1;
+      done = c;
+    }
+  }
+  const int last = int(n - done) - 1;
+  GAVEL_ASSIGN(auto logits, model_.eval(*seq, std::span(ids).subspan(size_t(done)),
+                                        std::span<const int>(&last, 1)));
+  stats_.evaluated_tokens += n - done;
+  auto e = std::make_shared<Entry>();
+  e->seq = std::move(seq);
+  e->last_logits = std::move(logits.data);
+  e->exact_len = rule_.exact_prefix(n);
+  e->logits_exact = true;
+  remember(e);
+  return std::shared_ptr<const Entry>(std::move(e));
+}
+
+}  // namespace gavel::backend

@@ -1,0 +1,75 @@
+// PrefixCache: evaluated prompts kept for reuse. A new prompt continues the cached sequence
+// that shares its longest prefix, cut back to a point where the engine guarantees the same
+// bits as evaluating the prompt whole (engine::SplitRule); recurrent models, whose states cannot
+// be cut back, keep snapshots where prompts stop sharing tokens. Entries are evicted least
+// recently used first. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "engine/engine.h"
+#include "gavel/status.h"
+
+namespace gavel::backend {
+
+// Token accounting of the cache, cumulative since it was made.
+struct PrefixStats {
+  int64_t prompts = 0;              // prompts prefilled (score and generate requests)
+  int64_t prompt_tokens = 0;        // their tokens
+  int64_t reused_tokens = 0;        // prompt tokens taken from a cached sequence
+  int64_t evaluated_tokens = 0;     // prompt tokens run through the model
+  int64_t continuation_tokens = 0;  // candidate and generated tokens run through the model
+  int64_t snapshots = 0;            // recurrent states kept at a shared prefix (see prefill)
+};
+
+class PrefixCache {
+ public:
+  // A sequence holding exactly `seq->tokens()` plus the logits at its last position.
+  // Immutable once cached; users clone `seq` before extending it.
+  struct Entry {
+    std::unique_ptr<engine::Sequence> seq;
+    std::vector<float> last_logits;
+    int64_t exact_len = 0;      // leading tokens computed as in a whole-prompt evaluation
+    bool logits_exact = false;  // last_logits as a whole-prompt evaluation gives them
+    uint64_t last_use = 0;
+  };
+  // Token lists of the prompts that will follow the current one (same batch of requests).
+  using Upcoming = std::span<const std::vector<int32_t>>;
+
+  // Keeps up to `max_entries` sequences (0: none, every prompt is evaluated in full).
+  PrefixCache(engine::LoadedModel& model, int max_entries);
+
+  // The evaluated prompt `ids`: from the cache when possible, else (partly) computed and
+  // cached. `extended`: a later request will extend this prompt (a critique's verdict).
+  Result<std::shared_ptr<const Entry>> prefill(const std::vector<int32_t>& ids, Upcoming upcoming,
+                                               bool extended);
+  // Caches a sequence made outside prefill (a prompt plus its generated text).
+  void remember(std::shared_ptr<Entry> e);
+  // Counts tokens evaluated to extend cached prompts (candidates, generation).
+  void count_continuation(int64_t n) { stats_.continuation_tokens += n; }
+  // Prompt tokens evaluated outside the cache (whole-prompt log-probabilities).
+  void count_evaluated(int64_t n) { stats_.evaluated_tokens += n; }
+
+  const PrefixStats& stats() const { return stats_; }
+  size_t size() const { return cache_.size(); }
+
+ private:
+  // Recurrent models: where to snapshot a prompt whose tokens [0, from) are evaluated, in
+  // ascending order: the longest exact splits within its common prefixes with cached sequences
+  // and upcoming prompts, and near its end when `extended` (at most kMaxSnapshots).
+  std::vector<int64_t> snapshot_points(const std::vector<int32_t>& ids, int64_t from,
+                                       Upcoming upcoming, bool extended) const;
+
+  engine::LoadedModel& model_;
+  engine::SplitRule rule_;
+  int max_entries_ = 0;
+  bool can_rewind_ = true;  // false for recurrent models: reuse whole cached sequences only
+  std::vector<std::shared_ptr<Entry>> cache_;
+  uint64_t clock_ = 0;
+  PrefixStats stats_;
+};
+
+}  // namespace gavel::backend

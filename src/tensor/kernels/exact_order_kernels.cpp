@@ -1,0 +1,291 @@
+// llama.cpp's float reduction orders (tensor/exact_order.h) for one ISA level: W = 8 lanes on
+// AVX2, 16 on AVX-512. Every function is first written as per-lane scalar code (std::fma for
+// each fused multiply-add), which defines the order; the intrinsic fast paths compute the same
+// lanes and are tested against the written-out orders (tests/tensor/test_exact_order.cpp).
+#include "tensor/kernels/isa_namespace.h"
+// clang-format off
+#include <immintrin.h>
+// clang-format on
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "tensor/fp16.h"
+#include "tensor/kernels/kernel_decls.h"
+
+namespace gavel::tensor::GAVEL_ISA_NS {
+namespace {
+
+#if defined(__AVX512F__)
+constexpr int W = 16;
+#else
+constexpr int W = 8;
+#endif
+
+inline float fmax_(float a, float b) { return a < b ? b : a; }
+
+// Horizontal sum of one W-lane register as tinyBLAS's hsum / GCC's _mm512_reduce_add_ps.
+inline float hsum_lanes(const float* x) {
+  if constexpr (W == 8) {
+    return ((x[0] + x[4]) + (x[2] + x[6])) + ((x[1] + x[5]) + (x[3] + x[7]));
+  } else {
+    float t[8], u[4];
+    for (int i = 0; i < 8; ++i) t[i] = x[i] + x[i + 8];
+    for (int i = 0; i < 4; ++i) u[i] = t[i] + t[i + 4];
+    return (u[0] + u[2]) + (u[1] + u[3]);
+  }
+}
+
+// GGML_F32_VEC_REDUCE of four W-lane accumulators (acc[r * W + lane]).
+inline float reduce_four(const float* acc) {
+  float s[W];
+  for (int i = 0; i < W; ++i) s[i] = (acc[i] + acc[2 * W + i]) + (acc[W + i] + acc[3 * W + i]);
+  if constexpr (W == 8) {
+    // _mm_add_ps(lo, hi), then two _mm_hadd_ps.
+    const float t0 = s[0] + s[4], t1 = s[1] + s[5], t2 = s[2] + s[6], t3 = s[3] + s[7];
+    return (t0 + t1) + (t2 + t3);
+  } else {
+    return hsum_lanes(s);
+  }
+}
+
+template <typename T>
+inline float to_f32(T x) {
+  if constexpr (sizeof(T) == 2) {
+    return fp16_to_f32(x);
+  } else {
+    return x;
+  }
+}
+
+template <typename T>
+float dot_gemm_scalar(int64_t n, const T* a, const T* b) {
+  float acc[W] = {};
+  for (int64_t i = 0; i < n; i += W)
+    for (int l = 0; l < W; ++l) acc[l] = std::fma(to_f32(a[i + l]), to_f32(b[i + l]), acc[l]);
+  return hsum_lanes(acc);
+}
+
+template <typename T>
+float dot_gemv_scalar(int64_t n, const T* a, const T* b) {
+  constexpr int64_t kStep = 4 * W;
+  const int64_t np = n & ~(kStep - 1);
+  float acc[4 * W] = {};
+  for (int64_t i = 0; i < np; i += kStep)
+    for (int l = 0; l < kStep; ++l) acc[l] = std::fma(to_f32(a[i + l]), to_f32(b[i + l]), acc[l]);
+  if constexpr (sizeof(T) == 2) {
+    // ggml_vec_dot_f16: reduction and tail in double.
+    double s = double(reduce_four(acc));
+    for (int64_t i = np; i < n; ++i) s += double(to_f32(a[i]) * to_f32(b[i]));
+    return float(s);
+  } else {
+    // ggml_vec_dot_f32: float throughout (the tail contracts to fused multiply-adds).
+    float s = reduce_four(acc);
+    for (int64_t i = np; i < n; ++i) s = std::fma(a[i], b[i], s);
+    return s;
+  }
+}
+
+#if defined(__AVX512F__)
+inline __m512 load_h16(const uint16_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+// _mm512_reduce_add_ps is hsum_lanes for W = 16 (GCC's definition: halves, quarters, pairs).
+inline float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
+// reduce_four for W = 16: (x0 + x2) + (x1 + x3), then hsum.
+inline float reduce_four512(__m512 x0, __m512 x1, __m512 x2, __m512 x3) {
+  return hsum512(_mm512_add_ps(_mm512_add_ps(x0, x2), _mm512_add_ps(x1, x3)));
+}
+#else
+inline float hsum256(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+inline __m256 load_h(const uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+#endif
+
+}  // namespace
+
+float dot_f32_ordered(DotOrder order, int64_t n, const float* a, const float* b) {
+  if (order == DotOrder::kGemm) {
+#if defined(__AVX512F__)
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n; i += 16)
+      acc = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc);
+    return hsum512(acc);
+#else
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n; i += 8)
+      acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
+    return hsum256(acc);
+#endif
+  }
+#if defined(__AVX512F__)
+  const int64_t np = n & ~int64_t(63);
+  __m512 x0 = _mm512_setzero_ps(), x1 = x0, x2 = x0, x3 = x0;
+  for (int64_t i = 0; i < np; i += 64) {
+    x0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), x0);
+    x1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), x1);
+    x2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32), x2);
+    x3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48), x3);
+  }
+  float s = reduce_four512(x0, x1, x2, x3);
+#else
+  const int64_t np = n & ~int64_t(31);
+  __m256 x0 = _mm256_setzero_ps(), x1 = x0, x2 = x0, x3 = x0;
+  for (int64_t i = 0; i < np; i += 32) {
+    x0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), x0);
+    x1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), x1);
+    x2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), x2);
+    x3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), x3);
+  }
+  x0 = _mm256_add_ps(_mm256_add_ps(x0, x2), _mm256_add_ps(x1, x3));
+  const __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(x0), _mm256_extractf128_ps(x0, 1));
+  const __m128 t1 = _mm_hadd_ps(t0, t0);
+  float s = _mm_cvtss_f32(_mm_hadd_ps(t1, t1));
+#endif
+  for (int64_t i = np; i < n; ++i) s = std::fma(a[i], b[i], s);
+  return s;
+}
+
+float dot_f16_ordered(DotOrder order, int64_t n, const uint16_t* a, const uint16_t* b) {
+  if (order == DotOrder::kGemm) {
+#if defined(__AVX512F__)
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n; i += 16)
+      acc = _mm512_fmadd_ps(load_h16(a + i), load_h16(b + i), acc);
+    return hsum512(acc);
+#else
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n; i += 8) acc = _mm256_fmadd_ps(load_h(a + i), load_h(b + i), acc);
+    return hsum256(acc);
+#endif
+  }
+#if defined(__AVX512F__)
+  const int64_t np = n & ~int64_t(63);
+  __m512 x0 = _mm512_setzero_ps(), x1 = x0, x2 = x0, x3 = x0;
+  for (int64_t i = 0; i < np; i += 64) {
+    x0 = _mm512_fmadd_ps(load_h16(a + i), load_h16(b + i), x0);
+    x1 = _mm512_fmadd_ps(load_h16(a + i + 16), load_h16(b + i + 16), x1);
+    x2 = _mm512_fmadd_ps(load_h16(a + i + 32), load_h16(b + i + 32), x2);
+    x3 = _mm512_fmadd_ps(load_h16(a + i + 48), load_h16(b + i + 48), x3);
+  }
+  double s = double(reduce_four512(x0, x1, x2, x3));
+  for (int64_t i = np; i < n; ++i) s += double(fp16_to_f32(a[i]) * fp16_to_f32(b[i]));
+  return float(s);
+#else
+  return dot_gemv_scalar(n, a, b);
+#endif
+}
+
+void pv_f16_ordered(DotOrder order, int64_t n, const uint16_t* p, const uint16_t* v, int64_t ldv,
+                    int dim, float* out) {
+  // Accumulator r of output d sums the j with j % n_acc == r, in increasing j; every j past n
+  // would add an exact zero (p = 0 on masked cache cells), so stopping at n changes nothing.
+  // The outputs are computed kCols at a time so the accumulators stay small.
+  const int n_acc = order == DotOrder::kGemm ? W : 4 * W;
+  constexpr int kCols = 64;
+  float acc[4 * W * kCols];
+  for (int d0 = 0; d0 < dim; d0 += kCols) {
+    const int cols = dim - d0 < kCols ? dim - d0 : kCols;
+    for (int i = 0; i < n_acc * cols; ++i) acc[i] = 0.f;
+    if (cols % 16 == 0) {
+      for (int64_t j = 0; j < n; ++j) {
+        float* a = &acc[(j % n_acc) * cols];
+        const uint16_t* vj = v + j * ldv + d0;
+#if defined(__AVX512F__)
+        const __m512 pj = _mm512_set1_ps(fp16_to_f32(p[j]));
+        for (int d = 0; d < cols; d += 16)
+          _mm512_storeu_ps(a + d, _mm512_fmadd_ps(load_h16(vj + d), pj, _mm512_loadu_ps(a + d)));
+#else
+        const __m256 pj = _mm256_set1_ps(fp16_to_f32(p[j]));
+        for (int d = 0; d < cols; d += 8)
+          _mm256_storeu_ps(a + d, _mm256_fmadd_ps(load_h(vj + d), pj, _mm256_loadu_ps(a + d)));
+#endif
+      }
+    } else {
+      for (int64_t j = 0; j < n; ++j) {
+        const float pj = fp16_to_f32(p[j]);
+        float* a = &acc[(j % n_acc) * cols];
+        const uint16_t* vj = v + j * ldv + d0;
+        for (int d = 0; d < cols; ++d) a[d] = std::fma(fp16_to_f32(vj[d]), pj, a[d]);
+      }
+    }
+    float lanes[4 * W];
+    for (int d = 0; d < cols; ++d) {
+      for (int r = 0; r < n_acc; ++r) lanes[r] = acc[r * cols + d];
+      out[d0 + d] =
+          order == DotOrder::kGemm ? hsum_lanes(lanes) : float(double(reduce_four(lanes)));
+    }
+  }
+}
+
+float exp_simd(float x) {
+  const float r = 0x1.8p23f;
+  const float z = std::fma(x, 0x1.715476p+0f, r);
+  const float n = z - r;
+  const float b = std::fma(-n, 0x1.7f7d1cp-20f, std::fma(-n, 0x1.62e4p-1f, x));
+  const float u = b * b;
+  if constexpr (W == 16) {
+    // AVX-512: j includes the constant 1 and the result is scaled by 2^n (scalef).
+    const float j = std::fma(std::fma(std::fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
+                                      std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+                             u, std::fma(0x1.ffffecp-1f, b, 1.0f));
+    if (std::fabs(n) > 192.f) return n <= 0.f ? 0.f : std::numeric_limits<float>::infinity();
+    return std::ldexp(j, int(n));
+  } else {
+    // AVX2: k = 2^n built from z's bits, result k + k*j.
+    const float lin = 0x1.ffffecp-1f * b;
+    const float j = std::fma(std::fma(std::fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
+                                      std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+                             u, lin);
+    const uint32_t e = bits_from_f32(z) << 23;
+    const float k = f32_from_bits(e + bits_from_f32(1.0f));
+    if (!(std::fabs(n) > 126.f)) return std::fma(j, k, k);
+    const uint32_t g = n <= 0.f ? 0x82000000u : 0u;
+    const float s1 = f32_from_bits(g + 0x7f000000u);
+    const float s2 = f32_from_bits(e - g);
+    if (std::fabs(n) > 192.f) return s1 * s1;
+    return std::fma(s2, j, s2) * s1;
+  }
+}
+
+void softmax_ordered(float* x, int64_t n) {
+  float mx = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < n; ++i) mx = fmax_(mx, x[i]);
+  // ggml runs this over the whole padded cache row: masked cells give exp(-inf) = 0, which
+  // leaves every chunk sum unchanged, so chunks past n are skipped and the last is zero-padded.
+  double sum = 0;
+  float chunk[W];
+  for (int64_t i0 = 0; i0 < n; i0 += W) {
+    for (int l = 0; l < W; ++l) {
+      const int64_t i = i0 + l;
+      chunk[l] = i < n ? exp_simd(x[i] - mx) : 0.f;
+      if (i < n) x[i] = chunk[l];
+    }
+    sum += double(hsum_lanes(chunk));
+  }
+  const float inv = float(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void silu_ordered(float* x, int64_t n) {
+  const int64_t n_simd = n - n % W;
+  int64_t i = 0;
+  for (; i < n_simd; ++i) x[i] = x[i] / (1.0f + exp_simd(0.0f - x[i]));
+  for (; i < n; ++i) x[i] = x[i] / (1.0f + std::exp(-x[i]));
+}
+
+void swiglu_ordered(float* g, const float* u, int64_t n) {
+  const int64_t n_simd = n - n % W;
+  int64_t i = 0;
+  for (; i < n_simd; ++i) g[i] = g[i] / (1.0f + exp_simd(0.0f - g[i])) * u[i];
+  for (; i < n; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+}
+
+}  // namespace gavel::tensor::GAVEL_ISA_NS

@@ -1,0 +1,37 @@
+// The functions every ISA level defines (in gavel::tensor::<level>), gathered into that
+// level's KernelSet by kernel_table.cpp. Their contracts are those of the same-named public
+// functions in exact_order.h, quants.h and ops.h.
+#pragma once
+
+#include "tensor/kernels/isa_namespace.h"
+#include "tensor/kernels/kernel_set.h"
+
+namespace gavel::tensor::GAVEL_ISA_NS {
+
+float dot_f32_ordered(DotOrder order, int64_t n, const float* a, const float* b);
+float dot_f16_ordered(DotOrder order, int64_t n, const uint16_t* a, const uint16_t* b);
+void pv_f16_ordered(DotOrder order, int64_t n, const uint16_t* p, const uint16_t* v, int64_t ldv,
+                    int dim, float* out);
+float exp_simd(float x);
+void softmax_ordered(float* x, int64_t n);
+void silu_ordered(float* x, int64_t n);
+void swiglu_ordered(float* g, const float* u, int64_t n);
+
+void quantize_act_row(ActType a, const float* x, void* dst, int64_t n);
+float vec_dot(TensorType t, int64_t n, const void* w, const void* act);
+void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* act, int n_act,
+                   float* out);
+float vec_dot_q4k_repacked(int64_t n, const void* w, const void* act, bool gemm);
+void vec_dot_q4k_repacked_gemm(int64_t n, const void* w, const void* const* act, int n_act,
+                               float* out);
+float vec_dot_kquant_tiled(TensorType t, int64_t n, const void* w, const void* act);
+void vec_dot_kquant_tiled_multi(TensorType t, int64_t n, const void* w, const void* const* act,
+                                int n_act, float* out);
+
+void rope_norm(float* x, int n_rot, const float* cos_v, const float* sin_v);
+void rope_neox(float* x, int n_rot, const float* cos_v, const float* sin_v);
+void delta_rule_step(float* state, int d_k, int d_v, const float* q, const float* k, const float* v,
+                     float decay, float beta, float scale, float* out);
+void ssm_conv_token(const float* rows, const float* wt, int kernel, int64_t channels, float* out);
+
+}  // namespace gavel::tensor::GAVEL_ISA_NS

@@ -1,0 +1,42 @@
+// The public quantized kernels dispatch to the active ISA level (tensor/kernels/).
+#include "tensor/quants.h"
+
+#include "tensor/kernels/kernel_set.h"
+
+namespace gavel::tensor {
+
+BatchRule batch_rule() { return kernels().batch; }
+
+void quantize_act_row(ActType a, const float* x, void* dst, int64_t n) {
+  kernels().quantize_act_row(a, x, dst, n);
+}
+float vec_dot(TensorType t, int64_t n, const void* w, const void* act) {
+  return kernels().vec_dot(t, n, w, act);
+}
+void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* act, int n_act,
+                   float* out) {
+  kernels().vec_dot_multi(t, n, w, act, n_act, out);
+}
+float vec_dot_q4k_repacked(int64_t n, const void* w, const void* act, bool gemm) {
+  return kernels().vec_dot_q4k_repacked(n, w, act, gemm);
+}
+void vec_dot_q4k_repacked_gemm(int64_t n, const void* w, const void* const* act, int n_act,
+                               float* out) {
+  kernels().vec_dot_q4k_repacked_gemm(n, w, act, n_act, out);
+}
+bool q4k_is_repacked(int64_t rows) { return rows % kernels().batch.repack_rows == 0; }
+
+float vec_dot_kquant_tiled(TensorType t, int64_t n, const void* w, const void* act) {
+  return kernels().vec_dot_kquant_tiled(t, n, w, act);
+}
+void vec_dot_kquant_tiled_multi(TensorType t, int64_t n, const void* w, const void* const* act,
+                                int n_act, float* out) {
+  kernels().vec_dot_kquant_tiled_multi(t, n, w, act, n_act, out);
+}
+bool kquant_is_tiled(TensorType t, int64_t rows, int64_t n_tok) {
+  const bool k = t == TensorType::kQ6_K || t == TensorType::kQ5_K ||
+                 (t == TensorType::kQ4_K && !q4k_is_repacked(rows));
+  return k && n_tok >= kernels().batch.kquant_tiled_min_tokens;
+}
+
+}  // namespace gavel::tensor
