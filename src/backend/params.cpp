@@ -14,6 +14,7 @@ Status check_params(const GenerateParams& p) {
     return Error{fmt::format("top_p must be in (0, 1] (got {})", p.top_p)};
   for (size_t i = 0; i < p.stop.size(); ++i)
     if (p.stop[i].empty()) return Error{fmt::format("stop string {} is empty", i)};
+  if (p.logprobs < -1) return Error{fmt::format("logprobs must be >= -1 (got {})", p.logprobs)};
   return Status::Ok();
 }
 

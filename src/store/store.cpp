@@ -206,6 +206,8 @@ std::vector<NamedPath> store_files(const std::string& path) {
   return {{"store", path},
           {"store's write-ahead log", path + "-wal"},
           {"store's shared-memory index", path + "-shm"}};
+}
+
 namespace {
 void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
