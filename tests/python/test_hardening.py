@@ -457,3 +457,47 @@ def test_tokenize_batch_wrong_types_name_line_and_field(gavel_bin, work):
     r = _run(gavel_bin, "tokenize", work["model"], "--batch", batch)
     assert r.returncode != 0 and "terminate" not in r.stderr, r.stderr
     assert f"{batch}:2: field add_special: expected true or false" in r.stderr, r.stderr
+
+
+# ---- 6. numeric flags out of range are errors ------------------------------------------------
+
+def _scored_items(path):
+    path.write_text("".join(json.dumps({"writer_model": f"w{w}", "prompt_id": f"p{p}",
+                                        "clean_score_0_100": 10 * w + 7 * ((w * 5 + p * 3) % 4)})
+                            + "\n" for w in range(4) for p in range(5)))
+    return path
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["meta", "separability", "--level", "2"], "level: must be in (0, 1), got 2"),
+    (["meta", "separability", "--level", "1e6"], "level: must be in (0, 1), got 1000000"),
+    (["meta", "separability", "--level", "nan"], "level: must be in (0, 1), got nan"),
+    (["meta", "separability", "--level", "-1"], "level: must be in (0, 1), got -1"),
+    (["meta", "separability", "--level", "0"], "level: must be in (0, 1), got 0"),
+    (["meta", "separability", "--bootstrap", "-1"], "bootstrap: must be 0..1000000, got -1"),
+    (["meta", "correlation", "--x", "clean_score_0_100", "--y", "clean_score_0_100",
+      "--level", "1"], "level: must be in (0, 1), got 1"),
+    (["rank", "tournament", "--k", "nan"], "k: must be a finite number >= 0, got nan"),
+    (["rank", "tournament", "--tau", "0"], "tau: must be a finite number > 0, got 0"),
+    (["rank", "tournament", "--mode", "option-b", "--iterations", "0"],
+     "iterations: must be 1..10000, got 0"),
+    (["rank", "curve", "--sim-noise", "nan"], "sim_noise: must be a finite number >= 0, got nan"),
+    (["rank", "curve", "--sim-spread", "inf"], "sim_spread: must be a finite number >= 0, got inf"),
+    (["rank", "curve", "--seeds", "0"], "seeds: must be 1..10000, got 0"),
+])
+def test_numeric_flags_out_of_range(gavel_bin, tmp_path, args, msg):
+    items = _scored_items(tmp_path / "items.jsonl")
+    src = ["--simulate", "5"] if args[:2] == ["rank", "curve"] else ["--in", items]
+    r = _run(gavel_bin, *args, *src, timeout=60)
+    assert r.returncode == 1 and msg in r.stderr, (r.returncode, r.stderr)
+
+
+def test_rank_fit_level_out_of_range(gavel_bin, tmp_path):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps({"model_a": f"w{i % 3}", "model_b": f"w{(i + 1) % 3}",
+                                         "outcome": "AB"[i % 2]}) + "\n" for i in range(12)))
+    ok = _run(gavel_bin, "rank", "fit", "--in", pairs, "--bootstrap", "20")
+    assert ok.returncode == 0, ok.stderr
+    for level in ["1e6", "nan", "2"]:
+        r = _run(gavel_bin, "rank", "fit", "--in", pairs, "--bootstrap", "20", "--level", level)
+        assert r.returncode == 1 and "level: must be in (0, 1)" in r.stderr, r.stderr
