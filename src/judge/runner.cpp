@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/io.h"
+#include "core/progress.h"
 #include "judge/judge_items.h"
 #include "store/store.h"
 
@@ -46,13 +47,6 @@ Result<std::unique_ptr<OutputFile>> open_locked_output(const std::string& path) 
 
 using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-std::string format_duration(double s) {
-  if (!std::isfinite(s) || s < 0) return "--:--";
-  auto t = static_cast<int64_t>(s + 0.5);
-  if (t >= 3600) return fmt::format("{}:{:02}:{:02}", t / 3600, (t / 60) % 60, t % 60);
-  return fmt::format("{:02}:{:02}", t / 60, t % 60);
-}
 
 class Runner {
  public:

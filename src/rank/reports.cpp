@@ -262,6 +262,8 @@ Result<meta::Report> curve_report(const CurveReportConfig& c) {
   GAVEL_TRY(check_count("seeds", c.seeds, 1, kMaxRounds));
   for (int r : c.report) GAVEL_TRY(check_count("report", r, 1, c.rounds));
   if (c.in.empty()) {
+    if (c.simulate != 0)
+      GAVEL_TRY(check_count("simulate", c.simulate, 2, kMaxSimulatedWriters, "(writers)"));
     GAVEL_TRY(check_count("sim_prompts", c.sim_prompts, 1, kMaxRounds));
     GAVEL_TRY(check_at_least("sim_spread", c.sim_spread, 0));
     GAVEL_TRY(check_at_least("sim_noise", c.sim_noise, 0));
@@ -271,6 +273,7 @@ Result<meta::Report> curve_report(const CurveReportConfig& c) {
   cc.rounds = c.rounds;
   cc.seeds = c.seeds;
   cc.seed = c.seed;
+  cc.on_progress = c.on_progress;
   Result<Curve> curve = Error{"no input", StatusCode::kInvalidArgument};
   std::string source;
   if (!c.in.empty()) {

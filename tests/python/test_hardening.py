@@ -501,3 +501,35 @@ def test_rank_fit_level_out_of_range(gavel_bin, tmp_path):
     for level in ["1e6", "nan", "2"]:
         r = _run(gavel_bin, "rank", "fit", "--in", pairs, "--bootstrap", "20", "--level", level)
         assert r.returncode == 1 and "level: must be in (0, 1)" in r.stderr, r.stderr
+
+
+# ---- 8. sizes that drive memory are bounded; long work shows progress -------------------------
+
+def _limit_memory():
+    lim = 2 << 30
+    resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
+
+
+def test_calibration_bins_are_bounded(gavel_bin, tmp_path):
+    f = tmp_path / "cal.jsonl"
+    f.write_text("".join(json.dumps({"p": i / 20, "y": i % 2}) + "\n" for i in range(20)))
+    r = _run(gavel_bin, "meta", "calibration", "--in", f, "--prob", "p", "--outcome", "y",
+             "--bins", "1000000000", preexec=_limit_memory, timeout=30)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert "bins: must be 1..10000, got 1000000000" in r.stderr, r.stderr
+
+
+def test_curve_bounds_the_simulation_and_shows_progress(gavel_bin):
+    r = _run(gavel_bin, "rank", "curve", "--simulate", "5000", timeout=30)
+    assert r.returncode == 1 and "simulate: must be 2..1000 (writers), got 5000" in r.stderr, \
+        r.stderr
+    r = _run(gavel_bin, "rank", "curve", "--simulate", "6", "--rounds", "3", "--seeds", "2",
+             "--json", timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = [x for x in r.stderr.splitlines() if x.startswith("curve [")]
+    assert lines and lines[0].startswith("curve [#") and " 1/19 " in lines[0], r.stderr
+    assert lines[-1].startswith("curve [########################] 19/19"), r.stderr
+    json.loads(r.stdout)  # progress never mixes into the report
+    q = _run(gavel_bin, "rank", "curve", "--simulate", "6", "--rounds", "3", "--seeds", "2",
+             "--json", "--no-progress", timeout=120)
+    assert q.returncode == 0 and q.stderr == "" and q.stdout == r.stdout, q.stderr
