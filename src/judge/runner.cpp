@@ -140,6 +140,10 @@ Result<RunSummary> Runner::run() {
 
   size_t batch = static_cast<size_t>(std::max(1, cfg_.batch));
   for (size_t pos = 0; pos < order.size() && !sum_.stopped; pos += batch) {
+    if (cfg_.cancel && cfg_.cancel()) {
+      sum_.cancelled = true;
+      break;
+    }
     std::vector<PlannedItem> preps;
     size_t end = std::min(order.size(), pos + batch);
     for (size_t i = pos; i < end; ++i) {
@@ -217,6 +221,11 @@ std::string format_summary(const RunSummary& s, const RunConfig& cfg) {
       fmt::format("judged {} of {} items in {:.1f} s ({} new judgments, {} from store)", s.done,
                   s.items, s.seconds, s.judged, s.cached);
   if (s.stopped) out += "; stopped at the first error (--on-error stop)";
+  if (s.cancelled)
+    out += fmt::format(
+        "; interrupted before the other {} items: every judgment made so far is committed to the "
+        "store, and rerunning the same command resumes from there",
+        s.items - s.done - static_cast<int64_t>(s.errors.size()));
   out += '\n';
   if (!s.errors.empty()) {
     out += fmt::format("{} item(s) failed:\n", s.errors.size());

@@ -5,11 +5,11 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "gavel/backend.h"
 #include "judge/judge_protocol.h"
@@ -27,6 +27,9 @@ struct RunConfig {
   std::string input_path;
   std::string out_path;  // "" = no output file, "-" = stdout
   bool progress = true;
+  // Asked before each batch; true ends the run there (a signal, a caller's cancel): what was
+  // judged is committed and written, and the summary says how to resume.
+  std::function<bool()> cancel;
 };
 
 struct RunError {
@@ -40,7 +43,8 @@ struct RunSummary {
   int64_t judged = 0;   // judgments computed in this run
   int64_t cached = 0;   // judgments found in the store
   std::vector<RunError> errors;
-  bool stopped = false;  // --on-error stop ended the run early
+  bool stopped = false;    // --on-error stop ended the run early
+  bool cancelled = false;  // RunConfig::cancel ended the run early
   nlohmann::json metrics;  // agreement with labels, outcome counts
   double seconds = 0;
 };

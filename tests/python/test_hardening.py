@@ -533,3 +533,40 @@ def test_curve_bounds_the_simulation_and_shows_progress(gavel_bin):
     q = _run(gavel_bin, "rank", "curve", "--simulate", "6", "--rounds", "3", "--seeds", "2",
              "--json", "--no-progress", timeout=120)
     assert q.returncode == 0 and q.stderr == "" and q.stdout == r.stdout, q.stderr
+
+
+# ---- 16. SIGINT / SIGTERM end a run cleanly ---------------------------------------------------
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_finishes_the_batch_commits_and_says_how_to_resume(gavel_bin, work, sig, code):
+    import time
+    n = 40
+    work["input"].write_text(_items(n, pad=20))
+    out = work["dir"] / "out.jsonl"
+    args = ["judge", "--model", work["model"], "-i", work["input"], "--store", work["store"],
+            "--ctx", 1024, "--batch", 2, "-o", out]
+    p = subprocess.Popen([str(gavel_bin), *map(str, args)], stderr=subprocess.PIPE, text=True,
+                         env=work["env"])
+    deadline = time.time() + 120
+    while time.time() < deadline and p.poll() is None:
+        if out.exists() and out.read_text().count("\n") >= 2:
+            break
+        time.sleep(0.05)
+    assert p.poll() is None, "the run ended before it could be interrupted"
+    p.send_signal(sig)
+    err = p.communicate(timeout=120)[1]
+    assert p.returncode == code, (p.returncode, err)
+    assert "gavel: interrupted: finishing the current batch" in err, err
+    m = re.search(r"judged (\d+) of 40 items .*interrupted before the other (\d+) items: every "
+                  r"judgment made so far is committed to the store, and rerunning the same "
+                  r"command resumes from there", err)
+    assert m, err
+    done = int(m.group(1))
+    assert 2 <= done < n and done + int(m.group(2)) == n, err
+    lines = out.read_text().splitlines()
+    assert len(lines) == done and all(json.loads(x)["id"] for x in lines)  # whole records
+    assert _count(gavel_bin, work["store"]) == done
+    again = _run(gavel_bin, *args, env=work["env"])
+    assert again.returncode == 0, again.stderr
+    assert f"judged {n} of {n} items" in again.stderr, again.stderr
+    assert f"({n - done} new judgments, {done} from store)" in again.stderr, again.stderr
