@@ -46,4 +46,6 @@ fi
 echo "[setup] tiny test models in $GAVEL_TINY" >&2
 "$VENV/bin/python" "$ROOT/tools/make_tiny_gguf.py" --out "$GAVEL_TINY" --no-check >/dev/null
 "$VENV/bin/python" "$ROOT/tools/make_tiny_qwen35.py" --which all --out "$GAVEL_TINY" >/dev/null
+# llama.cpp's HTTP server for the HTTP-backend tests (built once, cached; minutes the first time).
+"$ROOT/scripts/build_llama_server.sh" >/dev/null
 echo "[setup] done: venv=$VENV models=$GAVEL_MODELS tiny=$GAVEL_TINY" >&2

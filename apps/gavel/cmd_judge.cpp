@@ -2,6 +2,7 @@
 // card's pairwise logprob, Selene's critique-then-result), resumable through the SQLite store.
 //   gavel judge --model M.gguf --input pairs.jsonl --out out.jsonl --protocol pairwise-logprob
 //   gavel judge --model M.gguf --input abs.jsonl --protocol critique --mode absolute-ref
+//   gavel judge --backend http://host:8080 --backend http://host2:8080 --tokenizer M.gguf ...
 // `--backend fake:OPTIONS` swaps in the deterministic scripted backend for gavel's own tests
 // (backend/scripted_backend.h); it is refused unless GAVEL_TEST_BACKEND=1 is set.
 #include <fmt/format.h>
@@ -70,6 +71,7 @@ struct Options {
        no_verdict = false, no_progress = false;
   int batch = 4, top_k = 10, max_tokens = 512;
   std::set<std::string> given;  // the flags on the command line
+  bool batch_given = false;
 };
 
 using gavel::Error;
@@ -144,6 +146,9 @@ int run(const Options& o) {
   cfg.limit = o.limit;
   if (o.seed_given) cfg.shuffle_seed = o.seed;
   cfg.batch = o.batch;
+  // Enough items per call to keep every endpoint's slots busy.
+  if (!o.batch_given)
+    cfg.batch = std::max<int>(o.batch, int(o.backend.backend_urls.size()) * o.backend.concurrency);
   cfg.stop_on_error = o.on_error == "stop";
   cfg.keep_prompts = o.keep_prompts;
   cfg.input_path = o.input;
@@ -225,8 +230,11 @@ gavel::cli::Register reg{
            ->check(gavel::cli::integer_at_least(0))
            ->default_str("none")
            ->each([o](const std::string&) { o->seed_given = true; });
-       app.add_option("--batch", o->batch, "items per backend call and store transaction")
-           ->check(CLI::Range(1, 4096));
+       app.add_option("--batch", o->batch,
+                      "items per backend call and store transaction (default 4; with --backend "
+                      "at least endpoints x concurrency)")
+           ->check(CLI::Range(1, 4096))
+           ->each([o](const std::string&) { o->batch_given = true; });
        app.add_option("--on-error", o->on_error, "skip | stop");
        app.add_flag("--keep-prompts", o->keep_prompts, "include rendered prompts in the output");
        app.add_flag("--no-progress", o->no_progress, "no progress bar");

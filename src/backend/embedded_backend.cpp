@@ -8,6 +8,7 @@
 #include <fstream>
 #include <numeric>
 
+#include "backend/params.h"
 #include "chat/model_template.h"
 #include "core/file_digest.h"
 
@@ -20,17 +21,6 @@ size_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& 
   size_t i = 0;
   while (i < n && a[i] == b[i]) ++i;
   return i;
-}
-
-Status check_params(const GenerateParams& p) {
-  if (p.max_tokens < 1) return Error{fmt::format("max_tokens must be >= 1 (got {})", p.max_tokens)};
-  if (!(p.temperature >= 0.0) || !std::isfinite(p.temperature))
-    return Error{fmt::format("temperature must be finite and >= 0 (got {})", p.temperature)};
-  if (!(p.top_p > 0.0 && p.top_p <= 1.0))
-    return Error{fmt::format("top_p must be in (0, 1] (got {})", p.top_p)};
-  for (size_t i = 0; i < p.stop.size(); ++i)
-    if (p.stop[i].empty()) return Error{fmt::format("stop string {} is empty", i)};
-  return Status::Ok();
 }
 
 // Earliest position in `text` where a stop string starts, looking only at matches that end
@@ -136,6 +126,18 @@ Result<std::vector<int32_t>> EmbeddedBackend::tokenize_prompt(const std::string&
         fmt::format("the prompt has {} tokens, more than the context size {} (raise --ctx)",
                     ids.size(), model_->n_ctx())};
   return ids;
+}
+
+Result<std::vector<int32_t>> EmbeddedBackend::tokenize(std::string_view text) {
+  return tok_->encode(text, /*add_special=*/false, /*parse_special=*/false);
+}
+
+Result<std::string> EmbeddedBackend::detokenize(std::span<const int32_t> tokens) {
+  for (int32_t id : tokens)
+    if (id < 0 || id >= tok_->n_vocab())
+      return Status::OutOfRange(
+          fmt::format("token id {} outside the vocabulary [0, {})", id, tok_->n_vocab()));
+  return tok_->decode(tokens);
 }
 
 void EmbeddedBackend::remember(std::shared_ptr<Entry> e) {
@@ -378,6 +380,16 @@ Result<std::vector<GenerateResult>> EmbeddedBackend::generate(
     out.push_back(std::move(g).value());
   }
   return out;
+}
+
+std::string EmbeddedBackend::report() const {
+  const PrefixStats& ps = stats_;
+  return fmt::format(
+      "prefix reuse: {} prompts, {} prompt tokens: {} reused from cached sequences ({:.1f}%), {} "
+      "evaluated; {} candidate/generated tokens evaluated\n",
+      ps.prompts, ps.prompt_tokens, ps.reused_tokens,
+      ps.prompt_tokens ? 100.0 * double(ps.reused_tokens) / double(ps.prompt_tokens) : 0.0,
+      ps.evaluated_tokens, ps.continuation_tokens);
 }
 
 }  // namespace gavel::backend

@@ -64,6 +64,9 @@ class EmbeddedBackend : public Backend {
   const BackendInfo& info() const override { return info_; }
   Result<std::vector<ScoreResult>> score(std::span<const ScoreRequest> reqs) override;
   Result<std::vector<GenerateResult>> generate(std::span<const GenerateRequest> reqs) override;
+  Result<std::vector<int32_t>> tokenize(std::string_view text) override;
+  Result<std::string> detokenize(std::span<const int32_t> tokens) override;
+  std::string report() const override;  // the prefix-reuse figures
 
   const PrefixStats& stats() const { return stats_; }
   const Tokenizer& tokenizer() const { return *tok_; }

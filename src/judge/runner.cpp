@@ -48,6 +48,18 @@ Result<std::unique_ptr<OutputFile>> open_locked_output(const std::string& path) 
 using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
+// Whether a record states a value that is only an upper bound ("exact": false anywhere).
+bool has_inexact(const Json& j) {
+  if (j.is_object()) {
+    auto it = j.find("exact");
+    if (it != j.end() && it->is_boolean() && !it->get<bool>()) return true;
+  }
+  if (j.is_structured())
+    for (const Json& v : j)
+      if (has_inexact(v)) return true;
+  return false;
+}
+
 class Runner {
  public:
   Runner(Backend& backend, const JudgeProtocol& protocol, store::Store& store, const RunConfig& cfg,
@@ -98,10 +110,13 @@ void Runner::progress(bool final) {
   int width = 24;
   int filled = sum_.items ? static_cast<int>(width * handled / sum_.items) : width;
   std::string bar = std::string(filled, '#') + std::string(width - filled, '.');
-  std::fprintf(log_, "%sjudge [%s] %lld/%lld %.2f it/s ETA %s (cached %lld, errors %zu)%s",
+  std::string extra = backend_.progress();  // e.g. per-endpoint throughput and retries
+  if (!extra.empty()) extra = " | " + extra;
+  std::fprintf(log_, "%sjudge [%s] %lld/%lld %.2f it/s ETA %s (cached %lld, errors %zu)%s%s",
                tty ? "\r" : "", bar.c_str(), static_cast<long long>(handled),
                static_cast<long long>(sum_.items), rate, format_duration(eta).c_str(),
-               static_cast<long long>(sum_.cached), sum_.errors.size(), tty && !final ? "" : "\n");
+               static_cast<long long>(sum_.cached), sum_.errors.size(), extra.c_str(),
+               tty && !final ? "" : "\n");
   std::fflush(log_);
 }
 
@@ -176,6 +191,7 @@ Result<RunSummary> Runner::run() {
       }
       Json rec = item_record(protocol_, p, cfg_.keep_prompts);
       tally_->add(p.item, rec);
+      if (has_inexact(rec)) ++sum_.inexact;
       ++sum_.done;
       if (any_new) ++judged_items_;
       if (out) {
@@ -227,6 +243,11 @@ std::string format_summary(const RunSummary& s, const RunConfig& cfg) {
         "store, and rerunning the same command resumes from there",
         s.items - s.done - static_cast<int64_t>(s.errors.size()));
   out += '\n';
+  if (s.inexact > 0)
+    out += fmt::format(
+        "{} item(s) hold a log-probability that is only an upper bound (a label outside the "
+        "engine's top-k; \"exact\": false in the record)\n",
+        s.inexact);
   if (!s.errors.empty()) {
     out += fmt::format("{} item(s) failed:\n", s.errors.size());
     for (size_t i = 0; i < s.errors.size() && i < 20; ++i) out += "  " + s.errors[i].message + "\n";
