@@ -286,6 +286,14 @@ std::string format_summary(const RunSummary& s, const RunConfig& cfg) {
     out += '\n';
   }
   (void)cfg;
+  if (m.contains("labels_not_scored")) {
+    const Json& u = m["labels_not_scored"];
+    std::string values;
+    for (const Json& v : u["values"]) values += (values.empty() ? "" : ", ") + v.dump();
+    out += fmt::format("{} label(s) not in the figures above (unreadable, or a tie): {}{}\n",
+                       u["count"].get<int>(), values,
+                       u["count"].get<int>() > static_cast<int>(u["values"].size()) ? ", ..." : "");
+  }
   return out;
 }
 

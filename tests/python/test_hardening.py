@@ -570,3 +570,19 @@ def test_signal_finishes_the_batch_commits_and_says_how_to_resume(gavel_bin, wor
     assert again.returncode == 0, again.stderr
     assert f"judged {n} of {n} items" in again.stderr, again.stderr
     assert f"({n - done} new judgments, {done} from store)" in again.stderr, again.stderr
+
+
+# ---- 11. labels the figures cannot read are counted and shown ---------------------------------
+
+def test_unreadable_labels_are_counted_and_named(gavel_bin, work):
+    labels = ["A", "B", "C", 5, "a", " A"]
+    work["input"].write_text("".join(
+        json.dumps({"id": f"it{i}", "instruction": f"task {i}", "response_a": f"a{i}",
+                    "response_b": f"b{i}", "label": lab}) + "\n" for i, lab in enumerate(labels)))
+    r = _judge(gavel_bin, work)
+    assert r.returncode == 0, r.stderr
+    assert ('4 label(s) not in the figures above (unreadable, or a tie): "C", 5, "a", " A"'
+            in r.stderr), r.stderr
+    metrics = json.loads(r.stderr.split("metrics: ", 1)[1].splitlines()[0])
+    assert metrics["n_labelled"] == 2
+    assert metrics["labels_not_scored"] == {"count": 4, "values": ["C", 5, "a", " A"]}
