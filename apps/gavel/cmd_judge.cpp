@@ -6,7 +6,9 @@
 // `--backend fake:OPTIONS` swaps in the deterministic scripted backend for gavel's own tests
 // (backend/scripted_backend.h); it is refused unless GAVEL_TEST_BACKEND=1 is set.
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -20,6 +22,42 @@
 #include "store/store.h"
 
 namespace {
+
+// SIGINT / SIGTERM during a run end it between batches: the batch in flight is finished and
+// committed, the output file closed and the summary printed with how to resume. The handler
+// is one-shot (SA_RESETHAND): a second signal stops the process at once, which the store
+// survives too.
+volatile std::sig_atomic_t g_signal = 0;
+
+extern "C" void on_interrupt(int sig) {
+  g_signal = sig;
+  static const char kMsg[] =
+      "\ngavel: interrupted: finishing the current batch (signal again to stop at once)\n";
+  ssize_t n = ::write(STDERR_FILENO, kMsg, sizeof kMsg - 1);
+  (void)n;
+}
+
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    struct sigaction sa {};
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND | SA_RESTART;
+    ::sigaction(SIGINT, &sa, &old_int_);
+    ::sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~InterruptGuard() {
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  struct sigaction old_int_ {
+  }, old_term_{};
+};
 
 struct Options {
   gavel::cli::BackendOptions backend;
@@ -138,11 +176,17 @@ int run(const Options& o) {
   if (!protocol.ok()) return fail(protocol.message());
   std::fprintf(stderr, "gavel judge: %s, store %s, model %s\n", o.protocol.c_str(),
                store_path.c_str(), be.info().fingerprint.c_str());
-  auto sum = judge::run_judge(be, **protocol, **store, cfg, stderr);
+  gavel::Result<judge::RunSummary> sum = Error{"not run"};
+  {
+    InterruptGuard interrupt;
+    cfg.cancel = [] { return g_signal != 0; };
+    sum = judge::run_judge(be, **protocol, **store, cfg, stderr);
+  }
   if (!sum.ok()) return fail(sum.message());
   std::fputs(judge::format_summary(*sum, cfg).c_str(), stderr);
   std::fprintf(stderr, "metrics: %s\n", sum->metrics.dump().c_str());
   std::fputs(gavel::cli::prefix_reuse_summary(*opened).c_str(), stderr);
+  if (sum->cancelled) return 128 + g_signal;  // 130 for SIGINT, 143 for SIGTERM
   if (sum->stopped) return 1;
   return sum->errors.empty() ? 0 : 3;
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "command.h"
+#include "core/progress.h"
 #include "rank/reports.h"
 #include "report_flags.h"
 
@@ -104,8 +105,18 @@ gavel::cli::Runner setup(CLI::App& app) {
   c->add_option("--seeds", cur->seeds, "tournaments averaged per scheme");
   c->add_option("--report", cur->report, "rounds to print (default all)");
   c->add_option("--seed", cur->seed, "seed");
+  auto quiet = std::make_shared<bool>(false);
+  c->add_flag("--no-progress", *quiet, "do not print progress to stderr");
   gavel::cli::add_report_flags(c, out);
-  subs.add(c, [=] { return print_report(rank::curve_report(*cur), *out); });
+  subs.add(c, [=] {
+    if (!*quiet) {
+      auto line = std::make_shared<gavel::ProgressLine>(stderr, "curve");
+      cur->on_progress = [line](int64_t done, int64_t total) {
+        line->update(done, total, done == total);
+      };
+    }
+    return print_report(rank::curve_report(*cur), *out);
+  });
 
   return subs.runner();
 }

@@ -37,7 +37,10 @@ class CritiqueTally : public Tally {
     const Json& gold = *item.label;
     if (mode_ == Mode::kPairwise) {
       auto g = label_text(gold);
-      if (!g || (*g != "A" && *g != "B")) return;  // ties and odd labels are not scored
+      if (!g || (*g != "A" && *g != "B")) {  // ties and odd labels are not scored, but counted
+        unscored_.add(gold);
+        return;
+      }
       std::vector<std::optional<bool>> o;
       for (const Json& x : rec["preferences"])
         o.push_back(x.is_string() ? std::optional<bool>(x == "text1") : std::nullopt);
@@ -59,9 +62,11 @@ class CritiqueTally : public Tally {
         try {
           g = std::stod(gold.get<std::string>());
         } catch (...) {
+          unscored_.add(gold);
           return;
         }
       } else {
+        unscored_.add(gold);
         return;
       }
       std::optional<double> parsed, expected;
@@ -70,7 +75,10 @@ class CritiqueTally : public Tally {
       scores_.add(g, parsed, expected);
     } else {
       auto g = label_text(gold);
-      if (!g) return;
+      if (!g) {
+        unscored_.add(gold);
+        return;
+      }
       ++classify_n_;
       classify_correct_ += rec["verdict"].is_string() && rec["verdict"] == *g;
     }
@@ -87,12 +95,14 @@ class CritiqueTally : public Tally {
            {"accuracy",
             classify_n_ ? Json(double(classify_correct_) / classify_n_) : Json(nullptr)}};
     m["outcomes"] = outcomes_;
+    unscored_.report_into(m);
     return m;
   }
 
  private:
   Mode mode_;
   PairwiseTally pairwise_;
+  UnscoredLabels unscored_;
   ScoreTally scores_;
   int classify_n_ = 0, classify_correct_ = 0;
   std::map<std::string, int> outcomes_;

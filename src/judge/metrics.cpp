@@ -1,9 +1,21 @@
 #include "judge/metrics.h"
 
+#include <algorithm>
+
 #include "meta/correlation.h"
 #include "meta/report.h"
 
 namespace gavel::judge {
+
+void UnscoredLabels::add(const nlohmann::json& label) {
+  ++n_;
+  if (values_.size() < 10 && std::find(values_.begin(), values_.end(), label) == values_.end())
+    values_.push_back(label);
+}
+
+void UnscoredLabels::report_into(nlohmann::json& metrics) const {
+  if (n_ > 0) metrics["labels_not_scored"] = {{"count", n_}, {"values", values_}};
+}
 namespace {
 
 using Json = nlohmann::json;

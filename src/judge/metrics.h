@@ -26,6 +26,19 @@ class PairwiseTally {
   meta::AgreementTally tally_;
 };
 
+// Labels the figures cannot use (for pairwise figures anything but "A" or "B": "C", 5, "a",
+// " A", a tie): counted with their first distinct values, so none is dropped without a word.
+class UnscoredLabels {
+ public:
+  void add(const nlohmann::json& label);
+  // Adds {"labels_not_scored": {"count": n, "values": [...]}} to `metrics` when there are any.
+  void report_into(nlohmann::json& metrics) const;
+
+ private:
+  int n_ = 0;
+  std::vector<nlohmann::json> values_;  // distinct, at most 10
+};
+
 class ScoreTally {
  public:
   void add(double gold, std::optional<double> parsed, std::optional<double> expected);

@@ -16,7 +16,10 @@ class PairwiseLogprobTally : public Tally {
   void add(const Item& item, const Json& rec) override {
     if (!item.label) return;
     auto g = label_text(*item.label);
-    if (!g || (*g != "A" && *g != "B")) return;  // ties and odd labels are not scored
+    if (!g || (*g != "A" && *g != "B")) {  // ties and odd labels are not scored, but counted
+      unscored_.add(*item.label);
+      return;
+    }
     double pa1 = rec["pass1"]["p_A"], pb1 = rec["pass1"]["p_B"];
     double pa2 = rec["pass2"]["p_A"], pb2 = rec["pass2"]["p_B"];
     std::optional<bool> o1, o2;  // equal probabilities prefer neither
@@ -24,10 +27,15 @@ class PairwiseLogprobTally : public Tally {
     if (pa2 != pb2) o2 = pb2 > pa2;
     tally_.add(*g == "A", rec["p_text1"].get<double>(), o1, o2);
   }
-  Json report() const override { return tally_.report(); }
+  Json report() const override {
+    Json m = tally_.report();
+    unscored_.report_into(m);
+    return m;
+  }
 
  private:
   PairwiseTally tally_;
+  UnscoredLabels unscored_;
 };
 
 class PairwiseLogprobProtocol : public JudgeProtocol {

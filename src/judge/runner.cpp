@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/io.h"
+#include "core/progress.h"
 #include "judge/judge_items.h"
 #include "store/store.h"
 
@@ -46,13 +47,6 @@ Result<std::unique_ptr<OutputFile>> open_locked_output(const std::string& path) 
 
 using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-std::string format_duration(double s) {
-  if (!std::isfinite(s) || s < 0) return "--:--";
-  auto t = static_cast<int64_t>(s + 0.5);
-  if (t >= 3600) return fmt::format("{}:{:02}:{:02}", t / 3600, (t / 60) % 60, t % 60);
-  return fmt::format("{:02}:{:02}", t / 60, t % 60);
-}
 
 // Whether a record states a value that is only an upper bound ("exact": false anywhere).
 bool has_inexact(const Json& j) {
@@ -166,6 +160,10 @@ Result<RunSummary> Runner::run() {
 
   size_t batch = static_cast<size_t>(std::max(1, cfg_.batch));
   for (size_t pos = 0; pos < order.size() && !sum_.stopped; pos += batch) {
+    if (cfg_.cancel && cfg_.cancel()) {
+      sum_.cancelled = true;
+      break;
+    }
     std::vector<PlannedItem> preps;
     size_t end = std::min(order.size(), pos + batch);
     for (size_t i = pos; i < end; ++i) {
@@ -255,6 +253,11 @@ std::string format_summary(const RunSummary& s, const RunConfig& cfg) {
       fmt::format("judged {} of {} items in {:.1f} s ({} new judgments, {} from store)", s.done,
                   s.items, s.seconds, s.judged, s.cached);
   if (s.stopped) out += "; stopped at the first error (--on-error stop)";
+  if (s.cancelled)
+    out += fmt::format(
+        "; interrupted before the other {} items: every judgment made so far is committed to the "
+        "store, and rerunning the same command resumes from there",
+        s.items - s.done - static_cast<int64_t>(s.errors.size()));
   out += '\n';
   if (s.inexact > 0)
     out += fmt::format(
@@ -299,6 +302,14 @@ std::string format_summary(const RunSummary& s, const RunConfig& cfg) {
     out += '\n';
   }
   (void)cfg;
+  if (m.contains("labels_not_scored")) {
+    const Json& u = m["labels_not_scored"];
+    std::string values;
+    for (const Json& v : u["values"]) values += (values.empty() ? "" : ", ") + v.dump();
+    out += fmt::format("{} label(s) not in the figures above (unreadable, or a tie): {}{}\n",
+                       u["count"].get<int>(), values,
+                       u["count"].get<int>() > static_cast<int>(u["values"].size()) ? ", ..." : "");
+  }
   return out;
 }
 

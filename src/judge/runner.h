@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -26,6 +27,9 @@ struct RunConfig {
   std::string input_path;
   std::string out_path;  // "" = no output file, "-" = stdout
   bool progress = true;
+  // Asked before each batch; true ends the run there (a signal, a caller's cancel): what was
+  // judged is committed and written, and the summary says how to resume.
+  std::function<bool()> cancel;
 };
 
 struct RunError {
@@ -39,8 +43,9 @@ struct RunSummary {
   int64_t judged = 0;  // judgments computed in this run
   int64_t cached = 0;  // judgments found in the store
   std::vector<RunError> errors;
-  int64_t inexact = 0;  // items whose record holds a log-probability bound ("exact": false)
-  bool stopped = false;  // --on-error stop ended the run early
+  int64_t inexact = 0;     // items whose record holds a log-probability bound ("exact": false)
+  bool stopped = false;    // --on-error stop ended the run early
+  bool cancelled = false;  // RunConfig::cancel ended the run early
   nlohmann::json metrics;  // agreement with labels, outcome counts
   double seconds = 0;
 };

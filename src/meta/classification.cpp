@@ -5,6 +5,8 @@
 #include <cmath>
 #include <map>
 
+#include "core/checks.h"
+
 namespace gavel::meta {
 
 Result<Classification> classification(const std::vector<std::string>& gold,
@@ -50,7 +52,7 @@ Result<Calibration> calibration(const std::vector<double>& p, const std::vector<
   if (p.size() != y.size())
     return Error{fmt::format("calibration: {} probabilities but {} outcomes", p.size(), y.size())};
   if (p.empty()) return Error{"calibration: no items"};
-  if (bins < 1) return Error{fmt::format("calibration: bins must be >= 1, got {}", bins)};
+  GAVEL_TRY(check_count("bins", bins, 1, kMaxCalibrationBins));
   Calibration c;
   c.n = static_cast<int>(p.size());
   c.bins = bins;

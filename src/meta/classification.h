@@ -35,6 +35,10 @@ struct Calibration {
   std::vector<double> bin_confidence, bin_accuracy;
 };
 
+// More bins than this leave nearly all of them empty; the bound keeps a typo such as 1e9 bins
+// from allocating gigabytes.
+inline constexpr int kMaxCalibrationBins = 10000;
+
 // Binary calibration: p = predicted probability of the positive outcome, y in {0,1}.
 // Equal-width bins over [0,1]; bin b holds p in [b/B, (b+1)/B), the last bin includes 1.
 Result<Calibration> calibration(const std::vector<double>& p, const std::vector<double>& y,

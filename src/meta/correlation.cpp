@@ -8,6 +8,7 @@
 #include <map>
 #include <numeric>
 
+#include "core/checks.h"
 #include "meta/special.h"
 
 namespace gavel::meta {
@@ -17,7 +18,8 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 Status check_inputs(const std::vector<double>& x, const std::vector<double>& y, size_t min_n,
-                    const char* what) {
+                    const char* what, double level) {
+  GAVEL_TRY(check_open_unit("level", level));
   if (x.size() != y.size())
     return Error{fmt::format("{}: x has {} values but y has {}", what, x.size(), y.size()),
                  StatusCode::kInvalidArgument};
@@ -106,20 +108,20 @@ Correlation product_moment(double r, int n, double level) {
 
 Result<Correlation> pearson(const std::vector<double>& x, const std::vector<double>& y,
                             double level) {
-  GAVEL_TRY(check_inputs(x, y, 2, "pearson"));
+  GAVEL_TRY(check_inputs(x, y, 2, "pearson", level));
   return product_moment(pearson_r(x, y), static_cast<int>(x.size()), level);
 }
 
 Result<Correlation> spearman(const std::vector<double>& x, const std::vector<double>& y,
                              double level) {
-  GAVEL_TRY(check_inputs(x, y, 2, "spearman"));
+  GAVEL_TRY(check_inputs(x, y, 2, "spearman", level));
   return product_moment(pearson_r(rank_average(x), rank_average(y)), static_cast<int>(x.size()),
                         level);
 }
 
 Result<Correlation> kendall_tau_b(const std::vector<double>& x, const std::vector<double>& y,
                                   double level) {
-  GAVEL_TRY(check_inputs(x, y, 2, "kendall"));
+  GAVEL_TRY(check_inputs(x, y, 2, "kendall", level));
   const size_t n = x.size();
   // O(n^2) pair count: exact integer arithmetic, fine for the sizes meta-evaluation sees.
   long long concordant = 0, discordant = 0;

@@ -9,6 +9,8 @@
 #include <numeric>
 #include <random>
 
+#include "core/checks.h"
+
 namespace gavel::meta {
 
 Choice choice_of(double p_a, bool text2_first) {
@@ -82,6 +84,10 @@ std::vector<size_t> filter_pairs(const std::vector<PairJudgment>& pairs, const P
 
 Result<PairwiseMetrics> pairwise_metrics(const std::vector<PairJudgment>& pairs,
                                          const PairFilter& f) {
+  GAVEL_TRY(check_at_least("max_len_ratio", f.max_len_ratio, 0));
+  GAVEL_TRY(check_at_least("min_diff", f.min_diff, 0));
+  GAVEL_TRY(check_at_least("max_diff", f.max_diff, 0));
+  GAVEL_TRY(check_count("sample", f.sample, 0, std::numeric_limits<int>::max()));
   for (size_t i = 0; i < pairs.size(); ++i) {
     const auto& p = pairs[i];
     for (double v : {p.p_a_pass1, p.p_a_pass2})

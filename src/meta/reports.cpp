@@ -315,15 +315,16 @@ Result<Report> judgemark_report(const std::string& path) {
     std::string name = fmt::format("judge {}", idx);
     if (jd.contains("judge")) {
       if (!jd["judge"].is_string())
-        return bad_file(path, fmt::format("judge {}: field \"judge\" (its name) is not a string",
-                                          idx));
+        return bad_file(path,
+                        fmt::format("judge {}: field \"judge\" (its name) is not a string", idx));
       name = jd["judge"].get<std::string>();
     }
     JudgemarkInput in;
     in.references = reference;
     const json& ws = jd.contains("writer_scores") ? jd["writer_scores"] : json::object();
     if (!ws.is_object())
-      return bad_file(path, fmt::format("judge {}: field \"writer_scores\" is not an object", name));
+      return bad_file(path,
+                      fmt::format("judge {}: field \"writer_scores\" is not an object", name));
     if (jd.contains("stats") && !jd["stats"].is_object())
       return bad_file(path, fmt::format("judge {}: field \"stats\" is not an object", name));
     for (const auto& w : writers) {

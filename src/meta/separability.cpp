@@ -7,6 +7,7 @@
 #include <limits>
 #include <random>
 
+#include "core/checks.h"
 #include "meta/special.h"
 #include "meta/summary.h"
 
@@ -94,6 +95,8 @@ std::vector<std::vector<double>> group_values(const std::vector<Item>& items, in
 
 Result<Separability> separability(const std::vector<Item>& items, int n_groups, int n_prompts,
                                   int bootstrap, uint64_t seed, double level) {
+  GAVEL_TRY(check_count("bootstrap", bootstrap, 0, kMaxBootstrap));
+  GAVEL_TRY(check_open_unit("level", level));
   for (size_t i = 0; i < items.size(); ++i) {
     const Item& it = items[i];
     if (it.group < 0 || it.group >= n_groups || it.prompt < 0 || it.prompt >= n_prompts)

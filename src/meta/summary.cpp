@@ -21,7 +21,7 @@ double stddev_sample(const std::vector<double>& v) {
 }
 
 double quantile_linear(std::vector<double> v, double q) {
-  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+  if (v.empty() || !(q >= 0 && q <= 1)) return std::numeric_limits<double>::quiet_NaN();
   std::sort(v.begin(), v.end());
   double pos = q * static_cast<double>(v.size() - 1);
   size_t lo = static_cast<size_t>(std::floor(pos));

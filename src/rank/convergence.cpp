@@ -37,6 +37,9 @@ Result<Curve> convergence_curve(int n_players, int n_prompts, const Judge& judge
   curve.reference_judgments = static_cast<int>(all.size());
   GAVEL_ASSIGN(auto ref, bradley_terry(n_players, all, cfg.bt));
   curve.reference = ref.rating;
+  const int64_t steps = 1 + int64_t(cfg.schemes.size()) * cfg.seeds * cfg.rounds;
+  int64_t done = 1;
+  if (cfg.on_progress) cfg.on_progress(done, steps);
   BtConfig quick = cfg.bt;
   quick.tol = std::max(cfg.bt.tol, 1e-9);
   for (Pairing scheme : cfg.schemes) {
@@ -63,6 +66,7 @@ Result<Curve> convergence_curve(int n_players, int n_prompts, const Judge& judge
         }
         taus[round + 1].push_back(t->r);
         calls[round + 1].push_back(static_cast<double>(so_far.log.size()));
+        if (cfg.on_progress) cfg.on_progress(++done, steps);
       };
       GAVEL_ASSIGN(auto res, run_tournament(n_players, tc, judge));
       (void)res;

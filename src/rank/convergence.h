@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct CurveConfig {
   uint64_t seed = 1;
   BtConfig bt;
   std::vector<Pairing> schemes = {Pairing::kRandom, Pairing::kSwiss, Pairing::kAdaptive};
+  // Called after the reference fit and after every round of every tournament: steps done of
+  // 1 + schemes x seeds x rounds.
+  std::function<void(int64_t done, int64_t total)> on_progress;
 };
 
 struct Curve {

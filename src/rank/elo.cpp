@@ -7,6 +7,7 @@
 #include <limits>
 #include <random>
 
+#include "core/checks.h"
 #include "meta/summary.h"
 
 namespace gavel::rank {
@@ -35,8 +36,15 @@ void elo_update(std::vector<double>& ratings, const Outcome& o, const EloConfig&
   ratings[o.b] -= delta;
 }
 
+Status check_elo(const EloConfig& cfg) {
+  GAVEL_TRY(check_at_least("k", cfg.k, 0));
+  GAVEL_TRY(check_finite("initial", cfg.initial));
+  return check_positive("scale", cfg.scale);
+}
+
 Result<std::vector<double>> elo_sequential(int n_players, const std::vector<Outcome>& outcomes,
                                            const EloConfig& cfg) {
+  GAVEL_TRY(check_elo(cfg));
   GAVEL_TRY(check_outcomes(n_players, outcomes));
   std::vector<double> r(n_players, cfg.initial);
   for (const Outcome& o : outcomes) elo_update(r, o, cfg);
@@ -121,7 +129,8 @@ double objective(const std::vector<Outcome>& outcomes, const std::vector<double>
 Result<BtResult> bradley_terry(int n_players, const std::vector<Outcome>& outcomes,
                                const BtConfig& cfg) {
   if (n_players < 1) return Error{"bradley-terry: no players"};
-  if (!(cfg.alpha > 0)) return Error{"bradley-terry: alpha must be > 0"};
+  GAVEL_TRY(check_positive("alpha", cfg.alpha));
+  GAVEL_TRY(check_finite("anchor", cfg.anchor));
   GAVEL_TRY(check_outcomes(n_players, outcomes));
   const int n = n_players;
   BtResult r;
@@ -189,6 +198,8 @@ Result<BtResult> bradley_terry(int n_players, const std::vector<Outcome>& outcom
 Result<BtBootstrap> bradley_terry_bootstrap(int n_players, const std::vector<Outcome>& outcomes,
                                             const BtConfig& cfg, int samples, uint64_t seed,
                                             double level) {
+  GAVEL_TRY(check_count("bootstrap", samples, 0, meta::kMaxBootstrap));
+  GAVEL_TRY(check_open_unit("level", level));
   BtBootstrap b;
   GAVEL_ASSIGN(b.fit, bradley_terry(n_players, outcomes, cfg));
   b.samples = samples;

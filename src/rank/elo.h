@@ -25,6 +25,9 @@ struct EloConfig {
   double scale = 400;     // 10^(diff/scale) odds
 };
 
+// k >= 0, initial finite, scale > 0 (an error naming the field otherwise).
+Status check_elo(const EloConfig& cfg);
+
 // Expected score of a against b.
 double elo_expected(double ra, double rb, const EloConfig& cfg);
 // One update: E = expected(a, b); r_a += K w (s - E); r_b -= K w (s - E).

@@ -3,19 +3,26 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <limits>
 #include <map>
 #include <numeric>
 #include <optional>
 
+#include "core/checks.h"
 #include "meta/judge_metrics.h"
 #include "meta/separability.h"
+#include "meta/summary.h"
 #include "rank/convergence.h"
 #include "rank/judges.h"
 #include "rank/leaderboard.h"
 
 namespace gavel::rank {
+
+// Rounds, iterations and seeds are loops over whole tournaments: beyond this they only burn time.
+constexpr int kMaxRounds = 10000;
+
 namespace {
 
 using meta::fixed;
@@ -135,6 +142,11 @@ std::string_view name(RatingMethod method) {
 }
 
 Result<meta::Report> tournament_report(const TournamentReportConfig& t) {
+  GAVEL_TRY(check_positive("tau", t.tau));
+  GAVEL_TRY(check_count("rounds", t.rounds, 0, kMaxRounds, "(0: the mode's default)"));
+  GAVEL_TRY(check_count("iterations", t.iterations, 1, kMaxRounds));
+  GAVEL_TRY(check_count("ci_bootstrap", t.ci_bootstrap, 0, meta::kMaxBootstrap));
+  GAVEL_TRY(check_elo(t.elo));
   GAVEL_ASSIGN(StandInJudge stand_in, stand_in_judge(t.in, t.fields, t.tau));
   const meta::ItemData& d = stand_in.items;
   const int nw = d.groups.size(), np = d.prompts.size();
@@ -245,10 +257,23 @@ Result<meta::Report> tournament_report(const TournamentReportConfig& t) {
 }
 
 Result<meta::Report> curve_report(const CurveReportConfig& c) {
+  GAVEL_TRY(check_positive("tau", c.tau));
+  GAVEL_TRY(check_count("rounds", c.rounds, 1, kMaxRounds));
+  GAVEL_TRY(check_count("seeds", c.seeds, 1, kMaxRounds));
+  for (int r : c.report) GAVEL_TRY(check_count("report", r, 1, c.rounds));
+  if (c.in.empty()) {
+    if (c.simulate != 0)
+      GAVEL_TRY(check_count("simulate", c.simulate, 2, kMaxSimulatedWriters, "(writers)"));
+    GAVEL_TRY(check_count("sim_prompts", c.sim_prompts, 1, kMaxRounds));
+    GAVEL_TRY(check_at_least("sim_spread", c.sim_spread, 0));
+    GAVEL_TRY(check_at_least("sim_noise", c.sim_noise, 0));
+    GAVEL_TRY(check_at_least("sim_prompt_noise", c.sim_prompt_noise, 0));
+  }
   CurveConfig cc;
   cc.rounds = c.rounds;
   cc.seeds = c.seeds;
   cc.seed = c.seed;
+  cc.on_progress = c.on_progress;
   Result<Curve> curve = Error{"no input", StatusCode::kInvalidArgument};
   std::string source;
   if (!c.in.empty()) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,7 +70,12 @@ struct CurveReportConfig {
   int rounds = 20, seeds = 5;
   std::vector<int> report;  // rounds to print (empty: all)
   uint64_t seed = 1;
+  std::function<void(int64_t done, int64_t total)> on_progress;  // see CurveConfig
 };
+
+// The most writers `curve --simulate` takes: the round robin and every Bradley-Terry fit
+// (a dense Newton step, cubic in the writers) grow past minutes beyond it.
+inline constexpr int kMaxSimulatedWriters = 1000;
 Result<meta::Report> curve_report(const CurveReportConfig& cfg);
 
 }  // namespace gavel::rank

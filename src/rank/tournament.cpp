@@ -77,6 +77,7 @@ Result<TournamentResult> run_tournament(int n_players, const TournamentConfig& c
     return Error{fmt::format("tournament: rounds must be >= 1, got {}", cfg.rounds)};
   if (cfg.prompts_per_match < 1) return Error{"tournament: prompts_per_match must be >= 1"};
   if (!judge) return Error{"tournament: no judge"};
+  GAVEL_TRY(check_elo(cfg.elo));
   std::mt19937_64 rng(cfg.seed);
   TournamentResult res;
   res.elo.assign(n_players, cfg.elo.initial);

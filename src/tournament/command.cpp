@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "core/progress.h"
 #include "rank/convergence.h"
 #include "rank/leaderboard.h"
 #include "store/store.h"
@@ -16,13 +17,6 @@ namespace gavel::tournament {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string format_duration(double s) {
-  if (!std::isfinite(s) || s < 0) return "--:--";
-  auto t = static_cast<int64_t>(s + 0.5);
-  if (t >= 3600) return fmt::format("{}:{:02}:{:02}", t / 3600, (t / 60) % 60, t % 60);
-  return fmt::format("{:02}:{:02}", t / 60, t % 60);
-}
 
 // Progress on stderr: matches done/total, new vs stored judgments, tokens/s, ETA. Redrawn in
 // place on a terminal (at most 5 per second), a line every 5 s otherwise.

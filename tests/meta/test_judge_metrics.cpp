@@ -90,6 +90,15 @@ TEST(Calibration, EceBrier) {
   EXPECT_FALSE(calibration({1.5}, {1}, 2).ok());
 }
 
+// The bin count drives memory: 1e9 bins used to allocate until the kernel killed the process.
+TEST(Calibration, BinsAreBounded) {
+  auto c = calibration({0.2, 0.9}, {0, 1}, 1000000000);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.message(), "bins: must be 1..10000, got 1000000000");
+  EXPECT_FALSE(calibration({0.2, 0.9}, {0, 1}, 0).ok());
+  EXPECT_TRUE(calibration({0.2, 0.9}, {0, 1}, kMaxCalibrationBins).ok());
+}
+
 TEST(Judgemark, ThreeAndFourTermFormula) {
   JudgemarkInput in;
   in.scores = {10, 20, 30, 40, 50};

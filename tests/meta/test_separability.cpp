@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "meta/separability.h"
+#include "meta/summary.h"
 
 using namespace gavel::meta;
 
@@ -46,4 +47,23 @@ TEST(Separability, CombinedFormulaAndBootstrap) {
   EXPECT_EQ(s->score_ci_low, again->score_ci_low);  // seeded
   std::vector<Item> bad{{5, 0, 1.0}};
   EXPECT_FALSE(separability(bad, 4, 10, 0, 1).ok());
+}
+
+// A CI level outside (0, 1) or NaN, or a negative bootstrap, is an error naming the argument:
+// a level of 2 used to read outside the bootstrap draws, 1e6 to crash.
+TEST(Separability, RejectsLevelsAndBootstrapsOutOfRange) {
+  std::vector<Item> items;
+  for (int g = 0; g < 3; ++g)
+    for (int p = 0; p < 6; ++p) items.push_back({g, p, g + 0.1 * p});
+  for (double level : {2.0, 1e6, std::nan(""), -1.0, 0.0, 1.0}) {
+    auto s = separability(items, 3, 6, 50, 1, level);
+    ASSERT_FALSE(s.ok()) << level;
+    EXPECT_EQ(s.message().rfind("level: must be in (0, 1)", 0), 0u) << s.message();
+  }
+  auto s = separability(items, 3, 6, -1, 1, 0.95);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message().rfind("bootstrap: must be 0..", 0), 0u) << s.message();
+  EXPECT_TRUE(std::isnan(quantile_linear({1, 2, 3}, -499999.5)));  // never an index
+  EXPECT_TRUE(std::isnan(quantile_linear({1, 2, 3}, std::nan(""))));
+  EXPECT_DOUBLE_EQ(quantile_linear({1, 2, 3}, 0.5), 2.0);
 }

@@ -68,3 +68,27 @@ TEST(BradleyTerry, BootstrapIsSeededAndCoversFit) {
     EXPECT_LE(a->ci_low[i], a->ci_high[i]);
   }
 }
+
+// Bootstrap levels, sample counts and Elo parameters out of range are errors, not a crash or
+// NaN ratings (a level of 1e6 used to index far outside the draws).
+TEST(BradleyTerry, RejectsParametersOutOfRange) {
+  std::vector<Outcome> o;
+  for (int i = 0; i < 12; ++i) o.push_back({i % 3, (i + 1) % 3, 1.0});
+  BtConfig cfg;
+  for (double level : {1e6, 2.0, std::nan(""), 0.0}) {
+    auto r = bradley_terry_bootstrap(3, o, cfg, 20, 5, level);
+    ASSERT_FALSE(r.ok()) << level;
+    EXPECT_EQ(r.message().rfind("level:", 0), 0u) << r.message();
+  }
+  EXPECT_FALSE(bradley_terry_bootstrap(3, o, cfg, -1, 5).ok());
+  cfg.alpha = std::nan("");
+  EXPECT_FALSE(bradley_terry(3, o, cfg).ok());
+  EloConfig elo;
+  elo.k = std::nan("");
+  auto e = elo_sequential(3, o, elo);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.message(), "k: must be a finite number >= 0, got nan");
+  elo = {};
+  elo.initial = INFINITY;
+  EXPECT_FALSE(elo_sequential(3, o, elo).ok());
+}

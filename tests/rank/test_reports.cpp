@@ -152,3 +152,26 @@ TEST(Curve, NeedsAnInputOrASimulation) {
   EXPECT_NE(c->preface.find("simulated: 4 writers x 2 prompts"), std::string::npos);
   EXPECT_FALSE(c->json["points"].empty());
 }
+
+// A long curve reports progress (every round of every tournament, up to the total), and a
+// simulation too large to finish in reasonable time is refused before any work.
+TEST(Curve, ReportsProgressAndBoundsTheSimulation) {
+  CurveReportConfig sim;
+  sim.simulate = 5;
+  sim.sim_prompts = 2;
+  sim.rounds = 3;
+  sim.seeds = 2;
+  std::vector<std::pair<int64_t, int64_t>> seen;
+  sim.on_progress = [&](int64_t done, int64_t total) { seen.emplace_back(done, total); };
+  ASSERT_TRUE(curve_report(sim).ok());
+  const int64_t total = 1 + 3 * 2 * 3;  // reference + schemes x seeds x rounds
+  ASSERT_EQ(seen.size(), size_t(total));
+  for (size_t i = 0; i < seen.size(); ++i)
+    EXPECT_EQ(seen[i], std::make_pair(int64_t(i + 1), total));
+  sim.simulate = 5000;
+  seen.clear();
+  auto r = curve_report(sim);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.message(), "simulate: must be 2..1000 (writers), got 5000");
+  EXPECT_TRUE(seen.empty());
+}
