@@ -30,15 +30,15 @@ Result<std::pair<std::string, std::string>> parse_header(const std::string& h) {
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> open_backend(const BackendConfig& c, std::FILE* log) {
-  if (c.backend_urls.empty()) {
+Result<std::unique_ptr<Backend>> open_backend(const BackendSpec& c, std::FILE* log) {
+  if (c.urls.empty()) {
     if (c.model.empty())
       return Status::InvalidArgument("give --model M.gguf (embedded engine) or --backend URL");
     GAVEL_ASSIGN(auto e, EmbeddedBackend::open(c.model, {c.threads, c.ctx, c.prefix_cache}));
     return std::unique_ptr<Backend>(std::move(e));
   }
   HttpOptions o;
-  o.pool.urls = c.backend_urls;
+  o.pool.urls = c.urls;
   o.pool.concurrency = c.concurrency;
   o.pool.timeout_s = c.request_timeout_s;
   o.pool.max_attempts = c.retries + 1;
@@ -57,9 +57,9 @@ Result<std::unique_ptr<Backend>> open_backend(const BackendConfig& c, std::FILE*
                       c.api_key_env));
     o.pool.api_key = key;
   }
-  o.kind = c.backend_kind;
+  o.kind = c.kind;
   o.tokenizer = c.tokenizer.empty() ? c.model : c.tokenizer;
-  o.engine.model = c.backend_model;
+  o.engine.model = c.served_model;
   o.engine.top_n = c.top_n;
   o.engine.cache_prompt = c.server_prefix_cache;
   o.engine.num_ctx = c.ctx;
