@@ -11,7 +11,7 @@ export GAVEL_TINY="${GAVEL_TINY:-$HOME/.cache/gavel/tiny}"
 
 APT_PKGS=(build-essential cmake ninja-build pkg-config git
   nlohmann-json3-dev libcli11-dev libsqlite3-dev libpcre2-dev libutf8proc-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libfmt-dev libxxhash-dev
   clang clang-format libclang-rt-14-dev python3-venv ccache qemu-user npm)
 
 need_apt=0

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gavel/status.h"
@@ -103,6 +104,18 @@ class Backend {
   virtual const BackendInfo& info() const = 0;
   virtual Result<std::vector<ScoreResult>> score(std::span<const ScoreRequest> reqs) = 0;
   virtual Result<std::vector<GenerateResult>> generate(std::span<const GenerateRequest> reqs) = 0;
+
+  // The judge model's tokens of plain text (special tokens not parsed, no BOS) and the text of
+  // tokens: for length accounting and truncation of judged texts. A backend that cannot
+  // tokenize keeps these defaults, which fail; callers that need tokens say so.
+  virtual Result<std::vector<int32_t>> tokenize(std::string_view text) {
+    (void)text;
+    return Status::Unimplemented("this backend cannot tokenize text");
+  }
+  virtual Result<std::string> detokenize(std::span<const int32_t> tokens) {
+    (void)tokens;
+    return Status::Unimplemented("this backend cannot detokenize tokens");
+  }
   // The backend's own figures: a short line for progress displays and a block for the end of
   // a run (prefix reuse, per-endpoint throughput, retries...). "" when it has none.
   virtual std::string progress() const { return {}; }

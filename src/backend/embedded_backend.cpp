@@ -10,7 +10,7 @@
 
 #include "backend/params.h"
 #include "chat/model_template.h"
-#include "core/sha256.h"
+#include "core/file_digest.h"
 
 namespace gavel::backend {
 
@@ -89,25 +89,8 @@ int32_t sample_token(std::span<const float> logits, double temperature, double t
 }
 
 Result<std::string> weights_fingerprint(const gguf::File& file) {
-  std::error_code ec;
-  const uintmax_t size = std::filesystem::file_size(file.path(), ec);
-  if (ec) return Error{fmt::format("{}: cannot stat: {}", file.path(), ec.message())};
-  if (file.data_offset() > size)
-    return Error{fmt::format("{}: data offset {} beyond the file size {}", file.path(),
-                             file.data_offset(), size)};
-  std::ifstream in(file.path(), std::ios::binary);
-  std::string head(file.data_offset(), '\0');
-  in.read(head.data(), std::streamsize(head.size()));
-  if (size_t(in.gcount()) != head.size())
-    return Error{fmt::format("{}: short read of the {}-byte header", file.path(), head.size())};
-  Sha256 h;
-  h.update(head);
-  h.update(fmt::format("|data:{}|", size - file.data_offset()));
-  for (const gguf::TensorInfo& t : file.tensors())
-    h.update(
-        std::string_view(reinterpret_cast<const char*>(t.data), std::min<size_t>(t.nbytes, 4096)));
-  const auto d = h.finish();
-  return fmt::format("gguf:{}+{}", to_hex(d.data(), 12), kNumericsVersion);
+  GAVEL_ASSIGN(const FileDigest d, file_digest(file.path()));  // every byte, cached per file
+  return fmt::format("gguf:{}+{}", d.hex, kNumericsVersion);
 }
 
 Result<std::unique_ptr<EmbeddedBackend>> EmbeddedBackend::open(const std::string& path,
@@ -143,6 +126,18 @@ Result<std::vector<int32_t>> EmbeddedBackend::tokenize_prompt(const std::string&
         fmt::format("the prompt has {} tokens, more than the context size {} (raise --ctx)",
                     ids.size(), model_->n_ctx())};
   return ids;
+}
+
+Result<std::vector<int32_t>> EmbeddedBackend::tokenize(std::string_view text) {
+  return tok_->encode(text, /*add_special=*/false, /*parse_special=*/false);
+}
+
+Result<std::string> EmbeddedBackend::detokenize(std::span<const int32_t> tokens) {
+  for (int32_t id : tokens)
+    if (id < 0 || id >= tok_->n_vocab())
+      return Status::OutOfRange(
+          fmt::format("token id {} outside the vocabulary [0, {})", id, tok_->n_vocab()));
+  return tok_->decode(tokens);
 }
 
 void EmbeddedBackend::remember(std::shared_ptr<Entry> e) {
