@@ -15,17 +15,17 @@ void add_backend_options(CLI::App& app, BackendOptions& o) {
                  "evaluated sequences kept for prefix reuse (0 = off)")
       ->check(CLI::Range(0, 64));
   const char* http = "HTTP backends";
-  app.add_option("--backend", o.backend_urls,
+  app.add_option("--backend", o.urls,
                  "URL of a server running the judge model (llama.cpp, vLLM, SGLang, Ollama, "
                  "OpenAI-compatible); repeat for replicas")
       ->group(http);
-  app.add_option("--backend-kind", o.backend_kind,
+  app.add_option("--backend-kind", o.kind,
                  "llama.cpp | vllm | sglang | ollama | openai (default: ask the server)")
       ->group(http);
   app.add_option("--tokenizer", o.tokenizer,
                  "GGUF of the served model: tokenizer and chat template (default: --model)")
       ->group(http);
-  app.add_option("--backend-model", o.backend_model,
+  app.add_option("--backend-model", o.served_model,
                  "model name to request (default: the server's only model)")
       ->group(http);
   app.add_option("--concurrency", o.concurrency, "requests in flight per endpoint")
@@ -69,7 +69,7 @@ void add_backend_options(CLI::App& app, BackendOptions& o) {
 
 Result<OpenedBackend> open_backend(const BackendOptions& o, std::FILE* log) {
   OpenedBackend out;
-  const auto& urls = o.backend_urls;
+  const auto& urls = o.urls;
   if (urls.size() == 1 && (urls[0] == "fake" || urls[0].rfind("fake:", 0) == 0)) {
     const std::string options = urls[0].size() > 5 ? urls[0].substr(5) : "";
     GAVEL_ASSIGN(out.backend, backend::open_test_backend(options));

@@ -20,7 +20,7 @@
 
 namespace gavel::cli {
 
-struct BackendOptions : backend::BackendConfig {};
+struct BackendOptions : BackendSpec {};
 
 void add_backend_options(CLI::App& app, BackendOptions& o);
 

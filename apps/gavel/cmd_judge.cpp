@@ -148,7 +148,7 @@ int run(const Options& o) {
   cfg.batch = o.batch;
   // Enough items per call to keep every endpoint's slots busy.
   if (!o.batch_given)
-    cfg.batch = std::max<int>(o.batch, int(o.backend.backend_urls.size()) * o.backend.concurrency);
+    cfg.batch = std::max<int>(o.batch, int(o.backend.urls.size()) * o.backend.concurrency);
   cfg.stop_on_error = o.on_error == "stop";
   cfg.keep_prompts = o.keep_prompts;
   cfg.input_path = o.input;

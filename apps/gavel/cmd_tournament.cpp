@@ -68,7 +68,7 @@ int run(Options& o) {
 
   gavel::cli::OpenedBackend opened;
   if (c.judge == tour::JudgeKind::kModel || !o.backend.model.empty() ||
-      !o.backend.backend_urls.empty()) {
+      !o.backend.urls.empty()) {
     auto b = gavel::cli::open_backend(o.backend);
     if (!b.ok()) return fail(b.message());
     opened = std::move(*b);

@@ -84,6 +84,33 @@ struct BackendInfo {
   int context_length = 0;
 };
 
+// Where a judge model runs, as every front end (CLI flags, the C++ API, Python) gives it:
+// the embedded engine on a GGUF file, or serving engines over HTTP (docs/http-backends.md).
+// backend::open_backend() (src/backend/open.h) makes the Backend.
+struct BackendSpec {
+  // Embedded engine: the GGUF to run. With `urls`: the served model's GGUF, read for its
+  // tokenizer and chat template unless `tokenizer` names another one.
+  std::string model;
+  int threads = 2;       // engine threads, 1..256
+  int ctx = 4096;        // context size in tokens, 16..2^24 (HTTP: Ollama's num_ctx)
+  int prefix_cache = 4;  // evaluated sequences kept for prefix reuse, 0..64 (0 = off)
+
+  // HTTP: servers of one model (replicas), http[s]://host[:port][/prefix]. Empty: embedded.
+  std::vector<std::string> urls;
+  std::string kind;                  // llama.cpp | vllm | sglang | ollama | openai ("" = ask)
+  std::string tokenizer;             // GGUF of the served model ("" = model)
+  std::string served_model;          // model name in requests ("" = the server's only one)
+  int concurrency = 2;               // requests in flight per endpoint
+  double request_timeout_s = 600;    // one attempt, time queued at the server included
+  int retries = 4;                   // further attempts after a failed one
+  double down_timeout_s = 60;        // every endpoint down this long: requests fail
+  std::string api_key_env;           // environment variable holding the API key
+  std::vector<std::string> headers;  // extra headers, "Name: value"
+  std::string ca_cert;               // CA bundle for https ("" = the system's)
+  bool server_prefix_cache = false;  // llama.cpp cache_prompt (faster, not exact)
+  int top_n = 100;                   // alternatives asked per position (llama.cpp, openai)
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;

@@ -11,6 +11,10 @@
 //   auto r = (*judge)->pairwise({"Say hi", "Hello!", "Go away."});
 //   if (r.ok()) printf("P(text1 better) = %f\n", r->p_text1);
 //
+// The model may instead run in serving engines (llama.cpp's server, vLLM, SGLang, Ollama):
+//   o.backend.urls = {"http://gpu1:8080", "http://gpu2:8080"};  // replicas of one model
+//   o.backend.model = "qwen2.5-0.5b-instruct.gguf";  // its tokenizer and chat template
+//
 // Conventions: every fallible call returns a Status or a Result<T> (gavel/status.h); nothing
 // throws. Strings that name an option ("full", "absolute", ...) are checked and a bad one is
 // an error naming the option and the allowed values. Returned structs are plain values owned
@@ -26,21 +30,13 @@
 #include <string>
 #include <vector>
 
+#include "gavel/backend.h"
 #include "gavel/status.h"
 
 namespace gavel {
 
-// Where the judge model runs: the embedded engine on a GGUF file (CPU, llama.cpp-exact
-// log-probabilities). Further backends (HTTP serving engines) add their fields here.
-struct BackendSpec {
-  std::string model;     // GGUF judge model (path)
-  int threads = 2;       // engine threads, 1..256
-  int ctx = 4096;        // context size in tokens, 16..2^24
-  int prefix_cache = 4;  // evaluated sequences kept for prefix reuse, 0..64 (0 = off)
-};
-
 struct JudgeOptions {
-  BackendSpec backend;
+  BackendSpec backend;  // where the model runs (gavel/backend.h): a GGUF here, or HTTP servers
   // SQLite judgment store ("" = none: nothing outlives the call). With a store, every
   // judgment is committed before it is returned, and a judgment already stored (same model,
   // protocol, prompts, parameters) is read back instead of computed: `gavel judge --store`
@@ -48,7 +44,8 @@ struct JudgeOptions {
   std::string store;
 };
 
-// What the model is (from its GGUF metadata).
+// What the model is (from its GGUF metadata; HTTP: the served model, its fingerprint naming
+// the engine kind, model id, tokenizer check and log-probability mode).
 struct JudgeInfo {
   std::string fingerprint;    // identity of weights + engine numerics (part of every store key)
   std::string chat_template;  // the checkpoint's own Jinja chat template

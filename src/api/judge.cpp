@@ -1,7 +1,7 @@
-// gavel::Judge over the layers: the embedded backend, the judge protocols (one protocol object
-// per call, built from the options), the in-memory batch step (judge/batch.h) and the store.
-// Results are read back from the protocol's own record, so they are the numbers `gavel judge`
-// writes.
+// gavel::Judge over the layers: the backend (embedded or HTTP, backend/open.h), the judge protocols
+// (one protocol object per call, built from the options), the in-memory batch step (judge/batch.h)
+// and the store. Results are read back from the protocol's own record, so they are the numbers
+// `gavel judge` writes.
 #include "gavel/judge.h"
 
 #include <fmt/format.h>
@@ -11,7 +11,7 @@
 #include <set>
 
 #include "api/options.h"
-#include "backend/embedded_backend.h"
+#include "backend/open.h"
 #include "chat/chat.h"
 #include "judge/judge_items.h"
 #include "judge/judge_protocol.h"
@@ -222,19 +222,22 @@ const JudgeInfo& Judge::info() const { return impl_->info; }
 
 Result<std::unique_ptr<Judge>> Judge::open(const JudgeOptions& o) {
   const BackendSpec& b = o.backend;
-  if (b.model.empty()) return Error{"judge: no model given (a GGUF file path)"};
+  if (b.model.empty() && b.urls.empty())
+    return Status::InvalidArgument(
+        "judge: no model given (a GGUF file path, or backend URLs with the served model's GGUF)");
   if (b.threads < 1 || b.threads > 256)
-    return Error{fmt::format("judge: threads must be 1..256, got {}", b.threads)};
+    return Status::InvalidArgument(fmt::format("judge: threads must be 1..256, got {}", b.threads));
   if (b.ctx < 16 || b.ctx > (1 << 24))
-    return Error{fmt::format("judge: ctx must be 16..{}, got {}", 1 << 24, b.ctx)};
+    return Status::InvalidArgument(
+        fmt::format("judge: ctx must be 16..{}, got {}", 1 << 24, b.ctx));
   if (b.prefix_cache < 0 || b.prefix_cache > 64)
-    return Error{fmt::format("judge: prefix_cache must be 0..64, got {}", b.prefix_cache)};
+    return Status::InvalidArgument(
+        fmt::format("judge: prefix_cache must be 0..64, got {}", b.prefix_cache));
   auto impl = std::make_unique<Impl>();
-  GAVEL_ASSIGN(impl->backend,
-               backend::EmbeddedBackend::open(b.model, {b.threads, b.ctx, b.prefix_cache}));
+  GAVEL_ASSIGN(impl->backend, backend::open_backend(b, /*log=*/nullptr));
   const BackendInfo& bi = impl->backend->info();
   if (bi.chat_template.empty())
-    return Error{fmt::format("{}: the model has no chat template", b.model)};
+    return Status::NotFound(fmt::format("{}: the model has no chat template", b.model));
   std::string tmpl = bi.chat_template;
   impl->render = [tmpl](const Json& messages, const Json& vars) {
     return chat::render(tmpl, messages, vars);

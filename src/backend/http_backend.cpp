@@ -91,7 +91,7 @@ Result<std::string> tokenizer_probe_prompt(const std::string& chat_template,
                {"bos_token", info.bos_token},
                {"eos_token", info.eos_token}};
   auto r = chat::render(chat_template, messages, vars);
-  if (!r.ok()) return Error{"rendering the tokenizer probe with the chat template: " + r.message()};
+  if (!r.ok()) return r.status().prefixed("rendering the tokenizer probe with the chat template: ");
   return r;
 }
 
@@ -124,9 +124,9 @@ HttpBackend::~HttpBackend() = default;
 
 Result<std::unique_ptr<HttpBackend>> HttpBackend::open(HttpOptions options, std::FILE* log) {
   if (options.tokenizer.empty())
-    return Error{
+    return Status::InvalidArgument(
         "an HTTP backend needs the served model's GGUF for its tokenizer and chat template "
-        "(--tokenizer, or --model)"};
+        "(--tokenizer, or --model)");
   auto b = std::unique_ptr<HttpBackend>(new HttpBackend());
   b->opt_ = std::move(options);
   GAVEL_ASSIGN(b->pool_, http::Pool::open(b->opt_.pool));
@@ -151,14 +151,14 @@ Result<std::unique_ptr<HttpBackend>> HttpBackend::open(HttpOptions options, std:
   } else {
     http::PoolTransport first(*b->pool_, {0, 0, false});
     auto k = http::detect_kind(first);
-    if (!k.ok()) return Error{fmt::format("{}: {}", b->pool_->url(0), k.message())};
+    if (!k.ok()) return k.status().prefixed(b->pool_->url(0) + ": ");
     kind = *k;
   }
   b->engine_ = http::make_engine(kind, *b->tok_, *b->vocab_, b->opt_.engine);
   b->pool_->set_health_path(b->engine_->health_path());
   for (int i = 0; i < b->pool_->size(); ++i) {
     Status st = b->check_endpoint(i, log);
-    if (!st.ok()) return Error{fmt::format("{}: {}", b->pool_->url(i), st.message())};
+    if (!st.ok()) return st.prefixed(b->pool_->url(i) + ": ");
   }
   b->info_.fingerprint = fmt::format("http:{}:{}:tok={}:lp={}", http::kind_name(kind), b->model_id_,
                                      b->probe_hash_, b->engine_->logprob_mode());
@@ -170,20 +170,22 @@ Status HttpBackend::check_endpoint(int i, std::FILE* log) {
   if (opt_.kind.empty() && i > 0) {
     GAVEL_ASSIGN(http::EngineKind k, http::detect_kind(t));
     if (k != engine_->kind())
-      return Error{fmt::format("this endpoint is {}, the first one is {}", http::kind_name(k),
-                               http::kind_name(engine_->kind()))};
+      return Status::InvalidArgument(fmt::format("this endpoint is {}, the first one is {}",
+                                                 http::kind_name(k),
+                                                 http::kind_name(engine_->kind())));
   }
   GAVEL_ASSIGN(http::ServerModel m, engine_->describe(t));
   if (i == 0) {
     model_id_ = m.id;
   } else if (m.id != model_id_) {
-    return Error{fmt::format("serves model '{}', the first endpoint serves '{}'", m.id, model_id_)};
+    return Status::InvalidArgument(
+        fmt::format("serves model '{}', the first endpoint serves '{}'", m.id, model_id_));
   }
   if (m.context_length > 0 &&
       (info_.context_length == 0 || m.context_length < info_.context_length))
     info_.context_length = m.context_length;
   if (info_.chat_template.empty())
-    return Error{fmt::format("{} has no chat template", opt_.tokenizer)};
+    return Status::NotFound(fmt::format("{} has no chat template", opt_.tokenizer));
 
   // Tokenization: the server's ids for a rendered judge prompt must be gavel's.
   GAVEL_ASSIGN(std::string probe, tokenizer_probe_prompt(info_.chat_template, info_));
@@ -192,10 +194,10 @@ Status HttpBackend::check_endpoint(int i, std::FILE* log) {
   if (theirs) {
     const std::string diff = describe_token_mismatch(ours, *theirs, *tok_);
     if (!diff.empty())
-      return Error{fmt::format(
+      return Status::InvalidArgument(fmt::format(
           "the server does not tokenize a rendered judge prompt as {} does: {}; is it serving "
           "the same model?",
-          opt_.tokenizer, diff)};
+          opt_.tokenizer, diff));
   }
   // The prompt as the scoring path sends it: the server must count exactly gavel's tokens
   // (this catches a BOS added to a text prompt where no tokenizer route exists). A salted probe,
@@ -215,13 +217,14 @@ Status HttpBackend::check_endpoint(int i, std::FILE* log) {
       as_counted.insert(as_counted.begin(), tok_->bos());
     std::string why = describe_token_mismatch(q.ids, as_counted, *tok_);
     if (as_counted == q.ids) why = "a different tokenization";
-    return Error{fmt::format("the server counted {} prompt tokens where {} gives {}: {}",
-                             r.prompt_tokens, opt_.tokenizer, q.ids.size(), why)};
+    return Status::InvalidArgument(
+        fmt::format("the server counted {} prompt tokens where {} gives {}: {}", r.prompt_tokens,
+                    opt_.tokenizer, q.ids.size(), why));
   }
   if (!theirs && r.prompt_tokens < 0)
-    return Error{
+    return Status::Unimplemented(
         "cannot check the server's tokenization: it has no tokenizer route and reports no "
-        "prompt token count"};
+        "prompt token count");
   GAVEL_TRY(engine_->probe_features(t, q.ids));
   if (i == 0) {
     std::string ids;
@@ -237,12 +240,13 @@ Status HttpBackend::check_endpoint(int i, std::FILE* log) {
 }
 
 Result<std::vector<int32_t>> HttpBackend::tokenize_prompt(const std::string& prompt) const {
-  if (prompt.empty()) return Error{"empty prompt"};
+  if (prompt.empty()) return Status::InvalidArgument("empty prompt");
   auto ids = tok_->encode(prompt, /*add_special=*/false, /*parse_special=*/true);
-  if (ids.empty()) return Error{"the prompt has no tokens"};
+  if (ids.empty()) return Status::InvalidArgument("the prompt has no tokens");
   if (info_.context_length > 0 && ids.size() > size_t(info_.context_length))
-    return Error{fmt::format("the prompt has {} tokens, more than the server's context size {}",
-                             ids.size(), info_.context_length)};
+    return Status::OutOfRange(
+        fmt::format("the prompt has {} tokens, more than the server's context size {}", ids.size(),
+                    info_.context_length));
   return ids;
 }
 
@@ -292,12 +296,13 @@ Result<std::vector<ScoreResult>> HttpBackend::score(std::span<const ScoreRequest
   for (size_t r = 0; r < reqs.size(); ++r) {
     const ScoreRequest& req = reqs[r];
     auto ids = tokenize_prompt(req.prompt);
-    if (!ids.ok()) return Error{fmt::format("score request {}: {}", r, ids.message())};
-    if (req.top_k < 0) return Error{fmt::format("score request {}: top_k must be >= 0", r)};
+    if (!ids.ok()) return ids.status().prefixed(fmt::format("score request {}: ", r));
+    if (req.top_k < 0)
+      return Status::InvalidArgument(fmt::format("score request {}: top_k must be >= 0", r));
     if (engine_->max_top_k() > 0 && req.top_k > engine_->max_top_k())
-      return Error{
+      return Status::OutOfRange(
           fmt::format("score request {}: top-k {} is more than this {} server returns ({})", r,
-                      req.top_k, http::kind_name(engine_->kind()), engine_->max_top_k())};
+                      req.top_k, http::kind_name(engine_->kind()), engine_->max_top_k()));
     auto position = [&](const std::vector<int32_t>& cont) {
       auto [it, fresh] = where.emplace(std::make_pair(r, cont), queries.size());
       if (fresh) {
@@ -314,7 +319,8 @@ Result<std::vector<ScoreResult>> HttpBackend::score(std::span<const ScoreRequest
     for (const std::string& c : req.candidates) {
       auto t = tok_->encode(c, /*add_special=*/false, /*parse_special=*/false);
       if (t.empty())
-        return Error{fmt::format("score request {}: candidate '{}' has no tokens", r, c)};
+        return Status::InvalidArgument(
+            fmt::format("score request {}: candidate '{}' has no tokens", r, c));
       std::vector<Need> per_token;
       for (size_t j = 0; j < t.size(); ++j) {
         const size_t qi = position(std::vector<int32_t>(t.begin(), t.begin() + long(j)));
@@ -337,9 +343,9 @@ Result<std::vector<ScoreResult>> HttpBackend::score(std::span<const ScoreRequest
     for (const auto& need : needs[r])
       for (const Need& n : need)
         if (!replies[n.query]->ok())
-          return Error{fmt::format("score request {}: {}", r, replies[n.query]->message())};
+          return replies[n.query]->status().prefixed(fmt::format("score request {}: ", r));
     if (!replies[base[r]]->ok())
-      return Error{fmt::format("score request {}: {}", r, replies[base[r]]->message())};
+      return replies[base[r]]->status().prefixed(fmt::format("score request {}: ", r));
     ScoreResult& s = out[r];
     s.prompt_tokens = int(queries[base[r]].ids.size());
     for (TopToken t : replies[base[r]]->value().top) {
@@ -386,7 +392,7 @@ Result<std::vector<GenerateResult>> HttpBackend::generate(std::span<const Genera
   parallel_for(reqs.size(), pool_->capacity(), [&](size_t i) { res[i] = generate_one(reqs[i]); });
   std::vector<GenerateResult> out;
   for (size_t i = 0; i < reqs.size(); ++i) {
-    if (!res[i]->ok()) return Error{fmt::format("generate request {}: {}", i, res[i]->message())};
+    if (!res[i]->ok()) return res[i]->status().prefixed(fmt::format("generate request {}: ", i));
     out.push_back(std::move(*res[i]).value());
   }
   return out;

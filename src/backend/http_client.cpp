@@ -52,13 +52,21 @@ std::string error_text(const std::string& body) {
 
 }  // namespace
 
+StatusCode http_status_code(int status) {
+  if (status == 429) return StatusCode::kResourceExhausted;  // the server's rate or queue limit
+  if (status == 404) return StatusCode::kNotFound;
+  if (status >= 400 && status < 500 && status != 408) return StatusCode::kInvalidArgument;
+  return StatusCode::kUnavailable;  // 408, 5xx: the server cannot answer now
+}
+
 Result<Url> parse_url(const std::string& url) {
   static const std::regex re(
       R"(^(https?)://(\[[0-9A-Fa-f:.]+\]|[^/:?#\[\]@]+)(:([0-9]{1,5}))?(/[^?#]*)?$)",
       std::regex::icase);
   std::smatch m;
   if (!std::regex_match(url, m, re))
-    return Error{fmt::format("backend URL '{}': expected http[s]://host[:port][/path]", url)};
+    return Error{fmt::format("backend URL '{}': expected http[s]://host[:port][/path]", url),
+                 StatusCode::kInvalidArgument};
   Url u;
   u.text = url;
   u.scheme = m[1].str();
@@ -67,7 +75,8 @@ Result<Url> parse_url(const std::string& url) {
   if (m[4].matched) {
     u.port = std::stoi(m[4].str());
     if (u.port < 1 || u.port > 65535)
-      return Error{fmt::format("backend URL '{}': port {} is out of range", url, u.port)};
+      return Error{fmt::format("backend URL '{}': port {} is out of range", url, u.port),
+                   StatusCode::kInvalidArgument};
   } else {
     u.port = u.scheme == "https" ? 443 : 80;
   }
@@ -119,6 +128,7 @@ struct Pool::Attempt {
   bool endpoint_fault = false;  // counts towards eviction (the endpoint misbehaved)
   std::optional<double> retry_after;
   std::string error;
+  StatusCode code = StatusCode::kUnavailable;  // of a failed attempt
   Json body;
   double seconds = 0;
 };
@@ -131,20 +141,22 @@ Pool::Pool(PoolOptions options) : opt_(std::move(options)) {
 Pool::~Pool() = default;
 
 Result<std::unique_ptr<Pool>> Pool::open(PoolOptions options) {
-  if (options.urls.empty()) return Error{"no backend URL given"};
+  if (options.urls.empty()) return Status::InvalidArgument("no backend URL given");
   if (options.concurrency < 1)
-    return Error{fmt::format("concurrency must be >= 1 (got {})", options.concurrency)};
-  if (!(options.timeout_s > 0)) return Error{"the request timeout must be > 0 seconds"};
-  if (options.max_attempts < 1) return Error{"max attempts must be >= 1"};
+    return Status::InvalidArgument(
+        fmt::format("concurrency must be >= 1 (got {})", options.concurrency));
+  if (!(options.timeout_s > 0))
+    return Status::InvalidArgument("the request timeout must be > 0 seconds");
+  if (options.max_attempts < 1) return Status::InvalidArgument("max attempts must be >= 1");
   if (!options.ca_file.empty() && !std::ifstream(options.ca_file))
-    return Error{fmt::format("{}: cannot read the CA bundle", options.ca_file)};
+    return Status::NotFound(fmt::format("{}: cannot read the CA bundle", options.ca_file));
   auto p = std::unique_ptr<Pool>(new Pool(std::move(options)));
   for (const std::string& u : p->opt_.urls) {
     GAVEL_ASSIGN(Url url, parse_url(u));
     for (const auto& e : p->endpoints_)
       if (e->url.scheme == url.scheme && e->url.host == url.host && e->url.port == url.port &&
           e->url.prefix == url.prefix)
-        return Error{fmt::format("backend URL '{}' is given twice", u)};
+        return Status::InvalidArgument(fmt::format("backend URL '{}' is given twice", u));
     auto e = std::make_unique<Endpoint>();
     e->url = std::move(url);
     e->stats.url = u;
@@ -238,6 +250,7 @@ Pool::Attempt Pool::send(int i, const std::string& method, const std::string& pa
       a.error = fmt::format("TLS: {} (certificate not trusted? see --backend-ca-cert)",
                             httplib::to_string(err));
       a.retryable = false;  // a certificate does not fix itself
+      a.code = StatusCode::kInvalidArgument;
     } else
       a.error = httplib::to_string(err);
     return a;  // the connection is dropped with the client
@@ -251,12 +264,14 @@ Pool::Attempt Pool::send(int i, const std::string& method, const std::string& pa
     } catch (const Json::exception& ex) {
       a.retryable = true;
       a.endpoint_fault = true;
+      a.code = StatusCode::kCorruption;
       a.error = fmt::format("HTTP {} with a body that is not JSON ({} bytes): {}", status,
                             res->body.size(), ex.what());
     }
   } else {
     a.retryable = retryable_status(status);
     a.endpoint_fault = status >= 500 || status == 408;
+    a.code = http_status_code(status);
     a.error = fmt::format("HTTP {}: {}", status, error_text(res->body));
     if (!a.retryable) a.body = Json::parse(res->body, nullptr, /*allow_exceptions=*/false);
     if (status == 429 || status == 503)
@@ -345,8 +360,8 @@ Result<int> Pool::acquire(int pinned) {
           if (pinned < 0 || i == pinned)
             why += fmt::format("; {}: {}", endpoints_[size_t(i)]->url.text,
                                endpoints_[size_t(i)]->stats.last_error);
-        return Error{fmt::format("every backend endpoint has been down for {:g} s{}",
-                                 opt_.down_timeout_s, why)};
+        return Status::Unavailable(fmt::format("every backend endpoint has been down for {:g} s{}",
+                                               opt_.down_timeout_s, why));
       }
     }
     cv_.wait_until(lock, wake);
@@ -374,6 +389,7 @@ Result<Reply> Pool::call(const std::string& method, const std::string& path,
                          const std::string& body, CallOptions c) {
   const int attempts = c.max_attempts > 0 ? c.max_attempts : opt_.max_attempts;
   std::string last;
+  StatusCode last_code = StatusCode::kUnavailable;
   for (int n = 1; n <= attempts; ++n) {
     GAVEL_ASSIGN(int i, acquire(c.pinned));
     Attempt a = send(i, method, path, body);
@@ -395,18 +411,19 @@ Result<Reply> Pool::call(const std::string& method, const std::string& path,
     const std::string& u = endpoints_[size_t(i)]->url.text;
     if (a.ok) return Reply{a.status, std::move(a.body), i, a.seconds, n};
     last = fmt::format("{} {}{}: {}", method, u, path, a.error);
+    last_code = a.code;
     if (!a.retryable) {
       if (c.client_errors && a.status >= 400 && a.status < 500) {
         if (a.body.is_discarded()) a.body = nullptr;
         return Reply{a.status, std::move(a.body), i, a.seconds, n};
       }
-      return Error{last};
+      return Error{last, last_code};
     }
     // A Retry-After holds that endpoint back (acquire waits for it, or takes another one);
     // other failures wait here, with jitter.
     if (n < attempts && !a.retry_after) std::this_thread::sleep_for(from_seconds(backoff(n)));
   }
-  return Error{fmt::format("gave up after {} attempts; last: {}", attempts, last)};
+  return Error{fmt::format("gave up after {} attempts; last: {}", attempts, last), last_code};
 }
 
 Result<Reply> PoolTransport::send(const std::string& method, const std::string& path,

@@ -110,6 +110,12 @@ std::string error_message(const nlohmann::json& body);
 // Whether an HTTP status is worth another attempt (408, 409, 429, 5xx), as OpenAI's SDK does.
 bool retryable_status(int status);
 
+// The status code of a request that failed with HTTP `status`: 429 kResourceExhausted, 404
+// kNotFound, other 4xx kInvalidArgument (the request or its credentials), 408 and 5xx
+// kUnavailable. Connection errors and timeouts are kUnavailable, a 2xx body that is not JSON
+// kCorruption.
+StatusCode http_status_code(int status);
+
 class Pool {
  public:
   static Result<std::unique_ptr<Pool>> open(PoolOptions options);

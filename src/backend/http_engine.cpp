@@ -35,8 +35,8 @@ Result<EngineKind> parse_kind(std::string_view s) {
   if (s == "sglang") return EngineKind::kSglang;
   if (s == "ollama") return EngineKind::kOllama;
   if (s == "openai") return EngineKind::kOpenAI;
-  return Error{
-      fmt::format("unknown backend kind '{}' (llama.cpp, vllm, sglang, ollama, openai)", s)};
+  return Status::InvalidArgument(
+      fmt::format("unknown backend kind '{}' (llama.cpp, vllm, sglang, ollama, openai)", s));
 }
 
 Result<EngineKind> detect_kind(Transport& t) {
@@ -46,8 +46,8 @@ Result<EngineKind> detect_kind(Transport& t) {
   auto try_get = [&](const std::string& path) -> Result<std::optional<Json>> {
     GAVEL_ASSIGN(Reply r, t.get(path, /*client_errors=*/true));
     if (r.status == 401 || r.status == 403)  // the key, not the route: say so
-      return Error{fmt::format("GET {}: HTTP {} (check --backend-api-key-env and --backend-header)",
-                               path, r.status)};
+      return Status::InvalidArgument(fmt::format(
+          "GET {}: HTTP {} (check --backend-api-key-env and --backend-header)", path, r.status));
     if (r.status >= 400) {
       const std::string why = error_message(r.body);
       tried.push_back(
@@ -75,9 +75,9 @@ Result<EngineKind> detect_kind(Transport& t) {
     if (owner == "llamacpp") return EngineKind::kLlamaCpp;
     return EngineKind::kOpenAI;
   }
-  return Error{
+  return Status::NotFound(
       fmt::format("cannot tell which engine this server is (tried GET {}); give --backend-kind",
-                  fmt::join(tried, ", "))};
+                  fmt::join(tried, ", ")));
 }
 
 VocabIndex::VocabIndex(const Tokenizer& tok) : tok_(tok) {
@@ -171,8 +171,8 @@ Result<Json> field(const Json& j, std::string_view path, const char* what) {
       ok = true;
     }
     if (!ok)
-      return Error{fmt::format("the {} answer has no '{}' (at '{}'): {}", what, path, part,
-                               j.dump().substr(0, 300))};
+      return Status::Corruption(fmt::format("the {} answer has no '{}' (at '{}'): {}", what, path,
+                                            part, j.dump().substr(0, 300)));
     start = end + 1;
   }
   return *cur;

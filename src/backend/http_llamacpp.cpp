@@ -38,7 +38,9 @@ class LlamaCpp : public Engine {
                                  ? p["model_path"].get<std::string>()
                                  : std::string();
     if (m.id.empty() || m.id == path) m.id = std::filesystem::path(path).filename().string();
-    if (m.id.empty()) return Error{"llama.cpp server reports no model (GET /props, /v1/models)"};
+    if (m.id.empty())
+      return Error{"llama.cpp server reports no model (GET /props, /v1/models)",
+                   StatusCode::kNotFound};
     return m;
   }
 
@@ -55,7 +57,8 @@ class LlamaCpp : public Engine {
       else if (v.is_object() && v.contains("id"))
         ids.push_back(v["id"].get<int32_t>());
       else
-        return Error{"llama.cpp /tokenize: a token is neither an id nor {id, piece}"};
+        return Error{"llama.cpp /tokenize: a token is neither an id nor {id, piece}",
+                     StatusCode::kCorruption};
     }
     return std::optional<std::vector<int32_t>>(std::move(ids));
   }
@@ -106,7 +109,8 @@ class LlamaCpp : public Engine {
     GAVEL_ASSIGN(Reply r, t.post("/completion", req));
     GenerateResult g;
     GAVEL_ASSIGN(Json content, field(r.body, "content", "llama.cpp /completion"));
-    if (!content.is_string()) return Error{"llama.cpp /completion: 'content' is not a string"};
+    if (!content.is_string())
+      return Error{"llama.cpp /completion: 'content' is not a string", StatusCode::kCorruption};
     g.text = content.get<std::string>();
     if (r.body.contains("tokens") && r.body["tokens"].is_array())
       for (const Json& v : r.body["tokens"]) g.tokens.push_back(v.get<int32_t>());
@@ -119,7 +123,8 @@ class LlamaCpp : public Engine {
     else if (stop_type == "eos")
       g.finish = GenerateResult::Finish::kEos;
     else
-      return Error{fmt::format("llama.cpp /completion: unknown stop_type '{}'", stop_type)};
+      return Error{fmt::format("llama.cpp /completion: unknown stop_type '{}'", stop_type),
+                   StatusCode::kCorruption};
     // The end-of-generation token, where the server lists it, is not part of the result.
     if (g.finish == GenerateResult::Finish::kEos && !g.tokens.empty() &&
         tok_.is_eog(g.tokens.back()))
@@ -143,14 +148,16 @@ class LlamaCpp : public Engine {
     if (probs.contains("probs"))
       return Error{
           "this llama.cpp server is older than the log-probability API gavel reads "
-          "(it reports post-sampling 'probs'; needs a build from 2024-12 or later)"};
+          "(it reports post-sampling 'probs'; needs a build from 2024-12 or later)",
+          StatusCode::kUnimplemented};
     GAVEL_ASSIGN(Json top, field(probs, "top_logprobs", "llama.cpp /completion"));
     if (prompt_tokens && r.body.contains("tokens_evaluated") && !o_.cache_prompt)
       *prompt_tokens = r.body["tokens_evaluated"].get<int>();
     std::vector<TopToken> alts;
     for (const Json& a : top) {
       if (!a.is_object() || !a.contains("id"))
-        return Error{"llama.cpp /completion: a top_logprobs entry has no id"};
+        return Error{"llama.cpp /completion: a top_logprobs entry has no id",
+                     StatusCode::kCorruption};
       alts.push_back({a["id"].get<int32_t>(), a.value("token", ""), read_logprob(a["logprob"])});
     }
     return alts;

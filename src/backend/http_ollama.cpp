@@ -28,7 +28,8 @@ class Ollama : public Engine {
       GAVEL_ASSIGN(Json models, field(tags.body, "models", "Ollama /api/tags"));
       if (!models.is_array() || models.size() != 1)
         return Error{fmt::format("Ollama has {} models installed; choose one with --backend-model",
-                                 models.is_array() ? models.size() : 0)};
+                                 models.is_array() ? models.size() : 0),
+                     StatusCode::kInvalidArgument};
       o_.model = models[0].value("name", models[0].value("model", ""));
     }
     GAVEL_ASSIGN(Reply show, t.post("/api/show", Json{{"model", o_.model}}));
@@ -49,8 +50,8 @@ class Ollama : public Engine {
 
   Result<NextTokenReply> next_token(Transport& t, const NextTokenQuery& q) override {
     if (q.top_k > kOllamaTopCap)
-      return Error{
-          fmt::format("top-k {} is more than Ollama returns ({})", q.top_k, kOllamaTopCap)};
+      return Error{fmt::format("top-k {} is more than Ollama returns ({})", q.top_k, kOllamaTopCap),
+                   StatusCode::kOutOfRange};
     Json req = request(q.text, 1, 0.0, 1.0, 0, {});
     req["logprobs"] = true;
     req["top_logprobs"] = kOllamaTopCap;
@@ -87,7 +88,8 @@ class Ollama : public Engine {
     else if (reason == "stop")  // an end token or a stop string: Ollama does not say which
       g.finish = p.stop.empty() ? GenerateResult::Finish::kEos : GenerateResult::Finish::kStop;
     else
-      return Error{fmt::format("Ollama /api/generate: done_reason '{}'", reason)};
+      return Error{fmt::format("Ollama /api/generate: done_reason '{}'", reason),
+                   StatusCode::kCorruption};
     return g;
   }
 

@@ -42,16 +42,20 @@ class OpenAI : public Engine {
   Result<ServerModel> describe(Transport& t) override {
     GAVEL_ASSIGN(Reply r, t.get("/v1/models"));
     GAVEL_ASSIGN(Json data, field(r.body, "data", "/v1/models"));
-    if (!data.is_array() || data.empty()) return Error{"/v1/models lists no model"};
+    if (!data.is_array() || data.empty())
+      return Error{"/v1/models lists no model", StatusCode::kNotFound};
     ServerModel m;
     const Json* chosen = nullptr;
     for (const Json& d : data)
       if (o_.model.empty() || d.value("id", "") == o_.model) {
         if (chosen && o_.model.empty())
-          return Error{"the server lists several models; choose one with --backend-model"};
+          return Error{"the server lists several models; choose one with --backend-model",
+                       StatusCode::kInvalidArgument};
         chosen = &d;
       }
-    if (!chosen) return Error{fmt::format("the server does not list model '{}'", o_.model)};
+    if (!chosen)
+      return Error{fmt::format("the server does not list model '{}'", o_.model),
+                   StatusCode::kNotFound};
     m.id = chosen->value("id", "");
     m.context_length = chosen->value("max_model_len", 0);
     if (o_.model.empty()) o_.model = m.id;
@@ -99,7 +103,8 @@ class OpenAI : public Engine {
   Result<NextTokenReply> next_token(Transport& t, const NextTokenQuery& q) override {
     if (vllm_ && q.top_k > o_.max_logprobs)
       return Error{fmt::format("top-k {} is more than this vLLM server returns (--max-logprobs {})",
-                               q.top_k, o_.max_logprobs)};
+                               q.top_k, o_.max_logprobs),
+                   StatusCode::kOutOfRange};
     NextTokenReply out;
     Json req = vllm_ ? base_request(q.ids) : text_request(q.text);
     // With logprob_token_ids vLLM returns the sampled token plus the asked ids instead of the
@@ -150,7 +155,7 @@ class OpenAI : public Engine {
     GenerateResult g;
     g.prompt_tokens = int(ids.size());
     if (!choice.contains("text") || !choice["text"].is_string())
-      return Error{"/v1/completions: the choice has no text"};
+      return Error{"/v1/completions: the choice has no text", StatusCode::kCorruption};
     g.text = choice["text"].get<std::string>();
     if (choice.contains("token_ids") && choice["token_ids"].is_array())
       g.tokens = choice["token_ids"].get<std::vector<int32_t>>();
@@ -166,7 +171,8 @@ class OpenAI : public Engine {
                 : !p.stop.empty();
       g.finish = on_string ? GenerateResult::Finish::kStop : GenerateResult::Finish::kEos;
     } else {
-      return Error{fmt::format("/v1/completions: unknown finish_reason '{}'", reason)};
+      return Error{fmt::format("/v1/completions: unknown finish_reason '{}'", reason),
+                   StatusCode::kCorruption};
     }
     if (!g.tokens.empty() && tok_.is_eog(g.tokens.back())) g.tokens.pop_back();
     return g;
@@ -218,11 +224,14 @@ class OpenAI : public Engine {
     std::vector<TopToken> alts;
     if (lp.contains("top_logprobs")) {
       GAVEL_ASSIGN(Json d, field(lp, fmt::format("top_logprobs/{}", pos), "/v1/completions"));
-      if (!d.is_object()) return Error{"/v1/completions: top_logprobs entry is not an object"};
+      if (!d.is_object())
+        return Error{"/v1/completions: top_logprobs entry is not an object",
+                     StatusCode::kCorruption};
       for (auto& [key, v] : d.items()) {
         int32_t id = token_id_key(key);
         if (vllm_ && id < 0)
-          return Error{"vLLM answered with token text, not 'token_id:N' keys (an old server?)"};
+          return Error{"vLLM answered with token text, not 'token_id:N' keys (an old server?)",
+                       StatusCode::kUnimplemented};
         if (id < 0) id = vocab_.find(key);
         alts.push_back({id, key, read_logprob(v)});
       }
@@ -240,7 +249,8 @@ class OpenAI : public Engine {
         alts.push_back({id, b, read_logprob(a["logprob"])});
       }
     } else {
-      return Error{"/v1/completions: no top_logprobs in the answer (logprobs not supported?)"};
+      return Error{"/v1/completions: no top_logprobs in the answer (logprobs not supported?)",
+                   StatusCode::kUnimplemented};
     }
     return alts;
   }
@@ -259,14 +269,18 @@ class OpenAI : public Engine {
     GAVEL_ASSIGN(Reply r, t.post("/v1/completions", req));
     GAVEL_ASSIGN(Json choices, field(r.body, "choices", "/v1/completions (prompt_logprobs)"));
     if (!choices.is_array() || choices.size() != missing.size())
-      return Error{"/v1/completions (prompt_logprobs): one choice per prompt expected"};
+      return Error{"/v1/completions (prompt_logprobs): one choice per prompt expected",
+                   StatusCode::kCorruption};
     for (const Json& c : choices) {
       const size_t k = c.value("index", size_t(0));
-      if (k >= missing.size()) return Error{"/v1/completions (prompt_logprobs): bad choice index"};
+      if (k >= missing.size())
+        return Error{"/v1/completions (prompt_logprobs): bad choice index",
+                     StatusCode::kCorruption};
       const int32_t w = q.wanted[missing[k]];
       GAVEL_ASSIGN(Json pl, field(c, "prompt_logprobs", "/v1/completions (prompt_logprobs)"));
       if (!pl.is_array() || pl.empty() || !pl.back().is_object())
-        return Error{"/v1/completions: prompt_logprobs missing for the forced token"};
+        return Error{"/v1/completions: prompt_logprobs missing for the forced token",
+                     StatusCode::kCorruption};
       GAVEL_ASSIGN(Json e,
                    field(pl.back(), std::to_string(w), "/v1/completions (prompt_logprobs)"));
       out.wanted[missing[k]] = {read_logprob(e.is_object() ? e["logprob"] : e), true};

@@ -33,7 +33,9 @@ class Sglang : public Engine {
       GAVEL_ASSIGN(Reply info, t.get("/get_model_info"));
       m.id = info.body.value("model_path", "");
     }
-    if (m.id.empty()) return Error{"SGLang reports no model (GET /v1/models, /get_model_info)"};
+    if (m.id.empty())
+      return Error{"SGLang reports no model (GET /v1/models, /get_model_info)",
+                   StatusCode::kNotFound};
     return m;
   }
 
@@ -42,7 +44,8 @@ class Sglang : public Engine {
     GAVEL_ASSIGN(Reply r, t.post("/tokenize", Json{{"prompt", text}, {"add_special_tokens", false}},
                                  /*client_errors=*/true));
     if (r.status == 404) return std::optional<std::vector<int32_t>>();  // older servers
-    if (r.status != 200) return Error{fmt::format("SGLang /tokenize: HTTP {}", r.status)};
+    if (r.status != 200)
+      return Error{fmt::format("SGLang /tokenize: HTTP {}", r.status), http_status_code(r.status)};
     GAVEL_ASSIGN(Json toks, field(r.body, "tokens", "SGLang /tokenize"));
     return std::optional<std::vector<int32_t>>(toks.get<std::vector<int32_t>>());
   }
@@ -67,7 +70,8 @@ class Sglang : public Engine {
       out.wanted = pick(q.wanted, asked);
       for (size_t i = 0; i < q.wanted.size(); ++i)
         if (!out.wanted[i].exact)
-          return Error{fmt::format("SGLang did not return the asked token id {}", q.wanted[i])};
+          return Error{fmt::format("SGLang did not return the asked token id {}", q.wanted[i]),
+                       StatusCode::kCorruption};
     }
     out.top = make_top(std::move(top), q.top_k);
     return out;
@@ -99,7 +103,8 @@ class Sglang : public Engine {
       const bool on_string = fr.is_object() && fr.contains("matched") && fr["matched"].is_string();
       g.finish = on_string ? GenerateResult::Finish::kStop : GenerateResult::Finish::kEos;
     } else {
-      return Error{fmt::format("SGLang /generate: finish reason {}", fr.dump())};
+      return Error{fmt::format("SGLang /generate: finish reason {}", fr.dump()),
+                   StatusCode::kCorruption};
     }
     if (!g.tokens.empty() && tok_.is_eog(g.tokens.back())) g.tokens.pop_back();
     return g;
@@ -129,8 +134,9 @@ class Sglang : public Engine {
     if (list.is_null()) return out;
     for (const Json& e : list) {
       if (!e.is_array() || e.size() < 2 || !e[1].is_number_integer())
-        return Error{fmt::format("SGLang: a log-probability entry is not [logprob, id, text]: {}",
-                                 e.dump())};
+        return Error{
+            fmt::format("SGLang: a log-probability entry is not [logprob, id, text]: {}", e.dump()),
+            StatusCode::kCorruption};
       out.push_back({e[1].get<int32_t>(), "", read_logprob(e[0])});
     }
     return out;

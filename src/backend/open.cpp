@@ -14,29 +14,31 @@ namespace {
 Result<std::pair<std::string, std::string>> parse_header(const std::string& h) {
   const size_t colon = h.find(':');
   if (colon == std::string::npos || colon == 0)
-    return Error{fmt::format("--backend-header '{}': expected 'Name: value'", h)};
+    return Status::InvalidArgument(fmt::format("--backend-header '{}': expected 'Name: value'", h));
   std::string name = h.substr(0, colon), value = h.substr(colon + 1);
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.erase(0, 1);
   for (char c : name)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
-      return Error{fmt::format("--backend-header '{}': '{}' is not a header name", h, name)};
+      return Status::InvalidArgument(
+          fmt::format("--backend-header '{}': '{}' is not a header name", h, name));
   for (char c : value)
     if (c == '\r' || c == '\n')
-      return Error{fmt::format("--backend-header '{}': line break in the value", name)};
+      return Status::InvalidArgument(
+          fmt::format("--backend-header '{}': line break in the value", name));
   return std::make_pair(name, value);
 }
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> open_backend(const BackendConfig& c, std::FILE* log) {
-  if (c.backend_urls.empty()) {
-    if (c.model.empty()) return Error{"give --model M.gguf (embedded engine) or --backend URL"};
-    auto e = EmbeddedBackend::open(c.model, {c.threads, c.ctx, c.prefix_cache});
-    if (!e.ok()) return Error{e.message()};
-    return std::unique_ptr<Backend>(std::move(e).value());
+Result<std::unique_ptr<Backend>> open_backend(const BackendSpec& c, std::FILE* log) {
+  if (c.urls.empty()) {
+    if (c.model.empty())
+      return Status::InvalidArgument("give --model M.gguf (embedded engine) or --backend URL");
+    GAVEL_ASSIGN(auto e, EmbeddedBackend::open(c.model, {c.threads, c.ctx, c.prefix_cache}));
+    return std::unique_ptr<Backend>(std::move(e));
   }
   HttpOptions o;
-  o.pool.urls = c.backend_urls;
+  o.pool.urls = c.urls;
   o.pool.concurrency = c.concurrency;
   o.pool.timeout_s = c.request_timeout_s;
   o.pool.max_attempts = c.retries + 1;
@@ -50,20 +52,19 @@ Result<std::unique_ptr<Backend>> open_backend(const BackendConfig& c, std::FILE*
     // Read from the environment so that the key never shows in a command line or a log.
     const char* key = std::getenv(c.api_key_env.c_str());
     if (!key || !*key)
-      return Error{
+      return Status::InvalidArgument(
           fmt::format("--backend-api-key-env {}: that environment variable is not set or empty",
-                      c.api_key_env)};
+                      c.api_key_env));
     o.pool.api_key = key;
   }
-  o.kind = c.backend_kind;
+  o.kind = c.kind;
   o.tokenizer = c.tokenizer.empty() ? c.model : c.tokenizer;
-  o.engine.model = c.backend_model;
+  o.engine.model = c.served_model;
   o.engine.top_n = c.top_n;
   o.engine.cache_prompt = c.server_prefix_cache;
   o.engine.num_ctx = c.ctx;
-  auto b = HttpBackend::open(std::move(o), log);
-  if (!b.ok()) return Error{b.message()};
-  return std::unique_ptr<Backend>(std::move(b).value());
+  GAVEL_ASSIGN(auto b, HttpBackend::open(std::move(o), log));
+  return std::unique_ptr<Backend>(std::move(b));
 }
 
 }  // namespace gavel::backend

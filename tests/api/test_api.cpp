@@ -1,9 +1,12 @@
 // The public API on a real small model (SmolLM2-135M from scripts/setup.sh; a missing model
 // fails): its numbers equal the batch runner's (`gavel judge`) on the same input, the store
 // answers repeated calls, cancellation keeps finished batches, and bad input is an error
-// naming what is wrong. Plus the header-only user (public_headers.cpp) and the statistics
-// entry points.
+// naming what is wrong; through an HTTP server (the fake engine of tests/python/fake_engine.py)
+// the API equals the runner on the same server. Plus the header-only user (public_headers.cpp) and
+// the statistics entry points.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -15,6 +18,7 @@
 #include <vector>
 
 #include "backend/embedded_backend.h"
+#include "backend/open.h"
 #include "chat/chat.h"
 #include "gavel/judge.h"
 #include "gavel/meta.h"
@@ -79,10 +83,11 @@ const std::vector<PairItem> kPairs = {
     {"What is 2+2?", "4", "22", "p3"},
 };
 
-TEST_F(ApiTest, PairwiseEqualsTheBatchRunnerOnTheSameInput) {
-  // The runner, as `gavel judge` calls it, on the same pairs written as JSONL.
+// The records the batch runner (as `gavel judge` calls it) writes for kPairs on `be`.
+std::vector<Json> runner_records(Backend& be, const std::string& dir) {
+  const std::string in_path = dir + "/in.jsonl", out_path = dir + "/out.jsonl";
   {
-    std::ofstream in(path("in.jsonl"));
+    std::ofstream in(in_path);
     for (const PairItem& p : kPairs)
       in << Json{{"id", p.id},
                  {"instruction", p.instruction},
@@ -91,24 +96,30 @@ TEST_F(ApiTest, PairwiseEqualsTheBatchRunnerOnTheSameInput) {
                 .dump()
          << "\n";
   }
-  auto be = backend::EmbeddedBackend::open(small_model(), {2, 4096, 4});
-  ASSERT_TRUE(be.ok()) << be.message();
-  const std::string tmpl = (*be)->info().chat_template;
+  const std::string tmpl = be.info().chat_template;
   const judge::ProtocolConfig pc;  // pairwise-logprob, the CLI's defaults
   auto proto = judge::make_protocol(
-      pc, (*be)->info(), [tmpl](const Json& m, const Json& v) { return chat::render(tmpl, m, v); });
-  ASSERT_TRUE(proto.ok()) << proto.message();
-  auto st = store::Store::open(path("runner.sqlite"));
-  ASSERT_TRUE(st.ok());
+      pc, be.info(), [tmpl](const Json& m, const Json& v) { return chat::render(tmpl, m, v); });
+  EXPECT_TRUE(proto.ok()) << proto.message();
+  auto st = store::Store::open(dir + "/runner.sqlite");
+  EXPECT_TRUE(st.ok());
+  if (!proto.ok() || !st.ok()) return {};
   judge::RunConfig cfg;
-  cfg.input_path = path("in.jsonl");
-  cfg.out_path = path("out.jsonl");
+  cfg.input_path = in_path;
+  cfg.out_path = out_path;
   cfg.progress = false;
-  auto sum = judge::run_judge(**be, **proto, **st, cfg, nullptr);
-  ASSERT_TRUE(sum.ok()) << sum.message();
+  auto sum = judge::run_judge(be, **proto, **st, cfg, nullptr);
+  EXPECT_TRUE(sum.ok()) << sum.message();
   std::vector<Json> cli;
-  std::ifstream out(path("out.jsonl"));
+  std::ifstream out(out_path);
   for (std::string line; std::getline(out, line);) cli.push_back(Json::parse(line));
+  return cli;
+}
+
+TEST_F(ApiTest, PairwiseEqualsTheBatchRunnerOnTheSameInput) {
+  auto be = backend::EmbeddedBackend::open(small_model(), {2, 4096, 4});
+  ASSERT_TRUE(be.ok()) << be.message();
+  std::vector<Json> cli = runner_records(**be, dir_.string());
   ASSERT_EQ(cli.size(), kPairs.size());
 
   auto judge = open();
@@ -139,6 +150,107 @@ TEST_F(ApiTest, PairwiseEqualsTheBatchRunnerOnTheSameInput) {
     want["line"] = i + 1;
     EXPECT_EQ(rec, want);
   }
+}
+
+// tests/python/fake_engine.py serving `gguf` with llama.cpp's server API on 127.0.0.1: a
+// deterministic function of the token ids, tokenized by llama.cpp itself. Killed on scope exit.
+class FakeEngine {
+ public:
+  explicit FakeEngine(const std::string& gguf) {
+    const char* venv = std::getenv("GAVEL_VENV");
+    const char* home = std::getenv("HOME");
+    const std::string py =
+        (venv ? fs::path(venv) : fs::path(home ? home : "/root") / ".cache/gavel/venv") /
+        "bin/python";
+    const std::string script = GAVEL_SOURCE_DIR "/tests/python/fake_engine.py";
+    int fds[2];
+    if (pipe(fds) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fds[1], 1);
+      close(fds[0]);
+      close(fds[1]);
+      execl(py.c_str(), py.c_str(), script.c_str(), "--kind", "llama.cpp", "--gguf", gguf.c_str(),
+            "--port", "0", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(fds[1]);
+    std::string line;
+    char c;
+    while (read(fds[0], &c, 1) == 1 && c != '\n') line += c;
+    close(fds[0]);
+    if (line.rfind("PORT ", 0) == 0) url_ = "http://127.0.0.1:" + line.substr(5);
+    EXPECT_FALSE(url_.empty()) << py << " " << script << " did not start (said '" << line
+                               << "'; run scripts/setup.sh)";
+  }
+  ~FakeEngine() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  const std::string& url() const { return url_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string url_;
+};
+
+TEST_F(ApiTest, HttpBackendEqualsTheBatchRunnerOnTheSameServer) {
+  FakeEngine server(small_model());
+  ASSERT_FALSE(server.url().empty());
+  BackendSpec spec;
+  spec.model = small_model();  // the tokenizer and chat template
+  spec.urls = {server.url()};
+  auto be = backend::open_backend(spec, nullptr);
+  ASSERT_TRUE(be.ok()) << be.message();
+  std::vector<Json> cli = runner_records(**be, dir_.string());
+  ASSERT_EQ(cli.size(), kPairs.size());
+
+  JudgeOptions o;
+  o.backend = spec;
+  auto judge = Judge::open(o);
+  ASSERT_TRUE(judge.ok()) << judge.message();
+  EXPECT_EQ((*judge)->info().fingerprint.rfind("http:llama.cpp:fake-model:", 0), 0u)
+      << (*judge)->info().fingerprint;
+  EXPECT_EQ((*judge)->info().fingerprint, (*be)->info().fingerprint);
+  auto batch = (*judge)->pairwise(std::span<const PairItem>(kPairs), {}, BatchOptions{2, {}});
+  ASSERT_TRUE(batch.ok()) << batch.message();
+  for (size_t i = 0; i < kPairs.size(); ++i) {
+    ASSERT_TRUE((*batch)[i].ok()) << (*batch)[i].message();
+    const PairwiseResult& b = *(*batch)[i];
+    EXPECT_EQ(b.key, cli[i]["key"]);
+    EXPECT_EQ(b.p_text1, cli[i]["p_text1"].get<double>());
+    EXPECT_TRUE(cli[i]["pass1"]["exact"].get<bool>());
+    Json rec = Json::parse(b.record);
+    Json want = cli[i];
+    want["line"] = i + 1;
+    EXPECT_EQ(rec, want);
+  }
+}
+
+TEST_F(ApiTest, HttpBackendErrorsCarryTheirCode) {
+  JudgeOptions o;
+  o.backend.model = small_model();
+  o.backend.urls = {"ftp://127.0.0.1:1"};
+  auto bad_url = Judge::open(o);
+  ASSERT_FALSE(bad_url.ok());
+  EXPECT_EQ(bad_url.code(), StatusCode::kInvalidArgument) << bad_url.message();
+  EXPECT_NE(bad_url.message().find("ftp://127.0.0.1:1"), std::string::npos);
+
+  int port;
+  {
+    FakeEngine gone(small_model());  // a port that was just served and is free now
+    ASSERT_FALSE(gone.url().empty());
+    port = std::stoi(gone.url().substr(gone.url().rfind(':') + 1));
+  }
+  o.backend.urls = {"http://127.0.0.1:" + std::to_string(port)};
+  o.backend.retries = 1;
+  o.backend.down_timeout_s = 0.5;
+  auto down = Judge::open(o);
+  ASSERT_FALSE(down.ok());
+  EXPECT_EQ(down.code(), StatusCode::kUnavailable) << down.message();
+  EXPECT_NE(down.message().find(o.backend.urls[0]), std::string::npos) << down.message();
 }
 
 TEST_F(ApiTest, TheStoreAnswersRepeatedCalls) {

@@ -594,6 +594,7 @@ TEST(HttpPool, ClientErrorsAreNotRetried) {
   auto r = t.post("/x", Json::object());
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.message().find("prompt too long"), std::string::npos) << r.message();
+  EXPECT_EQ(r.code(), gavel::StatusCode::kInvalidArgument);
   EXPECT_EQ(n.load(), 1);
   auto as_reply = t.post("/x", Json::object(), /*client_errors=*/true);
   ASSERT_TRUE(as_reply.ok());
@@ -699,6 +700,7 @@ TEST(HttpPool, EveryEndpointDownIsAClearError) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.message().find("every backend endpoint has been down"), std::string::npos)
       << r.message();
+  EXPECT_EQ(r.code(), gavel::StatusCode::kUnavailable);
   EXPECT_LT(since(t0), 5.0);
 }
 
@@ -762,6 +764,39 @@ TEST(HttpPool, RejectsBadOptions) {
   auto p = http::Pool::open(o);
   ASSERT_FALSE(p.ok());
   EXPECT_NE(p.message().find("/nonexistent/ca.pem"), std::string::npos);
+  EXPECT_EQ(p.code(), gavel::StatusCode::kNotFound);
+  EXPECT_EQ(http::Pool::open(fast_pool({"ftp://a:1"})).code(),
+            gavel::StatusCode::kInvalidArgument);
+}
+
+// The last attempt's failure names the status code a caller branches on.
+TEST(HttpPool, ExhaustedRetriesKeepTheFailuresStatusCode) {
+  Server s;
+  s.srv().Post("/busy", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 429;
+    res.set_content("{\"error\":\"queue full\"}", "application/json");
+  });
+  s.srv().Post("/garbage", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("{\"truncat", "application/json");
+  });
+  s.srv().Post("/down", [](const httplib::Request&, httplib::Response& res) { res.status = 503; });
+  s.srv().Post("/gone", [](const httplib::Request&, httplib::Response& res) { res.status = 404; });
+  auto o = fast_pool({s.url()});
+  o.max_attempts = 2;
+  o.evict_after = 100;
+  auto p = http::Pool::open(o);
+  ASSERT_TRUE(p.ok());
+  http::PoolTransport t(**p);
+  const std::pair<const char*, gavel::StatusCode> cases[] = {
+      {"/busy", gavel::StatusCode::kResourceExhausted},
+      {"/garbage", gavel::StatusCode::kCorruption},
+      {"/down", gavel::StatusCode::kUnavailable},
+      {"/gone", gavel::StatusCode::kNotFound}};
+  for (const auto& [path, code] : cases) {
+    auto r = t.post(path, Json::object());
+    ASSERT_FALSE(r.ok()) << path;
+    EXPECT_EQ(r.code(), code) << path << ": " << r.message();
+  }
 }
 
 }  // namespace

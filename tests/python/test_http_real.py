@@ -20,6 +20,8 @@ import re
 import subprocess
 import time
 
+import pytest
+
 from conftest import QWEN25, real_model
 from http_util import (SERVER_ENV, VENV_PY, free_port, llama_server, llama_server_cmd, shortest_pairs,
                        store_count, wait_ready)
@@ -36,13 +38,22 @@ def judge(gavel_bin, tmp, name, rows, *args):
     return r, [json.loads(x) for x in out.read_text().splitlines()]
 
 
-def test_llama_server_pairwise_matches_the_embedded_engine(gavel_bin, shared_dir, tmp_path):
-    model = real_model(QWEN25)
+@pytest.fixture(scope="module")
+def embedded_pairs(gavel_bin, shared_dir, tmp_path_factory):
+    """The embedded engine's records of the 3 shortest LLMBar pairs, judged once for the module
+    (the tests' reference; keeps the module's time down in CI)."""
     rows = shortest_pairs(shared_dir, 3)
+    _, recs = judge(gavel_bin, tmp_path_factory.mktemp("embedded"), "embedded", rows, "--model",
+                    real_model(QWEN25))
+    return rows, recs
+
+
+def test_llama_server_pairwise_matches_the_embedded_engine(gavel_bin, embedded_pairs, tmp_path):
+    model = real_model(QWEN25)
+    rows, embedded = embedded_pairs
     with llama_server(model) as (url, _):
         r, http = judge(gavel_bin, tmp_path, "http", rows, "--backend", url, "--model", model)
     assert "model http:llama.cpp:" in r.stderr and ":lp=raw-full-vocab" in r.stderr, r.stderr
-    _, embedded = judge(gavel_bin, tmp_path, "embedded", rows, "--model", model)
     worst_p = worst_margin = worst_shift = 0.0
     for h, e in zip(http, embedded):
         assert h["id"] == e["id"]
@@ -109,9 +120,9 @@ def test_llama_server_killed_mid_run_and_restarted(gavel_bin, shared_dir, tmp_pa
     assert re.search(r"[1-9]\d* failed", err), err
 
 
-def test_llama_cpp_python_server_agrees_with_the_embedded_engine(gavel_bin, shared_dir, tmp_path):
+def test_llama_cpp_python_server_agrees_with_the_embedded_engine(gavel_bin, embedded_pairs, tmp_path):
     model = real_model(QWEN25)
-    rows = shortest_pairs(shared_dir, 3)
+    rows, embedded = embedded_pairs
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([str(VENV_PY), "-m", "llama_cpp.server", "--model", str(model), "--logits_all", "true",
@@ -124,7 +135,6 @@ def test_llama_cpp_python_server_agrees_with_the_embedded_engine(gavel_bin, shar
         server.terminate()
         server.wait(timeout=60)
     assert "model http:openai:" in r.stderr and "tokenizer check passed (/tokenize ids equal)" in r.stderr, r.stderr
-    _, embedded = judge(gavel_bin, tmp_path, "embedded", rows, "--model", model)
     diffs = []
     for h, e in zip(http, embedded):
         for p in ("pass1", "pass2"):
