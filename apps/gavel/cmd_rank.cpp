@@ -374,6 +374,9 @@ struct CurveOpts {
   double tau = 5.0;
   int simulate = 0, sim_prompts = 8;
   double sim_spread = 1.5, sim_noise = 0.5, sim_prompt_noise = 0.5;
+  double sim_position_bias = 0, sim_length_bias = 0, sim_length_spread = 0.3;
+  bool both_orders = false, until_stable = false, balanced_prompts = false, own_rating = false;
+  std::vector<std::string> schemes;
   int rounds = 20, seeds = 5;
   std::vector<int> report;  // rounds to print (empty: all)
   uint64_t seed = 1;
@@ -384,6 +387,19 @@ int run_curve(const CurveOpts& c, const Output& o) {
   cc.rounds = c.rounds;
   cc.seeds = c.seeds;
   cc.seed = c.seed;
+  cc.both_orders = c.both_orders;
+  if (c.balanced_prompts) cc.prompt_draw = rank::PromptDraw::kBalanced;
+  cc.own_rating = c.own_rating;
+  cc.stop.until_stable = c.until_stable;
+  if (!c.schemes.empty()) {
+    cc.schemes.clear();
+    for (const auto& s : c.schemes) {
+      if (s == "random") cc.schemes.push_back(rank::Pairing::kRandom);
+      else if (s == "swiss") cc.schemes.push_back(rank::Pairing::kSwiss);
+      else if (s == "adaptive") cc.schemes.push_back(rank::Pairing::kAdaptive);
+      else return gavel::cli::fail("--schemes: random, swiss or adaptive, got " + s);
+    }
+  }
   Result<rank::Curve> curve = Error{"no input"};
   int n = 0, np = 0;
   std::string source;
@@ -402,13 +418,17 @@ int run_curve(const CurveOpts& c, const Output& o) {
     sc.n_prompts = np;
     sc.judge_noise = c.sim_noise;
     sc.prompt_noise = c.sim_prompt_noise;
+    sc.position_bias = c.sim_position_bias;
+    sc.length_bias = c.sim_length_bias;
+    if (c.sim_length_bias != 0) sc.length = rank::random_lengths(n, np, c.sim_length_spread, c.seed);
     sc.seed = c.seed;
     rank::SimulatedJudge judge(sc);
     curve = rank::convergence_curve(n, np, std::cref(judge), cc);
     source = fmt::format(
         "simulated: {} writers x {} prompts, strengths uniform in +-{}, judge "
-        "noise {}, prompt noise {}",
-        n, np, c.sim_spread, c.sim_noise, c.sim_prompt_noise);
+        "noise {}, prompt noise {}, position bias {}, length bias {} (length spread {})",
+        n, np, c.sim_spread, c.sim_noise, c.sim_prompt_noise, c.sim_position_bias,
+        c.sim_length_bias, c.sim_length_spread);
   } else {
     return gavel::cli::fail("curve: give --in (scored items) or --simulate N");
   }
@@ -441,14 +461,29 @@ int run_curve(const CurveOpts& c, const Output& o) {
                       {"judgments", p.judgments},
                       {"tau", p.tau},
                       {"tau_min", p.tau_min}});
+  json stops = json::array();
+  std::string stop_text;
+  for (const auto& st : curve->stops) {
+    stops.push_back({{"scheme", st.scheme},
+                     {"rounds", st.rounds},
+                     {"judgments", st.judgments},
+                     {"tau", st.tau},
+                     {"tau_min", st.tau_min}});
+    stop_text += fmt::format("--until-stable, {}: stopped after {:.1f} rounds, {:.0f} judgments, "
+                             "tau {:.3f} (worst seed {:.3f})\n",
+                             st.scheme, st.rounds, st.judgments, st.tau, st.tau_min);
+  }
   json j = {{"source", source},
             {"reference_judgments", curve->reference_judgments},
             {"seeds", c.seeds},
-            {"points", points}};
+            {"both_orders", c.both_orders},
+            {"points", points},
+            {"until_stable", stops}};
   std::string preface = fmt::format(
       "{}\nreference: Bradley-Terry on the full round robin ({} judgments); tau = Kendall "
-      "tau-b of BT on the judgments so far vs the reference, mean of {} seeds\n",
-      source, curve->reference_judgments, c.seeds);
+      "tau-b of BT on the judgments so far vs the reference, mean of {} seeds{}\n{}",
+      source, curve->reference_judgments, c.seeds,
+      c.both_orders ? "; every judgment in both orders" : "", stop_text);
   return emit(o, j, {t}, preface);
 }
 
@@ -525,6 +560,18 @@ gavel::cli::Runner setup(CLI::App& app) {
   c->add_option("--seeds", cur->seeds, "tournaments averaged per scheme");
   c->add_option("--report", cur->report, "rounds to print (default all)");
   c->add_option("--seed", cur->seed, "seed");
+  c->add_option("--sim-position-bias", cur->sim_position_bias, "logit bonus of position 1");
+  c->add_option("--sim-length-bias", cur->sim_length_bias, "x ln(len_a / len_b) in the logit");
+  c->add_option("--sim-length-spread", cur->sim_length_spread, "sd of ln length (writer, prompt)");
+  c->add_flag("--both-orders", cur->both_orders, "judge every match in both orientations");
+  c->add_flag("--until-stable", cur->until_stable,
+              "also run each scheme until its bootstrap rank intervals stop changing");
+  c->add_option("--schemes", cur->schemes, "random swiss adaptive (default all)");
+  c->add_flag("--balanced-prompts", cur->balanced_prompts,
+              "draw each match's prompt among those its players used least");
+  c->add_flag("--own-rating", cur->own_rating,
+              "rank each scheme by its own rating (Swiss: sequential Elo; adaptive: BT) instead "
+              "of a BT fit for all");
   add_output(c, out);
   subs.push_back({c, [=] { return run_curve(*cur, *out); }});
 
