@@ -92,7 +92,8 @@ gavel::cli::Register reg{
                       "bias.json)");
        app.add_option("--option", o->option, "A: a tournament per prompt | B: bootstrapped global")
            ->capture_default_str();
-       app.add_option("--pairing", o->pairing, "swiss | round-robin | adaptive (pairs by expected information, read with "
+       app.add_option("--pairing", o->pairing,
+                      "swiss | round-robin | adaptive (pairs by expected information, read with "
                       "Bradley-Terry; ends a tournament once every pair is settled)")
            ->capture_default_str();
        app.add_option("--rounds", c.tournament.rounds,
