@@ -64,7 +64,7 @@ int run(Options& o) {
 
   gavel::cli::OpenedBackend opened;
   if (c.judge == tour::JudgeKind::kModel || !o.backend.model.empty() ||
-      !o.backend.backend.empty()) {
+      !o.backend.backend_urls.empty()) {
     auto b = gavel::cli::open_backend(o.backend);
     if (!b.ok()) return fail(b.message());
     opened = std::move(*b);

@@ -1,6 +1,7 @@
 // The one interface the judge layer sees. Implemented by the embedded engine
-// (src/backend/embedded_backend.*) and later by OpenAI-compatible HTTP engines; tests use a
-// scripted fake. The judge layer never includes engine headers.
+// (src/backend/embedded_backend.*) and by serving engines over HTTP
+// (src/backend/http_backend.*); tests use a scripted fake. The judge layer never includes
+// engine headers.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +27,9 @@ struct CandidateScore {
   std::vector<int32_t> tokens;
   double logprob = 0.0;  // sum of token log-probabilities of the continuation
   double first_token_logprob = 0.0;
+  // false: the engine returned only a top-k that lacks one of these tokens, and the values
+  // are upper bounds (the smallest log-probability it did return), not the true ones.
+  bool exact = true;
 };
 
 struct TopToken {
@@ -85,6 +89,10 @@ class Backend {
     (void)tokens;
     return Status::Unimplemented("this backend cannot detokenize tokens");
   }
+  // The backend's own figures: a short line for progress displays and a block for the end of
+  // a run (prefix reuse, per-endpoint throughput, retries...). "" when it has none.
+  virtual std::string progress() const { return {}; }
+  virtual std::string report() const { return {}; }
 };
 
 }  // namespace gavel

@@ -8,8 +8,9 @@
 #include <fstream>
 #include <numeric>
 
+#include "backend/params.h"
 #include "chat/model_template.h"
-#include "core/sha256.h"
+#include "core/file_digest.h"
 
 namespace gavel::backend {
 
@@ -20,17 +21,6 @@ size_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& 
   size_t i = 0;
   while (i < n && a[i] == b[i]) ++i;
   return i;
-}
-
-Status check_params(const GenerateParams& p) {
-  if (p.max_tokens < 1) return Error{fmt::format("max_tokens must be >= 1 (got {})", p.max_tokens)};
-  if (!(p.temperature >= 0.0) || !std::isfinite(p.temperature))
-    return Error{fmt::format("temperature must be finite and >= 0 (got {})", p.temperature)};
-  if (!(p.top_p > 0.0 && p.top_p <= 1.0))
-    return Error{fmt::format("top_p must be in (0, 1] (got {})", p.top_p)};
-  for (size_t i = 0; i < p.stop.size(); ++i)
-    if (p.stop[i].empty()) return Error{fmt::format("stop string {} is empty", i)};
-  return Status::Ok();
 }
 
 // Earliest position in `text` where a stop string starts, looking only at matches that end
@@ -99,25 +89,8 @@ int32_t sample_token(std::span<const float> logits, double temperature, double t
 }
 
 Result<std::string> weights_fingerprint(const gguf::File& file) {
-  std::error_code ec;
-  const uintmax_t size = std::filesystem::file_size(file.path(), ec);
-  if (ec) return Error{fmt::format("{}: cannot stat: {}", file.path(), ec.message())};
-  if (file.data_offset() > size)
-    return Error{fmt::format("{}: data offset {} beyond the file size {}", file.path(),
-                             file.data_offset(), size)};
-  std::ifstream in(file.path(), std::ios::binary);
-  std::string head(file.data_offset(), '\0');
-  in.read(head.data(), std::streamsize(head.size()));
-  if (size_t(in.gcount()) != head.size())
-    return Error{fmt::format("{}: short read of the {}-byte header", file.path(), head.size())};
-  Sha256 h;
-  h.update(head);
-  h.update(fmt::format("|data:{}|", size - file.data_offset()));
-  for (const gguf::TensorInfo& t : file.tensors())
-    h.update(
-        std::string_view(reinterpret_cast<const char*>(t.data), std::min<size_t>(t.nbytes, 4096)));
-  const auto d = h.finish();
-  return fmt::format("gguf:{}+{}", to_hex(d.data(), 12), kNumericsVersion);
+  GAVEL_ASSIGN(const FileDigest d, file_digest(file.path()));  // every byte, cached per file
+  return fmt::format("gguf:{}+{}", d.hex, kNumericsVersion);
 }
 
 Result<std::unique_ptr<EmbeddedBackend>> EmbeddedBackend::open(const std::string& path,
@@ -407,6 +380,16 @@ Result<std::vector<GenerateResult>> EmbeddedBackend::generate(
     out.push_back(std::move(g).value());
   }
   return out;
+}
+
+std::string EmbeddedBackend::report() const {
+  const PrefixStats& ps = stats_;
+  return fmt::format(
+      "prefix reuse: {} prompts, {} prompt tokens: {} reused from cached sequences ({:.1f}%), {} "
+      "evaluated; {} candidate/generated tokens evaluated\n",
+      ps.prompts, ps.prompt_tokens, ps.reused_tokens,
+      ps.prompt_tokens ? 100.0 * double(ps.reused_tokens) / double(ps.prompt_tokens) : 0.0,
+      ps.evaluated_tokens, ps.continuation_tokens);
 }
 
 }  // namespace gavel::backend

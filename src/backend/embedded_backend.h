@@ -66,6 +66,7 @@ class EmbeddedBackend : public Backend {
   Result<std::vector<GenerateResult>> generate(std::span<const GenerateRequest> reqs) override;
   Result<std::vector<int32_t>> tokenize(std::string_view text) override;
   Result<std::string> detokenize(std::span<const int32_t> tokens) override;
+  std::string report() const override;  // the prefix-reuse figures
 
   const PrefixStats& stats() const { return stats_; }
   const Tokenizer& tokenizer() const { return *tok_; }
@@ -120,9 +121,9 @@ class EmbeddedBackend : public Backend {
 int32_t sample_token(std::span<const float> logits, double temperature, double top_p,
                      std::mt19937_64& rng);
 
-// "gguf:<sha256 prefix>+<numerics version>" over the bytes before the tensor data (header,
-// metadata, tensor table), the data section's size and the first 4 KiB of every tensor: reads
-// a few MiB however large the model, and changes with any re-quantization or fine-tune.
+// "gguf:<XXH3-128 of every byte of the file, 32 hex>+<numerics version>": any change to the
+// weights, metadata, vocabulary or chat template gives another fingerprint. The digest is
+// cached per file version (core/file_digest.h), so a model is read in full once.
 Result<std::string> weights_fingerprint(const gguf::File& file);
 
 }  // namespace gavel::backend

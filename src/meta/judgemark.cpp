@@ -39,7 +39,7 @@ Result<JudgemarkResult> judgemark_v1(const JudgemarkInput& in) {
           StatusCode::kInvalidArgument};
     for (int top = 0; top < 2; ++top) {
       std::vector<double> x, y;
-      auto add = [&](size_t i) {
+      auto add = [&, &ref = ref](size_t i) {  // a binding is captured by name (clang 14)
         if (std::isnan(ref[i])) return;
         x.push_back(in.scores[i]);
         y.push_back(ref[i]);

@@ -11,7 +11,9 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "core/io.h"
 #include "gavel/status.h"
 #include "gavel/store.h"
 
@@ -22,10 +24,17 @@ namespace gavel::store {
 // A stored judgment: the public API's type (include/gavel/store.h).
 using Judgment = ::gavel::StoredJudgment;
 
+enum class Access {
+  kReadWrite,  // creates the store when missing (judge)
+  kReadOnly,   // never creates or changes a file; a missing or non-gavel file is an error
+};
+
 class Store {
  public:
-  // Opens or creates the database (WAL, synchronous=FULL, busy timeout for concurrent runs).
-  static Result<std::unique_ptr<Store>> open(const std::string& path);
+  // Opens the database (WAL, synchronous=FULL, busy timeout for concurrent runs), creating it
+  // when missing unless `access` is kReadOnly. Only put() needs kReadWrite.
+  static Result<std::unique_ptr<Store>> open(const std::string& path,
+                                             Access access = Access::kReadWrite);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -46,6 +55,10 @@ class Store {
   sqlite3* db_;
   std::string path_;
 };
+
+// The store's file and SQLite's companion files next to it (write-ahead log, shared-memory
+// index), as inputs that no output may overwrite (core/io.h check_not_an_input).
+std::vector<NamedPath> store_files(const std::string& path);
 
 // Content key: SHA-256 over named, length-prefixed parts, so no two different part lists can
 // serialize to the same bytes ("ab"+"c" vs "a"+"bc").

@@ -235,7 +235,9 @@ Result<Tokenizer> Tokenizer::create(TokenizerSpec spec) {
     };
     const std::string_view eom_texts[] = {"<|eom_id|>"};
     for (const auto& [text, id] : lcpp_order) {
-      auto pick = [&, id = id](int32_t& slot, std::span<const std::string_view> texts) {
+      // Bindings captured by name (clang 14 cannot capture structured bindings).
+      auto pick = [&, id = id, text = std::string_view(text)](int32_t& slot,
+                                                              std::span<const std::string_view> texts) {
         if (slot == kNoToken && in(text, texts)) make_control(slot = id);
       };
       pick(impl->eot, kEotTexts);
