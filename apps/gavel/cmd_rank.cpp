@@ -7,6 +7,7 @@
 
 #include "command.h"
 #include "core/progress.h"
+#include "rank/convergence.h"
 #include "rank/reports.h"
 #include "report_flags.h"
 
@@ -105,17 +106,37 @@ gavel::cli::Runner setup(CLI::App& app) {
   c->add_option("--seeds", cur->seeds, "tournaments averaged per scheme");
   c->add_option("--report", cur->report, "rounds to print (default all)");
   c->add_option("--seed", cur->seed, "seed");
+  c->add_option("--sim-position-bias", cur->sim_position_bias, "logit bonus of position 1");
+  c->add_option("--sim-length-bias", cur->sim_length_bias, "x ln(len_a / len_b) in the logit");
+  c->add_option("--sim-length-spread", cur->sim_length_spread,
+                "sd of ln length per writer and per writer x prompt");
+  c->add_flag("--both-orders", cur->both_orders, "judge every match in both orientations");
+  c->add_flag("--until-stable", cur->until_stable,
+              "also run each scheme until its bootstrap rank intervals stop changing");
+  auto schemes = std::make_shared<std::vector<std::string>>();
+  c->add_option("--schemes", *schemes, "random swiss adaptive (default all)");
+  c->add_flag("--balanced-prompts", cur->balanced_prompts,
+              "draw each match's prompt among those its players were judged on least");
+  c->add_flag("--own-rating", cur->own_rating,
+              "read each scheme with its own rating (Swiss/random: sequential Elo, adaptive: "
+              "Bradley-Terry) instead of a Bradley-Terry fit for all");
   auto quiet = std::make_shared<bool>(false);
   c->add_flag("--no-progress", *quiet, "do not print progress to stderr");
   gavel::cli::add_report_flags(c, out);
   subs.add(c, [=] {
+    rank::CurveReportConfig cfg = *cur;
+    for (const std::string& s : *schemes) {
+      auto p = rank::parse_pairing(s);
+      if (!p.ok()) return fail("--schemes: " + p.message());
+      cfg.schemes.push_back(*p);
+    }
     if (!*quiet) {
       auto line = std::make_shared<gavel::ProgressLine>(stderr, "curve");
-      cur->on_progress = [line](int64_t done, int64_t total) {
+      cfg.on_progress = [line](int64_t done, int64_t total) {
         line->update(done, total, done == total);
       };
     }
-    return print_report(rank::curve_report(*cur), *out);
+    return print_report(rank::curve_report(cfg), *out);
   });
 
   return subs.runner();

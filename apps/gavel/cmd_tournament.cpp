@@ -11,6 +11,7 @@
 #include "backend_options.h"
 #include "command.h"
 #include "core/io.h"
+#include "rank/convergence.h"
 #include "tournament/command.h"
 
 namespace {
@@ -34,14 +35,9 @@ int run(Options& o) {
   auto option = tour::parse_option(o.option);
   if (!option.ok()) return fail(option.message());
   c.tournament.option = *option;
-  if (o.pairing == "swiss")
-    c.tournament.pairing = gavel::rank::Pairing::kSwiss;
-  else if (o.pairing == "round-robin")
-    c.tournament.pairing = gavel::rank::Pairing::kRoundRobin;
-  else if (o.pairing == "adaptive")
-    c.tournament.pairing = gavel::rank::Pairing::kAdaptive;
-  else
-    return fail("--pairing must be swiss, round-robin or adaptive, got " + o.pairing);
+  auto pairing = gavel::rank::parse_pairing(o.pairing);
+  if (!pairing.ok()) return fail("--pairing: " + pairing.message());
+  c.tournament.pairing = *pairing;
   auto ic = tour::parse_iteration_choice(o.iteration_choice);
   if (!ic.ok()) return fail(ic.message());
   c.tournament.iteration_choice = *ic;
@@ -96,7 +92,9 @@ gavel::cli::Register reg{
                       "bias.json)");
        app.add_option("--option", o->option, "A: a tournament per prompt | B: bootstrapped global")
            ->capture_default_str();
-       app.add_option("--pairing", o->pairing, "swiss | round-robin | adaptive")
+       app.add_option("--pairing", o->pairing,
+                      "swiss | round-robin | adaptive (pairs by expected information, read with "
+                      "Bradley-Terry; ends a tournament once every pair is settled)")
            ->capture_default_str();
        app.add_option("--rounds", c.tournament.rounds,
                       "rounds per tournament (default A 5, B 20; with --until-stable the cap)");

@@ -1,5 +1,7 @@
 #include "rank/convergence.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 
@@ -21,6 +23,16 @@ const char* pairing_name(Pairing p) {
   return "?";
 }
 
+Result<Pairing> parse_pairing(std::string_view name) {
+  std::string names;
+  for (Pairing p : {Pairing::kSwiss, Pairing::kRoundRobin, Pairing::kRandom, Pairing::kAdaptive}) {
+    if (name == pairing_name(p)) return p;
+    names += names.empty() ? "" : " | ";
+    names += pairing_name(p);
+  }
+  return Status::InvalidArgument(fmt::format("unknown pairing '{}' (expected {})", name, names));
+}
+
 Result<Curve> convergence_curve(int n_players, int n_prompts, const Judge& judge,
                                 const CurveConfig& cfg) {
   Curve curve;
@@ -32,6 +44,10 @@ Result<Curve> convergence_curve(int n_players, int n_prompts, const Judge& judge
     for (int a = 0; a < n_players; ++a)
       for (int b = a + 1; b < n_players; ++b) {
         GAVEL_ASSIGN(double s, judge(Match{a, b, p, 0}));
+        if (cfg.both_orders) {  // the reference averages the orientations too
+          GAVEL_ASSIGN(double r, judge(Match{b, a, p, 0}));
+          s = (s + 1 - r) / 2;
+        }
         all.push_back({a, b, s, 1.0});
       }
   curve.reference_judgments = static_cast<int>(all.size());
@@ -44,11 +60,17 @@ Result<Curve> convergence_curve(int n_players, int n_prompts, const Judge& judge
   quick.tol = std::max(cfg.bt.tol, 1e-9);
   for (Pairing scheme : cfg.schemes) {
     std::map<int, std::vector<double>> taus, calls;
+    StopPoint stop;
+    stop.scheme = pairing_name(scheme);
+    stop.tau_min = 1;
     for (int s = 0; s < cfg.seeds; ++s) {
       TournamentConfig tc;
       tc.pairing = scheme;
       tc.rounds = cfg.rounds;
       tc.bt = cfg.bt;
+      tc.both_orders = cfg.both_orders;
+      tc.prompt_draw = cfg.prompt_draw;
+      tc.rating = cfg.own_rating ? default_rating(scheme) : RatingMethod::kBradleyTerry;
       tc.seed = cfg.seed + 7919ULL * static_cast<uint64_t>(s);
       if (n_prompts > 0) tc.prompts = prompts;
       Status inner;
@@ -59,18 +81,36 @@ Result<Curve> convergence_curve(int n_players, int n_prompts, const Judge& judge
           inner = fit.status();
           return;
         }
-        auto t = meta::kendall_tau_b(fit->rating, curve.reference);
+        auto t = meta::kendall_tau_b(cfg.own_rating ? so_far.rating : fit->rating, curve.reference);
         if (!t.ok()) {
           inner = t.status();
           return;
         }
         taus[round + 1].push_back(t->r);
-        calls[round + 1].push_back(static_cast<double>(so_far.log.size()));
+        calls[round + 1].push_back(static_cast<double>(so_far.outcomes.size()));
         if (cfg.on_progress) cfg.on_progress(++done, steps);
       };
       GAVEL_ASSIGN(auto res, run_tournament(n_players, tc, judge));
       (void)res;
       GAVEL_TRY(inner);
+      if (cfg.stop.until_stable) {
+        tc.stop = cfg.stop;
+        tc.on_round = nullptr;
+        GAVEL_ASSIGN(auto st, run_tournament(n_players, tc, judge));
+        GAVEL_ASSIGN(auto fit, bradley_terry(n_players, st.outcomes, quick));
+        GAVEL_ASSIGN(auto t,
+                     meta::kendall_tau_b(cfg.own_rating ? st.rating : fit.rating, curve.reference));
+        stop.rounds += st.rounds_played;
+        stop.judgments += static_cast<double>(st.outcomes.size());
+        stop.tau += t.r;
+        stop.tau_min = std::min(stop.tau_min, t.r);
+      }
+    }
+    if (cfg.stop.until_stable && cfg.seeds > 0) {
+      stop.rounds /= cfg.seeds;
+      stop.judgments /= cfg.seeds;
+      stop.tau /= cfg.seeds;
+      curve.stops.push_back(stop);
     }
     for (auto& [round, t] : taus) {
       CurvePoint pt;

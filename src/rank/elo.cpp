@@ -195,6 +195,25 @@ Result<BtResult> bradley_terry(int n_players, const std::vector<Outcome>& outcom
   return r;
 }
 
+Result<std::vector<double>> bt_covariance(int n_players, const std::vector<Outcome>& outcomes,
+                                          const std::vector<double>& theta, double alpha) {
+  const int n = n_players;
+  if (static_cast<int>(theta.size()) != n) return Error{"bt_covariance: theta size != players"};
+  std::vector<double> g(n), h(static_cast<size_t>(n) * n);
+  grad_hess(outcomes, theta, alpha, g, h, n);
+  for (double& v : h) v += 1.0;  // H + 11^T, as in bradley_terry()
+  if (!cholesky_factor(h, n)) return Error{"bt_covariance: Hessian not positive definite"};
+  const double shift = 1.0 / (n * (2 * alpha + n));
+  std::vector<double> cov(static_cast<size_t>(n) * n), e(n);
+  for (int j = 0; j < n; ++j) {
+    std::fill(e.begin(), e.end(), 0.0);
+    e[j] = 1;
+    cholesky_solve(h, e, n);
+    for (int i = 0; i < n; ++i) cov[static_cast<size_t>(i) * n + j] = e[i] - shift;
+  }
+  return cov;
+}
+
 Result<BtBootstrap> bradley_terry_bootstrap(int n_players, const std::vector<Outcome>& outcomes,
                                             const BtConfig& cfg, int samples, uint64_t seed,
                                             double level) {

@@ -57,6 +57,12 @@ struct BtResult {
 
 double theta_to_elo(double theta, double anchor);
 
+// Covariance of the mean-anchored strengths at `theta` (natural-log units): P H^-1 P with H the
+// Hessian of the penalized objective and P = I - 11^T/n; n x n, row-major. Its diagonal is the
+// square of BtResult::std_error (before the Elo scaling).
+Result<std::vector<double>> bt_covariance(int n_players, const std::vector<Outcome>& outcomes,
+                                          const std::vector<double>& theta, double alpha);
+
 Result<BtResult> bradley_terry(int n_players, const std::vector<Outcome>& outcomes,
                                const BtConfig& cfg);
 

@@ -63,6 +63,19 @@ Result<double> SimulatedJudge::operator()(const Match& m) const {
   return sigmoid(x);
 }
 
+std::vector<std::vector<double>> random_lengths(int n_writers, int n_prompts, double spread,
+                                                uint64_t seed) {
+  std::vector<std::vector<double>> len(n_writers, std::vector<double>(std::max(1, n_prompts)));
+  for (int w = 0; w < n_writers; ++w) {
+    double writer = spread * gaussian(splitmix(seed ^ splitmix(0xABCDULL + w)));
+    for (int p = 0; p < std::max(1, n_prompts); ++p)
+      len[w][p] =
+          1000 * std::exp(writer + spread * gaussian(splitmix(
+                                                seed ^ splitmix(w * 7919ULL + p + 0x1234567ULL))));
+  }
+  return len;
+}
+
 uint64_t CachedJudge::key(int prompt, int a, int b) {
   return (static_cast<uint64_t>(static_cast<uint32_t>(prompt + 1)) << 40) ^
          (static_cast<uint64_t>(a) << 20) ^ static_cast<uint64_t>(b);

@@ -40,6 +40,11 @@ class SimulatedJudge {
   std::vector<std::vector<double>> quality_;
 };
 
+// Response lengths for a simulation: ln length = ln 1000 + writer effect + writer x prompt
+// effect, both N(0, spread^2) (seeded), so writers differ in how long they write.
+std::vector<std::vector<double>> random_lengths(int n_writers, int n_prompts, double spread,
+                                                uint64_t seed);
+
 // Judgments looked up by (prompt, a, b); a missing question is an error naming it. With
 // `symmetric`, a missing (b, a) is answered 1 - p(a, b).
 class CachedJudge {

@@ -274,6 +274,11 @@ Result<meta::Report> curve_report(const CurveReportConfig& c) {
   cc.seeds = c.seeds;
   cc.seed = c.seed;
   cc.on_progress = c.on_progress;
+  cc.both_orders = c.both_orders;
+  if (c.balanced_prompts) cc.prompt_draw = PromptDraw::kBalanced;
+  cc.own_rating = c.own_rating;
+  cc.stop.until_stable = c.until_stable;
+  if (!c.schemes.empty()) cc.schemes = c.schemes;
   Result<Curve> curve = Error{"no input", StatusCode::kInvalidArgument};
   std::string source;
   if (!c.in.empty()) {
@@ -288,13 +293,18 @@ Result<meta::Report> curve_report(const CurveReportConfig& c) {
     sc.n_prompts = c.sim_prompts;
     sc.judge_noise = c.sim_noise;
     sc.prompt_noise = c.sim_prompt_noise;
+    sc.position_bias = c.sim_position_bias;
+    sc.length_bias = c.sim_length_bias;
+    if (c.sim_length_bias != 0)
+      sc.length = random_lengths(n, c.sim_prompts, c.sim_length_spread, c.seed);
     sc.seed = c.seed;
     SimulatedJudge judge(sc);
     curve = convergence_curve(n, c.sim_prompts, std::cref(judge), cc);
     source = fmt::format(
-        "simulated: {} writers x {} prompts, strengths uniform in +-{}, judge "
-        "noise {}, prompt noise {}",
-        n, c.sim_prompts, c.sim_spread, c.sim_noise, c.sim_prompt_noise);
+        "simulated: {} writers x {} prompts, strengths uniform in +-{}, judge noise {}, prompt "
+        "noise {}, position bias {}, length bias {} (length spread {})",
+        n, c.sim_prompts, c.sim_spread, c.sim_noise, c.sim_prompt_noise, c.sim_position_bias,
+        c.sim_length_bias, c.sim_length_spread);
   } else {
     return Error{"curve: give --in (scored items) or --simulate N", StatusCode::kInvalidArgument};
   }
@@ -307,18 +317,23 @@ Result<meta::Report> curve_report(const CurveReportConfig& c) {
       schemes.push_back(p.scheme);
     by_round[p.round][p.scheme] = p;
   }
-  std::vector<std::string> head{"round", "judgments"};
-  for (const auto& s : schemes) head.push_back("tau " + s);
-  head.push_back("% of round robin");
+  // Schemes may play different numbers of matches a round (adaptive skips settled pairs), so
+  // each has its own judgments column.
+  std::vector<std::string> head{"round"};
+  for (const auto& s : schemes) {
+    head.push_back("judgments " + s);
+    head.push_back("tau " + s);
+  }
   meta::Table t(head);
   json points = json::array();
   for (const auto& [round, m] : by_round) {
     if (!c.report.empty() && std::find(c.report.begin(), c.report.end(), round) == c.report.end())
       continue;
-    const double calls = m.begin()->second.judgments;
-    std::vector<std::string> row{std::to_string(round), fixed(calls, 0)};
-    for (const auto& s : schemes) row.push_back(m.count(s) ? fixed(m.at(s).tau, 3) : "");
-    row.push_back(fixed(100 * calls / curve->reference_judgments, 1) + "%");
+    std::vector<std::string> row{std::to_string(round)};
+    for (const auto& s : schemes) {
+      row.push_back(m.count(s) ? fixed(m.at(s).judgments, 0) : "");
+      row.push_back(m.count(s) ? fixed(m.at(s).tau, 3) : "");
+    }
     t.add(row);
   }
   for (const auto& p : curve->points)
@@ -327,15 +342,31 @@ Result<meta::Report> curve_report(const CurveReportConfig& c) {
                       {"judgments", p.judgments},
                       {"tau", p.tau},
                       {"tau_min", p.tau_min}});
-  json j = {{"source", source},
-            {"reference_judgments", curve->reference_judgments},
-            {"seeds", c.seeds},
-            {"points", points}};
+  json stops = json::array();
+  meta::Table st({"scheme", "rounds", "judgments", "% of round robin", "tau", "tau worst seed"});
+  for (const StopPoint& s : curve->stops) {
+    stops.push_back({{"scheme", s.scheme},
+                     {"rounds", s.rounds},
+                     {"judgments", s.judgments},
+                     {"tau", s.tau},
+                     {"tau_min", s.tau_min}});
+    st.add({s.scheme, fixed(s.rounds, 1), fixed(s.judgments, 0),
+            fixed(100 * s.judgments / curve->reference_judgments, 1) + "%", fixed(s.tau, 3),
+            fixed(s.tau_min, 3)});
+  }
+  json j = {{"source", source}, {"reference_judgments", curve->reference_judgments},
+            {"seeds", c.seeds}, {"both_orders", c.both_orders},
+            {"points", points}, {"until_stable", stops}};
   std::string preface = fmt::format(
       "{}\nreference: Bradley-Terry on the full round robin ({} judgments); tau = Kendall "
-      "tau-b of BT on the judgments so far vs the reference, mean of {} seeds\n",
-      source, curve->reference_judgments, c.seeds);
-  return meta::Report{std::move(j), {std::move(t)}, std::move(preface)};
+      "tau-b of {} on the judgments so far vs the reference, mean of {} seeds; judgments = "
+      "matches{}\n",
+      source, curve->reference_judgments,
+      c.own_rating ? "each scheme's own rating (Swiss/random: Elo, adaptive: BT)" : "BT", c.seeds,
+      c.both_orders ? " (each judged in both orders)" : "");
+  std::vector<meta::Table> tables{std::move(t)};
+  if (!curve->stops.empty()) tables.push_back(std::move(st));
+  return meta::Report{std::move(j), std::move(tables), std::move(preface)};
 }
 
 }  // namespace gavel::rank

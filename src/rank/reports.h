@@ -67,6 +67,14 @@ struct CurveReportConfig {
   double tau = 5.0;
   int simulate = 0, sim_prompts = 8;
   double sim_spread = 1.5, sim_noise = 0.5, sim_prompt_noise = 0.5;
+  // The simulated judge's biases: a logit bonus for position 1, and length_bias x ln(len_a /
+  // len_b) with lengths from random_lengths(spread).
+  double sim_position_bias = 0, sim_length_bias = 0, sim_length_spread = 0.3;
+  std::vector<Pairing> schemes;   // empty: random, swiss, adaptive
+  bool both_orders = false;       // every match judged in both orientations
+  bool balanced_prompts = false;  // PromptDraw::kBalanced
+  bool own_rating = false;        // each scheme read with default_rating() instead of BT
+  bool until_stable = false;      // also run each scheme to its --until-stable stop
   int rounds = 20, seeds = 5;
   std::vector<int> report;  // rounds to print (empty: all)
   uint64_t seed = 1;

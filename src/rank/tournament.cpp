@@ -52,6 +52,10 @@ Result<std::vector<std::pair<int, int>>> rank_intervals(int n_players,
   return out;
 }
 
+RatingMethod default_rating(Pairing p) {
+  return p == Pairing::kAdaptive ? RatingMethod::kBradleyTerry : RatingMethod::kElo;
+}
+
 RoundJudge per_match(Judge judge) {
   return [judge = std::move(judge)](std::span<const Match> ms) -> Result<std::vector<double>> {
     std::vector<double> out;
@@ -87,18 +91,31 @@ Result<TournamentResult> run_tournament(int n_players, const TournamentConfig& c
   long long next_pair = 0;
   std::vector<int> common;
   // A prompt for the pair, drawn uniformly among cfg.prompts both players have; -2 if none.
+  // uses[player][slot]: how often the player was judged on cfg.prompts[slot] (balanced draws).
+  std::vector<std::vector<int>> uses(n_players, std::vector<int>(cfg.prompts.size(), 0));
+  std::vector<size_t> slots;
+  // A prompt for the pair among the slots of cfg.prompts both players have: uniformly, or
+  // (balanced) among the slots the two have used least; -2 if they share none.
   auto draw_prompt = [&](int a, int b) -> int {
     if (cfg.prompts.empty()) return -1;
-    const std::vector<int>* from = &cfg.prompts;
-    if (cfg.has_prompt) {
-      common.clear();
-      for (int p : cfg.prompts)
-        if (cfg.has_prompt(a, p) && cfg.has_prompt(b, p)) common.push_back(p);
-      if (common.empty()) return -2;
-      from = &common;
+    slots.clear();
+    int least = std::numeric_limits<int>::max();
+    for (size_t k = 0; k < cfg.prompts.size(); ++k) {
+      int p = cfg.prompts[k];
+      if (cfg.has_prompt && !(cfg.has_prompt(a, p) && cfg.has_prompt(b, p))) continue;
+      if (cfg.prompt_draw == PromptDraw::kBalanced) {
+        int u = uses[a][k] + uses[b][k];
+        if (u > least) continue;
+        if (u < least) slots.clear(), least = u;
+      }
+      slots.push_back(k);
     }
-    std::uniform_int_distribution<size_t> pick(0, from->size() - 1);
-    return (*from)[pick(rng)];
+    if (slots.empty()) return -2;
+    std::uniform_int_distribution<size_t> pick(0, slots.size() - 1);
+    size_t k = slots[pick(rng)];
+    ++uses[a][k];
+    ++uses[b][k];
+    return cfg.prompts[k];
   };
   const std::vector<Pair> all_pairs =
       cfg.pairing == Pairing::kRoundRobin ? round_robin_pairs(n_players) : std::vector<Pair>{};
@@ -122,10 +139,15 @@ Result<TournamentResult> run_tournament(int n_players, const TournamentConfig& c
         break;
       }
     }
+    if (pairs.empty() && cfg.pairing == Pairing::kAdaptive && !res.outcomes.empty()) {
+      res.stopped_early = true;  // every pair settled: nothing left worth a judgment
+      break;
+    }
     // The round's questions, in play order (each orientation right after the other), asked
     // in one batch; prompts drawn in the same order as a match-by-match loop would.
     std::vector<Match> asks;
     std::vector<Pair> played;
+    std::vector<size_t> asked;  // questions per played pair
     for (const Pair& pr : pairs) {
       std::vector<Match> mine;
       for (int k = 0; k < cfg.prompts_per_match; ++k) {
@@ -140,6 +162,7 @@ Result<TournamentResult> run_tournament(int n_players, const TournamentConfig& c
       }
       asks.insert(asks.end(), mine.begin(), mine.end());
       played.push_back(pr);
+      asked.push_back(mine.size());
     }
     std::vector<double> answers;
     if (!asks.empty()) {
@@ -156,10 +179,11 @@ Result<TournamentResult> run_tournament(int n_players, const TournamentConfig& c
                                  p, m.a, m.b, m.prompt)};
     }
     size_t at = 0;
-    for (const Pair& pr : played) {
+    for (size_t q = 0; q < played.size(); ++q) {
+      const Pair& pr = played[q];
       double sum = 0;
       int n = 0;
-      while (at < asks.size() && asks[at].a == pr.first && asks[at].b == pr.second) {
+      for (const size_t end = at + asked[q]; at < end;) {
         double s = answers[at];
         if (cfg.both_orders) {
           res.log.push_back({asks[at], answers[at], next_pair});
@@ -182,13 +206,26 @@ Result<TournamentResult> run_tournament(int n_players, const TournamentConfig& c
     }
     res.rounds_played = round + 1;
     if (cfg.on_round) {
-      res.rating = res.elo;
+      if (cfg.rating == RatingMethod::kBradleyTerry) {
+        GAVEL_ASSIGN(auto bt, bradley_terry(n_players, res.outcomes, cfg.bt));
+        res.rating = bt.rating;
+      } else {
+        res.rating = res.elo;
+      }
       cfg.on_round(round, res);
     }
     if (cfg.stop.until_stable && round + 1 >= cfg.stop.min_rounds && round + 1 < cfg.rounds) {
       GAVEL_ASSIGN(auto ci, rank_intervals(n_players, res.outcomes, cfg.bt, cfg.stop.bootstrap,
                                            cfg.stop.level, mix(cfg.seed, 77 + round)));
-      stable_rounds = ci == last_ci ? stable_rounds + 1 : 0;
+      if (!last_ci.empty()) {
+        double moved = 0;
+        for (size_t i = 0; i < ci.size(); ++i)
+          moved +=
+              std::abs(ci[i].first - last_ci[i].first) + std::abs(ci[i].second - last_ci[i].second);
+        moved /= 2.0 * static_cast<double>(ci.size());
+        res.interval_change.push_back(moved);
+        stable_rounds = moved <= cfg.stop.tolerance ? stable_rounds + 1 : 0;
+      }
       last_ci = std::move(ci);
       if (stable_rounds >= cfg.stop.patience) {
         res.stopped_early = true;
@@ -259,6 +296,7 @@ Result<OptionAResult> option_a(int n_writers, int n_prompts, const TournamentCon
       out.ratings[field[i]][p] = r->rating[i];
       items.push_back({field[i], p, r->rating[i]});
     }
+    out.stopped_early += r->stopped_early;
     for (JudgedMatch jm : r->log) {
       jm.match.a = field[jm.match.a];
       jm.match.b = field[jm.match.b];
@@ -305,6 +343,7 @@ Result<OptionBResult> option_b(int n_writers, int n_prompts, int iterations,
     out.log.insert(out.log.end(), r->log.begin(), r->log.end());
     out.samples.push_back(c.prompts);
     out.unplayable += r->unplayable;
+    out.stopped_early += r->stopped_early;
   }
   summarize(out.ratings, out.mean, out.sd);
   if (iterations >= 2) {

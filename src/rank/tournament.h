@@ -44,6 +44,10 @@ using HasPrompt = std::function<bool(int player, int prompt)>;
 
 enum class Pairing { kSwiss, kRoundRobin, kRandom, kAdaptive };
 enum class RatingMethod { kElo, kBradleyTerry };
+// How a match's prompt is drawn from cfg.prompts: uniformly (the model card), or balanced: among
+// the prompts the two players have been judged on least, so each player's matches spread over
+// the prompts (a draw without replacement per player) and prompt luck averages out sooner.
+enum class PromptDraw { kUniform, kBalanced };
 
 struct JudgedMatch {
   Match match;
@@ -54,22 +58,26 @@ struct JudgedMatch {
 struct TournamentResult;
 
 // --until-stable: from `min_rounds` on, after each round, refit Bradley-Terry on `bootstrap`
-// resamples of the outcomes so far and take every player's rank interval (central `level`);
-// the tournament stops once no interval has changed for `patience` rounds in a row.
-// `rounds` stays the cap.
+// resamples of the outcomes so far and take every player's rank interval (central `level`).
+// The ranking counts as settled when the interval ends moved by at most `tolerance` ranks on
+// average since the previous round; the tournament stops after `patience` settled rounds in a
+// row. `rounds` stays the cap. (Exact equality never comes: resampling alone moves an end now
+// and then.)
 struct StopRule {
   bool until_stable = false;
   int min_rounds = 4;
   int patience = 2;
-  int bootstrap = 100;
+  int bootstrap = 200;
   double level = 0.9;
+  double tolerance = 0.5;
 };
 
 struct TournamentConfig {
   Pairing pairing = Pairing::kSwiss;
-  int rounds = 5;             // Swiss/random/adaptive rounds; round robin: full cycles
-  bool both_orders = false;   // ask (a,b) and (b,a); the outcome is (p_ab + 1 - p_ba) / 2
-  std::vector<int> prompts;   // each match draws one prompt uniformly from these (empty: -1)
+  int rounds = 5;            // Swiss/random/adaptive rounds; round robin: full cycles
+  bool both_orders = false;  // ask (a,b) and (b,a); the outcome is (p_ab + 1 - p_ba) / 2
+  std::vector<int> prompts;  // each match draws one prompt from these (empty: -1)
+  PromptDraw prompt_draw = PromptDraw::kUniform;
   int prompts_per_match = 1;  // judge each pairing on this many drawn prompts
   RatingMethod rating = RatingMethod::kElo;
   EloConfig elo;
@@ -90,9 +98,17 @@ struct TournamentResult {
   std::vector<Outcome> outcomes;  // one per pairing (orientations averaged), play order
   std::vector<JudgedMatch> log;   // every judge call
   int rounds_played = 0;
-  int unplayable = 0;          // pairings skipped for want of a common prompt
-  bool stopped_early = false;  // the stop rule ended it before cfg.rounds
+  int unplayable = 0;  // pairings skipped for want of a common prompt
+  // The stop rule ended it before cfg.rounds, or adaptive pairing found every pair settled.
+  bool stopped_early = false;
+  std::vector<double> interval_change;  // stop rule: mean move of the rank-interval ends per round
 };
+
+// The rating a pairing's tournaments are read with by default: sequential Elo for Swiss,
+// random and round robin (the model card), Bradley-Terry for adaptive pairing (its matches are
+// chosen from a BT model and a player may play several times a round, which sequential Elo
+// would weigh by order).
+RatingMethod default_rating(Pairing p);
 
 // Rank intervals (1 = best) of each player from `bootstrap` resampled BT fits (seeded).
 Result<std::vector<std::pair<int, int>>> rank_intervals(int n_players,
@@ -114,6 +130,7 @@ struct OptionAResult {
   std::vector<double> mean, sd;
   meta::Separability separability;
   std::vector<JudgedMatch> log;  // all prompts' judge calls
+  int stopped_early = 0;         // tournaments the stop rule (or a settled ranking) ended early
 };
 Result<OptionAResult> option_a(int n_writers, int n_prompts, const TournamentConfig& cfg,
                                const Judge& judge, int ci_bootstrap = 1000);
@@ -130,6 +147,7 @@ struct OptionBResult {
   std::vector<JudgedMatch> log;
   std::vector<std::vector<int>> samples;  // the prompts drawn for each iteration
   int unplayable = 0;                     // pairings without a common prompt in the sample
+  int stopped_early = 0;                  // tournaments ended before cfg.rounds
 };
 Result<OptionBResult> option_b(int n_writers, int n_prompts, int iterations,
                                const TournamentConfig& cfg, const Judge& judge,

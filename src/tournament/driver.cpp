@@ -53,7 +53,10 @@ Result<Outcome> run(const ResponseSet& set, MatchJudge& judge, const Config& cfg
   tc.elo = cfg.elo;
   tc.bt = cfg.bt;
   tc.stop = cfg.stop;
-  tc.rating = rank::RatingMethod::kElo;  // the card's ratings: sequential Elo per tournament
+  // The card's ratings: sequential Elo per tournament; adaptive pairing's tournaments are read
+  // with Bradley-Terry (its matches follow the uncertainty, so play order would weigh them).
+  tc.rating = rank::default_rating(cfg.pairing);
+  out.planned_matches = planned_matches(set, out.cfg);
   tc.has_prompt = [&set](int w, int p) { return set.has(w, p); };
   // Each round's matches go to the judge in one call; every answer is kept with its match.
   rank::RoundJudge round_judge =
@@ -88,6 +91,7 @@ Result<Outcome> run(const ResponseSet& set, MatchJudge& judge, const Config& cfg
     out.mean = std::move(a.mean);
     out.sd = std::move(a.sd);
     out.separability = a.separability;
+    out.stopped_early = a.stopped_early;
     for (int p = 0; p < set.n_prompts(); ++p) {
       TournamentInfo t{p, {p}, {}};
       for (int w = 0; w < set.n_writers(); ++w)
@@ -102,6 +106,7 @@ Result<Outcome> run(const ResponseSet& set, MatchJudge& judge, const Config& cfg
     out.sd = std::move(b.sd);
     out.separability = b.separability;
     out.unplayable = b.unplayable;
+    out.stopped_early = b.stopped_early;
     std::vector<int> all(set.n_writers());
     std::iota(all.begin(), all.end(), 0);
     for (int it = 0; it < cfg.iterations; ++it) out.tournaments.push_back({it, b.samples[it], all});

@@ -28,6 +28,8 @@ char name(Option o);
 struct Config {
   Option option = Option::kA;
   rank::Pairing pairing = rank::Pairing::kSwiss;
+  // Adaptive pairing reads each tournament with Bradley-Terry instead of sequential Elo
+  // (rank::default_rating).
   int rounds = 0;       // per tournament; 0 = the option's default (A: 5, B: 20)
   int iterations = 10;  // option B: bootstrap draws of the prompts
   uint64_t seed = 1;
@@ -65,6 +67,10 @@ struct Outcome {
   std::vector<double> mean, sd;              // per writer over its tournaments
   meta::Separability separability;
   int unplayable = 0;  // pairings skipped for want of a common prompt (option B)
+  // Matches the fixed rounds would have played (planned_matches), and the tournaments that
+  // --until-stable or a settled adaptive ranking ended early: planned - played were saved.
+  int64_t planned_matches = 0;
+  int stopped_early = 0;
 };
 
 Result<Outcome> run(const ResponseSet& set, MatchJudge& judge, const Config& cfg);

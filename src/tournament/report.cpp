@@ -36,9 +36,11 @@ std::string option_title(const ReportContext& c) {
 std::string rating_label(const ReportContext& c) {
   int samples = c.outcome.cfg.option == Option::kA ? static_cast<int>(c.outcome.tournaments.size())
                                                    : c.outcome.cfg.iterations;
+  const char* what =
+      rank::default_rating(c.outcome.cfg.pairing) == rank::RatingMethod::kElo ? "Elo" : "BT";
   return c.outcome.cfg.option == Option::kA
-             ? fmt::format("Avg Elo (Samples: {})", samples)
-             : fmt::format("Avg Elo (Across {} Bootstraps)", samples);
+             ? fmt::format("Avg {} (Samples: {})", what, samples)
+             : fmt::format("Avg {} (Across {} Bootstraps)", what, samples);
 }
 
 }  // namespace
@@ -114,6 +116,10 @@ Json leaderboard_json(const ReportContext& c) {
             {"seed", o.cfg.seed},
             {"iteration_choice", std::string(name(o.cfg.iteration_choice))},
             {"until_stable", o.cfg.stop.until_stable},
+            {"tournament_rating",
+             rank::default_rating(o.cfg.pairing) == rank::RatingMethod::kElo ? "elo" : "bt"},
+            {"planned_matches", o.planned_matches},
+            {"stopped_early_tournaments", o.stopped_early},
             {"elo", {{"k", o.cfg.elo.k}, {"initial", o.cfg.elo.initial}}},
             {"bt_alpha", o.cfg.bt.alpha},
             {"input", c.set.path},
@@ -303,16 +309,26 @@ std::string summary_text(const ReportContext& c, const JudgeCounters& k, double 
     out += fmt::format("... {} more in leaderboard.md\n", a.rows.size() - rows);
   out += length_line(a) + "\n";
   if (c.board)
-    out += fmt::format("Kendall tau-b vs {}: {:.4f} (n={}, 95% CI [{:.3f}, {:.3f}]){}\n",
-                       c.board_path, c.board->kendall.r, c.board->kendall.n,
-                       c.board->kendall.ci_low, c.board->kendall.ci_high,
-                       c.board->not_on_leaderboard.empty()
-                           ? ""
-                           : fmt::format(", {} writer(s) not on it", c.board->not_on_leaderboard.size()));
+    out += fmt::format(
+        "Kendall tau-b vs {}: {:.4f} (n={}, 95% CI [{:.3f}, {:.3f}]){}\n", c.board_path,
+        c.board->kendall.r, c.board->kendall.n, c.board->kendall.ci_low, c.board->kendall.ci_high,
+        c.board->not_on_leaderboard.empty()
+            ? ""
+            : fmt::format(", {} writer(s) not on it", c.board->not_on_leaderboard.size()));
   out += fmt::format("{} matches, {} distinct judgments", o.matches.size(), a.judgments);
   if (o.unplayable)
     out += fmt::format(", {} pairings without a common prompt skipped", o.unplayable);
   out += "\n";
+  if (o.stopped_early > 0)
+    out += fmt::format(
+        "stopped early: {} of {} tournaments (ranking settled); {} of {} planned matches "
+        "played, {} saved ({:.0f}%)\n",
+        o.stopped_early, o.tournaments.size(), o.matches.size(), o.planned_matches,
+        o.planned_matches - static_cast<int64_t>(o.matches.size()),
+        o.planned_matches > 0
+            ? 100.0 * (o.planned_matches - static_cast<double>(o.matches.size())) /
+                  o.planned_matches
+            : 0.0);
   if (k.new_judgments || k.stored_judgments || k.reused_judgments)
     out += fmt::format(
         "judgments: {} new, {} from the store, {} reused within the run; {:.1f} s ({:.1f} s "

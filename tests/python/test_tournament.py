@@ -73,6 +73,15 @@ def _assert_same(a, b):
             assert fa[f] == fb[f], f
 
 
+def _assert_rerun_from_store(gavel_bin, tmp_path, out, *args):
+    """The same command (fake backend) into another directory with out's store: every judgment
+    comes from the store and the files are the same."""
+    again = tmp_path / "again"
+    r = _run(gavel_bin, "--backend", "fake:", "--out-dir", again, "--store", out / "gavel.sqlite", *args)
+    assert "judgments: 0 new" in r.stdout, r.stdout
+    _assert_same(out, again)
+
+
 def _store_rows(gavel_bin, store):
     r = subprocess.run([str(gavel_bin), "store", "export", "--store", str(store), "--format", "jsonl"],
                        capture_output=True, text=True, check=True)
@@ -107,13 +116,8 @@ def test_outputs_recompute_independently(gavel_bin, tmp_path, option):
             if m["passes"][0]["A"] == m["writer_1"] else True
         assert m["tokens_1"] == len(next(r["response"] for r in _rows() if r["writer_model"] == m["writer_1"]
                                          and r["prompt_id"] == m["prompt_id"] and r["iteration"] == m["iteration_1"]).encode())
-    # The same command again: every judgment from the store, the same files.
-    again = tmp_path / "again"
-    r2 = _run(gavel_bin, "--backend", "fake:", "--input", inp, "--out-dir", again, "--option", option,
-              "--rounds", "4", "--iterations", "4", "--iteration-choice", "all", "--seed", "3",
-              "--store", out / "gavel.sqlite")
-    assert "judgments: 0 new" in r2.stdout, r2.stdout
-    _assert_same(out, again)
+    _assert_rerun_from_store(gavel_bin, tmp_path, out, "--input", inp, "--option", option, "--rounds", "4",
+                             "--iterations", "4", "--iteration-choice", "all", "--seed", "3")
 
 
 def test_each_match_is_the_judgment_gavel_judge_makes(gavel_bin, tmp_path):
@@ -267,3 +271,44 @@ def test_dry_run_plans_and_calibrates_without_judging(gavel_bin, tmp_path):
     assert "matches: 24" in r.stdout, r.stdout  # 2 x 6 x floor(5/2)
     assert "calibration: 1 judgment" in r.stdout and "estimated time" in r.stdout, r.stdout
     assert not (tmp_path / "o").exists()  # nothing judged, nothing written
+
+
+@pytest.mark.parametrize("option", ["A", "B"])
+def test_adaptive_pairing_recomputes_with_bradley_terry(gavel_bin, tmp_path, option):
+    """Adaptive tournaments are read with Bradley-Terry: the recompute replays a BT fit per
+    tournament (not Elo) and agrees; a second run judges nothing new."""
+    inp = _write(tmp_path / "in.jsonl", _rows())
+    out = tmp_path / "out"
+    _run(gavel_bin, "--backend", "fake:", "--input", inp, "--out-dir", out, "--option", option,
+         "--pairing", "adaptive", "--rounds", "4", "--iterations", "3", "--seed", "5")
+    board = json.loads((out / "leaderboard.json").read_text())
+    assert board["pairing"] == "adaptive" and board["tournament_rating"] == "bt"
+    bad, _ = recompute(out)
+    assert not bad, bad
+    matches = [json.loads(x) for x in (out / "matches.jsonl").read_text().splitlines()]
+    assert 0 < len(matches) <= board["planned_matches"]
+    for t in board["tournaments"]:  # one match per writer per round
+        for rnd in {m["round"] for m in matches if m["tournament"] == t["id"]}:
+            ws = [w for m in matches if m["tournament"] == t["id"] and m["round"] == rnd
+                  for w in (m["writer_1"], m["writer_2"])]
+            assert len(ws) == len(set(ws)), (t["id"], rnd, ws)
+    _assert_rerun_from_store(gavel_bin, tmp_path, out, "--input", inp, "--option", option,
+                             "--pairing", "adaptive", "--rounds", "4", "--iterations", "3", "--seed", "5")
+
+
+def test_until_stable_reports_the_matches_saved(gavel_bin, shared_dir, tmp_path):
+    """Full CW v3 scale with the stand-in judge: adaptive pairing with --until-stable stops
+    tournaments early and the summary and leaderboard.json say how many matches it saved."""
+    inp = shared_dir / "data/eqbench/creative-writing-v3/creative_writing_bench_v3_samples.jsonl"
+    out = tmp_path / "out"
+    r = _run(gavel_bin, "--judge", "stand-in", "--input", inp, "--out-dir", out, "--option", "B",
+             "--pairing", "adaptive", "--until-stable", "--iterations", "3")
+    board = json.loads((out / "leaderboard.json").read_text())
+    played = len((out / "matches.jsonl").read_text().splitlines())
+    assert board["planned_matches"] == 3 * 20 * 15
+    assert board["stopped_early_tournaments"] >= 1
+    assert played < board["planned_matches"]
+    saved = board["planned_matches"] - played
+    assert f"{played} of {board['planned_matches']} planned matches played, {saved} saved" in r.stdout, r.stdout
+    bad, _ = recompute(out)
+    assert not bad, bad

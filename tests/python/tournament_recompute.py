@@ -42,6 +42,17 @@ def elo_replay(matches, board):
     return ratings
 
 
+def bt_replay(matches, board):
+    """Per tournament, a Bradley-Terry fit over its matches (adaptive pairing's rating)."""
+    ratings = {}
+    for t in board["tournaments"]:
+        comps = [(m["writer_1"], m["writer_2"], m["p_writer1"]) for m in matches
+                 if m["tournament"] == t["id"]]
+        fit, _ = bt_fit(list(t["writers"]), comps, board["bt_alpha"])
+        ratings[t["id"]] = {w: fit[w][0] for w in t["writers"]}
+    return ratings
+
+
 def per_writer(ratings, board):
     writers = [row["writer"] for row in board["writers"]]
     ids = [t["id"] for t in board["tournaments"]]
@@ -152,7 +163,8 @@ def recompute(out_dir, tol=1e-9):
             bad.append(f"{what}: recomputed {ours!r}, gavel {theirs!r}")
 
     # Elo per tournament -> rating mean / sd per writer.
-    ratings = per_writer(elo_replay(matches, board), board)
+    replay = bt_replay if board.get("tournament_rating") == "bt" else elo_replay
+    ratings = per_writer(replay(matches, board), board)
     for row in board["writers"]:
         v = ratings[row["writer"]]
         check(f"rating {row['writer']}", float(np.mean(v)) if v else None, row["rating"])
