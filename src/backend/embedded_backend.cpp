@@ -23,14 +23,21 @@ size_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& 
 }
 
 Status check_params(const GenerateParams& p) {
-  if (p.max_tokens < 1) return Error{fmt::format("max_tokens must be >= 1 (got {})", p.max_tokens)};
+  if (p.max_tokens < 1)
+    return Error{fmt::format("max_tokens must be >= 1 (got {})", p.max_tokens),
+                 StatusCode::kInvalidArgument};
   if (!(p.temperature >= 0.0) || !std::isfinite(p.temperature))
-    return Error{fmt::format("temperature must be finite and >= 0 (got {})", p.temperature)};
+    return Error{fmt::format("temperature must be finite and >= 0 (got {})", p.temperature),
+                 StatusCode::kInvalidArgument};
   if (!(p.top_p > 0.0 && p.top_p <= 1.0))
-    return Error{fmt::format("top_p must be in (0, 1] (got {})", p.top_p)};
+    return Error{fmt::format("top_p must be in (0, 1] (got {})", p.top_p),
+                 StatusCode::kInvalidArgument};
   for (size_t i = 0; i < p.stop.size(); ++i)
-    if (p.stop[i].empty()) return Error{fmt::format("stop string {} is empty", i)};
-  if (p.logprobs < -1) return Error{fmt::format("logprobs must be >= -1 (got {})", p.logprobs)};
+    if (p.stop[i].empty())
+      return Error{fmt::format("stop string {} is empty", i), StatusCode::kInvalidArgument};
+  if (p.logprobs < -1)
+    return Error{fmt::format("logprobs must be >= -1 (got {})", p.logprobs),
+                 StatusCode::kInvalidArgument};
   return Status::Ok();
 }
 
@@ -102,15 +109,19 @@ int32_t sample_token(std::span<const float> logits, double temperature, double t
 Result<std::string> weights_fingerprint(const gguf::File& file) {
   std::error_code ec;
   const uintmax_t size = std::filesystem::file_size(file.path(), ec);
-  if (ec) return Error{fmt::format("{}: cannot stat: {}", file.path(), ec.message())};
+  if (ec)
+    return Error{fmt::format("{}: cannot stat: {}", file.path(), ec.message()),
+                 StatusCode::kIOError};
   if (file.data_offset() > size)
     return Error{fmt::format("{}: data offset {} beyond the file size {}", file.path(),
-                             file.data_offset(), size)};
+                             file.data_offset(), size),
+                 StatusCode::kCorruption};
   std::ifstream in(file.path(), std::ios::binary);
   std::string head(file.data_offset(), '\0');
   in.read(head.data(), std::streamsize(head.size()));
   if (size_t(in.gcount()) != head.size())
-    return Error{fmt::format("{}: short read of the {}-byte header", file.path(), head.size())};
+    return Error{fmt::format("{}: short read of the {}-byte header", file.path(), head.size()),
+                 StatusCode::kIOError};
   Sha256 h;
   h.update(head);
   h.update(fmt::format("|data:{}|", size - file.data_offset()));
@@ -124,7 +135,8 @@ Result<std::string> weights_fingerprint(const gguf::File& file) {
 Result<std::unique_ptr<EmbeddedBackend>> EmbeddedBackend::open(const std::string& path,
                                                                const EmbeddedOptions& options) {
   if (options.cache_entries < 0)
-    return Error{fmt::format("cache_entries must be >= 0 (got {})", options.cache_entries)};
+    return Error{fmt::format("cache_entries must be >= 0 (got {})", options.cache_entries),
+                 StatusCode::kInvalidArgument};
   auto b = std::unique_ptr<EmbeddedBackend>(new EmbeddedBackend());
   b->cache_entries_ = options.cache_entries;
   GAVEL_ASSIGN(b->model_, engine::load_model(path, {options.threads, options.ctx}));
@@ -146,7 +158,7 @@ Result<std::unique_ptr<EmbeddedBackend>> EmbeddedBackend::open(const std::string
 }
 
 Result<std::vector<int32_t>> EmbeddedBackend::tokenize_prompt(const std::string& prompt) const {
-  if (prompt.empty()) return Error{"empty prompt"};
+  if (prompt.empty()) return Error{"empty prompt", StatusCode::kInvalidArgument};
   auto ids = tok_->encode(prompt, /*add_special=*/false, /*parse_special=*/true);
   GAVEL_TRY(check_ids(ids));
   return ids;
@@ -262,15 +274,18 @@ Result<ScoreResult> EmbeddedBackend::score_one(const ScoreRequest& r,
   std::vector<std::vector<int32_t>> cand_ids;
   for (const std::string& c : r.candidates) {
     auto t = tok_->encode(c, /*add_special=*/false, /*parse_special=*/false);
-    if (t.empty()) return Error{fmt::format("candidate '{}' has no tokens", c)};
+    if (t.empty())
+      return Error{fmt::format("candidate '{}' has no tokens", c), StatusCode::kInvalidArgument};
     cand_ids.push_back(std::move(t));
   }
-  if (r.top_k < 0) return Error{fmt::format("top_k must be >= 0 (got {})", r.top_k)};
+  if (r.top_k < 0)
+    return Error{fmt::format("top_k must be >= 0 (got {})", r.top_k), StatusCode::kInvalidArgument};
   GAVEL_ASSIGN(auto prompt, prefill(ids, upcoming, /*extended=*/false));
   const std::vector<double> lp = engine::log_softmax(prompt->last_logits);
   auto logprob_of = [&](const std::vector<double>& row, int32_t id) -> Result<double> {
     if (id < 0 || size_t(id) >= row.size())
-      return Error{fmt::format("token id {} is outside the model's {} logits", id, row.size())};
+      return Error{fmt::format("token id {} is outside the model's {} logits", id, row.size()),
+                   StatusCode::kOutOfRange};
     return row[size_t(id)];
   };
   ScoreResult s;
@@ -335,10 +350,11 @@ Result<GenerateResult> EmbeddedBackend::generate_one(const GenerateRequest& r,
     if (int(g.tokens.size()) >= r.params.max_tokens) break;
     if (!seq) seq = prompt->seq->clone();
     if (seq->n_past() >= model_->n_ctx())
-      return Error{fmt::format(
-          "generation filled the context size {} ({} prompt + {} generated tokens); raise --ctx "
-          "or lower --max-tokens",
-          model_->n_ctx(), ids.size(), g.tokens.size())};
+      return Error{fmt::format("generation filled the context size {} ({} prompt + {} generated "
+                               "tokens); raise --ctx "
+                               "or lower --max-tokens",
+                               model_->n_ctx(), ids.size(), g.tokens.size()),
+                   StatusCode::kOutOfRange};
     GAVEL_ASSIGN(auto out, model_->eval(*seq, std::span(&next, 1), std::span<const int>(&last, 1)));
     stats_.continuation_tokens += 1;
     logits = std::move(out.data);
@@ -364,7 +380,7 @@ Result<std::vector<std::vector<int32_t>>> EmbeddedBackend::tokenize_all(std::spa
   ids.reserve(reqs.size());
   for (size_t i = 0; i < reqs.size(); ++i) {
     auto t = tokenize_prompt(reqs[i].prompt);
-    if (!t.ok()) return Error{fmt::format("{} request {}: {}", what, i, t.message())};
+    if (!t.ok()) return Error{fmt::format("{} request {}: {}", what, i, t.message()), t.code()};
     ids.push_back(std::move(t).value());
   }
   return ids;
@@ -376,7 +392,7 @@ Result<std::vector<ScoreResult>> EmbeddedBackend::score(std::span<const ScoreReq
   out.reserve(reqs.size());
   for (size_t i = 0; i < reqs.size(); ++i) {
     auto s = score_one(reqs[i], ids[i], Upcoming(ids).subspan(i + 1));
-    if (!s.ok()) return Error{fmt::format("score request {}: {}", i, s.message())};
+    if (!s.ok()) return Error{fmt::format("score request {}: {}", i, s.message()), s.code()};
     out.push_back(std::move(s).value());
   }
   return out;
@@ -401,7 +417,8 @@ Result<GenerateResult> EmbeddedBackend::generate_tokens(const std::vector<int32_
 
 Result<std::vector<ScoredToken>> EmbeddedBackend::prompt_logprobs(std::span<const int32_t> ids,
                                                                   int top_k) {
-  if (top_k < 0) return Error{fmt::format("top_k must be >= 0 (got {})", top_k)};
+  if (top_k < 0)
+    return Error{fmt::format("top_k must be >= 0 (got {})", top_k), StatusCode::kInvalidArgument};
   GAVEL_TRY(check_ids(ids));
   std::vector<ScoredToken> out;
   out.reserve(ids.size());
@@ -425,15 +442,17 @@ Result<std::vector<ScoredToken>> EmbeddedBackend::prompt_logprobs(std::span<cons
 }
 
 Status EmbeddedBackend::check_ids(std::span<const int32_t> ids) const {
-  if (ids.empty()) return Error{"the prompt has no tokens"};
+  if (ids.empty()) return Error{"the prompt has no tokens", StatusCode::kInvalidArgument};
   if (ids.size() > size_t(model_->n_ctx()))
     return Error{
         fmt::format("the prompt has {} tokens, more than the context size {} (raise --ctx)",
-                    ids.size(), model_->n_ctx())};
+                    ids.size(), model_->n_ctx()),
+        StatusCode::kOutOfRange};
   for (size_t i = 0; i < ids.size(); ++i)
     if (ids[i] < 0 || ids[i] >= tok_->n_vocab())
       return Error{fmt::format("token {} of the prompt ({}) is outside the vocabulary of {}", i,
-                               ids[i], tok_->n_vocab())};
+                               ids[i], tok_->n_vocab()),
+                   StatusCode::kOutOfRange};
   return Status::Ok();
 }
 
@@ -444,7 +463,7 @@ Result<std::vector<GenerateResult>> EmbeddedBackend::generate(
   out.reserve(reqs.size());
   for (size_t i = 0; i < reqs.size(); ++i) {
     auto g = generate_one(reqs[i], ids[i], Upcoming(ids).subspan(i + 1));
-    if (!g.ok()) return Error{fmt::format("generate request {}: {}", i, g.message())};
+    if (!g.ok()) return Error{fmt::format("generate request {}: {}", i, g.message()), g.code()};
     out.push_back(std::move(g).value());
   }
   return out;

@@ -168,7 +168,7 @@ Result<RunSummary> Runner::run() {
     }
     std::vector<store::RunItem> done;
     for (const PlannedItem& p : preps)
-      if (item_error(p).empty()) done.push_back(run_item(protocol_, p));
+      if (item_error(p).ok()) done.push_back(run_item(protocol_, p));
     st = store_.add_run_items(*run_id, done);
     if (!st.ok()) {
       close_out();
@@ -178,7 +178,7 @@ Result<RunSummary> Runner::run() {
       std::string err;
       bool any_new = false;
       for (Task& t : p.tasks) {
-        if (!t.error.empty() && err.empty()) err = t.error;
+        if (!t.error.ok() && err.empty()) err = t.error.message();
         if (t.record && !t.cached) any_new = true;
         if (t.record) (t.cached ? sum_.cached : sum_.judged)++;
       }

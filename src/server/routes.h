@@ -63,10 +63,8 @@ Reply json_reply(const nlohmann::ordered_json& body, int status = 200);
 Reply error_reply(const ApiError& e);
 // JSON text with invalid UTF-8 (a token that is part of a character) replaced, not an error.
 std::string dump_json(const nlohmann::json& j);
-// A backend error on a request that passed parsing: what the request asked of the model was
-// impossible (context too small, a token id outside the vocabulary) -> 400 naming `param`;
-// anything else is the server's fault (500).
-ApiError backend_error(const std::string& message, const std::string& param);
+// 501 for the routes that need the judgment store when the server runs without one.
+ApiError no_store();
 
 using Handler = std::function<Reply(const HttpRequest&)>;
 struct Route {

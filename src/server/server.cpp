@@ -31,11 +31,8 @@ std::string dump_json(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-ApiError backend_error(const std::string& msg, const std::string& param) {
-  const bool client = msg.find("context size") != std::string::npos ||
-                      msg.find("outside the vocabulary") != std::string::npos ||
-                      msg.find("no tokens") != std::string::npos;
-  return ApiError{client ? 400 : 500, msg, client ? param : ""};
+ApiError no_store() {
+  return ApiError{501, "this server has no judgment store (start it with --store F.sqlite)", ""};
 }
 
 Reply error_reply(const ApiError& e) {
@@ -240,16 +237,19 @@ Result<int> Server::bind() {
   int port = o.port;
   if (port == 0) {
     port = impl_->http.bind_to_any_port(o.host);
-    if (port <= 0) return Error{fmt::format("cannot bind {} to any port", o.host)};
+    if (port <= 0)
+      return Error{fmt::format("cannot bind {} to any port", o.host), StatusCode::kUnavailable};
   } else if (!impl_->http.bind_to_port(o.host, port)) {
     return Error{
-        fmt::format("cannot bind {}:{} (in use, or not an address of this machine)", o.host, port)};
+        fmt::format("cannot bind {}:{} (in use, or not an address of this machine)", o.host, port),
+        StatusCode::kUnavailable};
   }
   return port;
 }
 
 Status Server::listen() {
-  if (!impl_->http.listen_after_bind()) return Error{"the server stopped with an error"};
+  if (!impl_->http.listen_after_bind())
+    return Error{"the server stopped with an error", StatusCode::kIOError};
   return Status::Ok();
 }
 
@@ -269,7 +269,8 @@ void on_signal(int sig) {
 }  // namespace
 
 Status serve(Backend& backend, store::Store* store, const ServerOptions& options) {
-  if (::pipe(g_signal_pipe) != 0) return Error{"cannot create the signal pipe"};
+  if (::pipe(g_signal_pipe) != 0)
+    return Error{"cannot create the signal pipe", StatusCode::kIOError};
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
@@ -284,7 +285,7 @@ Status serve(Backend& backend, store::Store* store, const ServerOptions& options
     Server server(backend, store, options);
     auto port = server.bind();
     if (!port.ok()) {
-      st = Error{port.message()};
+      st = port.status();
     } else {
       std::fprintf(stderr, "gavel serve: listening on http://%s:%d (model %s, store %s%s)\n",
                    options.host.c_str(), *port, server.context().model_name.c_str(),
