@@ -29,6 +29,8 @@ class Store;
 
 namespace gavel::server {
 
+class TournamentJobs;
+
 struct ServerOptions {
   std::string host = "127.0.0.1";  // loopback unless asked otherwise
   int port = 8080;                 // 0 = any free port (printed at start)
@@ -90,6 +92,7 @@ struct Context {
     int64_t id = 0, items = 0;
   };
   std::map<std::string, ServeRun> serve_runs;
+  TournamentJobs* tournaments = nullptr;  // POST /v1/tournaments; null without a store
   ModelQueue queue;  // after metrics: destroyed first, joining the thread that records into them
 
   Context(Backend& b, backend::EmbeddedBackend* e, store::Store* s, ServerOptions o);
@@ -109,5 +112,6 @@ struct Context {
 std::vector<Route> openai_routes(Context& ctx);
 std::vector<Route> judge_routes(Context& ctx);
 std::vector<Route> dashboard_routes(Context& ctx);
+std::vector<Route> tournament_routes(Context& ctx);
 
 }  // namespace gavel::server

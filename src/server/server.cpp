@@ -13,6 +13,7 @@
 #include "backend/embedded_backend.h"
 #include "chat/chat.h"
 #include "server/fields.h"
+#include "server/tournament_jobs.h"
 #include "store/store.h"
 
 namespace gavel::server {
@@ -93,6 +94,7 @@ struct Server::Impl {
   Context ctx;
   httplib::Server http;
   std::vector<Route> routes;
+  std::unique_ptr<TournamentJobs> tournaments;  // with a store; destroyed before the context
 
   void add(const Route& r);
   Reply health();
@@ -221,11 +223,16 @@ void Server::Impl::configure() {
   for (const Route& r : openai_routes(ctx)) add(r);
   for (const Route& r : judge_routes(ctx)) add(r);
   for (const Route& r : dashboard_routes(ctx)) add(r);
+  for (const Route& r : tournament_routes(ctx)) add(r);
 }
 
 Server::Server(Backend& backend, store::Store* store, ServerOptions options)
     : impl_(std::make_unique<Impl>(backend, store, std::move(options))) {
   impl_->configure();
+  if (impl_->ctx.store) {
+    impl_->tournaments = std::make_unique<TournamentJobs>(impl_->ctx);
+    impl_->ctx.tournaments = impl_->tournaments.get();
+  }
 }
 
 Server::~Server() { stop(); }
@@ -254,6 +261,7 @@ Status Server::listen() {
 }
 
 void Server::stop() {
+  if (impl_->tournaments) impl_->tournaments->stop();  // after the running match
   if (impl_->http.is_running()) impl_->http.stop();
 }
 
