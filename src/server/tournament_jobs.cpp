@@ -304,10 +304,12 @@ Status TournamentJobs::run_job(int64_t id) {
   };
   auto judge_match = [&](const rank::Match& m) -> Result<double> {
     if (stop_) return Status::Cancelled("the server is stopping");
-    const json text = {{"id", fmt::format("tournament {} round {}", id, m.round)},
-                       {"instruction", q.prompts[size_t(m.prompt)]},
-                       {"A", q.responses[size_t(m.a)][size_t(m.prompt)]},
-                       {"B", q.responses[size_t(m.b)][size_t(m.prompt)]}};
+    const json text = {
+        {"id", fmt::format("tournament {}: {} vs {}, prompt {}", id, q.writers[size_t(m.a)],
+                           q.writers[size_t(m.b)], m.prompt + 1)},
+        {"instruction", q.prompts[size_t(m.prompt)]},
+        {"A", q.responses[size_t(m.a)][size_t(m.prompt)]},
+        {"B", q.responses[size_t(m.b)][size_t(m.prompt)]}};
     GAVEL_ASSIGN(judge::Item item, judge::make_item(text, 0, protocol->fields()));
     GAVEL_ASSIGN(judge::PlannedItem plan, judge::plan_item(*protocol, store, std::move(item)));
     auto planned = std::make_shared<std::vector<judge::PlannedItem>>();
