@@ -11,7 +11,7 @@ export GAVEL_TINY="${GAVEL_TINY:-$HOME/.cache/gavel/tiny}"
 
 APT_PKGS=(build-essential cmake ninja-build pkg-config git
   nlohmann-json3-dev libcli11-dev libsqlite3-dev libpcre2-dev libutf8proc-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libfmt-dev libxxhash-dev
   clang clang-format libclang-rt-14-dev python3-venv ccache qemu-user npm
   chromium chromium-driver wrk)
 
@@ -47,4 +47,6 @@ fi
 echo "[setup] tiny test models in $GAVEL_TINY" >&2
 "$VENV/bin/python" "$ROOT/tools/make_tiny_gguf.py" --out "$GAVEL_TINY" --no-check >/dev/null
 "$VENV/bin/python" "$ROOT/tools/make_tiny_qwen35.py" --which all --out "$GAVEL_TINY" >/dev/null
+# llama.cpp's HTTP server for the HTTP-backend tests (built once, cached; minutes the first time).
+"$ROOT/scripts/build_llama_server.sh" >/dev/null
 echo "[setup] done: venv=$VENV models=$GAVEL_MODELS tiny=$GAVEL_TINY" >&2

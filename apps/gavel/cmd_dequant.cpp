@@ -136,6 +136,7 @@ gavel::cli::Register reg{
        app.add_option("--type", o->type, "ggml type of the raw blocks in --in (e.g. Q4_K)");
        app.add_option("--in", o->in, "file of raw blocks");
        app.add_option("--out", o->out, "output: little-endian f32 (or JSON for --info)");
+       gavel::cli::refuse_output_over_inputs(&app, "--out");
        return [o]() { return run(*o); };
      }}};
 

@@ -2,6 +2,7 @@
 // card's pairwise logprob, Selene's critique-then-result), resumable through the SQLite store.
 //   gavel judge --model M.gguf --input pairs.jsonl --out out.jsonl --protocol pairwise-logprob
 //   gavel judge --model M.gguf --input abs.jsonl --protocol critique --mode absolute-ref
+//   gavel judge --backend http://host:8080 --backend http://host2:8080 --tokenizer M.gguf ...
 // `--backend fake:OPTIONS` swaps in the deterministic scripted backend for gavel's own tests
 // (backend/scripted_backend.h); it is refused unless GAVEL_TEST_BACKEND=1 is set.
 #include <fmt/format.h>
@@ -9,6 +10,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <set>
+#include <vector>
 
 #include "backend_options.h"
 #include "command.h"
@@ -29,7 +32,38 @@ struct Options {
   bool seed_given = false, both_orders = false, ensure_ascii_off = false, keep_prompts = false,
        no_verdict = false, no_progress = false;
   int batch = 4, top_k = 10, max_tokens = 512;
+  std::set<std::string> given;  // the flags on the command line
+  bool batch_given = false;
 };
+
+using gavel::Error;
+using gavel::Status;
+
+// Flags that only one protocol reads: given with the other one, they would be ignored.
+Status check_protocol_flags(const Options& o, gavel::judge::Protocol p) {
+  const bool critique = p == gavel::judge::Protocol::kCritique;
+  static const std::vector<std::string> kCritiqueOnly = {
+      "--mode", "--format", "--both-orders", "--max-tokens", "--no-verdict-distribution"};
+  static const std::vector<std::string> kPairwiseOnly = {"--read", "--top-k", "--no-ensure-ascii",
+                                                         "--system-file"};
+  for (const std::string& f : critique ? kPairwiseOnly : kCritiqueOnly)
+    if (o.given.count(f))
+      return Error{fmt::format("{} does not apply to --protocol {} (only to {})", f, o.protocol,
+                               critique ? "pairwise-logprob" : "critique")};
+  return Status::Ok();
+}
+
+// An output that is an input would be destroyed: the store is checked before it is opened,
+// --out after the store is open (SQLite's companion files exist then) and before --out is.
+std::vector<gavel::NamedPath> inputs(const Options& o) {
+  return {{"input", o.input}, {"model", o.backend.model}, {"system prompt file", o.system_file}};
+}
+
+Status check_out(const Options& o, const std::string& store_path) {
+  std::vector<gavel::NamedPath> in = inputs(o);
+  for (auto& f : gavel::store::store_files(store_path)) in.push_back(std::move(f));
+  return gavel::check_not_an_input({"--out", o.out}, in);
+}
 
 int run(const Options& o) {
   using gavel::cli::fail;
@@ -38,6 +72,7 @@ int run(const Options& o) {
   judge::RunConfig cfg;
   auto proto = judge::parse_protocol(o.protocol);
   if (!proto.ok()) return fail(proto.message());
+  if (Status s = check_protocol_flags(o, *proto); !s.ok()) return fail(s.message());
   auto mode = judge::parse_mode(o.mode);
   if (!mode.ok()) return fail(mode.message());
   auto format = judge::parse_format(o.format);
@@ -73,6 +108,9 @@ int run(const Options& o) {
   cfg.limit = o.limit;
   if (o.seed_given) cfg.shuffle_seed = o.seed;
   cfg.batch = o.batch;
+  // Enough items per call to keep every endpoint's slots busy.
+  if (!o.batch_given)
+    cfg.batch = std::max<int>(o.batch, int(o.backend.backend_urls.size()) * o.backend.concurrency);
   cfg.stop_on_error = o.on_error == "stop";
   cfg.keep_prompts = o.keep_prompts;
   cfg.input_path = o.input;
@@ -86,11 +124,15 @@ int run(const Options& o) {
                                      : std::filesystem::path(o.out).parent_path();
     store_path = (base.empty() ? std::filesystem::path(".") : base) / "gavel.sqlite";
   }
-  auto store = gavel::store::Store::open(store_path);
-  if (!store.ok()) return fail(store.message());
+  if (Status s = gavel::check_not_an_input({"--store", store_path}, inputs(o)); !s.ok())
+    return fail(s.message());
+  if (Status s = check_out(o, store_path); !s.ok()) return fail(s.message());  // before loading
 
   auto opened = gavel::cli::open_backend(o.backend);
   if (!opened.ok()) return fail(opened.message());
+  auto store = gavel::store::Store::open(store_path);  // after the model: no store for a typo
+  if (!store.ok()) return fail(store.message());
+  if (Status s = check_out(o, store_path); !s.ok()) return fail(s.message());
   gavel::Backend& be = *opened->backend;
   auto protocol = judge::make_protocol(pc, be.info(), opened->render);
   if (!protocol.ok()) return fail(protocol.message());
@@ -137,15 +179,26 @@ gavel::cli::Register reg{
        app.add_flag("--no-verdict-distribution", o->no_verdict,
                     "critique: skip the verdict probabilities");
        app.add_flag("--both-orders", o->both_orders, "critique pairwise: judge A/B and B/A");
-       app.add_option("--limit", o->limit, "judge only the first N items (after --seed shuffle)");
+       app.add_option("--limit", o->limit, "judge only the first N items (after --seed shuffle)")
+           ->check(gavel::cli::integer_at_least(1))
+           ->default_str("all");
        app.add_option("--seed", o->seed, "shuffle the input with this seed (and seed generation)")
+           ->check(gavel::cli::integer_at_least(0))
+           ->default_str("none")
            ->each([o](const std::string&) { o->seed_given = true; });
-       app.add_option("--batch", o->batch, "items per backend call and store transaction")
-           ->check(CLI::Range(1, 4096));
+       app.add_option("--batch", o->batch,
+                      "items per backend call and store transaction (default 4; with --backend "
+                      "at least endpoints x concurrency)")
+           ->check(CLI::Range(1, 4096))
+           ->each([o](const std::string&) { o->batch_given = true; });
        app.add_option("--on-error", o->on_error, "skip | stop");
        app.add_flag("--keep-prompts", o->keep_prompts, "include rendered prompts in the output");
        app.add_flag("--no-progress", o->no_progress, "no progress bar");
-       return [o]() { return run(*o); };
+       return [o, &app]() {
+         for (const CLI::Option* opt : app.get_options())
+           if (opt->count()) o->given.insert(opt->get_name());
+         return run(*o);
+       };
      }}};
 
 }  // namespace

@@ -54,7 +54,8 @@ gavel::cli::Register reg{{"render", "Render a chat template for a conversation (
                             app.add_option("--template-name", a->template_name,
                                            "named template (e.g. tool_use)");
                             app.add_option("--messages", a->messages_path,
-                                           "JSON list of messages, or {messages, tools, ...}")
+                                           "FILE holding a JSON list of messages, or an object "
+                                           "{messages, tools, ...}")
                                 ->required();
                             app.add_flag("--no-generation-prompt", a->no_generation_prompt,
                                          "add_generation_prompt=false");

@@ -24,7 +24,7 @@ int run_export(const Options& o) {
 }
 
 int run_count(const Options& o) {
-  auto st = gavel::store::Store::open(o.store);
+  auto st = gavel::store::Store::open(o.store, gavel::store::Access::kReadOnly);
   if (!st.ok()) return fail(st.message());
   auto n = (*st)->count();
   if (!n.ok()) return fail(n.message());

@@ -1,11 +1,6 @@
 // `gavel tokenize MODEL [TEXT] [--text-file F] [--special] [--no-bos]`: prints the token ids of
 // the text under the model's vocabulary as one JSON array line (llama.cpp-identical ids).
-// `--batch F.jsonl` tokenizes many texts with one vocabulary load: each input line is
-// {"text": str | "hex": str, "add_special": bool, "parse_special": bool}, each output line the
-// ids of that case; a line {"ids": [..], "special": bool} is decoded instead and answered with
-// {"hex": bytes of the text} (pieces need not be valid UTF-8); {"info": true} is answered with
-// the vocabulary's special ids, end-of-generation set and control tokens.
-#include <fmt/format.h>
+// `--batch F.jsonl` answers many requests with one vocabulary load (format: tokenizer/batch.h).
 
 #include <iostream>
 #include <memory>
@@ -16,6 +11,7 @@
 #include "command.h"
 #include "core/io.h"
 #include "gguf/gguf.h"
+#include "tokenizer/batch.h"
 #include "tokenizer/tokenizer.h"
 
 namespace {
@@ -33,88 +29,12 @@ struct TokenizeArgs {
   std::vector<std::string> vars;
 };
 
-gavel::Result<std::string> from_hex(const std::string& hex) {
-  if (hex.size() % 2) return gavel::Error{"odd number of hex digits"};
-  std::string out;
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int v = 0;
-    for (size_t k = i; k < i + 2; ++k) {
-      const char c = hex[k];
-      const int d = c >= '0' && c <= '9'   ? c - '0'
-                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                           : -1;
-      if (d < 0) return gavel::Error{std::string("bad hex digit '") + c + "'"};
-      v = v * 16 + d;
-    }
-    out.push_back(static_cast<char>(v));
-  }
-  return out;
-}
-
 int run_batch(const gavel::Tokenizer& tok, const std::string& path) {
-  using gavel::cli::fail;
   auto content = gavel::read_file(path);
-  if (!content.ok()) return fail("tokenize: " + content.message());
-  size_t line_no = 0, pos = 0;
-  const std::string& all = *content;
-  std::string out;
-  while (pos < all.size()) {
-    size_t end = all.find('\n', pos);
-    if (end == std::string::npos) end = all.size();
-    const std::string line = all.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = fmt::format("tokenize: {}:{}: ", path, line_no);
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return fail(where + "not a JSON object");
-    if (j.value("info", false)) {
-      std::vector<int32_t> control;
-      for (int32_t id = 0; id < tok.n_vocab(); ++id) {
-        if (tok.is_control(id)) control.push_back(id);
-      }
-      out += nlohmann::json{{"n_vocab", tok.n_vocab()}, {"bos", tok.bos()},
-                            {"eos", tok.eos()},         {"eot", tok.eot()},
-                            {"eom", tok.eom()},         {"add_bos", tok.add_bos()},
-                            {"add_eos", tok.add_eos()}, {"eog", tok.eog_ids()},
-                            {"control", control}}
-                 .dump();
-      out += '\n';
-      continue;
-    }
-    if (j.contains("ids") && j["ids"].is_array()) {
-      std::vector<int32_t> ids;
-      for (const auto& v : j["ids"]) {
-        if (!v.is_number_integer()) return fail(where + "field ids: not an integer array");
-        ids.push_back(v.get<int32_t>());
-      }
-      static constexpr char kHex[] = "0123456789abcdef";
-      std::string hex;
-      for (unsigned char c : tok.decode(ids, j.value("special", false))) {
-        hex += kHex[c >> 4];
-        hex += kHex[c & 15];
-      }
-      out += nlohmann::json{{"hex", hex}}.dump();
-      out += '\n';
-      continue;
-    }
-    std::string text;
-    if (j.contains("text") && j["text"].is_string()) {
-      text = j["text"].get<std::string>();
-    } else if (j.contains("hex") && j["hex"].is_string()) {
-      auto bytes = from_hex(j["hex"].get<std::string>());
-      if (!bytes.ok()) return fail(where + "field hex: " + bytes.message());
-      text = std::move(*bytes);
-    } else {
-      return fail(where + "needs a string field \"text\" or \"hex\"");
-    }
-    const bool add_special = j.value("add_special", true);
-    const bool parse_special = j.value("parse_special", false);
-    out += nlohmann::json(tok.encode(text, add_special, parse_special)).dump();
-    out += '\n';
-  }
-  std::cout << out;
+  if (!content.ok()) return gavel::cli::fail("tokenize: " + content.message());
+  auto out = gavel::tokenize_batch(tok, *content, path);
+  if (!out.ok()) return gavel::cli::fail("tokenize: " + out.message());
+  std::cout << *out;
   return 0;
 }
 
@@ -155,13 +75,10 @@ int run_tokenize(const TokenizeArgs& a, bool have_text) {
   if (a.pieces) {
     nlohmann::json arr = nlohmann::json::array();
     for (int32_t id : ids) {
-      // Pieces may be partial UTF-8 sequences: show them with replacement characters.
-      arr.push_back(
-          {{"id", id},
-           {"piece", nlohmann::json(tok->token_text(id))
-                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)}});
+      arr.push_back({{"id", id}, {"piece", tok->token_text(id)}});
     }
-    std::cout << arr.dump() << "\n";
+    // Pieces may be partial UTF-8 sequences: show them with replacement characters.
+    std::cout << arr.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cout << nlohmann::json(ids).dump() << "\n";
   }
@@ -176,7 +93,7 @@ gavel::cli::Register reg{
        auto* text_opt = app.add_option("text", a->text, "text to tokenize");
        app.add_option("--text-file", a->text_file, "read the text from this file (bytes as is)");
        app.add_option("--messages", a->messages_file,
-                      "chat messages JSON (rendered by the chat template)");
+                      "FILE holding the chat messages as JSON (rendered by the chat template)");
        app.add_option("--batch", a->batch_file, "JSONL of cases; prints one id array per line");
        app.add_flag("--special", a->special, "parse control tokens written in the text");
        app.add_flag("--no-bos", a->no_bos, "do not add BOS/EOS even if the vocab asks for it");

@@ -16,6 +16,7 @@ inline void add_report_flags(CLI::App* sub, const std::shared_ptr<meta::ReportFo
   sub->add_flag("--json", f->json, "print JSON instead of a table");
   sub->add_flag("--markdown", f->markdown, "print the tables as markdown");
   sub->add_option("--csv", f->csv, "also write the main table as CSV to this file");
+  refuse_output_over_inputs(sub, "--csv");
 }
 
 inline void add_item_fields(CLI::App* sub, meta::ItemFields& f) {

@@ -1,11 +1,13 @@
 // The one interface the judge layer sees. Implemented by the embedded engine
-// (src/backend/embedded_backend.*) and later by OpenAI-compatible HTTP engines; tests use a
-// scripted fake. The judge layer never includes engine headers.
+// (src/backend/embedded_backend.*) and by serving engines over HTTP
+// (src/backend/http_backend.*); tests use a scripted fake. The judge layer never includes
+// engine headers.
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gavel/status.h"
@@ -25,6 +27,9 @@ struct CandidateScore {
   std::vector<int32_t> tokens;
   double logprob = 0.0;  // sum of token log-probabilities of the continuation
   double first_token_logprob = 0.0;
+  // false: the engine returned only a top-k that lacks one of these tokens, and the values
+  // are upper bounds (the smallest log-probability it did return), not the true ones.
+  bool exact = true;
 };
 
 struct TopToken {
@@ -85,6 +90,22 @@ class Backend {
   virtual const BackendInfo& info() const = 0;
   virtual Result<std::vector<ScoreResult>> score(std::span<const ScoreRequest> reqs) = 0;
   virtual Result<std::vector<GenerateResult>> generate(std::span<const GenerateRequest> reqs) = 0;
+
+  // The judge model's tokens of plain text (special tokens not parsed, no BOS) and the text of
+  // tokens: for length accounting and truncation of judged texts. A backend that cannot
+  // tokenize keeps these defaults, which fail; callers that need tokens say so.
+  virtual Result<std::vector<int32_t>> tokenize(std::string_view text) {
+    (void)text;
+    return Status::Unimplemented("this backend cannot tokenize text");
+  }
+  virtual Result<std::string> detokenize(std::span<const int32_t> tokens) {
+    (void)tokens;
+    return Status::Unimplemented("this backend cannot detokenize tokens");
+  }
+  // The backend's own figures: a short line for progress displays and a block for the end of
+  // a run (prefix reuse, per-endpoint throughput, retries...). "" when it has none.
+  virtual std::string progress() const { return {}; }
+  virtual std::string report() const { return {}; }
 };
 
 }  // namespace gavel

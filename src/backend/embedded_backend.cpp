@@ -8,8 +8,9 @@
 #include <fstream>
 #include <numeric>
 
+#include "backend/params.h"
 #include "chat/model_template.h"
-#include "core/sha256.h"
+#include "core/file_digest.h"
 
 namespace gavel::backend {
 
@@ -20,25 +21,6 @@ size_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& 
   size_t i = 0;
   while (i < n && a[i] == b[i]) ++i;
   return i;
-}
-
-Status check_params(const GenerateParams& p) {
-  if (p.max_tokens < 1)
-    return Error{fmt::format("max_tokens must be >= 1 (got {})", p.max_tokens),
-                 StatusCode::kInvalidArgument};
-  if (!(p.temperature >= 0.0) || !std::isfinite(p.temperature))
-    return Error{fmt::format("temperature must be finite and >= 0 (got {})", p.temperature),
-                 StatusCode::kInvalidArgument};
-  if (!(p.top_p > 0.0 && p.top_p <= 1.0))
-    return Error{fmt::format("top_p must be in (0, 1] (got {})", p.top_p),
-                 StatusCode::kInvalidArgument};
-  for (size_t i = 0; i < p.stop.size(); ++i)
-    if (p.stop[i].empty())
-      return Error{fmt::format("stop string {} is empty", i), StatusCode::kInvalidArgument};
-  if (p.logprobs < -1)
-    return Error{fmt::format("logprobs must be >= -1 (got {})", p.logprobs),
-                 StatusCode::kInvalidArgument};
-  return Status::Ok();
 }
 
 // Earliest position in `text` where a stop string starts, looking only at matches that end
@@ -107,29 +89,8 @@ int32_t sample_token(std::span<const float> logits, double temperature, double t
 }
 
 Result<std::string> weights_fingerprint(const gguf::File& file) {
-  std::error_code ec;
-  const uintmax_t size = std::filesystem::file_size(file.path(), ec);
-  if (ec)
-    return Error{fmt::format("{}: cannot stat: {}", file.path(), ec.message()),
-                 StatusCode::kIOError};
-  if (file.data_offset() > size)
-    return Error{fmt::format("{}: data offset {} beyond the file size {}", file.path(),
-                             file.data_offset(), size),
-                 StatusCode::kCorruption};
-  std::ifstream in(file.path(), std::ios::binary);
-  std::string head(file.data_offset(), '\0');
-  in.read(head.data(), std::streamsize(head.size()));
-  if (size_t(in.gcount()) != head.size())
-    return Error{fmt::format("{}: short read of the {}-byte header", file.path(), head.size()),
-                 StatusCode::kIOError};
-  Sha256 h;
-  h.update(head);
-  h.update(fmt::format("|data:{}|", size - file.data_offset()));
-  for (const gguf::TensorInfo& t : file.tensors())
-    h.update(
-        std::string_view(reinterpret_cast<const char*>(t.data), std::min<size_t>(t.nbytes, 4096)));
-  const auto d = h.finish();
-  return fmt::format("gguf:{}+{}", to_hex(d.data(), 12), kNumericsVersion);
+  GAVEL_ASSIGN(const FileDigest d, file_digest(file.path()));  // every byte, cached per file
+  return fmt::format("gguf:{}+{}", d.hex, kNumericsVersion);
 }
 
 Result<std::unique_ptr<EmbeddedBackend>> EmbeddedBackend::open(const std::string& path,
@@ -162,6 +123,18 @@ Result<std::vector<int32_t>> EmbeddedBackend::tokenize_prompt(const std::string&
   auto ids = tok_->encode(prompt, /*add_special=*/false, /*parse_special=*/true);
   GAVEL_TRY(check_ids(ids));
   return ids;
+}
+
+Result<std::vector<int32_t>> EmbeddedBackend::tokenize(std::string_view text) {
+  return tok_->encode(text, /*add_special=*/false, /*parse_special=*/false);
+}
+
+Result<std::string> EmbeddedBackend::detokenize(std::span<const int32_t> tokens) {
+  for (int32_t id : tokens)
+    if (id < 0 || id >= tok_->n_vocab())
+      return Status::OutOfRange(
+          fmt::format("token id {} outside the vocabulary [0, {})", id, tok_->n_vocab()));
+  return tok_->decode(tokens);
 }
 
 void EmbeddedBackend::remember(std::shared_ptr<Entry> e) {
@@ -467,6 +440,16 @@ Result<std::vector<GenerateResult>> EmbeddedBackend::generate(
     out.push_back(std::move(g).value());
   }
   return out;
+}
+
+std::string EmbeddedBackend::report() const {
+  const PrefixStats& ps = stats_;
+  return fmt::format(
+      "prefix reuse: {} prompts, {} prompt tokens: {} reused from cached sequences ({:.1f}%), {} "
+      "evaluated; {} candidate/generated tokens evaluated\n",
+      ps.prompts, ps.prompt_tokens, ps.reused_tokens,
+      ps.prompt_tokens ? 100.0 * double(ps.reused_tokens) / double(ps.prompt_tokens) : 0.0,
+      ps.evaluated_tokens, ps.continuation_tokens);
 }
 
 }  // namespace gavel::backend

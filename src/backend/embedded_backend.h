@@ -64,6 +64,9 @@ class EmbeddedBackend : public Backend {
   const BackendInfo& info() const override { return info_; }
   Result<std::vector<ScoreResult>> score(std::span<const ScoreRequest> reqs) override;
   Result<std::vector<GenerateResult>> generate(std::span<const GenerateRequest> reqs) override;
+  Result<std::vector<int32_t>> tokenize(std::string_view text) override;
+  Result<std::string> detokenize(std::span<const int32_t> tokens) override;
+  std::string report() const override;  // the prefix-reuse figures
 
   // Generation from a tokenized prompt, taken as given (nothing added or parsed): the OpenAI
   // routes tokenize themselves and accept token-id prompts. Same cache and numerics as generate.
@@ -133,9 +136,9 @@ class EmbeddedBackend : public Backend {
 int32_t sample_token(std::span<const float> logits, double temperature, double top_p,
                      std::mt19937_64& rng);
 
-// "gguf:<sha256 prefix>+<numerics version>" over the bytes before the tensor data (header,
-// metadata, tensor table), the data section's size and the first 4 KiB of every tensor: reads
-// a few MiB however large the model, and changes with any re-quantization or fine-tune.
+// "gguf:<XXH3-128 of every byte of the file, 32 hex>+<numerics version>": any change to the
+// weights, metadata, vocabulary or chat template gives another fingerprint. The digest is
+// cached per file version (core/file_digest.h), so a model is read in full once.
 Result<std::string> weights_fingerprint(const gguf::File& file);
 
 }  // namespace gavel::backend

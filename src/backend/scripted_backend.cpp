@@ -28,6 +28,23 @@ Status ScriptedBackend::check(const std::string& prompt, const char* what) const
   return Status::Ok();
 }
 
+Result<std::vector<int32_t>> ScriptedBackend::tokenize(std::string_view text) {
+  std::vector<int32_t> ids;
+  ids.reserve(text.size());
+  for (char c : text) ids.push_back(static_cast<unsigned char>(c));
+  return ids;
+}
+
+Result<std::string> ScriptedBackend::detokenize(std::span<const int32_t> tokens) {
+  std::string s;
+  for (int32_t id : tokens) {
+    if (id < 0 || id > 255)
+      return Status::OutOfRange(fmt::format("scripted backend: no token {}", id));
+    s += static_cast<char>(id);
+  }
+  return s;
+}
+
 Result<std::vector<ScoreResult>> ScriptedBackend::score(std::span<const ScoreRequest> reqs) {
   ++score_calls;
   std::vector<ScoreResult> out;

@@ -26,6 +26,9 @@ class ScriptedBackend : public Backend {
   // the context length fails (kOutOfRange).
   Result<std::vector<ScoreResult>> score(std::span<const ScoreRequest> reqs) override;
   Result<std::vector<GenerateResult>> generate(std::span<const GenerateRequest> reqs) override;
+  // One token per byte, its id the byte's value, so lengths in tokens are byte counts.
+  Result<std::vector<int32_t>> tokenize(std::string_view text) override;
+  Result<std::string> detokenize(std::span<const int32_t> tokens) override;
 
   // ---- the script (every part optional) ----
   BackendInfo info_;

@@ -1,10 +1,16 @@
 #include "chat/conversation.h"
 
+#include <fmt/format.h>
+
+#include <filesystem>
+
 #include "chat/model_template.h"
 #include "core/io.h"
 
 namespace gavel::chat {
 namespace {
+
+namespace fs = std::filesystem;
 
 Result<nlohmann::ordered_json> read_json(const std::string& path) {
   GAVEL_ASSIGN(std::string text, read_file(path));
@@ -32,6 +38,12 @@ Result<RenderedConversation> render_conversation(const ConversationRequest& req)
     for (auto it = mt.special_tokens.begin(); it != mt.special_tokens.end(); ++it)
       vars[it.key()] = it.value();
   }
+  const std::string& mp = req.messages_path;
+  std::error_code ec;
+  if (!mp.empty() && (mp.front() == '[' || mp.front() == '{') && !fs::exists(mp, ec))
+    return Error{
+        fmt::format("messages: expected the name of a file holding the JSON, got JSON text ({}...)",
+                    mp.substr(0, 20))};
   GAVEL_ASSIGN(nlohmann::ordered_json doc, read_json(req.messages_path));
   nlohmann::ordered_json messages;
   if (doc.is_array()) {

@@ -25,9 +25,6 @@ std::unique_ptr<Sequence> Sequence::clone() const {
 
 Result<std::unique_ptr<LoadedModel>> load_model(const std::string& path,
                                                 const LoadOptions& options) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    return Error{fmt::format("model file not found: {}", path)};
   if (options.n_threads < 1 || options.n_threads > 256)
     return Error{fmt::format("invalid thread count {}", options.n_threads)};
   if (options.n_ctx < 0) return Error{fmt::format("invalid context size {}", options.n_ctx)};

@@ -312,7 +312,8 @@ Result<std::unique_ptr<File>> File::open(const std::string& path) {
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    return Error{fmt::format("{}: not a regular file", path), StatusCode::kInvalidArgument};
+    return Error{fmt::format("{}: is {}, not a GGUF model file", path, file_kind(st.st_mode)),
+                 StatusCode::kInvalidArgument};
   }
   size_t size = static_cast<size_t>(st.st_size);
   if (size == 0) {

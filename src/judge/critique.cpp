@@ -160,6 +160,7 @@ Result<VerdictDistribution> read_verdict(const ScoreResult& r, Mode mode) {
   double mx = -INFINITY;
   for (const auto& c : r.candidates) {
     v.logprobs.push_back(c.logprob);
+    v.exact = v.exact && c.exact;
     mx = std::max(mx, c.logprob);
   }
   double z = 0;
@@ -181,7 +182,7 @@ nlohmann::json to_json(const VerdictDistribution& v) {
     probs[v.labels[k]] = v.probs[k];
     lps[v.labels[k]] = v.logprobs[k];
   }
-  nlohmann::json j = {{"probs", probs}, {"logprobs", lps}, {"mass", v.mass}};
+  nlohmann::json j = {{"probs", probs}, {"logprobs", lps}, {"mass", v.mass}, {"exact", v.exact}};
   if (v.expected) j["expected"] = *v.expected;
   return j;
 }

@@ -56,6 +56,7 @@ struct VerdictDistribution {
   std::vector<double> probs;       // normalised over the labels
   double mass = 0;                 // sum of exp(logprobs): how much the labels cover
   std::optional<double> expected;  // absolute modes: sum k * P(k)
+  bool exact = true;  // false: a label was outside the engine's top-k (its value is a bound)
 };
 
 // The score() request for the verdict distribution; needs parsed.has_marker.

@@ -48,6 +48,15 @@ Status FieldMap::apply(const std::vector<std::string>& field_specs,
     if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
       return Error{fmt::format("--field '{}': expected logical=input_field", s),
                    StatusCode::kInvalidArgument};
+    const FieldMap known = defaults();
+    if (!known.input_name.count(s.substr(0, eq))) {
+      std::string names;
+      for (const auto& [logical, field] : known.input_name)
+        names += (names.empty() ? "" : ", ") + logical;
+      return Error{fmt::format("--field '{}': unknown logical field '{}' (known: {})", s,
+                               s.substr(0, eq), names),
+                   StatusCode::kInvalidArgument};
+    }
     input_name[s.substr(0, eq)] = s.substr(eq + 1);
   }
   for (const std::string& s : var_specs) {

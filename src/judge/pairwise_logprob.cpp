@@ -59,6 +59,7 @@ Result<PairwisePass> read_pass(const ScoreResult& r, const PairwiseLogprobConfig
   if (cfg.read == PairwiseLogprobConfig::Read::kFull) {
     p.logprob_a = a.first_token_logprob;
     p.logprob_b = b.first_token_logprob;
+    p.exact = a.exact && b.exact;
   } else {
     if (a.tokens.empty() || b.tokens.empty())
       return Error{"backend gave no token ids for candidates A/B", StatusCode::kInternal};
@@ -88,9 +89,10 @@ PairwiseLogprobJudgment combine_passes(PairwisePass pass1, PairwisePass pass2) {
 }
 
 nlohmann::json to_json(const PairwisePass& p, bool keep_prompt) {
-  nlohmann::json j = {
-      {"logprob_A", p.logprob_a}, {"logprob_B", p.logprob_b}, {"p_A", p.p_a}, {"p_B", p.p_b},
-      {"A_in_top_k", p.a_in_top}, {"B_in_top_k", p.b_in_top}};
+  nlohmann::json j = {{"logprob_A", p.logprob_a}, {"logprob_B", p.logprob_b},
+                      {"p_A", p.p_a},             {"p_B", p.p_b},
+                      {"A_in_top_k", p.a_in_top}, {"B_in_top_k", p.b_in_top},
+                      {"exact", p.exact}};
   if (keep_prompt) j["prompt"] = p.prompt;
   return j;
 }

@@ -28,6 +28,9 @@ struct PairwisePass {
   std::string prompt;                   // fully rendered chat prompt
   double logprob_a = 0, logprob_b = 0;  // as read (top-k: -100 when absent)
   bool a_in_top = true, b_in_top = true;
+  // --read full: false when the engine returned only a top-k without A or B (the value read
+  // is then an upper bound); --read top-k reads the top-k by definition and stays true.
+  bool exact = true;
   double p_a = 0.5, p_b = 0.5;  // S(A), S(B)
 };
 

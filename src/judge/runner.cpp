@@ -10,7 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
-#include <fstream>
+#include <sstream>
 
 #include "core/io.h"
 #include "judge/judge_items.h"
@@ -22,7 +22,7 @@ namespace {
 // The output file, locked for this run: a second run given the same --out fails instead of
 // interleaving its records with ours (the store itself is safe to share). The lock is taken
 // before truncating, so the failing run leaves the other run's file alone.
-Result<std::FILE*> open_locked_output(const std::string& path) {
+Result<std::unique_ptr<OutputFile>> open_locked_output(const std::string& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return os_error(path + ": cannot create output file", errno);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -36,14 +36,12 @@ Result<std::FILE*> open_locked_output(const std::string& path) {
   }
   struct stat st {};
   const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);  // not /dev/null, a pipe
-  const char* failed = regular && ::ftruncate(fd, 0) != 0 ? "truncate" : nullptr;
-  std::FILE* f = failed ? nullptr : ::fdopen(fd, "wb");
-  if (!f) {
+  if (regular && ::ftruncate(fd, 0) != 0) {
     const int e = errno;
     ::close(fd);
-    return os_error(fmt::format("{}: cannot {} output file", path, failed ? failed : "open"), e);
+    return os_error(path + ": cannot truncate output file", e);
   }
-  return f;
+  return OutputFile::adopt(fd, path);
 }
 
 using Json = nlohmann::json;
@@ -54,6 +52,18 @@ std::string format_duration(double s) {
   auto t = static_cast<int64_t>(s + 0.5);
   if (t >= 3600) return fmt::format("{}:{:02}:{:02}", t / 3600, (t / 60) % 60, t % 60);
   return fmt::format("{:02}:{:02}", t / 60, t % 60);
+}
+
+// Whether a record states a value that is only an upper bound ("exact": false anywhere).
+bool has_inexact(const Json& j) {
+  if (j.is_object()) {
+    auto it = j.find("exact");
+    if (it != j.end() && it->is_boolean() && !it->get<bool>()) return true;
+  }
+  if (j.is_structured())
+    for (const Json& v : j)
+      if (has_inexact(v)) return true;
+  return false;
 }
 
 class Runner {
@@ -81,6 +91,7 @@ class Runner {
   std::unique_ptr<Tally> tally_;
   RunSummary sum_;
   Clock::time_point start_ = Clock::now(), last_progress_{};
+  int64_t last_shown_ = -1;  // items handled in the last progress line (a log shows each once)
   int64_t judged_items_ = 0;
 };
 
@@ -94,31 +105,38 @@ void Runner::progress(bool final) {
   auto now = Clock::now();
   bool tty = isatty(fileno(log_));
   if (!final && now - last_progress_ < std::chrono::milliseconds(tty ? 200 : 5000)) return;
-  last_progress_ = now;
-  double el = std::chrono::duration<double>(now - start_).count();
   int64_t handled = sum_.done + static_cast<int64_t>(sum_.errors.size());
+  if (final && !tty && handled == last_shown_) return;  // that line is in the log already
+  last_progress_ = now;
+  last_shown_ = handled;
+  double el = std::chrono::duration<double>(now - start_).count();
   double rate = el > 0 ? judged_items_ / el : 0;
   int64_t left = sum_.items - handled;
   double eta = rate > 0 ? left / rate : NAN;
   int width = 24;
   int filled = sum_.items ? static_cast<int>(width * handled / sum_.items) : width;
   std::string bar = std::string(filled, '#') + std::string(width - filled, '.');
-  std::fprintf(log_, "%sjudge [%s] %lld/%lld %.2f it/s ETA %s (cached %lld, errors %zu)%s",
+  std::string extra = backend_.progress();  // e.g. per-endpoint throughput and retries
+  if (!extra.empty()) extra = " | " + extra;
+  std::fprintf(log_, "%sjudge [%s] %lld/%lld %.2f it/s ETA %s (cached %lld, errors %zu)%s%s",
                tty ? "\r" : "", bar.c_str(), static_cast<long long>(handled),
                static_cast<long long>(sum_.items), rate, format_duration(eta).c_str(),
-               static_cast<long long>(sum_.cached), sum_.errors.size(), tty && !final ? "" : "\n");
+               static_cast<long long>(sum_.cached), sum_.errors.size(), extra.c_str(),
+               tty && !final ? "" : "\n");
   std::fflush(log_);
 }
 
 Result<RunSummary> Runner::run() {
-  std::ifstream in(cfg_.input_path, std::ios::binary);
-  if (!in) return os_error(cfg_.input_path + ": cannot open input", errno);
   std::vector<std::pair<int64_t, std::string>> lines;
-  std::string text;
-  for (int64_t n = 1; std::getline(in, text); ++n) {
-    if (!text.empty() && text.back() == '\r') text.pop_back();
-    bool blank = text.find_first_not_of(" \t") == std::string::npos;
-    if (!blank) lines.emplace_back(n, std::move(text));
+  {
+    GAVEL_ASSIGN(std::string input, read_file(cfg_.input_path));  // a directory is an error
+    std::istringstream in(std::move(input));
+    std::string text;
+    for (int64_t n = 1; std::getline(in, text); ++n) {
+      if (!text.empty() && text.back() == '\r') text.pop_back();
+      bool blank = text.find_first_not_of(" \t") == std::string::npos;
+      if (!blank) lines.emplace_back(n, std::move(text));
+    }
   }
   std::vector<size_t> order(lines.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -126,23 +144,25 @@ Result<RunSummary> Runner::run() {
   if (cfg_.limit >= 0 && static_cast<size_t>(cfg_.limit) < order.size()) order.resize(cfg_.limit);
   sum_.items = static_cast<int64_t>(order.size());
 
-  std::FILE* out = nullptr;
-  if (cfg_.out_path == "-")
-    out = stdout;
-  else if (!cfg_.out_path.empty()) {
+  std::unique_ptr<OutputFile> out;
+  if (cfg_.out_path == "-") {
+    GAVEL_ASSIGN(out, OutputFile::create("-"));
+  } else if (!cfg_.out_path.empty()) {
     GAVEL_ASSIGN(out, open_locked_output(cfg_.out_path));
   }
-  auto close_out = [&] {
-    if (out && out != stdout) std::fclose(out);
+  // A failed write ends the run: what was judged is committed to the store already.
+  auto output_failed = [&](const Status& st) {
+    return Error{fmt::format(
+                     "{} (every judgment made so far is committed to the store {}: a rerun takes "
+                     "them from there)",
+                     st.message(), store_.path()),
+                 st.code()};
   };
   // The run is recorded with its items so reports can evaluate the judge on them.
   Json run_config = protocol_.describe();
   run_config["input"] = cfg_.input_path;
   auto run_id = store_.create_run("judge", cfg_.input_path, dump_record(run_config));
-  if (!run_id.ok()) {
-    close_out();
-    return Error{"store: " + run_id.message()};
-  }
+  if (!run_id.ok()) return run_id.status().prefixed("store: ");
 
   size_t batch = static_cast<size_t>(std::max(1, cfg_.batch));
   for (size_t pos = 0; pos < order.size() && !sum_.stopped; pos += batch) {
@@ -162,18 +182,12 @@ Result<RunSummary> Runner::run() {
       preps.emplace_back(std::move(*p));
     }
     Status st = complete_items(backend_, protocol_, store_, preps);
-    if (!st.ok()) {
-      close_out();
-      return st;
-    }
+    if (!st.ok()) return st;  // the output is closed on return; what was committed stays
     std::vector<store::RunItem> done;
     for (const PlannedItem& p : preps)
       if (item_error(p).ok()) done.push_back(run_item(protocol_, p));
     st = store_.add_run_items(*run_id, done);
-    if (!st.ok()) {
-      close_out();
-      return Error{"store: " + st.message()};
-    }
+    if (!st.ok()) return st.prefixed("store: ");
     for (PlannedItem& p : preps) {
       std::string err;
       bool any_new = false;
@@ -189,19 +203,22 @@ Result<RunSummary> Runner::run() {
       }
       Json rec = item_record(protocol_, p, cfg_.keep_prompts);
       tally_->add(p.item, rec);
+      if (has_inexact(rec)) ++sum_.inexact;
       ++sum_.done;
       if (any_new) ++judged_items_;
       if (out) {
-        std::string s = dump_record(rec);
-        s += '\n';
-        std::fwrite(s.data(), 1, s.size(), out);
-        std::fflush(out);
+        Status w = out->write(dump_record(rec) + '\n');
+        if (w.ok()) w = out->flush();
+        if (!w.ok()) return output_failed(w);
       }
       if (sum_.stopped) break;
     }
     progress(false);
   }
-  close_out();
+  if (out) {
+    Status c = out->close();
+    if (!c.ok()) return output_failed(c);
+  }
   progress(true);
   sum_.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
   Json m = tally_->report();
@@ -211,7 +228,7 @@ Result<RunSummary> Runner::run() {
                         {"errors", sum_.errors.size()}, {"seconds", sum_.seconds},
                         {"metrics", sum_.metrics}};
   Status st = store_.update_run(*run_id, sum_.stopped ? "stopped" : "done", dump_record(summary));
-  if (!st.ok()) return Error{"store: " + st.message()};
+  if (!st.ok()) return st.prefixed("store: ");
   return sum_;
 }
 
@@ -239,6 +256,11 @@ std::string format_summary(const RunSummary& s, const RunConfig& cfg) {
                   s.items, s.seconds, s.judged, s.cached);
   if (s.stopped) out += "; stopped at the first error (--on-error stop)";
   out += '\n';
+  if (s.inexact > 0)
+    out += fmt::format(
+        "{} item(s) hold a log-probability that is only an upper bound (a label outside the "
+        "engine's top-k; \"exact\": false in the record)\n",
+        s.inexact);
   if (!s.errors.empty()) {
     out += fmt::format("{} item(s) failed:\n", s.errors.size());
     for (size_t i = 0; i < s.errors.size() && i < 20; ++i) out += "  " + s.errors[i].message + "\n";

@@ -39,7 +39,8 @@ struct RunSummary {
   int64_t judged = 0;  // judgments computed in this run
   int64_t cached = 0;  // judgments found in the store
   std::vector<RunError> errors;
-  bool stopped = false;    // --on-error stop ended the run early
+  int64_t inexact = 0;  // items whose record holds a log-probability bound ("exact": false)
+  bool stopped = false;  // --on-error stop ended the run early
   nlohmann::json metrics;  // agreement with labels, outcome counts
   double seconds = 0;
 };

@@ -284,6 +284,7 @@ Result<Report> judgemark_report(const std::string& path) {
   GAVEL_ASSIGN(std::string text, read_file(path));
   json d = json::parse(text, nullptr, false);
   if (d.is_discarded()) return bad_file(path, "invalid JSON");
+  if (!d.is_object()) return bad_file(path, "not a judge-results object");
   for (const char* k : {"writers", "reference_benchmarks_arena_eqbench_magi", "judges"})
     if (!d.contains(k)) return bad_file(path, fmt::format("missing field \"{}\"", k));
   const auto& writers = d["writers"];
@@ -311,20 +312,30 @@ Result<Report> judgemark_report(const std::string& path) {
   for (const auto& jd : d["judges"]) {
     ++idx;
     if (!jd.is_object()) return bad_file(path, fmt::format("judge {} is not an object", idx));
-    std::string name = jd.value("judge", fmt::format("judge {}", idx));
+    std::string name = fmt::format("judge {}", idx);
+    if (jd.contains("judge")) {
+      if (!jd["judge"].is_string())
+        return bad_file(path, fmt::format("judge {}: field \"judge\" (its name) is not a string",
+                                          idx));
+      name = jd["judge"].get<std::string>();
+    }
     JudgemarkInput in;
     in.references = reference;
     const json& ws = jd.contains("writer_scores") ? jd["writer_scores"] : json::object();
+    if (!ws.is_object())
+      return bad_file(path, fmt::format("judge {}: field \"writer_scores\" is not an object", name));
+    if (jd.contains("stats") && !jd["stats"].is_object())
+      return bad_file(path, fmt::format("judge {}: field \"stats\" is not an object", name));
     for (const auto& w : writers) {
       const std::string& wn = w.get_ref<const std::string&>();
-      if (!ws.is_object() || !ws.contains(wn))
+      if (!ws.contains(wn))
         return bad_file(path, fmt::format("judge {} has no score for {}", name, wn));
       if (!ws[wn].is_number())
         return bad_file(path, fmt::format("judge {}: the score of {} is not a number", name, wn));
       in.scores.push_back(ws[wn].get<double>());
     }
     std::map<std::string, double> published_stats;
-    if (jd.contains("stats") && jd["stats"].is_object())
+    if (jd.contains("stats"))
       for (const auto& [k, v] : jd["stats"].items()) {
         GAVEL_ASSIGN(published_stats[k],
                      number_or_null(v, path, fmt::format("judge {}: stats.{}", name, k)));

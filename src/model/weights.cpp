@@ -46,6 +46,12 @@ Result<std::vector<float>> vector_f32(const gguf::File& f, const std::string& na
     return Error{fmt::format("{}: tensor '{}' has shape {}, expected {} elements", f.path(), name,
                              shape_str(t->ne), n)};
   std::vector<float> v(static_cast<size_t>(n));
+  // Norm weights, biases and other per-channel vectors are stored as floats by every converter
+  // (llama.cpp keeps 1-D tensors in F32); a quantized one is a broken or hand-made file.
+  if (t->type != gguf::TensorType::kF32 && t->type != gguf::TensorType::kF16 &&
+      t->type != gguf::TensorType::kBF16)
+    return Error{fmt::format("{}: tensor '{}' has type {}; a 1-D weight must be F32, F16 or BF16",
+                             f.path(), name, gguf::type_name(t->type))};
   const tensor::TypeTraits tr = tensor::traits(t->type);
   if (!tr.supported || n % tr.block != 0 || tensor::row_bytes(t->type, n) > t->nbytes ||
       !tensor::dequantize_row(t->type, t->data, v.data(), n))
@@ -77,20 +83,33 @@ Result<HParams> read_hparams(const gguf::File& f) {
   h.n_rot = h.head_dim;
   if (f.has(p + "rope.dimension_count")) GAVEL_TRY(get_i("rope.dimension_count", h.n_rot));
   GAVEL_ASSIGN(const double eps, f.get_float(p + "attention.layer_norm_rms_epsilon"));
+  // NaN or a negative epsilon turns every norm into NaN, and the output into a flat distribution.
+  if (!(eps > 0 && eps < 1))
+    return Error{fmt::format("{}: {}attention.layer_norm_rms_epsilon = {} must be in (0, 1)",
+                             f.path(), p, eps)};
   h.rms_eps = float(eps);
   if (f.has(p + "rope.freq_base")) {
     GAVEL_ASSIGN(const double base, f.get_float(p + "rope.freq_base"));
+    if (!(base > 0 && base <= 1e12))
+      return Error{
+          fmt::format("{}: {}rope.freq_base = {} must be in (0, 1e12]", f.path(), p, base)};
     h.rope_base = float(base);
   }
   if (h.n_head % h.n_head_kv != 0)
     return Error{fmt::format("{}: head_count {} is not a multiple of head_count_kv {}", f.path(),
                              h.n_head, h.n_head_kv)};
+  if (h.head_dim <= 0)
+    return Error{fmt::format("{}: head dimension {} (embedding_length {} / head_count {})",
+                             f.path(), h.head_dim, h.n_embd, h.n_head)};
   if (h.n_rot > h.head_dim || h.n_rot % 2 != 0)
     return Error{fmt::format("{}: rope.dimension_count {} invalid for head dim {}", f.path(),
                              h.n_rot, h.head_dim)};
   const gguf::TensorInfo* emb = f.tensor("token_embd.weight");
   if (!emb || emb->ne.size() != 2)
     return Error{fmt::format("{}: missing or malformed tensor 'token_embd.weight'", f.path())};
+  if (emb->ne[1] <= 0 || emb->ne[1] > (int64_t(1) << 30))
+    return Error{fmt::format("{}: token_embd.weight has {} rows (the vocabulary size)", f.path(),
+                             emb->ne[1])};
   h.n_vocab = int(emb->ne[1]);
   return h;
 }

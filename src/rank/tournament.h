@@ -1,7 +1,7 @@
 // Tournament driver: pairs players round by round, asks a judge callback for each match's
 // outcome and turns the answers into ratings. The judge is anything that can say how likely
 // the text in position 1 is the better one: cached judgments, a simulated judge
-// (rank/judges.h) or a live judge model. Typical use:
+// (rank/judges.h) or a live judge model (src/tournament). Typical use:
 //
 //   rank::TournamentConfig cfg;            // Swiss, 5 rounds, Elo K=32 from 1500
 //   cfg.prompts = {3};                     // every match judged on prompt 3
@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "gavel/status.h"
@@ -28,10 +29,18 @@ struct Match {
   int a = 0, b = 0;
   int prompt = -1;
   int round = 0;
+  int tournament = 0;  // option A: the prompt's tournament; option B: the iteration
 };
 
 // Returns P(a better than b) in [0, 1]; an error aborts the tournament and is passed up.
 using Judge = std::function<Result<double>(const Match&)>;
+// The same for a whole round at once (a judge model batches its requests): one answer per
+// match, in order.
+using RoundJudge = std::function<Result<std::vector<double>>(std::span<const Match>)>;
+RoundJudge per_match(Judge judge);
+
+// Which prompts a player can be judged on (a writer may lack a response); empty = all.
+using HasPrompt = std::function<bool(int player, int prompt)>;
 
 enum class Pairing { kSwiss, kRoundRobin, kRandom, kAdaptive };
 enum class RatingMethod { kElo, kBradleyTerry };
@@ -44,6 +53,18 @@ struct JudgedMatch {
 
 struct TournamentResult;
 
+// --until-stable: from `min_rounds` on, after each round, refit Bradley-Terry on `bootstrap`
+// resamples of the outcomes so far and take every player's rank interval (central `level`);
+// the tournament stops once no interval has changed for `patience` rounds in a row.
+// `rounds` stays the cap.
+struct StopRule {
+  bool until_stable = false;
+  int min_rounds = 4;
+  int patience = 2;
+  int bootstrap = 100;
+  double level = 0.9;
+};
+
 struct TournamentConfig {
   Pairing pairing = Pairing::kSwiss;
   int rounds = 5;             // Swiss/random/adaptive rounds; round robin: full cycles
@@ -54,6 +75,11 @@ struct TournamentConfig {
   EloConfig elo;
   BtConfig bt;
   uint64_t seed = 1;
+  // A match is drawn among the prompts both players have; a pair with none in cfg.prompts
+  // does not play that round (counted in TournamentResult::unplayable).
+  HasPrompt has_prompt;
+  int tournament = 0;  // copied into every Match
+  StopRule stop;
   // Called after each round with the state so far (for convergence curves); may be empty.
   std::function<void(int round, const TournamentResult&)> on_round;
 };
@@ -64,22 +90,35 @@ struct TournamentResult {
   std::vector<Outcome> outcomes;  // one per pairing (orientations averaged), play order
   std::vector<JudgedMatch> log;   // every judge call
   int rounds_played = 0;
+  int unplayable = 0;          // pairings skipped for want of a common prompt
+  bool stopped_early = false;  // the stop rule ended it before cfg.rounds
 };
+
+// Rank intervals (1 = best) of each player from `bootstrap` resampled BT fits (seeded).
+Result<std::vector<std::pair<int, int>>> rank_intervals(int n_players,
+                                                        const std::vector<Outcome>& outcomes,
+                                                        const BtConfig& bt, int bootstrap,
+                                                        double level, uint64_t seed);
 
 Result<TournamentResult> run_tournament(int n_players, const TournamentConfig& cfg,
                                         const Judge& judge);
+Result<TournamentResult> run_tournament(int n_players, const TournamentConfig& cfg,
+                                        const RoundJudge& judge);
 
 // Option A: an isolated tournament per prompt; ratings[w][p] is writer w's rating in the
 // tournament of prompt p. Separability over those per-prompt distributions, CI by resampling
-// prompts.
+// prompts. With cfg.has_prompt, a prompt's tournament has only the writers that have it; the
+// others get NaN there and the mean / sd / separability use the prompts a writer has.
 struct OptionAResult {
-  std::vector<std::vector<double>> ratings;  // [writer][prompt]
+  std::vector<std::vector<double>> ratings;  // [writer][prompt], NaN = not in that tournament
   std::vector<double> mean, sd;
   meta::Separability separability;
   std::vector<JudgedMatch> log;  // all prompts' judge calls
 };
 Result<OptionAResult> option_a(int n_writers, int n_prompts, const TournamentConfig& cfg,
                                const Judge& judge, int ci_bootstrap = 1000);
+Result<OptionAResult> option_a(int n_writers, int n_prompts, const TournamentConfig& cfg,
+                               const RoundJudge& judge, int ci_bootstrap = 1000);
 
 // Option B: `iterations` times, draw n_prompts prompts with replacement and run one global
 // tournament over them; ratings[w][i] is writer w's rating in iteration i. mean +- sd per
@@ -89,9 +128,14 @@ struct OptionBResult {
   std::vector<double> mean, sd;
   meta::Separability separability;
   std::vector<JudgedMatch> log;
+  std::vector<std::vector<int>> samples;  // the prompts drawn for each iteration
+  int unplayable = 0;                     // pairings without a common prompt in the sample
 };
 Result<OptionBResult> option_b(int n_writers, int n_prompts, int iterations,
                                const TournamentConfig& cfg, const Judge& judge,
+                               int ci_bootstrap = 1000);
+Result<OptionBResult> option_b(int n_writers, int n_prompts, int iterations,
+                               const TournamentConfig& cfg, const RoundJudge& judge,
                                int ci_bootstrap = 1000);
 
 }  // namespace gavel::rank

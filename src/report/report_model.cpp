@@ -166,7 +166,7 @@ Status write_report(const std::string& store_path, const std::string& out,
                     const ReportOptions& options) {
   if (!std::filesystem::exists(store_path))
     return Error{fmt::format("{}: no such store", store_path), StatusCode::kNotFound};
-  GAVEL_ASSIGN(auto store, store::Store::open(store_path));
+  GAVEL_ASSIGN(auto store, store::Store::open(store_path, store::Access::kReadOnly));
   GAVEL_ASSIGN(Json data, build_report(*store, options));
   return write_file_atomic(out, dashboard_with_data(data));
 }

@@ -100,7 +100,7 @@ json summary(const TournamentRequest& q, rank::Pairing pairing, const std::vecto
   std::vector<std::vector<double>> sum(size_t(n), std::vector<double>(size_t(np), 0.0)), cnt = sum;
   std::vector<meta::MatchRecord> bias_records;
   for (const Played& m : played) {
-    const auto [a, b, prompt, round] = m.match;
+    const int a = m.match.a, b = m.match.b, prompt = m.match.prompt;
     outcomes.push_back({a, b, m.p, 1.0});
     ++matches[size_t(a)];
     ++matches[size_t(b)];

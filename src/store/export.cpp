@@ -1,7 +1,5 @@
 #include "store/export.h"
 
-#include <cerrno>
-#include <cstdio>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -43,10 +41,10 @@ Result<ExportFormat> parse_export_format(std::string_view name) {
 }
 
 Status export_judgments(const ExportConfig& cfg) {
-  GAVEL_ASSIGN(auto store, Store::open(cfg.store));
-  const bool to_stdout = cfg.out.empty() || cfg.out == "-";
-  std::FILE* out = to_stdout ? stdout : std::fopen(cfg.out.c_str(), "wb");
-  if (!out) return os_error(cfg.out + ": cannot create", errno);
+  GAVEL_ASSIGN(auto store, Store::open(cfg.store, Access::kReadOnly));
+  // Checked with the store open, when SQLite's companion files (WAL, ...) exist.
+  GAVEL_TRY(check_not_an_input({"--out", cfg.out}, store_files(cfg.store)));
+  GAVEL_ASSIGN(auto out, OutputFile::create(cfg.out.empty() ? "-" : cfg.out));
   std::vector<ordered_json> rows;
   std::vector<std::string> columns;
   std::map<std::string, bool> seen;
@@ -61,9 +59,7 @@ Status export_judgments(const ExportConfig& cfg) {
                         {"item_id", j.item_id}};
     if (cfg.format == ExportFormat::kJsonl) {
       row["record"] = rec;
-      std::string line = dump(row) + "\n";
-      std::fwrite(line.data(), 1, line.size(), out);
-      return Status::Ok();
+      return out->write(dump(row) + "\n");
     }
     flatten(rec, "", row);
     for (auto it = row.begin(); it != row.end(); ++it)
@@ -80,13 +76,10 @@ Status export_judgments(const ExportConfig& cfg) {
         text += (c ? "," : "") + (r.contains(columns[c]) ? csv_cell(r[columns[c]]) : std::string());
       text += "\n";
     }
-    std::fwrite(text.data(), 1, text.size(), out);
+    s = out->write(text);
   }
-  const bool write_failed = std::ferror(out) != 0;
-  if (!to_stdout && std::fclose(out) != 0 && s.ok())
-    return os_error(cfg.out + ": write error", errno);
-  if (s.ok() && write_failed) return Error{cfg.out + ": write error", StatusCode::kIOError};
-  return s;
+  Status closed = out->close();  // every write and the close are checked (a full disk, /dev/full)
+  return s.ok() ? closed : s;
 }
 
 }  // namespace gavel::store

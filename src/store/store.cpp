@@ -2,7 +2,12 @@
 
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
+
+#include "core/io.h"
 #include "core/sha256.h"
 
 namespace gavel::store {
@@ -76,9 +81,18 @@ std::string column_text(sqlite3_stmt* s, int i) {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, Access access) {
+  const bool read_only = access == Access::kReadOnly;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode))
+      return Error{fmt::format("{}: is {}, not a store", path, file_kind(st.st_mode))};
+  } else if (read_only) {
+    return Error{fmt::format("{}: no such store: {}", path, std::strerror(errno))};
+  }
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  const int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
@@ -86,6 +100,20 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
   }
   std::unique_ptr<Store> store(new Store(db, path));
   sqlite3_busy_timeout(db, 10000);
+  if (read_only) {
+    // An empty or foreign SQLite file has no judgments table; a non-SQLite file fails here.
+    Stmt q;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT 1 FROM sqlite_master WHERE type='table' AND name='judgments'",
+                           -1, &q.s, nullptr) != SQLITE_OK)
+      return Error{fmt::format("{}: not a gavel store: {}", path, sqlite3_errmsg(db))};
+    rc = sqlite3_step(q.s);
+    if (rc == SQLITE_DONE)
+      return Error{fmt::format("{}: not a gavel store (no judgments table)", path)};
+    if (rc != SQLITE_ROW)
+      return Error{fmt::format("{}: not a gavel store: {}", path, sqlite3_errmsg(db))};
+    return store;
+  }
   GAVEL_TRY(store->exec("PRAGMA journal_mode=WAL"));
   GAVEL_TRY(store->exec("PRAGMA synchronous=FULL"));
   GAVEL_TRY(store->exec(kSchema));
@@ -335,6 +363,12 @@ Status Store::for_each_run_item(int64_t run, const std::function<Status(const Ru
   if (rc != SQLITE_DONE)
     return Error{fmt::format("{}: read failed: {}", path_, sqlite3_errmsg(db_)), code_of(rc)};
   return Status::Ok();
+}
+
+std::vector<NamedPath> store_files(const std::string& path) {
+  return {{"store", path},
+          {"store's write-ahead log", path + "-wal"},
+          {"store's shared-memory index", path + "-shm"}};
 }
 
 KeyBuilder& KeyBuilder::add(std::string_view name, std::string_view value) {

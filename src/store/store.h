@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/io.h"
 #include "gavel/status.h"
 #include "gavel/store.h"
 
@@ -43,13 +44,21 @@ struct RunItem {
   std::string item;  // JSON text: the input record (texts, label)
 };
 
+enum class Access {
+  kReadWrite,  // creates the store when missing (judge)
+  kReadOnly,   // never creates or changes a file; a missing or non-gavel file is an error
+};
+
 // Thread-safe: one recursive mutex serializes the calls on the connection (a server reads and
 // writes from several threads). A visitor passed to for_each* runs under it: it may call the
 // store (same thread) but blocks other threads' calls until the visit ends.
 class Store {
  public:
-  // Opens or creates the database (WAL, synchronous=FULL, busy timeout for concurrent runs).
-  static Result<std::unique_ptr<Store>> open(const std::string& path);
+  // Opens the database (WAL, synchronous=FULL, busy timeout for concurrent runs), creating it
+  // when missing unless `access` is kReadOnly. Only the writers (put, put_prompts and the
+  // run methods that create or change runs) need kReadWrite.
+  static Result<std::unique_ptr<Store>> open(const std::string& path,
+                                             Access access = Access::kReadWrite);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -85,6 +94,10 @@ class Store {
   std::string path_;
   std::recursive_mutex mu_;
 };
+
+// The store's file and SQLite's companion files next to it (write-ahead log, shared-memory
+// index), as inputs that no output may overwrite (core/io.h check_not_an_input).
+std::vector<NamedPath> store_files(const std::string& path);
 
 // Content key: SHA-256 over named, length-prefixed parts, so no two different part lists can
 // serialize to the same bytes ("ab"+"c" vs "a"+"bc").

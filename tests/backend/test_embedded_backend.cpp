@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -97,6 +98,44 @@ TEST(EmbeddedBackend, InfoAndStableFingerprint) {
   ASSERT_TRUE(other);
   EXPECT_NE(other->info().fingerprint, i.fingerprint);
   EXPECT_FALSE(other->info().chat_template.empty());  // written from Qwen3.5-4B's template
+}
+
+TEST(EmbeddedBackend, FingerprintSeesEveryWeight) {
+  // A copy of the model with one byte changed deep inside its largest tensor (past the first
+  // 4 KiB of every tensor, where a sampled hash would look) must not share the fingerprint,
+  // even with its modification time put back; an unchanged copy is served from the cache.
+  const std::string src = qwen2_tiny();
+  ASSERT_FALSE(src.empty());
+  std::string tmpl = (fs::temp_directory_path() / "gavel_fp_XXXXXX").string();
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const fs::path dir = tmpl;
+  ::setenv("GAVEL_CACHE_DIR", (dir / "cache").c_str(), 1);
+  const fs::path copy = dir / "model.gguf";
+  fs::copy_file(src, copy);
+  auto a = open_or_fail(copy.string(), {1, 64});
+  ASSERT_TRUE(a);
+  const std::string before = a->info().fingerprint;
+  const auto& tensors = a->model().file().tensors();
+  const auto big =
+      std::max_element(tensors.begin(), tensors.end(),
+                       [](const auto& x, const auto& y) { return x.nbytes < y.nbytes; });
+  ASSERT_GT(big->nbytes, 8192u);
+  const size_t at = a->model().file().data_offset() + big->offset + big->nbytes - 3;
+  a.reset();
+  const auto mtime = fs::last_write_time(copy);
+  {
+    std::fstream f(copy, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekg(std::streamoff(at));
+    const char old = char(f.get());
+    f.seekp(std::streamoff(at));
+    f.put(char(old ^ 0x10));
+  }
+  fs::last_write_time(copy, mtime);
+  auto b = open_or_fail(copy.string(), {1, 64});
+  ASSERT_TRUE(b);
+  EXPECT_NE(b->info().fingerprint, before) << "changed weights kept the fingerprint";
+  fs::remove_all(dir);
+  ::unsetenv("GAVEL_CACHE_DIR");
 }
 
 namespace {

@@ -26,6 +26,15 @@ TEST(Items, ParseAndFieldMapping) {
   EXPECT_FALSE(f.apply({"noequals"}, {}).ok());
 }
 
+TEST(Items, UnknownLogicalFieldIsRefused) {
+  FieldMap f = FieldMap::defaults();
+  Status s = f.apply({"foo=bar"}, {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("unknown logical field 'foo'"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("instruction"), std::string::npos) << s.message();  // lists them
+  EXPECT_TRUE(f.apply({"response=answer", "id=uid"}, {}).ok());
+}
+
 TEST(Items, BadLines) {
   FieldMap f = FieldMap::defaults();
   auto bad = parse_item("{not json", 12, f);

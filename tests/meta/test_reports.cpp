@@ -130,3 +130,32 @@ TEST(Judgemark, ReportOnThePublishedResults) {
   EXPECT_NE(e.message().find("missing field \"reference_benchmarks_arena_eqbench_magi\""),
             std::string::npos);
 }
+
+// Fields of the wrong type are errors naming the judge and the field, never an exception.
+TEST(Judgemark, WrongTypesAreErrorsNotExceptions) {
+  const std::string head =
+      R"({"writers": ["o/w1", "o/w2", "o/w3"], "reference_benchmarks_arena_eqbench_magi":
+          {"w1": [1, 2], "w2": [2, 3], "w3": [3, 1]}, "judges": [)";
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"judge": 5, "writer_scores": {"o/w1": 1, "o/w2": 2, "o/w3": 3}})",
+       "judge 1: field \"judge\" (its name) is not a string"},
+      {R"({"judge": "j", "writer_scores": [1, 2, 3]})",
+       "judge j: field \"writer_scores\" is not an object"},
+      {R"({"judge": "j", "writer_scores": {"o/w1": 1, "o/w2": 2, "o/w3": 3}, "stats": 4})",
+       "judge j: field \"stats\" is not an object"},
+  };
+  for (const auto& [judge, msg] : cases) {
+    std::string path = gavel::testing::write_temp("jm_types.json", head + judge + "]}");
+    gavel::Result<Report> r = gavel::Error{"not run"};
+    EXPECT_NO_THROW(r = judgemark_report(path)) << judge;
+    ASSERT_FALSE(r.ok()) << judge;
+    EXPECT_NE(r.message().find(msg), std::string::npos) << r.message();
+    EXPECT_EQ(r.code(), gavel::StatusCode::kInvalidArgument);
+    std::remove(path.c_str());
+  }
+  std::string path = gavel::testing::write_temp("jm_list.json", "[1]");
+  auto r = judgemark_report(path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("not a judge-results object"), std::string::npos) << r.message();
+  std::remove(path.c_str());
+}

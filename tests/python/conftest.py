@@ -41,3 +41,20 @@ def real_model(name: str) -> pathlib.Path:
 
 SMOLLM2 = "smollm2-135m-instruct-q4_1.gguf"
 QWEN25 = "qwen2.5-coder-0.5b-instruct.gguf"
+
+
+TINY = pathlib.Path(os.environ.get("GAVEL_TINY", pathlib.Path.home() / ".cache/gavel/tiny"))
+
+
+def tiny_model(variant: str, typ: str) -> pathlib.Path:
+    """A tiny random-weight GGUF from tools/make_tiny_gguf.py, made (and checked) when absent."""
+    import subprocess
+    import sys
+    path = TINY / f"{variant}-{typ}.gguf"
+    if not path.exists():
+        r = subprocess.run([sys.executable, str(ROOT / "tools/make_tiny_gguf.py"), "--out", str(TINY),
+                            "--variant", variant, "--type", typ],
+                           capture_output=True, text=True, timeout=900)
+        if r.returncode != 0 or not path.exists():
+            pytest.fail(f"tiny model {path} missing and make_tiny_gguf.py failed:\n{r.stdout}{r.stderr}")
+    return path

@@ -15,7 +15,7 @@ import pytest
 from gguf import GGUFReader
 from gguf.quants import dequantize
 
-from conftest import ROOT, SHARED
+from conftest import ROOT, SHARED, tiny_model
 
 TOOL = ROOT / "tools/make_tiny_gguf.py"
 TINY = pathlib.Path(os.environ.get("GAVEL_TINY", pathlib.Path.home() / ".cache/gavel/tiny"))
@@ -29,10 +29,7 @@ def _make(*args, out=TINY):
 
 
 def _tiny(variant, typ):
-    path = TINY / f"{variant}-{typ}.gguf"
-    if not path.exists():
-        _make("--variant", variant, "--type", typ)  # also checks it in llama.cpp
-    return path
+    return tiny_model(variant, typ)  # made and checked in llama.cpp when absent
 
 
 _READERS = {}

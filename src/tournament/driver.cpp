@@ -1,0 +1,186 @@
+#include "tournament/driver.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+#include "rank/style_control.h"
+
+namespace gavel::tournament {
+
+Result<Option> parse_option(std::string_view s) {
+  if (s == "A" || s == "a") return Option::kA;
+  if (s == "B" || s == "b") return Option::kB;
+  return Error{fmt::format("unknown option '{}' (expected A or B)", s)};
+}
+
+char name(Option o) { return o == Option::kA ? 'A' : 'B'; }
+
+int default_rounds(Option o) { return o == Option::kA ? 5 : 20; }
+
+namespace {
+
+int64_t round_matches(int field, rank::Pairing p) {
+  return p == rank::Pairing::kRoundRobin ? int64_t(field) * (field - 1) / 2 : field / 2;
+}
+
+}  // namespace
+
+int64_t planned_matches(const ResponseSet& set, const Config& cfg) {
+  const int rounds = cfg.rounds > 0 ? cfg.rounds : default_rounds(cfg.option);
+  if (cfg.option == Option::kB)
+    return int64_t(cfg.iterations) * rounds * round_matches(set.n_writers(), cfg.pairing);
+  int64_t n = 0;
+  for (int p = 0; p < set.n_prompts(); ++p) {
+    int field = 0;
+    for (int w = 0; w < set.n_writers(); ++w) field += set.has(w, p);
+    if (field >= 2) n += rounds * round_matches(field, cfg.pairing);
+  }
+  return n;
+}
+
+Result<Outcome> run(const ResponseSet& set, MatchJudge& judge, const Config& cfg) {
+  Outcome out;
+  out.cfg = cfg;
+  if (out.cfg.rounds <= 0) out.cfg.rounds = default_rounds(cfg.option);
+  rank::TournamentConfig tc;
+  tc.pairing = cfg.pairing;
+  tc.rounds = out.cfg.rounds;
+  tc.seed = cfg.seed;
+  tc.elo = cfg.elo;
+  tc.bt = cfg.bt;
+  tc.stop = cfg.stop;
+  tc.rating = rank::RatingMethod::kElo;  // the card's ratings: sequential Elo per tournament
+  tc.has_prompt = [&set](int w, int p) { return set.has(w, p); };
+  // Each round's matches go to the judge in one call; every answer is kept with its match.
+  rank::RoundJudge round_judge =
+      [&](std::span<const rank::Match> ms) -> Result<std::vector<double>> {
+    std::vector<MatchSpec> specs;
+    for (const rank::Match& m : ms) {
+      MatchSpec s;
+      s.tournament = m.tournament;
+      s.round = m.round;
+      s.writer1 = m.a;
+      s.writer2 = m.b;
+      s.prompt = m.prompt;
+      s.iteration1 =
+          pick_iteration(set, m.a, m.prompt, cfg.iteration_choice, cfg.seed, m.tournament, m.round);
+      s.iteration2 =
+          pick_iteration(set, m.b, m.prompt, cfg.iteration_choice, cfg.seed, m.tournament, m.round);
+      specs.push_back(s);
+    }
+    GAVEL_ASSIGN(auto results, judge.judge(specs));
+    std::vector<double> p;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      p.push_back(results[i].p_writer1);
+      out.matches.push_back({specs[i], std::move(results[i])});
+    }
+    if (cfg.on_round) cfg.on_round(static_cast<int64_t>(out.matches.size()));
+    return p;
+  };
+  if (cfg.option == Option::kA) {
+    GAVEL_ASSIGN(auto a, rank::option_a(set.n_writers(), set.n_prompts(), tc, round_judge,
+                                        cfg.ci_bootstrap));
+    out.ratings = std::move(a.ratings);
+    out.mean = std::move(a.mean);
+    out.sd = std::move(a.sd);
+    out.separability = a.separability;
+    for (int p = 0; p < set.n_prompts(); ++p) {
+      TournamentInfo t{p, {p}, {}};
+      for (int w = 0; w < set.n_writers(); ++w)
+        if (set.has(w, p)) t.writers.push_back(w);
+      if (t.writers.size() >= 2) out.tournaments.push_back(std::move(t));
+    }
+  } else {
+    GAVEL_ASSIGN(auto b, rank::option_b(set.n_writers(), set.n_prompts(), cfg.iterations, tc,
+                                        round_judge, cfg.ci_bootstrap));
+    out.ratings = std::move(b.ratings);
+    out.mean = std::move(b.mean);
+    out.sd = std::move(b.sd);
+    out.separability = b.separability;
+    out.unplayable = b.unplayable;
+    std::vector<int> all(set.n_writers());
+    std::iota(all.begin(), all.end(), 0);
+    for (int it = 0; it < cfg.iterations; ++it) out.tournaments.push_back({it, b.samples[it], all});
+  }
+  return out;
+}
+
+Result<Analysis> analyze(const ResponseSet& set, TextBook& texts, const Outcome& out) {
+  Analysis a;
+  const int n = set.n_writers();
+  std::vector<int> matches(n, 0), tournaments(n, 0);
+  for (const PlayedMatch& m : out.matches) ++matches[m.spec.writer1], ++matches[m.spec.writer2];
+  for (int w = 0; w < n; ++w)
+    for (double r : out.ratings[w]) tournaments[w] += !std::isnan(r);
+  // Distinct judgments, each once, oriented as first played.
+  std::vector<rank::Outcome> outcomes;
+  std::vector<std::vector<double>> cov;
+  std::vector<meta::MatchRecord> passes;
+  std::map<std::vector<std::string>, bool> seen;
+  bool tokens = texts.has_tokens();
+  a.length_unit = tokens ? "tokens" : "chars";
+  for (const PlayedMatch& m : out.matches) {
+    if (!seen.emplace(m.result.keys, true).second) continue;
+    if (!m.result.has_verdict) {
+      ++a.no_verdict;
+      continue;
+    }
+    GAVEL_ASSIGN(const JudgedText* t1, texts.get(m.spec.writer1, m.spec.prompt, m.spec.iteration1));
+    GAVEL_ASSIGN(const JudgedText* t2, texts.get(m.spec.writer2, m.spec.prompt, m.spec.iteration2));
+    double l1 = static_cast<double>(tokens ? t1->tokens : t1->chars);
+    double l2 = static_cast<double>(tokens ? t2->tokens : t2->chars);
+    outcomes.push_back({m.spec.writer1, m.spec.writer2, m.result.p_writer1, 1.0});
+    cov.push_back({rank::length_covariate(l1, l2)});
+    for (const PassResult& p : m.result.passes) {
+      if (!p.p_a) continue;
+      meta::MatchRecord r;
+      r.first = p.writer1_is_a ? m.spec.writer1 : m.spec.writer2;
+      r.second = p.writer1_is_a ? m.spec.writer2 : m.spec.writer1;
+      r.p_first = *p.p_a;
+      r.len_first = p.writer1_is_a ? l1 : l2;
+      r.len_second = p.writer1_is_a ? l2 : l1;
+      r.pair_id = static_cast<long long>(outcomes.size() - 1);
+      passes.push_back(r);
+    }
+  }
+  a.judgments = static_cast<int>(outcomes.size());
+  a.rows.resize(n);
+  for (int w = 0; w < n; ++w) {
+    a.rows[w].writer = w;
+    a.rows[w].rating = out.mean[w];
+    a.rows[w].sd = out.sd[w];
+    a.rows[w].tournaments = tournaments[w];
+    a.rows[w].matches = matches[w];
+  }
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (!outcomes.empty()) {
+    GAVEL_ASSIGN(auto bt, rank::bradley_terry(n, outcomes, out.cfg.bt));
+    for (int w = 0; w < n; ++w) a.rows[w].bt = bt.rating[w], a.rows[w].bt_se = bt.std_error[w];
+    auto lc = rank::bradley_terry_covariates(n, outcomes, cov, out.cfg.bt);
+    a.length_fitted = lc.ok();
+    for (int w = 0; w < n; ++w) {
+      a.rows[w].lc = lc.ok() ? lc->bt.rating[w] : nan;
+      a.rows[w].lc_se = lc.ok() ? lc->bt.std_error[w] : nan;
+    }
+    a.length_beta = lc.ok() ? lc->beta[0] : nan;
+    a.length_beta_se = lc.ok() ? lc->beta_se[0] : nan;
+  } else {
+    for (auto& r : a.rows) r.bt = r.bt_se = r.lc = r.lc_se = nan;
+    a.length_beta = a.length_beta_se = nan;
+  }
+  if (!passes.empty()) {
+    GAVEL_ASSIGN(a.bias, meta::bias_report(passes));
+  }
+  std::stable_sort(a.rows.begin(), a.rows.end(),
+                   [&](const LeaderboardRow& x, const LeaderboardRow& y) {
+                     if (x.rating != y.rating) return x.rating > y.rating;
+                     return set.writers[x.writer] < set.writers[y.writer];
+                   });
+  return a;
+}
+
+}  // namespace gavel::tournament

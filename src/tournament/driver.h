@@ -1,0 +1,94 @@
+// `gavel tournament`: the model card's section-4 tournaments with a judge deciding every match.
+// Option A: one isolated tournament per prompt (Swiss, 5 rounds by default) -> per-prompt Elo
+// of every writer -> separability across prompts. Option B: `iterations` bootstrap draws of
+// the prompts, one global tournament (20 rounds) each -> mean +- sd per writer. The pairing,
+// the Elo updates and Option A/B themselves are rank::option_a / rank::option_b; this layer
+// feeds them a MatchJudge, keeps every match's details and derives the card's figures.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "gavel/status.h"
+#include "meta/judge_metrics.h"
+#include "meta/separability.h"
+#include "rank/elo.h"
+#include "rank/tournament.h"
+#include "tournament/match_judge.h"
+#include "tournament/responses.h"
+
+namespace gavel::tournament {
+
+enum class Option { kA, kB };
+Result<Option> parse_option(std::string_view s);
+char name(Option o);
+
+struct Config {
+  Option option = Option::kA;
+  rank::Pairing pairing = rank::Pairing::kSwiss;
+  int rounds = 0;       // per tournament; 0 = the option's default (A: 5, B: 20)
+  int iterations = 10;  // option B: bootstrap draws of the prompts
+  uint64_t seed = 1;
+  IterationChoice iteration_choice = IterationChoice::kFirst;
+  int ci_bootstrap = 1000;  // separability CI resamples
+  rank::EloConfig elo;
+  rank::BtConfig bt;
+  rank::StopRule stop;  // --until-stable (adaptive pairing)
+  // Called after every round with the matches played so far.
+  std::function<void(int64_t matches_done)> on_round;
+};
+
+int default_rounds(Option o);
+// Matches the configuration plays (an upper bound when the stop rule may end tournaments
+// early): option A, sum over prompts of rounds x pairs per round of that prompt's field;
+// option B, iterations x rounds x pairs per round.
+int64_t planned_matches(const ResponseSet& set, const Config& cfg);
+
+struct PlayedMatch {
+  MatchSpec spec;
+  MatchResult result;
+};
+
+struct TournamentInfo {
+  int id = 0;
+  std::vector<int> prompts;  // option A: its prompt; option B: the bootstrap draw
+  std::vector<int> writers;  // who played (option A: the writers that have the prompt)
+};
+
+struct Outcome {
+  Config cfg;                        // as run (rounds resolved)
+  std::vector<PlayedMatch> matches;  // in play order
+  std::vector<TournamentInfo> tournaments;
+  std::vector<std::vector<double>> ratings;  // [writer][tournament] Elo (NaN: not in it)
+  std::vector<double> mean, sd;              // per writer over its tournaments
+  meta::Separability separability;
+  int unplayable = 0;  // pairings skipped for want of a common prompt (option B)
+};
+
+Result<Outcome> run(const ResponseSet& set, MatchJudge& judge, const Config& cfg);
+
+// ---- figures derived from the matches ----
+
+struct LeaderboardRow {
+  int writer = 0;
+  double rating = 0, sd = 0;  // Elo mean and sd over tournaments
+  int tournaments = 0, matches = 0;
+  double bt = 0, bt_se = 0;  // Bradley-Terry over the distinct judgments, Elo scale
+  double lc = 0, lc_se = 0;  // the same with the length covariate (length-controlled)
+};
+
+struct Analysis {
+  std::vector<LeaderboardRow> rows;  // best first
+  int judgments = 0;                 // distinct judgments (by store key) behind the BT fits
+  double length_beta = 0, length_beta_se = 0;  // log-odds per unit of (la-lb)/(la+lb)
+  bool length_fitted = false;                  // false: lengths never differ
+  std::string length_unit;                     // "tokens" (judge model's) or "chars"
+  meta::BiasReport bias;                       // over the distinct judgments' passes
+  int no_verdict = 0;
+};
+
+Result<Analysis> analyze(const ResponseSet& set, TextBook& texts, const Outcome& out);
+
+}  // namespace gavel::tournament
