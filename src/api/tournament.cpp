@@ -9,25 +9,12 @@
 
 namespace gavel {
 
-namespace {
-
-Result<rank::Pairing> parse_pairing(const std::string& s) {
-  std::string names;
-  for (rank::Pairing p : {rank::Pairing::kSwiss, rank::Pairing::kRoundRobin, rank::Pairing::kRandom,
-                          rank::Pairing::kAdaptive}) {
-    if (s == rank::pairing_name(p)) return p;
-    names += names.empty() ? "" : "|";
-    names += rank::pairing_name(p);
-  }
-  return Error{fmt::format("pairing: unknown pairing '{}' (expected {})", s, names)};
-}
-
-}  // namespace
-
 Result<TournamentResult> run_tournament(int n_players, const TournamentOptions& o,
                                         const MatchJudge& judge) {
   rank::TournamentConfig cfg;
-  GAVEL_ASSIGN(cfg.pairing, parse_pairing(o.pairing));
+  auto pairing = rank::parse_pairing(o.pairing);
+  if (!pairing.ok()) return pairing.status().prefixed("pairing: ");
+  cfg.pairing = *pairing;
   if (o.rating == "elo")
     cfg.rating = rank::RatingMethod::kElo;
   else if (o.rating == "bt")

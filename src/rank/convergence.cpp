@@ -1,5 +1,7 @@
 #include "rank/convergence.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 
@@ -19,6 +21,17 @@ const char* pairing_name(Pairing p) {
       return "adaptive";
   }
   return "?";
+}
+
+Result<Pairing> parse_pairing(std::string_view s) {
+  std::string names;
+  for (Pairing p : {Pairing::kSwiss, Pairing::kRoundRobin, Pairing::kRandom, Pairing::kAdaptive}) {
+    if (s == pairing_name(p)) return p;
+    names += names.empty() ? "" : "|";
+    names += pairing_name(p);
+  }
+  return Error{fmt::format("unknown pairing '{}' (expected {})", s, names),
+               StatusCode::kInvalidArgument};
 }
 
 Result<Curve> convergence_curve(int n_players, int n_prompts, const Judge& judge,

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rank/tournament.h"
@@ -38,5 +39,7 @@ Result<Curve> convergence_curve(int n_players, int n_prompts, const Judge& judge
                                 const CurveConfig& cfg);
 
 const char* pairing_name(Pairing p);
+// The pairing a name gives ("swiss", "round-robin", "random", "adaptive"); an error lists them.
+Result<Pairing> parse_pairing(std::string_view name);
 
 }  // namespace gavel::rank

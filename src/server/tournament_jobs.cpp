@@ -27,17 +27,6 @@ namespace {
 
 constexpr size_t kMaxWriters = 64, kMaxPrompts = 1000;
 
-Result<rank::Pairing> parse_pairing(const std::string& s) {
-  std::string names;
-  for (rank::Pairing p : {rank::Pairing::kSwiss, rank::Pairing::kRoundRobin, rank::Pairing::kRandom,
-                          rank::Pairing::kAdaptive}) {
-    if (s == rank::pairing_name(p)) return p;
-    names += names.empty() ? "" : ", ";
-    names += rank::pairing_name(p);
-  }
-  return Error{fmt::format("'{}' is not a pairing ({})", s, names), StatusCode::kInvalidArgument};
-}
-
 std::vector<std::string> string_list(FieldReader& r, const std::string& name, size_t min_n,
                                      size_t max_n, size_t max_bytes) {
   const json* v = r.get(name);
@@ -204,7 +193,7 @@ ApiResult<TournamentRequest> parse_tournament_request(std::string_view body,
       w.finish();
     }
     q.pairing = r.opt_string("pairing", 32).value_or("swiss");
-    if (auto p = parse_pairing(q.pairing); !p.ok()) r.fail("pairing", p.message());
+    if (auto p = rank::parse_pairing(q.pairing); !p.ok()) r.fail("pairing", p.message());
     q.rounds = int(r.integer("rounds", 5, 1, 100));
     q.prompts_per_match = int(r.integer("prompts_per_match", 1, 1, 16));
     q.seed = uint64_t(r.integer("seed", 1, 0, std::numeric_limits<int64_t>::max()));
@@ -282,7 +271,7 @@ Status TournamentJobs::run_job(int64_t id) {
   auto parsed = parse_tournament_request(run->config, ctx_.options.limits);
   if (!parsed.ok()) return Status::InvalidArgument("the stored job: " + parsed.error().message);
   const TournamentRequest& q = *parsed;
-  GAVEL_ASSIGN(auto pairing, parse_pairing(q.pairing));
+  GAVEL_ASSIGN(auto pairing, rank::parse_pairing(q.pairing));
   GAVEL_ASSIGN(std::shared_ptr<const judge::JudgeProtocol> protocol,
                judge::make_protocol(q.config, ctx_.backend.info(), ctx_.render));
 

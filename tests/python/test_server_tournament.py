@@ -119,7 +119,7 @@ def server(gavel_bin, tmp_path_factory):
     ({"writers": [WRITERS[0], {"name": "y", "responses": ["a", "b", "c"], "extra": 1}]},
      "writers[1].extra", ""),
     ({"writers": [WRITERS[0], "y"]}, "writers[1]", "expected an object"),
-    ({"pairing": "knockout"}, "pairing", "not a pairing"),
+    ({"pairing": "knockout"}, "pairing", "unknown pairing 'knockout'"),
     ({"rounds": 0}, "rounds", ""),
     ({"rounds": "3"}, "rounds", ""),
     ({"seed": -1}, "seed", ""),
