@@ -8,6 +8,7 @@
 
 #include "server/judge_requests.h"
 #include "server/requests.h"
+#include "server/tournament_jobs.h"
 
 namespace {
 
@@ -26,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   lim.max_text_bytes = 4096;
   lim.max_prompts = 8;
   const std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 6) {
+  switch (data[0] % 8) {  // the seeds start with '0'..'6' (48 % 8 == 0)
     case 0:
       check(parse_completion_request(body, lim));
       break;
@@ -44,6 +45,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 5:
       check(parse_critique_judge_request(body, lim));
+      break;
+    default:
+      check(parse_tournament_request(body, lim));
       break;
   }
   return 0;

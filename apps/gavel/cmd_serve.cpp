@@ -26,16 +26,19 @@ gavel::Result<std::string> api_key(const Options& o) {
   if (!o.api_key_env.empty()) {
     const char* v = std::getenv(o.api_key_env.c_str());
     if (!v || !*v)
-      return gavel::Error{"--api-key-env: the environment variable " + o.api_key_env +
-                          " is not set or empty"};
+      return gavel::Error{
+          "--api-key-env: the environment variable " + o.api_key_env + " is not set or empty",
+          gavel::StatusCode::kInvalidArgument};
     return std::string(v);
   }
   if (!o.api_key_file.empty()) {
     auto s = gavel::read_file(o.api_key_file);
-    if (!s.ok()) return gavel::Error{"--api-key-file: " + s.message()};
+    if (!s.ok()) return s.status().prefixed("--api-key-file: ");
     std::string k = *s;
     while (!k.empty() && (k.back() == '\n' || k.back() == '\r')) k.pop_back();
-    if (k.empty()) return gavel::Error{"--api-key-file: " + o.api_key_file + " is empty"};
+    if (k.empty())
+      return gavel::Error{"--api-key-file: " + o.api_key_file + " is empty",
+                          gavel::StatusCode::kInvalidArgument};
     return k;
   }
   return std::string();

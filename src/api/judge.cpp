@@ -185,8 +185,8 @@ Result<ItemResults<Out>> run_items(Judge::Impl& impl, const judge::JudgeProtocol
         continue;
       }
       const judge::PlannedItem& p = planned[next++];
-      if (std::string err = judge::item_error(p); !err.empty()) {
-        out.push_back(Error{err});
+      if (Status err = judge::item_error(p); !err.ok()) {
+        out.push_back(err);
         ++pr.failed;
         continue;
       }

@@ -12,7 +12,9 @@ namespace gavel {
 Result<TournamentResult> run_tournament(int n_players, const TournamentOptions& o,
                                         const MatchJudge& judge) {
   rank::TournamentConfig cfg;
-  GAVEL_ASSIGN(cfg.pairing, rank::parse_pairing(o.pairing));
+  auto pairing = rank::parse_pairing(o.pairing);
+  if (!pairing.ok()) return pairing.status().prefixed("pairing: ");
+  cfg.pairing = *pairing;
   if (o.rating == "elo")
     cfg.rating = rank::RatingMethod::kElo;
   else if (o.rating == "bt")

@@ -71,7 +71,8 @@ Result<std::string> weights_fingerprint(const gguf::File& file) {
 Result<std::unique_ptr<EmbeddedBackend>> EmbeddedBackend::open(const std::string& path,
                                                                const EmbeddedOptions& options) {
   if (options.cache_entries < 0)
-    return Error{fmt::format("cache_entries must be >= 0 (got {})", options.cache_entries)};
+    return Error{fmt::format("cache_entries must be >= 0 (got {})", options.cache_entries),
+                 StatusCode::kInvalidArgument};
   auto b = std::unique_ptr<EmbeddedBackend>(new EmbeddedBackend());
   GAVEL_ASSIGN(b->model_, engine::load_model(path, {options.threads, options.ctx}));
   b->cache_ = std::make_unique<PrefixCache>(*b->model_, options.cache_entries);
@@ -92,7 +93,7 @@ Result<std::unique_ptr<EmbeddedBackend>> EmbeddedBackend::open(const std::string
 }
 
 Result<std::vector<int32_t>> EmbeddedBackend::tokenize_prompt(const std::string& prompt) const {
-  if (prompt.empty()) return Error{"empty prompt"};
+  if (prompt.empty()) return Error{"empty prompt", StatusCode::kInvalidArgument};
   auto ids = tok_->encode(prompt, /*add_special=*/false, /*parse_special=*/true);
   GAVEL_TRY(check_ids(ids));
   return ids;
@@ -116,15 +117,18 @@ Result<ScoreResult> EmbeddedBackend::score_one(const ScoreRequest& r,
   std::vector<std::vector<int32_t>> cand_ids;
   for (const std::string& c : r.candidates) {
     auto t = tok_->encode(c, /*add_special=*/false, /*parse_special=*/false);
-    if (t.empty()) return Error{fmt::format("candidate '{}' has no tokens", c)};
+    if (t.empty())
+      return Error{fmt::format("candidate '{}' has no tokens", c), StatusCode::kInvalidArgument};
     cand_ids.push_back(std::move(t));
   }
-  if (r.top_k < 0) return Error{fmt::format("top_k must be >= 0 (got {})", r.top_k)};
+  if (r.top_k < 0)
+    return Error{fmt::format("top_k must be >= 0 (got {})", r.top_k), StatusCode::kInvalidArgument};
   GAVEL_ASSIGN(auto prompt, cache_->prefill(ids, upcoming, /*extended=*/false));
   const std::vector<double> lp = engine::log_softmax(prompt->last_logits);
   auto logprob_of = [&](const std::vector<double>& row, int32_t id) -> Result<double> {
     if (id < 0 || size_t(id) >= row.size())
-      return Error{fmt::format("token id {} is outside the model's {} logits", id, row.size())};
+      return Error{fmt::format("token id {} is outside the model's {} logits", id, row.size()),
+                   StatusCode::kOutOfRange};
     return row[size_t(id)];
   };
   ScoreResult s;
@@ -189,10 +193,11 @@ Result<GenerateResult> EmbeddedBackend::generate_one(const GenerateRequest& r,
     if (int(g.tokens.size()) >= r.params.max_tokens) break;
     if (!seq) seq = prompt->seq->clone();
     if (seq->n_past() >= model_->n_ctx())
-      return Error{fmt::format(
-          "generation filled the context size {} ({} prompt + {} generated tokens); raise --ctx "
-          "or lower --max-tokens",
-          model_->n_ctx(), ids.size(), g.tokens.size())};
+      return Error{fmt::format("generation filled the context size {} ({} prompt + {} generated "
+                               "tokens); raise --ctx "
+                               "or lower --max-tokens",
+                               model_->n_ctx(), ids.size(), g.tokens.size()),
+                   StatusCode::kOutOfRange};
     GAVEL_ASSIGN(auto out, model_->eval(*seq, std::span(&next, 1), std::span<const int>(&last, 1)));
     cache_->count_continuation(1);
     logits = std::move(out.data);
@@ -218,7 +223,7 @@ Result<std::vector<std::vector<int32_t>>> EmbeddedBackend::tokenize_all(std::spa
   ids.reserve(reqs.size());
   for (size_t i = 0; i < reqs.size(); ++i) {
     auto t = tokenize_prompt(reqs[i].prompt);
-    if (!t.ok()) return Error{fmt::format("{} request {}: {}", what, i, t.message())};
+    if (!t.ok()) return Error{fmt::format("{} request {}: {}", what, i, t.message()), t.code()};
     ids.push_back(std::move(t).value());
   }
   return ids;
@@ -230,7 +235,7 @@ Result<std::vector<ScoreResult>> EmbeddedBackend::score(std::span<const ScoreReq
   out.reserve(reqs.size());
   for (size_t i = 0; i < reqs.size(); ++i) {
     auto s = score_one(reqs[i], ids[i], Upcoming(ids).subspan(i + 1));
-    if (!s.ok()) return Error{fmt::format("score request {}: {}", i, s.message())};
+    if (!s.ok()) return Error{fmt::format("score request {}: {}", i, s.message()), s.code()};
     out.push_back(std::move(s).value());
   }
   return out;
@@ -255,7 +260,8 @@ Result<GenerateResult> EmbeddedBackend::generate_tokens(const std::vector<int32_
 
 Result<std::vector<ScoredToken>> EmbeddedBackend::prompt_logprobs(std::span<const int32_t> ids,
                                                                   int top_k) {
-  if (top_k < 0) return Error{fmt::format("top_k must be >= 0 (got {})", top_k)};
+  if (top_k < 0)
+    return Error{fmt::format("top_k must be >= 0 (got {})", top_k), StatusCode::kInvalidArgument};
   GAVEL_TRY(check_ids(ids));
   std::vector<ScoredToken> out;
   out.reserve(ids.size());
@@ -279,15 +285,17 @@ Result<std::vector<ScoredToken>> EmbeddedBackend::prompt_logprobs(std::span<cons
 }
 
 Status EmbeddedBackend::check_ids(std::span<const int32_t> ids) const {
-  if (ids.empty()) return Error{"the prompt has no tokens"};
+  if (ids.empty()) return Error{"the prompt has no tokens", StatusCode::kInvalidArgument};
   if (ids.size() > size_t(model_->n_ctx()))
     return Error{
         fmt::format("the prompt has {} tokens, more than the context size {} (raise --ctx)",
-                    ids.size(), model_->n_ctx())};
+                    ids.size(), model_->n_ctx()),
+        StatusCode::kOutOfRange};
   for (size_t i = 0; i < ids.size(); ++i)
     if (ids[i] < 0 || ids[i] >= tok_->n_vocab())
       return Error{fmt::format("token {} of the prompt ({}) is outside the vocabulary of {}", i,
-                               ids[i], tok_->n_vocab())};
+                               ids[i], tok_->n_vocab()),
+                   StatusCode::kOutOfRange};
   return Status::Ok();
 }
 
@@ -298,7 +306,7 @@ Result<std::vector<GenerateResult>> EmbeddedBackend::generate(
   out.reserve(reqs.size());
   for (size_t i = 0; i < reqs.size(); ++i) {
     auto g = generate_one(reqs[i], ids[i], Upcoming(ids).subspan(i + 1));
-    if (!g.ok()) return Error{fmt::format("generate request {}: {}", i, g.message())};
+    if (!g.ok()) return Error{fmt::format("generate request {}: {}", i, g.message()), g.code()};
     out.push_back(std::move(g).value());
   }
   return out;

@@ -7,14 +7,17 @@
 namespace gavel::backend {
 
 Status check_params(const GenerateParams& p) {
-  if (p.max_tokens < 1) return Error{fmt::format("max_tokens must be >= 1 (got {})", p.max_tokens)};
+  if (p.max_tokens < 1)
+    return Status::InvalidArgument(fmt::format("max_tokens must be >= 1 (got {})", p.max_tokens));
   if (!(p.temperature >= 0.0) || !std::isfinite(p.temperature))
-    return Error{fmt::format("temperature must be finite and >= 0 (got {})", p.temperature)};
+    return Status::InvalidArgument(
+        fmt::format("temperature must be finite and >= 0 (got {})", p.temperature));
   if (!(p.top_p > 0.0 && p.top_p <= 1.0))
-    return Error{fmt::format("top_p must be in (0, 1] (got {})", p.top_p)};
+    return Status::InvalidArgument(fmt::format("top_p must be in (0, 1] (got {})", p.top_p));
   for (size_t i = 0; i < p.stop.size(); ++i)
-    if (p.stop[i].empty()) return Error{fmt::format("stop string {} is empty", i)};
-  if (p.logprobs < -1) return Error{fmt::format("logprobs must be >= -1 (got {})", p.logprobs)};
+    if (p.stop[i].empty()) return Status::InvalidArgument(fmt::format("stop string {} is empty", i));
+  if (p.logprobs < -1)
+    return Status::InvalidArgument(fmt::format("logprobs must be >= -1 (got {})", p.logprobs));
   return Status::Ok();
 }
 

@@ -80,7 +80,8 @@ Result<Logits> LoadedModel::eval(Sequence& seq, std::span<const int32_t> tokens,
                                  std::span<const int> logits_at) {
   if (seq.n_past() + tokens.size() > size_t(n_ctx_))
     return Error{fmt::format("{} tokens ({} new + {} already evaluated) exceed the context size {}",
-                             seq.n_past() + tokens.size(), tokens.size(), seq.n_past(), n_ctx_)};
+                             seq.n_past() + tokens.size(), tokens.size(), seq.n_past(), n_ctx_),
+                 StatusCode::kOutOfRange};
   Logits out;
   out.n_vocab = hparams().n_vocab;
   out.data.resize(logits_at.size() * size_t(out.n_vocab));

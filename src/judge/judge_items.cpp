@@ -37,14 +37,14 @@ Status complete_items(Backend& backend, const JudgeProtocol& protocol, store::St
     if (!st.ok()) {
       if (pending.size() == 1) {
         pending[0]->record.reset();
-        pending[0]->error = st.message();
+        pending[0]->error = st;
       } else {
         // A batch failed (one prompt too long, say): judge one by one so only the culprit fails.
         for (Task* t : pending) {
           t->record.reset();
           Task* one[] = {t};
           Status s = protocol.compute(backend, one);
-          if (!s.ok()) t->error = s.message();
+          if (!s.ok()) t->error = s;
         }
       }
     }
@@ -78,10 +78,10 @@ store::RunItem run_item(const JudgeProtocol& protocol, const PlannedItem& p) {
   return {p.item.id, dump_record(keys), dump_record(item)};
 }
 
-std::string item_error(const PlannedItem& p) {
+Status item_error(const PlannedItem& p) {
   for (const Task& t : p.tasks)
-    if (!t.error.empty()) return t.error;
-  return "";
+    if (!t.error.ok()) return t.error;
+  return Status::Ok();
 }
 
 Json item_record(const JudgeProtocol& protocol, const PlannedItem& p, bool keep_prompts) {

@@ -30,8 +30,8 @@ Result<PlannedItem> plan_item(const JudgeProtocol& protocol, store::Store& store
 Status complete_items(Backend& backend, const JudgeProtocol& protocol, store::Store& store,
                       std::span<PlannedItem> items);
 
-// The first task error of an item ("" when every task has a record).
-std::string item_error(const PlannedItem& p);
+// The first task error of an item (ok when every task has a record).
+Status item_error(const PlannedItem& p);
 
 // The item as a run remembers it: its id, the keys of its judgments, and its texts under their
 // logical names (instruction, A, B, response, ...) with its label, for reports.

@@ -35,7 +35,7 @@ struct Task {
   std::vector<std::string> prompts;      // rendered prompts this judgment evaluates
   std::optional<nlohmann::json> record;  // stored or computed judgment
   bool cached = false;                   // the record came from the store
-  std::string error;                     // the backend failed on this task
+  Status error;                          // the backend failed on this task (ok: it did not)
 };
 
 // End-of-run agreement of records with the items' labels (and outcome counts).

@@ -156,7 +156,7 @@ Result<RunSummary> Runner::run() {
   Json run_config = protocol_.describe();
   run_config["input"] = cfg_.input_path;
   auto run_id = store_.create_run("judge", cfg_.input_path, dump_record(run_config));
-  if (!run_id.ok()) return Error{"store: " + run_id.message(), run_id.status().code()};
+  if (!run_id.ok()) return run_id.status().prefixed("store: ");
 
   size_t batch = static_cast<size_t>(std::max(1, cfg_.batch));
   for (size_t pos = 0; pos < order.size() && !sum_.stopped; pos += batch) {
@@ -183,14 +183,14 @@ Result<RunSummary> Runner::run() {
     if (!st.ok()) return st;  // the output is closed on return; what was committed stays
     std::vector<store::RunItem> done;
     for (const PlannedItem& p : preps)
-      if (item_error(p).empty()) done.push_back(run_item(protocol_, p));
+      if (item_error(p).ok()) done.push_back(run_item(protocol_, p));
     st = store_.add_run_items(*run_id, done);
-    if (!st.ok()) return Error{"store: " + st.message(), st.code()};
+    if (!st.ok()) return st.prefixed("store: ");
     for (PlannedItem& p : preps) {
       std::string err;
       bool any_new = false;
       for (Task& t : p.tasks) {
-        if (!t.error.empty() && err.empty()) err = t.error;
+        if (!t.error.ok() && err.empty()) err = t.error.message();
         if (t.record && !t.cached) any_new = true;
         if (t.record) (t.cached ? sum_.cached : sum_.judged)++;
       }
@@ -226,7 +226,7 @@ Result<RunSummary> Runner::run() {
                         {"errors", sum_.errors.size()}, {"seconds", sum_.seconds},
                         {"metrics", sum_.metrics}};
   Status st = store_.update_run(*run_id, sum_.stopped ? "stopped" : "done", dump_record(summary));
-  if (!st.ok()) return Error{"store: " + st.message()};
+  if (!st.ok()) return st.prefixed("store: ");
   return sum_;
 }
 

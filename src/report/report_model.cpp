@@ -53,7 +53,7 @@ Result<Json> pairwise_meta(store::Store& store, const store::Run& run, int bins)
     if (!keys.is_array() || keys.empty() || !item.is_object()) return Status::Ok();
     // The visitor runs under the store's lock; get() takes it again (recursive).
     auto rec = store.get(keys[0].get<std::string>());
-    if (!rec.ok()) return Error{rec.message()};
+    if (!rec.ok()) return rec.status();
     if (!*rec) {
       ++missing;
       return Status::Ok();
@@ -165,8 +165,8 @@ Result<Json> build_report(store::Store& store, const ReportOptions& o) {
 Status write_report(const std::string& store_path, const std::string& out,
                     const ReportOptions& options) {
   if (!std::filesystem::exists(store_path))
-    return Error{fmt::format("{}: no such store", store_path)};
-  GAVEL_ASSIGN(auto store, store::Store::open(store_path));
+    return Error{fmt::format("{}: no such store", store_path), StatusCode::kNotFound};
+  GAVEL_ASSIGN(auto store, store::Store::open(store_path, store::Access::kReadOnly));
   GAVEL_ASSIGN(Json data, build_report(*store, options));
   return write_file_atomic(out, dashboard_with_data(data));
 }

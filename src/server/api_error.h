@@ -8,6 +8,8 @@
 #include <utility>
 #include <variant>
 
+#include "gavel/status.h"
+
 namespace gavel::server {
 
 struct ApiError {
@@ -19,6 +21,17 @@ struct ApiError {
 // OpenAI's error type for a status: invalid_request_error, authentication_error, ...
 const char* error_type(int status);
 nlohmann::ordered_json error_body(const ApiError& e);
+
+// The one mapping from gavel's status codes to HTTP statuses: invalid argument and out of range
+// -> 400, not found -> 404, unavailable and resource exhausted -> 503, cancelled -> 503 (the
+// server stops), unimplemented -> 501, the rest (corruption, I/O, internal) -> 500. An
+// unclassified error (kUnknown) gets `unknown`: 400 where the call only validated the request
+// (planning an item from its texts), 500 elsewhere.
+int http_status(StatusCode code, int unknown = 500);
+
+// The error reply for a failed gavel call; `param` names the request field at fault and is kept
+// only for a client error (4xx).
+ApiError status_error(const Status& s, const std::string& param = "", int unknown = 500);
 
 // A value or an ApiError (like gavel::Result, with an HTTP status and a field name).
 template <class T>

@@ -10,10 +10,6 @@ namespace gavel::server {
 
 namespace {
 
-ApiError no_store() {
-  return ApiError{501, "this server has no judgment store (start it with --store F.sqlite)", ""};
-}
-
 Reply page() {
   return Reply{200, std::string(report::dashboard_page()), "text/html; charset=utf-8", {}};
 }
@@ -21,7 +17,7 @@ Reply page() {
 Reply data(Context& ctx) {
   if (!ctx.store) return error_reply(no_store());
   auto r = report::build_report(*ctx.store);
-  if (!r.ok()) return error_reply({500, r.message(), ""});
+  if (!r.ok()) return error_reply(status_error(r.status()));
   return Reply{200, dump_json(*r), "application/json", {}};
 }
 
@@ -29,7 +25,7 @@ Reply one(Context& ctx, const HttpRequest& http) {
   if (!ctx.store) return error_reply(no_store());
   const std::string& key = http.matches.at(0);
   auto r = report::judgment_view(*ctx.store, key);
-  if (!r.ok()) return error_reply({500, r.message(), ""});
+  if (!r.ok()) return error_reply(status_error(r.status()));
   if (!*r)
     return error_reply({404, fmt::format("no judgment with key {} in the store", key), "key"});
   return Reply{200, dump_json(**r), "application/json", {}};

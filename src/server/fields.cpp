@@ -34,6 +34,36 @@ const char* error_type(int status) {
   }
 }
 
+int http_status(StatusCode code, int unknown) {
+  switch (code) {
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kOutOfRange:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kUnavailable:
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kCancelled:
+      return 503;
+    case StatusCode::kUnimplemented:
+      return 501;
+    case StatusCode::kUnknown:
+      return unknown;
+    case StatusCode::kCorruption:
+    case StatusCode::kIOError:
+    case StatusCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+ApiError status_error(const Status& s, const std::string& param, int unknown) {
+  const int status = http_status(s.code(), unknown);
+  return ApiError{status, s.message(), status < 500 ? param : ""};
+}
+
 nlohmann::ordered_json error_body(const ApiError& e) {
   using ojson = nlohmann::ordered_json;
   return {{"error",

@@ -101,21 +101,27 @@ ApiResult<JudgeRequest> parse(std::string_view body, F&& fill) {
 
 }  // namespace
 
+void read_pairwise_options(FieldReader& r, judge::ProtocolConfig& config,
+                           const RequestLimits& lim) {
+  judge::PairwiseLogprobConfig& c = config.pairwise;
+  config.protocol = judge::Protocol::kPairwiseLogprob;
+  config.fields = judge::FieldMap{};
+  const std::string read = r.opt_string("read", 16).value_or("full");
+  if (read != "full" && read != "top-k")
+    r.fail("read", fmt::format("'{}' is not full or top-k", read));
+  c.read = read == "full" ? judge::PairwiseLogprobConfig::Read::kFull
+                          : judge::PairwiseLogprobConfig::Read::kTopK;
+  c.top_k = int(r.integer("top_k", c.top_k, 1, 1000));
+  if (r.has("top_k") && read != "top-k") r.fail("top_k", "applies only with \"read\": \"top-k\"");
+  c.thinking = thinking(r);
+  c.ensure_ascii = r.boolean("ensure_ascii", true);
+  c.system_prompt = r.opt_string("system_prompt", lim.max_text_bytes).value_or("");
+}
+
 ApiResult<JudgeRequest> parse_pairwise_judge_request(std::string_view body,
                                                      const RequestLimits& lim) {
   return parse(body, [&](FieldReader& r, JudgeRequest& q) {
-    judge::PairwiseLogprobConfig& c = q.config.pairwise;
-    q.config.protocol = judge::Protocol::kPairwiseLogprob;
-    const std::string read = r.opt_string("read", 16).value_or("full");
-    if (read != "full" && read != "top-k")
-      r.fail("read", fmt::format("'{}' is not full or top-k", read));
-    c.read = read == "full" ? judge::PairwiseLogprobConfig::Read::kFull
-                            : judge::PairwiseLogprobConfig::Read::kTopK;
-    c.top_k = int(r.integer("top_k", c.top_k, 1, 1000));
-    if (r.has("top_k") && read != "top-k") r.fail("top_k", "applies only with \"read\": \"top-k\"");
-    c.thinking = thinking(r);
-    c.ensure_ascii = r.boolean("ensure_ascii", true);
-    c.system_prompt = r.opt_string("system_prompt", lim.max_text_bytes).value_or("");
+    read_pairwise_options(r, q.config, lim);
     items(r, q, {"instruction", "A", "B"}, {}, false, lim);
   });
 }

@@ -27,4 +27,10 @@ ApiResult<JudgeRequest> parse_pairwise_judge_request(std::string_view body,
 ApiResult<JudgeRequest> parse_critique_judge_request(std::string_view body,
                                                      const RequestLimits& limits);
 
+class FieldReader;
+// The pairwise-logprob options of a request (read, top_k, thinking, ensure_ascii,
+// system_prompt) into `config`, with `gavel judge`'s defaults; throws FieldError.
+void read_pairwise_options(FieldReader& r, judge::ProtocolConfig& config,
+                           const RequestLimits& limits);
+
 }  // namespace gavel::server

@@ -19,17 +19,13 @@ namespace {
 
 using Planned = std::vector<judge::PlannedItem>;
 
-ApiError no_store() {
-  return ApiError{501, "this server has no judgment store (start it with --store F.sqlite)", ""};
-}
-
 // Appends the judged items to this server's run for the protocol's configuration (created on
 // first use), so the dashboard evaluates the judge on them like on a `gavel judge` run.
 Status record_items(Context& ctx, const judge::JudgeProtocol& protocol, const std::string& route,
                     const Planned& planned) {
   std::vector<store::RunItem> items;
   for (const auto& p : planned)
-    if (judge::item_error(p).empty()) items.push_back(judge::run_item(protocol, p));
+    if (judge::item_error(p).ok()) items.push_back(judge::run_item(protocol, p));
   if (items.empty()) return Status::Ok();
   json config = protocol.describe();
   config["route"] = route;
@@ -53,7 +49,7 @@ Reply judge(Context& ctx, const HttpRequest& http, judge::Protocol which) {
   if (!req.ok()) return error_reply(req.error());
   if (auto e = ctx.check_model(req->model)) return error_reply(*e);
   auto made = judge::make_protocol(req->config, ctx.backend.info(), ctx.render);
-  if (!made.ok()) return error_reply({400, made.message(), ""});
+  if (!made.ok()) return error_reply(status_error(made.status(), "", 400));
   std::shared_ptr<const judge::JudgeProtocol> protocol = std::move(made).value();
 
   auto planned = std::make_shared<Planned>();
@@ -61,10 +57,11 @@ Reply judge(Context& ctx, const HttpRequest& http, judge::Protocol which) {
   auto param = [&](size_t i) { return req->batch ? fmt::format("items[{}]", i) : std::string(); };
   for (size_t i = 0; i < n; ++i) {
     auto item = judge::make_item(std::move(req->items[i]), int64_t(i + 1), protocol->fields());
-    if (!item.ok()) return error_reply({400, item.message(), param(i)});
+    if (!item.ok()) return error_reply(status_error(item.status(), param(i), 400));
     auto p = judge::plan_item(*protocol, *ctx.store, std::move(item).value());
-    // A plan fails on the item's content (a missing rubric variable, a template error).
-    if (!p.ok()) return error_reply({400, p.message(), param(i)});
+    // A plan fails on the item's content (a missing rubric variable, a template error) or on
+    // the store.
+    if (!p.ok()) return error_reply(status_error(p.status(), param(i), 400));
     planned->push_back(std::move(p).value());
   }
   int64_t hits = 0, pending = 0;
@@ -81,7 +78,7 @@ Reply judge(Context& ctx, const HttpRequest& http, judge::Protocol which) {
             c->metrics.tokens(after.evaluated_tokens - before.evaluated_tokens,
                               after.continuation_tokens - before.continuation_tokens);
           }
-          if (!st.ok()) return ApiError{500, st.message(), ""};
+          if (!st.ok()) return status_error(st);
           return planned;
         });
     if (!done.ok()) return error_reply(done.error());
@@ -91,14 +88,13 @@ Reply judge(Context& ctx, const HttpRequest& http, judge::Protocol which) {
     for (const auto& t : p.tasks) computed += (t.record && !t.cached) ? 1 : 0;
   ctx.metrics.store(hits, computed);
   if (auto st = record_items(ctx, *protocol, http.path, *planned); !st.ok())
-    return error_reply({500, st.message(), ""});
+    return error_reply(status_error(st));
 
   json data = json::array();
   for (size_t i = 0; i < n; ++i) {
     const judge::PlannedItem& p = (*planned)[i];
-    const std::string err = judge::item_error(p);
-    if (!err.empty()) {
-      const ApiError e = backend_error(err, param(i));
+    if (const Status err = judge::item_error(p); !err.ok()) {
+      const ApiError e = status_error(err, param(i));
       if (!req->batch) return error_reply(e);
       data.push_back({{"index", i}, {"error", error_body(e)["error"]}});
       continue;
@@ -118,7 +114,7 @@ Reply judgment(Context& ctx, const HttpRequest& http) {
   if (!ctx.store) return error_reply(no_store());
   const std::string& key = http.matches.at(0);
   auto rec = ctx.store->get(key);
-  if (!rec.ok()) return error_reply({500, rec.message(), ""});
+  if (!rec.ok()) return error_reply(status_error(rec.status()));
   if (!*rec)
     return error_reply({404, fmt::format("no judgment with key {} in the store", key), "key"});
   json r = json::parse(**rec, nullptr, false);

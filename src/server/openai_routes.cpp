@@ -155,12 +155,12 @@ Reply completions(Context& ctx, const HttpRequest& http) {
           CompletionOut o;
           if (echo && lp >= 0) {
             auto p = embedded->prompt_logprobs(ids[i], lp);
-            if (!p.ok()) return backend_error(p.message(), param);
+            if (!p.ok()) return status_error(p.status(), param);
             o.prompt = std::move(p).value();
           }
           if (params.max_tokens > 0) {
             auto g = embedded->generate_tokens(ids[i], params);
-            if (!g.ok()) return backend_error(g.message(), param);
+            if (!g.ok()) return status_error(g.status(), param);
             o.gen = std::move(g).value();
             o.generated = true;
             generated += int64_t(o.gen.tokens.size());
@@ -226,8 +226,8 @@ Reply chat_completions(Context& ctx, const HttpRequest& http) {
   vars["eos_token"] = info.eos_token;
   auto prompt = chat::render(info.chat_template, req->messages, vars);
   if (!prompt.ok())
-    return error_reply(
-        {400, "the chat template failed on these messages: " + prompt.message(), "messages"});
+    return error_reply(status_error(
+        prompt.status().prefixed("the chat template failed on these messages: "), "messages", 400));
   // The template writes BOS itself when the model wants one (as for the judge prompts).
   const Tokenizer& tok = ctx.embedded->tokenizer();
   std::vector<int32_t> ids = tok.encode(*prompt, /*add_special=*/false, /*parse_special=*/true);
@@ -242,7 +242,7 @@ Reply chat_completions(Context& ctx, const HttpRequest& http) {
     backend::EmbeddedBackend* embedded = ctx.embedded;
     const auto before = embedded->stats();
     auto r = embedded->generate_tokens(ids, params);
-    if (!r.ok()) return backend_error(r.message(), "messages");
+    if (!r.ok()) return status_error(r.status(), "messages");
     const auto& after = embedded->stats();
     const int64_t generated = int64_t(r->tokens.size());
     ctx.metrics.tokens(after.evaluated_tokens - before.evaluated_tokens +

@@ -29,6 +29,8 @@ class Store;
 
 namespace gavel::server {
 
+class TournamentJobs;
+
 struct ServerOptions {
   std::string host = "127.0.0.1";  // loopback unless asked otherwise
   int port = 8080;                 // 0 = any free port (printed at start)
@@ -63,10 +65,8 @@ Reply json_reply(const nlohmann::ordered_json& body, int status = 200);
 Reply error_reply(const ApiError& e);
 // JSON text with invalid UTF-8 (a token that is part of a character) replaced, not an error.
 std::string dump_json(const nlohmann::json& j);
-// A backend error on a request that passed parsing: what the request asked of the model was
-// impossible (context too small, a token id outside the vocabulary) -> 400 naming `param`;
-// anything else is the server's fault (500).
-ApiError backend_error(const std::string& message, const std::string& param);
+// 501 for the routes that need the judgment store when the server runs without one.
+ApiError no_store();
 
 using Handler = std::function<Reply(const HttpRequest&)>;
 struct Route {
@@ -92,6 +92,7 @@ struct Context {
     int64_t id = 0, items = 0;
   };
   std::map<std::string, ServeRun> serve_runs;
+  TournamentJobs* tournaments = nullptr;  // POST /v1/tournaments; null without a store
   ModelQueue queue;  // after metrics: destroyed first, joining the thread that records into them
 
   Context(Backend& b, backend::EmbeddedBackend* e, store::Store* s, ServerOptions o);
@@ -111,5 +112,6 @@ struct Context {
 std::vector<Route> openai_routes(Context& ctx);
 std::vector<Route> judge_routes(Context& ctx);
 std::vector<Route> dashboard_routes(Context& ctx);
+std::vector<Route> tournament_routes(Context& ctx);
 
 }  // namespace gavel::server

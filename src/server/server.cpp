@@ -13,6 +13,7 @@
 #include "backend/embedded_backend.h"
 #include "chat/chat.h"
 #include "server/fields.h"
+#include "server/tournament_jobs.h"
 #include "store/store.h"
 
 namespace gavel::server {
@@ -31,11 +32,8 @@ std::string dump_json(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-ApiError backend_error(const std::string& msg, const std::string& param) {
-  const bool client = msg.find("context size") != std::string::npos ||
-                      msg.find("outside the vocabulary") != std::string::npos ||
-                      msg.find("no tokens") != std::string::npos;
-  return ApiError{client ? 400 : 500, msg, client ? param : ""};
+ApiError no_store() {
+  return ApiError{501, "this server has no judgment store (start it with --store F.sqlite)", ""};
 }
 
 Reply error_reply(const ApiError& e) {
@@ -96,6 +94,7 @@ struct Server::Impl {
   Context ctx;
   httplib::Server http;
   std::vector<Route> routes;
+  std::unique_ptr<TournamentJobs> tournaments;  // with a store; destroyed before the context
 
   void add(const Route& r);
   Reply health();
@@ -224,11 +223,16 @@ void Server::Impl::configure() {
   for (const Route& r : openai_routes(ctx)) add(r);
   for (const Route& r : judge_routes(ctx)) add(r);
   for (const Route& r : dashboard_routes(ctx)) add(r);
+  for (const Route& r : tournament_routes(ctx)) add(r);
 }
 
 Server::Server(Backend& backend, store::Store* store, ServerOptions options)
     : impl_(std::make_unique<Impl>(backend, store, std::move(options))) {
   impl_->configure();
+  if (impl_->ctx.store) {
+    impl_->tournaments = std::make_unique<TournamentJobs>(impl_->ctx);
+    impl_->ctx.tournaments = impl_->tournaments.get();
+  }
 }
 
 Server::~Server() { stop(); }
@@ -240,20 +244,24 @@ Result<int> Server::bind() {
   int port = o.port;
   if (port == 0) {
     port = impl_->http.bind_to_any_port(o.host);
-    if (port <= 0) return Error{fmt::format("cannot bind {} to any port", o.host)};
+    if (port <= 0)
+      return Error{fmt::format("cannot bind {} to any port", o.host), StatusCode::kUnavailable};
   } else if (!impl_->http.bind_to_port(o.host, port)) {
     return Error{
-        fmt::format("cannot bind {}:{} (in use, or not an address of this machine)", o.host, port)};
+        fmt::format("cannot bind {}:{} (in use, or not an address of this machine)", o.host, port),
+        StatusCode::kUnavailable};
   }
   return port;
 }
 
 Status Server::listen() {
-  if (!impl_->http.listen_after_bind()) return Error{"the server stopped with an error"};
+  if (!impl_->http.listen_after_bind())
+    return Error{"the server stopped with an error", StatusCode::kIOError};
   return Status::Ok();
 }
 
 void Server::stop() {
+  if (impl_->tournaments) impl_->tournaments->stop();  // after the running match
   if (impl_->http.is_running()) impl_->http.stop();
 }
 
@@ -269,7 +277,8 @@ void on_signal(int sig) {
 }  // namespace
 
 Status serve(Backend& backend, store::Store* store, const ServerOptions& options) {
-  if (::pipe(g_signal_pipe) != 0) return Error{"cannot create the signal pipe"};
+  if (::pipe(g_signal_pipe) != 0)
+    return Error{"cannot create the signal pipe", StatusCode::kIOError};
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
@@ -284,7 +293,7 @@ Status serve(Backend& backend, store::Store* store, const ServerOptions& options
     Server server(backend, store, options);
     auto port = server.bind();
     if (!port.ok()) {
-      st = Error{port.message()};
+      st = port.status();
     } else {
       std::fprintf(stderr, "gavel serve: listening on http://%s:%d (model %s, store %s%s)\n",
                    options.host.c_str(), *port, server.context().model_name.c_str(),

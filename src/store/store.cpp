@@ -136,8 +136,8 @@ Status Store::exec(const char* sql) {
 Result<std::optional<std::string>> Store::get(std::string_view key) {
   std::lock_guard lock(mu_);
   Stmt st;
-  if (sqlite3_prepare_v2(db_, "SELECT record FROM judgments WHERE key = ?1", -1, &st.s,
-                         nullptr) != SQLITE_OK)
+  if (sqlite3_prepare_v2(db_, "SELECT record FROM judgments WHERE key = ?1", -1, &st.s, nullptr) !=
+      SQLITE_OK)
     return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
   sqlite3_bind_text(st.s, 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
   int rc = sqlite3_step(st.s);
@@ -314,7 +314,8 @@ Status Store::update_run(int64_t run, std::string_view status, std::string_view 
   if (int rc = sqlite3_step(st.s); rc != SQLITE_DONE)
     return Error{fmt::format("{}: cannot update run {}: {}", path_, run, sqlite3_errmsg(db_)),
                  code_of(rc)};
-  if (sqlite3_changes(db_) != 1) return Error{fmt::format("{}: no run {}", path_, run), StatusCode::kNotFound};
+  if (sqlite3_changes(db_) != 1)
+    return Error{fmt::format("{}: no run {}", path_, run), StatusCode::kNotFound};
   return Status::Ok();
 }
 

@@ -55,7 +55,8 @@ struct RunItem {
 class Store {
  public:
   // Opens the database (WAL, synchronous=FULL, busy timeout for concurrent runs), creating it
-  // when missing unless `access` is kReadOnly. Only put() needs kReadWrite.
+  // when missing unless `access` is kReadOnly. Only the writers (put, put_prompts and the
+  // run methods that create or change runs) need kReadWrite.
   static Result<std::unique_ptr<Store>> open(const std::string& path,
                                              Access access = Access::kReadWrite);
   ~Store();

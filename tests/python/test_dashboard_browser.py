@@ -61,6 +61,18 @@ def server(gavel_bin, store):
                                         "response": "Hi!", "max_tokens": 24,
                                         "rubric": "[Is it polite?]\nScore 1: rude\nScore 2: curt\n"
                                                   "Score 3: plain\nScore 4: kind\nScore 5: warm"})
+    # A tournament job over four writers' answers to two prompts.
+    status, out = request(s.url + "/v1/tournaments", {
+        "name": "greetings", "prompts": ["Say hello.", "Name a colour."], "rounds": 2,
+        "bootstrap": 50, "writers": [{"name": n, "responses": r} for n, r in [
+            ("terse", ["Hi.", "Red."]), ("polite", ["Hello, how are you?", "Blue, I think."]),
+            ("wrong", ["Goodbye.", "Seven."]), ("long", ["Hello there, my good friend!",
+                                                          "Green, like the grass in spring."])]]})
+    assert status == 202, out
+    deadline = time.time() + 600
+    while request(f"{s.url}/v1/tournaments/{out['id']}")[1]["status"] != "done":
+        assert time.time() < deadline, "the tournament did not finish"
+        time.sleep(0.5)
     yield s
     s.stop()
 
@@ -111,19 +123,26 @@ def check_views(browser, data):
     runs = browser.find_elements(By.CSS_SELECTOR, "#runs-body table tr")
     assert len(runs) == 1 + len(data["runs"]) >= 3
     kinds = {r.find_elements(By.TAG_NAME, "td")[1].text for r in runs[1:]}
-    assert kinds == {"judge", "serve"}
+    assert kinds == {"judge", "serve", "tournament"}
+    # The tournament's leaderboard: one row per writer, in the order of /api/report.
+    board = data["tournaments"][0]["result"]["leaderboard"]
+    rows = browser.find_elements(By.CSS_SELECTOR, "#tournaments-body table tr")[1:]
+    assert [r.find_elements(By.TAG_NAME, "td")[1].text for r in rows] == [b["writer"] for b in board]
+    assert [r.find_elements(By.TAG_NAME, "td")[2].text for r in rows] == \
+        [f"{b['rating']:.1f}" for b in board]
     # Meta-evaluation: the judge run and the server's pairwise run are evaluated.
     cards = browser.find_elements(By.CSS_SELECTOR, "#meta-body .card")
     assert len(cards) == len(data["meta"]) == 2
     # Every chart drew marks.
     charts = browser.find_elements(By.CSS_SELECTOR, "svg.chart")
     names = [c.get_attribute("data-chart") for c in charts]
-    assert {"calibration", "meta-bias"} <= set(names), names
+    assert {"calibration", "meta-bias", "leaderboard", "tournament-bias", "rounds",
+            "heatmap"} <= set(names), names
     for c in charts:
         assert int(c.get_attribute("data-marks") or 0) > 0, c.get_attribute("data-chart")
     # One judgment: clicking the critique shows its text and prompt.
     rows = browser.find_elements(By.CSS_SELECTOR, "#judgments-body table tr.clickable")
-    assert len(rows) == len(data["judgments"]) == data["judgment_count"] == 9
+    assert len(rows) == len(data["judgments"]) == data["judgment_count"] >= 10
     critique = [r for r in rows if "critique" in r.text]
     assert len(critique) == 1
     critique[0].click()

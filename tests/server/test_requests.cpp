@@ -205,3 +205,26 @@ TEST(Requests, ErrorBodyIsOpenAIShaped) {
   EXPECT_STREQ(error_type(401), "authentication_error");
   EXPECT_STREQ(error_type(500), "server_error");
 }
+
+TEST(Requests, StatusCodesMapToHttpStatusesInOnePlace) {
+  using gavel::Status;
+  using gavel::StatusCode;
+  EXPECT_EQ(http_status(StatusCode::kInvalidArgument), 400);
+  EXPECT_EQ(http_status(StatusCode::kOutOfRange), 400);
+  EXPECT_EQ(http_status(StatusCode::kNotFound), 404);
+  EXPECT_EQ(http_status(StatusCode::kUnavailable), 503);
+  EXPECT_EQ(http_status(StatusCode::kResourceExhausted), 503);
+  EXPECT_EQ(http_status(StatusCode::kUnimplemented), 501);
+  EXPECT_EQ(http_status(StatusCode::kCorruption), 500);
+  EXPECT_EQ(http_status(StatusCode::kInternal), 500);
+  EXPECT_EQ(http_status(StatusCode::kUnknown), 500);
+  EXPECT_EQ(http_status(StatusCode::kUnknown, 400), 400);
+  // A client error keeps the field; a server error does not blame one.
+  ApiError e = status_error(Status::OutOfRange("the prompt has 9000 tokens"), "prompt");
+  EXPECT_EQ(e.status, 400);
+  EXPECT_EQ(e.param, "prompt");
+  EXPECT_EQ(e.message, "the prompt has 9000 tokens");
+  e = status_error(Status::Corruption("bad record"), "items[2]");
+  EXPECT_EQ(e.status, 500);
+  EXPECT_EQ(e.param, "");
+}
