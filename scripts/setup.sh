@@ -12,8 +12,11 @@ export GAVEL_TINY="${GAVEL_TINY:-$HOME/.cache/gavel/tiny}"
 APT_PKGS=(build-essential cmake ninja-build pkg-config git
   nlohmann-json3-dev libcli11-dev libsqlite3-dev libpcre2-dev libutf8proc-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libfmt-dev libxxhash-dev
-  clang clang-format libclang-rt-14-dev python3-venv ccache qemu-user npm
+  clang clang-format libclang-rt-14-dev python3-venv ccache qemu-user
   chromium chromium-driver wrk)
+# npm (the llama3 tiny model's vocabulary comes from its registry): Debian's package, unless an
+# npm is installed already (a NodeSource nodejs ships one and conflicts with Debian's npm).
+command -v npm >/dev/null || APT_PKGS+=(npm)
 
 need_apt=0
 for p in "${APT_PKGS[@]}"; do
