@@ -48,7 +48,7 @@ fi
 # own so the main venv keeps the native build; built from source, never from pip's wheel cache
 # (which holds the native wheel under the same name).
 VENV_AVX2="${GAVEL_VENV_AVX2:-$HOME/.cache/gavel/venv-avx2}"
-LLAMA_VERSION="$(sed -n 's/^llama-cpp-python==//p' "$ROOT/scripts/requirements.txt")"
+LLAMA_VERSION="$(sed -n 's/^llama-cpp-python\(\[[a-z,]*\]\)\{0,1\}==//p' "$ROOT/scripts/requirements.txt")"
 stamp_avx2="$VENV_AVX2/.gavel-llama-avx2-$LLAMA_VERSION"
 if [ ! -f "$stamp_avx2" ]; then
   echo "[setup] building llama-cpp-python $LLAMA_VERSION for AVX2 into $VENV_AVX2 (minutes)" >&2
