@@ -123,14 +123,15 @@ def test_judge_output_on_a_full_file_system(gavel_bin, work):
 
 
 def test_store_commit_failure_keeps_the_store_whole(gavel_bin, work):
-    # Every file the process writes is limited to 64 KiB (a disk filling up under the store):
+    # Every file the process writes is limited to 192 KiB (a disk filling up under the store):
     # SQLite's commit fails, the run stops with an error, and what was committed stays intact.
-    # Each commit appends whole 4 KiB pages to the write-ahead log, so a few batches reach it.
+    # The empty store's tables and indexes take about 64 KiB and each commit appends whole 4 KiB
+    # pages to the write-ahead log, so a few batches fit before the limit.
     work["input"].write_text(_items(40))
 
     def limit():
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 10, resource.RLIM_INFINITY))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (192 << 10, resource.RLIM_INFINITY))
 
     r = _judge(gavel_bin, work, "--batch", 2, preexec=limit)
     assert r.returncode != 0, r.stderr
