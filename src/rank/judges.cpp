@@ -5,16 +5,11 @@
 #include <cmath>
 #include <random>
 
+#include "core/random.h"
+
 namespace gavel::rank {
 
 namespace {
-
-uint64_t splitmix(uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 double gaussian(uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -33,7 +28,7 @@ SimulatedJudge::SimulatedJudge(SimulatedJudgeConfig cfg) : cfg_(std::move(cfg)) 
     for (int p = 0; p < std::max(1, cfg_.n_prompts); ++p)
       quality_[i][p] =
           cfg_.strength[i] +
-          cfg_.prompt_noise * gaussian(splitmix(cfg_.seed ^ splitmix(i * 7919ULL + p)));
+          cfg_.prompt_noise * gaussian(splitmix64(cfg_.seed ^ splitmix64(i * 7919ULL + p)));
 }
 
 double SimulatedJudge::quality(int writer, int prompt) const {
@@ -55,9 +50,9 @@ Result<double> SimulatedJudge::operator()(const Match& m) const {
   if (cfg_.length_bias != 0)
     x += cfg_.length_bias * std::log(length(m.a, m.prompt) / length(m.b, m.prompt));
   if (cfg_.judge_noise > 0) {
-    uint64_t k = splitmix(cfg_.seed * 31 + static_cast<uint64_t>(m.a) * 1000003ULL +
-                          static_cast<uint64_t>(m.b) * 7919ULL +
-                          static_cast<uint64_t>(m.prompt + 1) * 104729ULL);
+    uint64_t k = splitmix64(cfg_.seed * 31 + static_cast<uint64_t>(m.a) * 1000003ULL +
+                            static_cast<uint64_t>(m.b) * 7919ULL +
+                            static_cast<uint64_t>(m.prompt + 1) * 104729ULL);
     x += cfg_.judge_noise * gaussian(k);
   }
   return sigmoid(x);
@@ -67,11 +62,11 @@ std::vector<std::vector<double>> random_lengths(int n_writers, int n_prompts, do
                                                 uint64_t seed) {
   std::vector<std::vector<double>> len(n_writers, std::vector<double>(std::max(1, n_prompts)));
   for (int w = 0; w < n_writers; ++w) {
-    double writer = spread * gaussian(splitmix(seed ^ splitmix(0xABCDULL + w)));
+    double writer = spread * gaussian(splitmix64(seed ^ splitmix64(0xABCDULL + w)));
     for (int p = 0; p < std::max(1, n_prompts); ++p)
       len[w][p] =
-          1000 * std::exp(writer + spread * gaussian(splitmix(
-                                                seed ^ splitmix(w * 7919ULL + p + 0x1234567ULL))));
+          1000 * std::exp(writer + spread * gaussian(splitmix64(seed ^ splitmix64(w * 7919ULL + p +
+                                                                                  0x1234567ULL))));
   }
   return len;
 }

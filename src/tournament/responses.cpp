@@ -7,17 +7,11 @@
 #include <map>
 #include <set>
 
+#include "core/random.h"
 #include "meta/jsonl.h"
 
 namespace gavel::tournament {
 namespace {
-
-uint64_t splitmix(uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 // FNV-1a: a stable hash of names, so a choice by seed does not depend on input order.
 uint64_t name_hash(std::string_view s) {
@@ -228,10 +222,10 @@ int pick_iteration(const ResponseSet& set, int writer, int prompt, IterationChoi
                    uint64_t seed, int tournament, int round) {
   const auto& cell = set.responses[writer][prompt];
   if (cell.size() <= 1 || choice == IterationChoice::kFirst) return 0;
-  uint64_t h = splitmix(seed ^ name_hash(set.writers[writer]));
-  h = splitmix(h ^ name_hash(set.prompts[prompt]));
+  uint64_t h = splitmix64(seed ^ name_hash(set.writers[writer]));
+  h = splitmix64(h ^ name_hash(set.prompts[prompt]));
   if (choice == IterationChoice::kAll)
-    h = splitmix(h ^ (static_cast<uint64_t>(tournament) << 32 | static_cast<uint32_t>(round)));
+    h = splitmix64(h ^ (static_cast<uint64_t>(tournament) << 32 | static_cast<uint32_t>(round)));
   return static_cast<int>(h % cell.size());
 }
 
