@@ -29,4 +29,13 @@ inline ChatRenderer trivial_renderer() {
   };
 }
 
+// A pairwise judge that prefers the text starting with "good": lA - lB = +1 when that text
+// sits in position A (the card's JSON prompt writes `"A": "<text>`), -1 otherwise.
+inline void prefer_good(ScriptedBackend& be) {
+  be.logprob = [](const std::string& prompt, const std::string& c) {
+    const bool good_in_a = prompt.find("\"A\": \"good") != std::string::npos;
+    return (c == "A") == good_in_a ? -0.3 : -1.3;
+  };
+}
+
 }  // namespace gavel::judge::testing

@@ -13,6 +13,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::ScriptedBackend;
+using testing::prefer_good;
 
 struct Env {
   fs::path dir;
@@ -52,14 +53,6 @@ std::string pair_line(const std::string& id, const std::string& a, const std::st
                         {"label", label}}
              .dump() +
          "\n";
-}
-
-// lA - lB = +1 when the "good" text sits in position A, -1 otherwise.
-void prefer_good(ScriptedBackend& be) {
-  be.logprob = [](const std::string& prompt, const std::string& c) {
-    bool good_in_a = prompt.find("\"A\": \"good") != std::string::npos;
-    return (c == "A") == good_in_a ? -0.3 : -1.3;
-  };
 }
 
 TEST(Runner, PairwiseLogprobJudgesThenResumesFromStore) {

@@ -13,6 +13,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using judge::testing::ScriptedBackend;
+using judge::testing::prefer_good;
 
 struct Env {
   fs::path dir;
@@ -38,14 +39,6 @@ std::string row(const std::string& w, const std::string& p, const std::string& t
                         {"clean_score_0_100", score}}
              .dump() +
          "\n";
-}
-
-// lA - lB = +1 when the text in position A starts with "good".
-void prefer_good(ScriptedBackend& be) {
-  be.logprob = [](const std::string& prompt, const std::string& c) {
-    bool good_in_a = prompt.find("\"A\": \"good") != std::string::npos;
-    return (c == "A") == good_in_a ? -0.3 : -1.3;
-  };
 }
 
 TEST(ModelMatchJudge, OnePairOneJudgmentInEitherOrientation) {
