@@ -24,7 +24,8 @@ inline ChatRenderer trivial_renderer() {
       s += '\n';
     }
     if (vars.value("add_generation_prompt", false)) s += "<assistant>\n";
-    if (vars.contains("enable_thinking") && !vars["enable_thinking"].get<bool>()) s += "<think-off>";
+    if (vars.contains("enable_thinking") && !vars["enable_thinking"].get<bool>())
+      s += "<think-off>";
     return s;
   };
 }

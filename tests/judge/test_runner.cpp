@@ -12,8 +12,8 @@ namespace gavel::judge {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::ScriptedBackend;
 using testing::prefer_good;
+using testing::ScriptedBackend;
 
 struct Env {
   fs::path dir;

@@ -12,8 +12,8 @@ namespace gavel::tournament {
 namespace {
 
 namespace fs = std::filesystem;
-using judge::testing::ScriptedBackend;
 using judge::testing::prefer_good;
+using judge::testing::ScriptedBackend;
 
 struct Env {
   fs::path dir;
