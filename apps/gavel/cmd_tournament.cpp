@@ -63,8 +63,7 @@ int run(Options& o) {
   c.progress = !o.no_progress;
 
   gavel::cli::OpenedBackend opened;
-  if (c.judge == tour::JudgeKind::kModel || !o.backend.model.empty() ||
-      !o.backend.urls.empty()) {
+  if (c.judge == tour::JudgeKind::kModel || !o.backend.model.empty() || !o.backend.urls.empty()) {
     auto b = gavel::cli::open_backend(o.backend);
     if (!b.ok()) return fail(b.message());
     opened = std::move(*b);
@@ -90,15 +89,18 @@ gavel::cli::Register reg{
        app.add_option("--out-dir,-o", c.out_dir,
                       "output directory (matches.jsonl, leaderboard.*, separability.json, "
                       "bias.json)");
-       app.add_option("--option", o->option, "A: a tournament per prompt | B: bootstrapped global | global: one tournament over "
-                      "all prompts")
+       app.add_option(
+              "--option", o->option,
+              "A: a tournament per prompt | B: bootstrapped global | global: one tournament over "
+              "all prompts")
            ->capture_default_str();
        app.add_option("--pairing", o->pairing,
                       "swiss | round-robin | adaptive (pairs by expected information, read with "
                       "Bradley-Terry; ends a tournament once every pair is settled)")
            ->capture_default_str();
-       app.add_option("--rounds", c.tournament.rounds,
-                      "rounds per tournament (default A 5, B 20, global 5; with --until-stable the cap)");
+       app.add_option(
+           "--rounds", c.tournament.rounds,
+           "rounds per tournament (default A 5, B 20, global 5; with --until-stable the cap)");
        app.add_option("--prompts-per-match", c.tournament.prompts_per_match,
                       "matches per pairing, each on its own drawn prompt (outcome: their mean)")
            ->capture_default_str()

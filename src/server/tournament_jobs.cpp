@@ -198,12 +198,15 @@ json results_json(const TournamentRequest& q, const tournament::Outcome& out,
   }
   const meta::Separability& s = out.separability;
   if (out.tournaments.size() >= 2)  // A: per-prompt, B: per-iteration ratings
-    out_json["separability"] = {
-        {"score", num(s.score)},         {"score_ci_low", num(s.score_ci_low)},
-        {"score_ci_high", num(s.score_ci_high)}, {"omega2", num(s.anova.omega2)},
-        {"omega2_ci_low", num(s.omega2_ci_low)}, {"omega2_ci_high", num(s.omega2_ci_high)},
-        {"cliff_delta", num(s.cliff_delta)},     {"delta_ci_low", num(s.delta_ci_low)},
-        {"delta_ci_high", num(s.delta_ci_high)}};
+    out_json["separability"] = {{"score", num(s.score)},
+                                {"score_ci_low", num(s.score_ci_low)},
+                                {"score_ci_high", num(s.score_ci_high)},
+                                {"omega2", num(s.anova.omega2)},
+                                {"omega2_ci_low", num(s.omega2_ci_low)},
+                                {"omega2_ci_high", num(s.omega2_ci_high)},
+                                {"cliff_delta", num(s.cliff_delta)},
+                                {"delta_ci_low", num(s.delta_ci_low)},
+                                {"delta_ci_high", num(s.delta_ci_high)}};
   return out_json;
 }
 
@@ -218,7 +221,8 @@ ApiResult<TournamentRequest> parse_tournament_request(std::string_view body,
     TournamentRequest q;
     q.name = r.opt_string("name", 256).value_or("");
     q.model = r.opt_string("model", 1024).value_or("");
-    std::vector<std::string> prompts = string_list(r, "prompts", 1, kMaxPrompts, lim.max_text_bytes);
+    std::vector<std::string> prompts =
+        string_list(r, "prompts", 1, kMaxPrompts, lim.max_text_bytes);
     std::vector<std::string> writers;
     std::vector<std::vector<std::string>> texts;
     const json* ws = r.get("writers");
@@ -341,9 +345,9 @@ Status TournamentJobs::run_job(int64_t id) {
   const int64_t planned = tournament::planned_matches(set, q.tournament);
   int64_t rounds_done = 0;
   auto progress = [&](int64_t done) {
-    return store.update_run(
-        id, "running",
-        dump({{"config", config_json(q)}, {"progress", progress_json(done, planned, rounds_done)}}));
+    return store.update_run(id, "running",
+                            dump({{"config", config_json(q)},
+                                  {"progress", progress_json(done, planned, rounds_done)}}));
   };
   GAVEL_TRY(progress(0));
   tournament::Config cfg = q.tournament;

@@ -167,8 +167,7 @@ Result<Analysis> analyze(const ResponseSet& set, TextBook& texts, const Outcome&
   const int n = set.n_writers();
   const double nan = std::numeric_limits<double>::quiet_NaN();
   std::vector<int> matches(n, 0), tournaments(n, 0);
-  std::vector<std::vector<double>> win(n, std::vector<double>(set.n_prompts(), 0.0)),
-      played = win;
+  std::vector<std::vector<double>> win(n, std::vector<double>(set.n_prompts(), 0.0)), played = win;
   for (const PlayedMatch& m : out.matches) {
     ++matches[m.spec.writer1], ++matches[m.spec.writer2];
     if (!m.result.has_verdict) continue;
@@ -178,7 +177,8 @@ Result<Analysis> analyze(const ResponseSet& set, TextBook& texts, const Outcome&
     played[m.spec.writer2][m.spec.prompt] += 1;
   }
   for (int w = 0; w < n; ++w)
-    for (int p = 0; p < set.n_prompts(); ++p) win[w][p] = played[w][p] > 0 ? win[w][p] / played[w][p] : nan;
+    for (int p = 0; p < set.n_prompts(); ++p)
+      win[w][p] = played[w][p] > 0 ? win[w][p] / played[w][p] : nan;
   a.prompt_win = std::move(win);
   for (int w = 0; w < n; ++w)
     for (double r : out.ratings[w]) tournaments[w] += !std::isnan(r);

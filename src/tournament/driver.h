@@ -98,8 +98,8 @@ struct LeaderboardRow {
   int writer = 0;
   double rating = 0, sd = 0;  // Elo mean and sd over tournaments
   int tournaments = 0, matches = 0;
-  double bt = 0, bt_se = 0;  // Bradley-Terry over the distinct judgments, Elo scale
-  double lc = 0, lc_se = 0;  // the same with the length covariate (length-controlled)
+  double bt = 0, bt_se = 0;              // Bradley-Terry over the distinct judgments, Elo scale
+  double lc = 0, lc_se = 0;              // the same with the length covariate (length-controlled)
   double bt_ci_low = 0, bt_ci_high = 0;  // percentile CI of bt (Config::bt_bootstrap; else NaN)
 };
 

@@ -300,10 +300,10 @@ std::string summary_text(const ReportContext& c, const JudgeCounters& k, double 
                      100 * b.longer_ev_margin);
   out += fmt::format("  - Swap-Flip Rate: {:.1f}% of {} judgments\n", 100 * b.swap_flip_rate,
                      b.swap_pairs);
-  out += fmt::format("{} Leaderboard\n", o.cfg.option == Option::kA ? "Option A: Prompt-Isolated Elo"
-                                         : o.cfg.option == Option::kB
-                                             ? "Option B: Bootstrapped Tournament Elo"
-                                             : "Option global: Tournament Elo");
+  out += fmt::format("{} Leaderboard\n",
+                     o.cfg.option == Option::kA   ? "Option A: Prompt-Isolated Elo"
+                     : o.cfg.option == Option::kB ? "Option B: Bootstrapped Tournament Elo"
+                                                  : "Option global: Tournament Elo");
   meta::Table t({"Rank", "Model Name", rating_label(c), "LC rating"});
   size_t rows = a.rows.size();
   if (max_rows > 0 && rows > static_cast<size_t>(max_rows)) rows = max_rows;

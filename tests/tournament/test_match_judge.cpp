@@ -187,7 +187,7 @@ TEST(Driver, OptionGlobalPromptsPerMatchRoundsAndHeatmap) {
   TextBook texts(env.set, nullptr, 0);
   auto an = analyze(env.set, texts, *out);
   ASSERT_TRUE(an.ok()) << an.message();
-  EXPECT_EQ(an->rows.front().writer, 3);  // d scores best
+  EXPECT_EQ(an->rows.front().writer, 3);    // d scores best
   for (const LeaderboardRow& r : an->rows)  // percentile CIs (they need not hold the point)
     EXPECT_TRUE(std::isfinite(r.bt_ci_low) && r.bt_ci_low < r.bt_ci_high) << r.writer;
   // The heatmap: each cell the mean P(win) of the writer's matches on the prompt.
