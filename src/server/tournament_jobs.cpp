@@ -261,6 +261,9 @@ ApiResult<TournamentRequest> parse_tournament_request(std::string_view body,
     c.seed = uint64_t(r.integer("seed", 1, 0, std::numeric_limits<int64_t>::max()));
     c.bt_bootstrap = int(r.integer("bootstrap", 200, 1, 2000));
     read_pairwise_options(r, q.config, lim);
+    // The tournament layer builds its items with the default field names, as `gavel
+    // tournament` does (the judge API's items carry the logical names instead).
+    q.config.fields = judge::FieldMap::defaults();
     r.finish();
     q.spec = std::move(*v);
     return q;
