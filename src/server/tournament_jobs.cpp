@@ -12,6 +12,7 @@
 
 #include "rank/convergence.h"
 #include "rank/tournament.h"
+#include "report/report_model.h"
 #include "server/fields.h"
 #include "server/judge_requests.h"
 #include "server/routes.h"
@@ -185,17 +186,7 @@ json results_json(const TournamentRequest& q, const tournament::Outcome& out,
                          {"writers", set.writers},
                          {"prompts", prompt_labels},
                          {"values", values}};
-  if (a.bias.n > 0) {
-    const meta::BiasReport& b = a.bias;
-    out_json["bias"] = {{"position1_mean_prob", num(b.position1_mean_prob)},
-                        {"position2_mean_prob", num(b.position2_mean_prob)},
-                        {"position1_win_rate", num(b.position1_win_rate)},
-                        {"position_skew", num(b.position_skew)},
-                        {"length_n", b.length_n},
-                        {"longer_win_rate", num(b.longer_win_rate)},
-                        {"longer_ev_margin", num(b.longer_ev_margin)},
-                        {"swap_flip_rate", num(b.swap_flip_rate)}};
-  }
+  if (a.bias.n > 0) out_json["bias"] = report::bias_view(a.bias);
   const meta::Separability& s = out.separability;
   if (out.tournaments.size() >= 2)  // A: per-prompt, B: per-iteration ratings
     out_json["separability"] = {{"score", num(s.score)},
