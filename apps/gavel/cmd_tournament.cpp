@@ -63,8 +63,7 @@ int run(Options& o) {
   c.progress = !o.no_progress;
 
   gavel::cli::OpenedBackend opened;
-  if (c.judge == tour::JudgeKind::kModel || !o.backend.model.empty() ||
-      !o.backend.urls.empty()) {
+  if (c.judge == tour::JudgeKind::kModel || !o.backend.model.empty() || !o.backend.urls.empty()) {
     auto b = gavel::cli::open_backend(o.backend);
     if (!b.ok()) return fail(b.message());
     opened = std::move(*b);
@@ -90,14 +89,22 @@ gavel::cli::Register reg{
        app.add_option("--out-dir,-o", c.out_dir,
                       "output directory (matches.jsonl, leaderboard.*, separability.json, "
                       "bias.json)");
-       app.add_option("--option", o->option, "A: a tournament per prompt | B: bootstrapped global")
+       app.add_option(
+              "--option", o->option,
+              "A: a tournament per prompt | B: bootstrapped global | global: one tournament over "
+              "all prompts")
            ->capture_default_str();
        app.add_option("--pairing", o->pairing,
                       "swiss | round-robin | adaptive (pairs by expected information, read with "
                       "Bradley-Terry; ends a tournament once every pair is settled)")
            ->capture_default_str();
-       app.add_option("--rounds", c.tournament.rounds,
-                      "rounds per tournament (default A 5, B 20; with --until-stable the cap)");
+       app.add_option(
+           "--rounds", c.tournament.rounds,
+           "rounds per tournament (default A 5, B 20, global 5; with --until-stable the cap)");
+       app.add_option("--prompts-per-match", c.tournament.prompts_per_match,
+                      "matches per pairing, each on its own drawn prompt (outcome: their mean)")
+           ->capture_default_str()
+           ->check(CLI::Range(1, 16));
        app.add_option("--iterations", c.tournament.iterations, "option B bootstrap iterations")
            ->capture_default_str()
            ->check(CLI::Range(1, 100000));
@@ -136,6 +143,10 @@ gavel::cli::Register reg{
                       "model | stand-in (item scores) | simulated (known truth and biases)")
            ->capture_default_str();
        app.add_option("--tau", c.tau, "stand-in judge temperature")->capture_default_str();
+       app.add_option("--bt-bootstrap", c.tournament.bt_bootstrap,
+                      "Bradley-Terry percentile CI resamples in leaderboard.json (0 = none)")
+           ->capture_default_str()
+           ->check(CLI::Range(0, 100000));
        app.add_option("--ci-bootstrap", c.tournament.ci_bootstrap, "separability CI resamples")
            ->capture_default_str();
        app.add_option("--leaderboard", c.leaderboard,

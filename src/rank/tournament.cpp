@@ -84,6 +84,7 @@ Result<TournamentResult> run_tournament(int n_players, const TournamentConfig& c
   GAVEL_TRY(check_elo(cfg.elo));
   std::mt19937_64 rng(cfg.seed);
   TournamentResult res;
+  res.tournament = cfg.tournament;
   res.elo.assign(n_players, cfg.elo.initial);
   PairingState st;
   st.n_players = n_players;
@@ -283,6 +284,19 @@ Result<OptionAResult> option_a(int n_writers, int n_prompts, const TournamentCon
     c.prompts = {p};
     c.seed = mix(cfg.seed, static_cast<uint64_t>(p));
     c.on_round = nullptr;
+    if (cfg.on_round)
+      c.on_round = [&](int round, const TournamentResult& local) {
+        TournamentResult g;
+        g.tournament = local.tournament;
+        g.rounds_played = local.rounds_played;
+        g.rating.assign(n_writers, nan);
+        g.elo.assign(n_writers, nan);
+        for (size_t i = 0; i < field.size(); ++i) {
+          g.rating[field[i]] = local.rating[i];
+          g.elo[field[i]] = local.elo[i];
+        }
+        cfg.on_round(round, g);
+      };
     c.has_prompt = nullptr;
     c.tournament = p;
     RoundJudge local = [&](std::span<const Match> ms) {
@@ -332,7 +346,6 @@ Result<OptionBResult> option_b(int n_writers, int n_prompts, int iterations,
     c.prompts.clear();
     for (int i = 0; i < n_prompts; ++i) c.prompts.push_back(pick(rng));
     c.seed = mix(cfg.seed, static_cast<uint64_t>(it) + 1000003);
-    c.on_round = nullptr;
     c.tournament = it;
     auto r = run_tournament(n_writers, c, judge);
     if (!r.ok()) return Error{fmt::format("option B, iteration {}: {}", it, r.message())};

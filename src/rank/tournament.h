@@ -102,6 +102,7 @@ struct TournamentResult {
   // The stop rule ended it before cfg.rounds, or adaptive pairing found every pair settled.
   bool stopped_early = false;
   std::vector<double> interval_change;  // stop rule: mean move of the rank-interval ends per round
+  int tournament = 0;                   // cfg.tournament
 };
 
 // The rating a pairing's tournaments are read with by default: sequential Elo for Swiss,
@@ -121,6 +122,10 @@ Result<TournamentResult> run_tournament(int n_players, const TournamentConfig& c
 Result<TournamentResult> run_tournament(int n_players, const TournamentConfig& cfg,
                                         const RoundJudge& judge);
 
+// Option A and B call cfg.on_round after every round of each of their tournaments with the
+// result's `tournament`, `rounds_played`, `rating` and `elo` in the writers' indices (NaN for a
+// writer not in that tournament); its other fields are left empty.
+//
 // Option A: an isolated tournament per prompt; ratings[w][p] is writer w's rating in the
 // tournament of prompt p. Separability over those per-prompt distributions, CI by resampling
 // prompts. With cfg.has_prompt, a prompt's tournament has only the writers that have it; the

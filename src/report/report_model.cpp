@@ -99,19 +99,23 @@ Result<Json> pairwise_meta(store::Store& store, const store::Run& run, int bins)
   }
   if (!records.empty()) {
     GAVEL_ASSIGN(auto b, meta::bias_report(records));
-    out["bias"] = {{"position1_mean_prob", num(b.position1_mean_prob)},
-                   {"position2_mean_prob", num(b.position2_mean_prob)},
-                   {"position1_win_rate", num(b.position1_win_rate)},
-                   {"position_skew", num(b.position_skew)},
-                   {"length_n", b.length_n},
-                   {"longer_win_rate", num(b.longer_win_rate)},
-                   {"longer_ev_margin", num(b.longer_ev_margin)},
-                   {"swap_flip_rate", num(b.swap_flip_rate)}};
+    out["bias"] = bias_view(b);
   }
   return out;
 }
 
 }  // namespace
+
+Json bias_view(const meta::BiasReport& b) {
+  return {{"position1_mean_prob", num(b.position1_mean_prob)},
+          {"position2_mean_prob", num(b.position2_mean_prob)},
+          {"position1_win_rate", num(b.position1_win_rate)},
+          {"position_skew", num(b.position_skew)},
+          {"length_n", b.length_n},
+          {"longer_win_rate", num(b.longer_win_rate)},
+          {"longer_ev_margin", num(b.longer_ev_margin)},
+          {"swap_flip_rate", num(b.swap_flip_rate)}};
+}
 
 Result<Json> build_report(store::Store& store, const ReportOptions& o) {
   GAVEL_ASSIGN(int64_t total, store.count());

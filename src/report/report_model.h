@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "gavel/status.h"
+#include "meta/judge_metrics.h"
 #include "store/store.h"
 
 namespace gavel::report {
@@ -26,6 +27,9 @@ Result<nlohmann::json> build_report(store::Store& store, const ReportOptions& op
 // (atomically). Errors name the store or the output file.
 Status write_report(const std::string& store_path, const std::string& out,
                     const ReportOptions& options = {});
+
+// The position and length bias figures as the dashboard reads them (judge runs, tournaments).
+nlohmann::json bias_view(const meta::BiasReport& b);
 
 // One judgment: its stored record and, when kept, the rendered prompts. nullopt: no such key.
 Result<std::optional<nlohmann::json>> judgment_view(store::Store& store, std::string_view key);

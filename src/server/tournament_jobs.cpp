@@ -7,21 +7,22 @@
 #include <limits>
 #include <memory>
 #include <set>
+#include <span>
+#include <thread>
 
-#include "judge/items.h"
-#include "judge/judge_items.h"
-#include "meta/judge_metrics.h"
 #include "rank/convergence.h"
-#include "rank/elo.h"
 #include "rank/tournament.h"
+#include "report/report_model.h"
 #include "server/fields.h"
 #include "server/judge_requests.h"
 #include "server/routes.h"
 #include "store/store.h"
+#include "tournament/match_judge.h"
 
 namespace gavel::server {
 
 using nlohmann::json;
+using tournament::TextBook;
 
 namespace {
 
@@ -46,119 +47,159 @@ std::vector<std::string> string_list(FieldReader& r, const std::string& name, si
   return out;
 }
 
-// Code points of UTF-8 text (for the length bias).
-double chars(const std::string& s) {
-  double n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
 json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
-// One judged match: who was text 1 (a) and text 2 (b), on which prompt, and both passes.
-struct Played {
-  rank::Match match;
-  double p = 0.5;  // P(a better), swap-averaged by the protocol
-  double pass1_p_first = 0.5, pass2_p_first = 0.5;
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// The served backend as the tournament's judge sees it: each scoring or generation call is one
+// job on the model queue, so API requests are served between the tournament's judgments. A
+// full queue is waited out; a stopping server cancels the call (the job stays resumable).
+class QueuedBackend : public Backend {
+ public:
+  QueuedBackend(Context& ctx, const std::atomic<bool>& stop) : ctx_(ctx), stop_(stop) {}
+  const BackendInfo& info() const override { return ctx_.backend.info(); }
+  Result<std::vector<ScoreResult>> score(std::span<const ScoreRequest> reqs) override {
+    auto owned = std::make_shared<std::vector<ScoreRequest>>(reqs.begin(), reqs.end());
+    Backend* b = &ctx_.backend;
+    return queued<std::vector<ScoreResult>>([b, owned] { return b->score(*owned); });
+  }
+  Result<std::vector<GenerateResult>> generate(std::span<const GenerateRequest> reqs) override {
+    auto owned = std::make_shared<std::vector<GenerateRequest>>(reqs.begin(), reqs.end());
+    Backend* b = &ctx_.backend;
+    return queued<std::vector<GenerateResult>>([b, owned] { return b->generate(*owned); });
+  }
+  // Tokenizing reads only the tokenizer, which the HTTP threads use concurrently too
+  // (/tokenize): not model work, so not queued.
+  Result<std::vector<int32_t>> tokenize(std::string_view text) override {
+    return ctx_.backend.tokenize(text);
+  }
+  Result<std::string> detokenize(std::span<const int32_t> tokens) override {
+    return ctx_.backend.detokenize(tokens);
+  }
+
+ private:
+  // `fn` owns what it uses: it may still run after this call gave up waiting.
+  template <class T>
+  Result<T> queued(std::function<Result<T>()> fn) {
+    for (;;) {
+      if (stop_) return Status::Cancelled("the server is stopping");
+      auto done = ctx_.queue.run<Result<T>>([fn]() -> ApiResult<Result<T>> { return fn(); },
+                                            std::chrono::hours(24));
+      if (done.ok()) return std::move(*done);
+      if (done.error().status != 503 || stop_)
+        return Error{done.error().message, StatusCode::kUnavailable};
+      std::this_thread::sleep_for(std::chrono::seconds(1));  // queue full: wait for room
+    }
+  }
+
+  Context& ctx_;
+  const std::atomic<bool>& stop_;
 };
 
-int pairings_per_round(rank::Pairing p, int n) {
-  return p == rank::Pairing::kRoundRobin ? n * (n - 1) / 2 : n / 2;
+tournament::ResponseSet response_set(std::vector<std::string> prompts,
+                                     std::vector<std::string> writers,
+                                     const std::vector<std::vector<std::string>>& texts) {
+  tournament::ResponseSet set;
+  set.path = "POST /v1/tournaments";
+  set.writers = std::move(writers);
+  set.instructions = std::move(prompts);
+  for (size_t p = 0; p < set.instructions.size(); ++p) set.prompts.push_back(std::to_string(p + 1));
+  for (const auto& row : texts) {
+    set.responses.emplace_back();
+    for (const std::string& t : row) set.responses.back().push_back({{t, "", std::nullopt, 0}});
+  }
+  return set;
 }
 
-// The job's summary: progress and, once matches were played, the results the dashboard shows.
-json summary(const TournamentRequest& q, rank::Pairing pairing, const std::vector<Played>& played,
-             const std::vector<std::vector<double>>& elo_by_round) {
-  const int n = int(q.writers.size()), np = int(q.prompts.size());
-  const int planned = pairings_per_round(pairing, n) * q.rounds * q.prompts_per_match;
-  json out = {{"config",
-               {{"option", "global"},
-                {"pairing", q.pairing},
-                {"rounds", q.rounds},
-                {"prompts_per_match", q.prompts_per_match},
-                {"seed", q.seed},
-                {"writers", n},
-                {"prompts", np}}},
-              {"progress",
-               {{"matches_done", played.size()},
-                {"matches_planned", planned},
-                {"rounds_done", elo_by_round.size()}}}};
-  if (played.empty()) return out;
-  std::vector<rank::Outcome> outcomes;
-  std::vector<int> matches(size_t(n), 0);
-  std::vector<std::vector<double>> sum(size_t(n), std::vector<double>(size_t(np), 0.0)), cnt = sum;
-  std::vector<meta::MatchRecord> bias_records;
-  for (const Played& m : played) {
-    const int a = m.match.a, b = m.match.b, prompt = m.match.prompt;
-    outcomes.push_back({a, b, m.p, 1.0});
-    ++matches[size_t(a)];
-    ++matches[size_t(b)];
-    sum[size_t(a)][size_t(prompt)] += m.p;
-    cnt[size_t(a)][size_t(prompt)] += 1;
-    sum[size_t(b)][size_t(prompt)] += 1 - m.p;
-    cnt[size_t(b)][size_t(prompt)] += 1;
-    // Pass 1 shows a's text first, pass 2 b's: one record per pass, as the judge saw them.
-    const double la = chars(q.responses[size_t(a)][size_t(prompt)]),
-                 lb = chars(q.responses[size_t(b)][size_t(prompt)]);
-    const long long pair = static_cast<long long>(bias_records.size() / 2);
-    bias_records.push_back({a, b, m.pass1_p_first, la, lb, pair});
-    bias_records.push_back({b, a, m.pass2_p_first, lb, la, pair});
-  }
-  auto elo = rank::elo_sequential(n, outcomes, rank::EloConfig{});
-  rank::BtConfig bt;
-  auto fit = rank::bradley_terry_bootstrap(n, outcomes, bt, std::max(1, q.bootstrap), q.seed);
-  if (elo.ok() && fit.ok()) {
-    json rows = json::array();
-    for (int w = 0; w < n; ++w)
-      rows.push_back({{"writer", q.writers[size_t(w)]},
-                      {"rating", num(fit->fit.rating[size_t(w)])},
-                      {"sd", num(fit->fit.std_error[size_t(w)])},
-                      {"ci_low", num(fit->ci_low[size_t(w)])},
-                      {"ci_high", num(fit->ci_high[size_t(w)])},
-                      {"elo", num((*elo)[size_t(w)])},
-                      {"matches", matches[size_t(w)]}});
-    std::stable_sort(rows.begin(), rows.end(), [](const json& x, const json& y) {
-      return x["rating"].is_number() && (!y["rating"].is_number() || x["rating"] > y["rating"]);
-    });
-    out["leaderboard"] = std::move(rows);
-  } else {
-    out["leaderboard_error"] = !elo.ok() ? elo.message() : fit.message();
-  }
+json config_json(const TournamentRequest& q) {
+  const tournament::Config& c = q.tournament;
+  return {{"option", std::string(tournament::name(c.option))},
+          {"pairing", rank::pairing_name(c.pairing)},
+          {"rounds", c.rounds > 0 ? c.rounds : tournament::default_rounds(c.option)},
+          {"prompts_per_match", c.prompts_per_match},
+          {"iterations", c.option == tournament::Option::kB ? json(c.iterations) : json(nullptr)},
+          {"seed", c.seed},
+          {"bootstrap", c.bt_bootstrap},
+          {"writers", q.responses.n_writers()},
+          {"prompts", q.responses.n_prompts()}};
+}
+
+json progress_json(int64_t done, int64_t planned, int64_t rounds) {
+  return {{"matches_done", done}, {"matches_planned", planned}, {"rounds_done", rounds}};
+}
+
+// The job's results, all from the tournament layer's outcome and analysis: the leaderboard
+// (Bradley-Terry on the Elo scale with its s.e. and bootstrap CI, the length-controlled fit,
+// the tournament rating), ratings over rounds, the writer x prompt heatmap, bias, separability.
+json results_json(const TournamentRequest& q, const tournament::Outcome& out,
+                  const tournament::Analysis& a) {
+  const tournament::ResponseSet& set = q.responses;
+  const int n = set.n_writers();
+  json out_json = {{"config", config_json(q)},
+                   {"progress", progress_json(int64_t(out.matches.size()), out.planned_matches,
+                                              int64_t(out.round_ratings.size()))},
+                   {"judgments", a.judgments},
+                   {"no_verdict", a.no_verdict},
+                   {"length",
+                    {{"unit", a.length_unit},
+                     {"beta", num(a.length_beta)},
+                     {"beta_se", num(a.length_beta_se)}}}};
+  const bool elo = rank::default_rating(out.cfg.pairing) == rank::RatingMethod::kElo;
+  json rows = json::array();
+  for (const tournament::LeaderboardRow& r : a.rows)
+    rows.push_back({{"writer", set.writers[size_t(r.writer)]},
+                    {"rating", num(r.bt)},
+                    {"se", num(r.bt_se)},
+                    {"ci_low", num(r.bt_ci_low)},
+                    {"ci_high", num(r.bt_ci_high)},
+                    {"lc", num(r.lc)},
+                    {"lc_se", num(r.lc_se)},
+                    {"elo", num(r.rating)},
+                    {"elo_sd", num(r.sd)},
+                    {"tournaments", r.tournaments},
+                    {"matches", r.matches}});
+  std::stable_sort(rows.begin(), rows.end(), [](const json& x, const json& y) {
+    return x["rating"].is_number() && (!y["rating"].is_number() || x["rating"] > y["rating"]);
+  });
+  out_json["leaderboard"] = std::move(rows);
+  const auto by_round = tournament::ratings_by_round(out, n);
   json series = json::array(), x = json::array();
-  for (size_t r = 0; r < elo_by_round.size(); ++r) x.push_back(r + 1);
+  for (size_t r = 0; r < by_round.size(); ++r) x.push_back(r + 1);
   for (int w = 0; w < n; ++w) {
     json values = json::array();
-    for (const auto& e : elo_by_round) values.push_back(num(e[size_t(w)]));
-    series.push_back({{"name", q.writers[size_t(w)]}, {"values", std::move(values)}});
+    for (const auto& row : by_round) values.push_back(num(row[size_t(w)]));
+    series.push_back({{"name", set.writers[size_t(w)]}, {"values", std::move(values)}});
   }
-  out["rounds"] = {{"x", x}, {"series", series}, {"xlabel", "round (sequential Elo)"}};
+  out_json["rounds"] = {
+      {"x", x},
+      {"series", series},
+      {"xlabel", fmt::format("round ({}{})", elo ? "sequential Elo" : "Bradley-Terry",
+                             out.tournaments.size() > 1 ? ", mean over tournaments" : "")}};
   json values = json::array(), prompt_labels = json::array();
   for (int w = 0; w < n; ++w) {
     json row = json::array();
-    for (int p = 0; p < np; ++p)
-      row.push_back(cnt[size_t(w)][size_t(p)] > 0
-                        ? json(sum[size_t(w)][size_t(p)] / cnt[size_t(w)][size_t(p)])
-                        : json(nullptr));
+    for (double v : a.prompt_win[size_t(w)]) row.push_back(num(v));
     values.push_back(std::move(row));
   }
-  for (int p = 0; p < np; ++p) prompt_labels.push_back(fmt::format("prompt {}", p + 1));
-  out["heatmap"] = {{"title", "Writer × prompt: mean P(win) in its matches"},
-                    {"writers", q.writers},
-                    {"prompts", prompt_labels},
-                    {"values", values}};
-  if (auto b = meta::bias_report(bias_records); b.ok())
-    out["bias"] = {{"position1_mean_prob", num(b->position1_mean_prob)},
-                   {"position2_mean_prob", num(b->position2_mean_prob)},
-                   {"position1_win_rate", num(b->position1_win_rate)},
-                   {"position_skew", num(b->position_skew)},
-                   {"length_n", b->length_n},
-                   {"longer_win_rate", num(b->longer_win_rate)},
-                   {"longer_ev_margin", num(b->longer_ev_margin)},
-                   {"swap_flip_rate", num(b->swap_flip_rate)}};
-  return out;
+  for (const std::string& id : set.prompts) prompt_labels.push_back("prompt " + id);
+  out_json["heatmap"] = {{"title", "Writer × prompt: mean P(win) in its matches"},
+                         {"writers", set.writers},
+                         {"prompts", prompt_labels},
+                         {"values", values}};
+  if (a.bias.n > 0) out_json["bias"] = report::bias_view(a.bias);
+  const meta::Separability& s = out.separability;
+  if (out.tournaments.size() >= 2)  // A: per-prompt, B: per-iteration ratings
+    out_json["separability"] = {{"score", num(s.score)},
+                                {"score_ci_low", num(s.score_ci_low)},
+                                {"score_ci_high", num(s.score_ci_high)},
+                                {"omega2", num(s.anova.omega2)},
+                                {"omega2_ci_low", num(s.omega2_ci_low)},
+                                {"omega2_ci_high", num(s.omega2_ci_high)},
+                                {"cliff_delta", num(s.cliff_delta)},
+                                {"delta_ci_low", num(s.delta_ci_low)},
+                                {"delta_ci_high", num(s.delta_ci_high)}};
+  return out_json;
 }
-
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 }  // namespace
 
@@ -171,7 +212,10 @@ ApiResult<TournamentRequest> parse_tournament_request(std::string_view body,
     TournamentRequest q;
     q.name = r.opt_string("name", 256).value_or("");
     q.model = r.opt_string("model", 1024).value_or("");
-    q.prompts = string_list(r, "prompts", 1, kMaxPrompts, lim.max_text_bytes);
+    std::vector<std::string> prompts =
+        string_list(r, "prompts", 1, kMaxPrompts, lim.max_text_bytes);
+    std::vector<std::string> writers;
+    std::vector<std::vector<std::string>> texts;
     const json* ws = r.get("writers");
     if (!ws) r.fail("writers", "is required: a list of {\"name\", \"responses\"}");
     if (!ws->is_array()) r.fail("writers", fmt::format("expected a list, got {}", json_kind(*ws)));
@@ -184,21 +228,33 @@ ApiResult<TournamentRequest> parse_tournament_request(std::string_view body,
         r.fail(at, fmt::format("expected an object {{\"name\", \"responses\"}}, got {}",
                                json_kind((*ws)[i])));
       FieldReader w((*ws)[i], at);
-      q.writers.push_back(w.string("name", 256));
-      if (q.writers.back().empty()) w.fail("name", "is empty");
-      if (!names.insert(q.writers.back()).second)
-        w.fail("name", fmt::format("'{}' names two writers", q.writers.back()));
-      q.responses.push_back(
-          string_list(w, "responses", q.prompts.size(), q.prompts.size(), lim.max_text_bytes));
+      writers.push_back(w.string("name", 256));
+      if (writers.back().empty()) w.fail("name", "is empty");
+      if (!names.insert(writers.back()).second)
+        w.fail("name", fmt::format("'{}' names two writers", writers.back()));
+      texts.push_back(
+          string_list(w, "responses", prompts.size(), prompts.size(), lim.max_text_bytes));
       w.finish();
     }
-    q.pairing = r.opt_string("pairing", 32).value_or("swiss");
-    if (auto p = rank::parse_pairing(q.pairing); !p.ok()) r.fail("pairing", p.message());
-    q.rounds = int(r.integer("rounds", 5, 1, 100));
-    q.prompts_per_match = int(r.integer("prompts_per_match", 1, 1, 16));
-    q.seed = uint64_t(r.integer("seed", 1, 0, std::numeric_limits<int64_t>::max()));
-    q.bootstrap = int(r.integer("bootstrap", 200, 1, 2000));
+    q.responses = response_set(std::move(prompts), std::move(writers), texts);
+    tournament::Config& c = q.tournament;
+    auto option = tournament::parse_option(r.opt_string("option", 32).value_or("global"));
+    if (!option.ok()) r.fail("option", option.message());
+    c.option = *option;
+    auto pairing = rank::parse_pairing(r.opt_string("pairing", 32).value_or("swiss"));
+    if (!pairing.ok()) r.fail("pairing", pairing.message());
+    c.pairing = *pairing;
+    c.rounds = int(r.integer("rounds", tournament::default_rounds(c.option), 1, 100));
+    c.prompts_per_match = int(r.integer("prompts_per_match", 1, 1, 16));
+    if (r.has("iterations") && c.option != tournament::Option::kB)
+      r.fail("iterations", "applies to option B only (bootstrap draws of the prompts)");
+    c.iterations = int(r.integer("iterations", c.iterations, 1, 100));
+    c.seed = uint64_t(r.integer("seed", 1, 0, std::numeric_limits<int64_t>::max()));
+    c.bt_bootstrap = int(r.integer("bootstrap", 200, 1, 2000));
     read_pairwise_options(r, q.config, lim);
+    // The tournament layer builds its items with the default field names, as `gavel
+    // tournament` does (the judge API's items carry the logical names instead).
+    q.config.fields = judge::FieldMap::defaults();
     r.finish();
     q.spec = std::move(*v);
     return q;
@@ -271,74 +327,42 @@ Status TournamentJobs::run_job(int64_t id) {
   auto parsed = parse_tournament_request(run->config, ctx_.options.limits);
   if (!parsed.ok()) return Status::InvalidArgument("the stored job: " + parsed.error().message);
   const TournamentRequest& q = *parsed;
-  GAVEL_ASSIGN(auto pairing, rank::parse_pairing(q.pairing));
+  const tournament::ResponseSet& set = q.responses;
   GAVEL_ASSIGN(std::shared_ptr<const judge::JudgeProtocol> protocol,
                judge::make_protocol(q.config, ctx_.backend.info(), ctx_.render));
+  // The judge `gavel tournament` uses, over the queue; judged texts measured in the served
+  // model's tokens when it can tokenize (as the CLI does), else in characters.
+  QueuedBackend backend(ctx_, stop_);
+  TextBook texts(set, backend.tokenize("probe").ok() ? &backend : nullptr, 0);
+  auto judge = tournament::make_model_judge(backend, *protocol, store, set, texts, {1});
 
-  std::vector<Played> played;
-  std::vector<std::vector<double>> elo_by_round;
-  GAVEL_TRY(store.update_run(id, "running", dump(summary(q, pairing, played, elo_by_round))));
-
-  rank::TournamentConfig cfg;
-  cfg.pairing = pairing;
-  cfg.rounds = q.rounds;
-  cfg.prompts_per_match = q.prompts_per_match;
-  cfg.seed = q.seed;
-  for (size_t p = 0; p < q.prompts.size(); ++p) cfg.prompts.push_back(int(p));
-  Status progress = Status::Ok();
-  cfg.on_round = [&](int, const rank::TournamentResult& res) {
-    elo_by_round.push_back(res.elo);
-    if (progress.ok())
-      progress = store.update_run(id, "running", dump(summary(q, pairing, played, elo_by_round)));
+  const int64_t planned = tournament::planned_matches(set, q.tournament);
+  int64_t rounds_done = 0;
+  auto progress = [&](int64_t done) {
+    return store.update_run(id, "running",
+                            dump({{"config", config_json(q)},
+                                  {"progress", progress_json(done, planned, rounds_done)}}));
   };
-  auto judge_match = [&](const rank::Match& m) -> Result<double> {
-    if (stop_) return Status::Cancelled("the server is stopping");
-    const json text = {
-        {"id", fmt::format("tournament {}: {} vs {}, prompt {}", id, q.writers[size_t(m.a)],
-                           q.writers[size_t(m.b)], m.prompt + 1)},
-        {"instruction", q.prompts[size_t(m.prompt)]},
-        {"A", q.responses[size_t(m.a)][size_t(m.prompt)]},
-        {"B", q.responses[size_t(m.b)][size_t(m.prompt)]}};
-    GAVEL_ASSIGN(judge::Item item, judge::make_item(text, 0, protocol->fields()));
-    GAVEL_ASSIGN(judge::PlannedItem plan, judge::plan_item(*protocol, store, std::move(item)));
-    auto planned = std::make_shared<std::vector<judge::PlannedItem>>();
-    planned->push_back(std::move(plan));
-    int64_t hits = 0, pending = 0;
-    for (const judge::Task& t : planned->front().tasks) (t.record ? hits : pending) += 1;
-    if (pending > 0) {
-      Context* c = &ctx_;
-      for (;;) {
-        // One match per model job, so requests to the judge API interleave with the matches.
-        auto done = ctx_.queue.run<int>(
-            [c, planned, protocol]() -> ApiResult<int> {
-              Status s = judge::complete_items(c->backend, *protocol, *c->store, *planned);
-              if (!s.ok()) return status_error(s);
-              return 0;
-            },
-            std::chrono::hours(24));
-        if (done.ok()) break;
-        if (done.error().status != 503 || stop_)
-          return Error{done.error().message, StatusCode::kUnavailable};
-        std::this_thread::sleep_for(std::chrono::seconds(1));  // queue full: wait for room
-      }
-    }
-    ctx_.metrics.store(hits, pending);
-    GAVEL_TRY(judge::item_error(planned->front()));
-    const json rec = judge::item_record(*protocol, planned->front(), false);
-    GAVEL_ASSIGN(auto verdict, protocol->pair_verdict(rec));
-    if (!verdict.p_text1 || verdict.passes.size() != 2)
-      return Status::Internal("the pairwise judgment has no P(text 1)");
-    played.push_back({m, *verdict.p_text1, verdict.passes[0].p_a.value_or(0.5),
-                      verdict.passes[1].p_a.value_or(0.5)});
-    return *verdict.p_text1;
+  GAVEL_TRY(progress(0));
+  tournament::Config cfg = q.tournament;
+  Status progress_status = Status::Ok();
+  int64_t hits = 0, misses = 0;
+  cfg.on_round = [&](int64_t done) {
+    ++rounds_done;
+    const tournament::JudgeCounters& k = judge->counters();
+    ctx_.metrics.store(k.stored_judgments + k.reused_judgments - hits, k.new_judgments - misses);
+    hits = k.stored_judgments + k.reused_judgments;
+    misses = k.new_judgments;
+    if (progress_status.ok()) progress_status = progress(done);
   };
-  auto res = rank::run_tournament(int(q.writers.size()), cfg, judge_match);
-  if (!res.ok()) {
+  auto out = tournament::run(set, *judge, cfg);
+  if (!out.ok()) {
     if (stop_) return Status::Ok();  // stays "running": taken up again at the next start
-    return res.status();
+    return out.status();
   }
-  GAVEL_TRY(progress);
-  return store.update_run(id, "done", dump(summary(q, pairing, played, elo_by_round)));
+  GAVEL_TRY(progress_status);
+  GAVEL_ASSIGN(tournament::Analysis analysis, tournament::analyze(set, texts, *out));
+  return store.update_run(id, "done", dump(results_json(q, *out, analysis)));
 }
 
 }  // namespace gavel::server

@@ -1,11 +1,13 @@
-// Tournament jobs (POST /v1/tournaments): writers' responses to a set of prompts, paired round
-// by round by the rank layer's driver and judged with the pairwise-logprob protocol through the
-// store. A job is a store run of kind "tournament": its config is the request as parsed, its
-// summary the progress and results, rewritten after every round. One worker thread runs the
-// jobs in order; each match is one job on the model queue, so judge API requests are served
-// between matches. Jobs left queued or running when the server stopped are taken up again at
-// start: the driver is deterministic (seeded) and every judgment it already made is in the
-// store, so a resumed job replays the finished matches from the store and continues.
+// Tournament jobs (POST /v1/tournaments): writers' responses to a set of prompts, run by the
+// tournament layer (tournament::run with a ModelMatchJudge, then tournament::analyze) exactly
+// as `gavel tournament` runs them: the same pairings, the same store keys, the same figures.
+// A job is a store run of kind "tournament": its config is the request as posted, its summary
+// the progress (rewritten after every round) and, once done, the results. One worker thread
+// runs the jobs in order; every backend call of the judge is one job on the model queue, so
+// judge API requests are served between a tournament's judgments. Jobs left queued or running
+// when the server stopped are taken up again at start: the driver is deterministic (seeded)
+// and every judgment it already made is in the store, so a resumed job replays the finished
+// matches from the store and continues.
 #pragma once
 
 #include <atomic>
@@ -22,6 +24,8 @@
 #include "judge/judge_protocol.h"
 #include "server/api_error.h"
 #include "server/requests.h"
+#include "tournament/driver.h"
+#include "tournament/responses.h"
 
 namespace gavel::server {
 
@@ -30,14 +34,11 @@ struct Context;
 struct TournamentRequest {
   std::string name;
   std::string model;
-  std::vector<std::string> prompts;                 // the instructions
-  std::vector<std::string> writers;                 // names, request order
-  std::vector<std::vector<std::string>> responses;  // [writer][prompt]
-  std::string pairing = "swiss";                    // swiss | round-robin | random | adaptive
-  int rounds = 5;
-  int prompts_per_match = 1;
-  uint64_t seed = 1;
-  int bootstrap = 200;           // Bradley-Terry bootstrap samples for the CIs
+  // The writers (request order) and their one response per prompt; prompt ids "1", "2", ...
+  tournament::ResponseSet responses;
+  // option (global | A | B), pairing, rounds, prompts_per_match, iterations (B), seed, and
+  // "bootstrap": Bradley-Terry percentile CI resamples (bt_bootstrap).
+  tournament::Config tournament;
   judge::ProtocolConfig config;  // pairwise-logprob options (read, thinking, ...)
   nlohmann::json spec;           // the request as stored (the run's config)
 };

@@ -112,8 +112,9 @@ Status dry_run(const CommandConfig& cfg, const ResponseSet& set, TextBook& texts
       "plan: Option {}, {} pairing, {} rounds per tournament, {}; {} writers x {} prompts ({} "
       "missing responses), iterations used: {}\n",
       name(tc.option), rank::pairing_name(tc.pairing), rounds,
-      tc.option == Option::kA ? fmt::format("one tournament per prompt")
-                              : fmt::format("{} bootstrap iterations", tc.iterations),
+      tc.option == Option::kA   ? fmt::format("one tournament per prompt")
+      : tc.option == Option::kB ? fmt::format("{} bootstrap iterations", tc.iterations)
+                                : fmt::format("one tournament over all prompts"),
       set.n_writers(), set.n_prompts(), set.missing(), name(tc.iteration_choice));
   plan +=
       fmt::format("matches: {}{}; at most {} new judgments ({} distinct pairings exist)\n", matches,
@@ -296,8 +297,8 @@ Status run_command(const CommandConfig& cfg, Backend* backend, const judge::Chat
     }
   }
   if (log)
-    std::fprintf(log, "gavel tournament: Option %c, %d writers x %d prompts, judge %s%s\n",
-                 name(cfg.tournament.option), set.n_writers(), set.n_prompts(),
+    std::fprintf(log, "gavel tournament: Option %s, %d writers x %d prompts, judge %s%s\n",
+                 std::string(name(cfg.tournament.option)).c_str(), set.n_writers(), set.n_prompts(),
                  judge->description().c_str(),
                  judge->is_model() ? (", store " + store_path).c_str() : "");
   Progress progress(log, cfg.progress, planned_matches(set, cfg.tournament), *judge);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numeric>
 
@@ -14,12 +15,23 @@ namespace gavel::tournament {
 Result<Option> parse_option(std::string_view s) {
   if (s == "A" || s == "a") return Option::kA;
   if (s == "B" || s == "b") return Option::kB;
-  return Error{fmt::format("unknown option '{}' (expected A or B)", s)};
+  if (s == "global") return Option::kGlobal;
+  return Error{fmt::format("unknown option '{}' (expected A, B or global)", s)};
 }
 
-char name(Option o) { return o == Option::kA ? 'A' : 'B'; }
+std::string_view name(Option o) {
+  switch (o) {
+    case Option::kA:
+      return "A";
+    case Option::kB:
+      return "B";
+    case Option::kGlobal:
+      return "global";
+  }
+  return "?";
+}
 
-int default_rounds(Option o) { return o == Option::kA ? 5 : 20; }
+int default_rounds(Option o) { return o == Option::kB ? 20 : 5; }
 
 namespace {
 
@@ -31,15 +43,18 @@ int64_t round_matches(int field, rank::Pairing p) {
 
 int64_t planned_matches(const ResponseSet& set, const Config& cfg) {
   const int rounds = cfg.rounds > 0 ? cfg.rounds : default_rounds(cfg.option);
+  const int64_t per = std::max(1, cfg.prompts_per_match);
   if (cfg.option == Option::kB)
-    return int64_t(cfg.iterations) * rounds * round_matches(set.n_writers(), cfg.pairing);
+    return int64_t(cfg.iterations) * rounds * round_matches(set.n_writers(), cfg.pairing) * per;
+  if (cfg.option == Option::kGlobal)
+    return int64_t(rounds) * round_matches(set.n_writers(), cfg.pairing) * per;
   int64_t n = 0;
   for (int p = 0; p < set.n_prompts(); ++p) {
     int field = 0;
     for (int w = 0; w < set.n_writers(); ++w) field += set.has(w, p);
     if (field >= 2) n += rounds * round_matches(field, cfg.pairing);
   }
-  return n;
+  return n * per;
 }
 
 Result<Outcome> run(const ResponseSet& set, MatchJudge& judge, const Config& cfg) {
@@ -53,6 +68,10 @@ Result<Outcome> run(const ResponseSet& set, MatchJudge& judge, const Config& cfg
   tc.elo = cfg.elo;
   tc.bt = cfg.bt;
   tc.stop = cfg.stop;
+  tc.prompts_per_match = cfg.prompts_per_match;
+  tc.on_round = [&out](int round, const rank::TournamentResult& r) {
+    out.round_ratings.push_back({r.tournament, round, r.rating});
+  };
   // The card's ratings: sequential Elo per tournament; adaptive pairing's tournaments are read
   // with Bradley-Terry (its matches follow the uncertainty, so play order would weigh them).
   tc.rating = rank::default_rating(cfg.pairing);
@@ -98,6 +117,19 @@ Result<Outcome> run(const ResponseSet& set, MatchJudge& judge, const Config& cfg
         if (set.has(w, p)) t.writers.push_back(w);
       if (t.writers.size() >= 2) out.tournaments.push_back(std::move(t));
     }
+  } else if (cfg.option == Option::kGlobal) {
+    tc.prompts.resize(static_cast<size_t>(set.n_prompts()));
+    std::iota(tc.prompts.begin(), tc.prompts.end(), 0);
+    GAVEL_ASSIGN(auto g, rank::run_tournament(set.n_writers(), tc, round_judge));
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (int w = 0; w < set.n_writers(); ++w) out.ratings.push_back({g.rating[w]});
+    out.mean = g.rating;
+    out.sd.assign(g.rating.size(), nan);  // one tournament: no spread to report
+    out.unplayable = g.unplayable;
+    out.stopped_early = g.stopped_early;
+    std::vector<int> all(set.n_writers());
+    std::iota(all.begin(), all.end(), 0);
+    out.tournaments.push_back({0, tc.prompts, all});
   } else {
     GAVEL_ASSIGN(auto b, rank::option_b(set.n_writers(), set.n_prompts(), cfg.iterations, tc,
                                         round_judge, cfg.ci_bootstrap));
@@ -114,11 +146,40 @@ Result<Outcome> run(const ResponseSet& set, MatchJudge& judge, const Config& cfg
   return out;
 }
 
+std::vector<std::vector<double>> ratings_by_round(const Outcome& out, int n_writers) {
+  std::vector<std::vector<double>> sum, cnt;
+  for (const RoundRatings& r : out.round_ratings) {
+    if (r.round >= static_cast<int>(sum.size())) {
+      sum.resize(r.round + 1, std::vector<double>(n_writers, 0.0));
+      cnt.resize(r.round + 1, std::vector<double>(n_writers, 0.0));
+    }
+    for (int w = 0; w < n_writers && w < static_cast<int>(r.rating.size()); ++w)
+      if (!std::isnan(r.rating[w])) sum[r.round][w] += r.rating[w], cnt[r.round][w] += 1;
+  }
+  for (size_t r = 0; r < sum.size(); ++r)
+    for (int w = 0; w < n_writers; ++w)
+      sum[r][w] = cnt[r][w] > 0 ? sum[r][w] / cnt[r][w] : std::numeric_limits<double>::quiet_NaN();
+  return sum;
+}
+
 Result<Analysis> analyze(const ResponseSet& set, TextBook& texts, const Outcome& out) {
   Analysis a;
   const int n = set.n_writers();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
   std::vector<int> matches(n, 0), tournaments(n, 0);
-  for (const PlayedMatch& m : out.matches) ++matches[m.spec.writer1], ++matches[m.spec.writer2];
+  std::vector<std::vector<double>> win(n, std::vector<double>(set.n_prompts(), 0.0)), played = win;
+  for (const PlayedMatch& m : out.matches) {
+    ++matches[m.spec.writer1], ++matches[m.spec.writer2];
+    if (!m.result.has_verdict) continue;
+    win[m.spec.writer1][m.spec.prompt] += m.result.p_writer1;
+    win[m.spec.writer2][m.spec.prompt] += 1 - m.result.p_writer1;
+    played[m.spec.writer1][m.spec.prompt] += 1;
+    played[m.spec.writer2][m.spec.prompt] += 1;
+  }
+  for (int w = 0; w < n; ++w)
+    for (int p = 0; p < set.n_prompts(); ++p)
+      win[w][p] = played[w][p] > 0 ? win[w][p] / played[w][p] : nan;
+  a.prompt_win = std::move(win);
   for (int w = 0; w < n; ++w)
     for (double r : out.ratings[w]) tournaments[w] += !std::isnan(r);
   // Distinct judgments, each once, oriented as first played.
@@ -161,10 +222,15 @@ Result<Analysis> analyze(const ResponseSet& set, TextBook& texts, const Outcome&
     a.rows[w].tournaments = tournaments[w];
     a.rows[w].matches = matches[w];
   }
-  const double nan = std::numeric_limits<double>::quiet_NaN();
   if (!outcomes.empty()) {
-    GAVEL_ASSIGN(auto bt, rank::bradley_terry(n, outcomes, out.cfg.bt));
-    for (int w = 0; w < n; ++w) a.rows[w].bt = bt.rating[w], a.rows[w].bt_se = bt.std_error[w];
+    GAVEL_ASSIGN(auto boot, rank::bradley_terry_bootstrap(n, outcomes, out.cfg.bt,
+                                                          out.cfg.bt_bootstrap, out.cfg.seed));
+    for (int w = 0; w < n; ++w) {
+      a.rows[w].bt = boot.fit.rating[w];
+      a.rows[w].bt_se = boot.fit.std_error[w];
+      a.rows[w].bt_ci_low = boot.ci_low[w];
+      a.rows[w].bt_ci_high = boot.ci_high[w];
+    }
     auto lc = rank::bradley_terry_covariates(n, outcomes, cov, out.cfg.bt);
     a.length_fitted = lc.ok();
     for (int w = 0; w < n; ++w) {
@@ -174,7 +240,7 @@ Result<Analysis> analyze(const ResponseSet& set, TextBook& texts, const Outcome&
     a.length_beta = lc.ok() ? lc->beta[0] : nan;
     a.length_beta_se = lc.ok() ? lc->beta_se[0] : nan;
   } else {
-    for (auto& r : a.rows) r.bt = r.bt_se = r.lc = r.lc_se = nan;
+    for (auto& r : a.rows) r.bt = r.bt_se = r.lc = r.lc_se = r.bt_ci_low = r.bt_ci_high = nan;
     a.length_beta = a.length_beta_se = nan;
   }
   if (!passes.empty()) {

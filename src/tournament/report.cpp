@@ -27,6 +27,9 @@ std::string option_title(const ReportContext& c) {
   if (o.cfg.option == Option::kA)
     return fmt::format("Option A: Prompt-Isolated Elo ({} {}-round {} tournaments, one per prompt)",
                        o.tournaments.size(), o.cfg.rounds, rank::pairing_name(o.cfg.pairing));
+  if (o.cfg.option == Option::kGlobal)
+    return fmt::format("Option global: one {}-round {} tournament over all {} prompts",
+                       o.cfg.rounds, rank::pairing_name(o.cfg.pairing), c.set.n_prompts());
   return fmt::format(
       "Option B: Bootstrapped Tournament Elo ({} iterations drawing {} prompts with replacement, "
       "{}-round {} tournament each)",
@@ -38,6 +41,7 @@ std::string rating_label(const ReportContext& c) {
                                                    : c.outcome.cfg.iterations;
   const char* what =
       rank::default_rating(c.outcome.cfg.pairing) == rank::RatingMethod::kElo ? "Elo" : "BT";
+  if (c.outcome.cfg.option == Option::kGlobal) return fmt::format("{} (one tournament)", what);
   return c.outcome.cfg.option == Option::kA
              ? fmt::format("Avg {} (Samples: {})", what, samples)
              : fmt::format("Avg {} (Across {} Bootstraps)", what, samples);
@@ -61,7 +65,7 @@ Result<std::string> matches_jsonl(const ReportContext& c) {
                         {"p_A", opt(p.p_a)},
                         {"logprob_A", opt(p.logprob_a)},
                         {"logprob_B", opt(p.logprob_b)}});
-    Json line = {{"option", std::string(1, name(c.outcome.cfg.option))},
+    Json line = {{"option", std::string(name(c.outcome.cfg.option))},
                  {"tournament", s.tournament},
                  {"round", s.round + 1},
                  {"prompt_id", set.prompts[s.prompt]},
@@ -99,6 +103,8 @@ Json leaderboard_json(const ReportContext& c) {
                        {"matches", x.matches},
                        {"bt_rating", num(x.bt)},
                        {"bt_se", num(x.bt_se)},
+                       {"bt_ci_low", num(x.bt_ci_low)},
+                       {"bt_ci_high", num(x.bt_ci_high)},
                        {"lc_rating", num(x.lc)},
                        {"lc_se", num(x.lc_se)}});
   }
@@ -109,9 +115,11 @@ Json leaderboard_json(const ReportContext& c) {
     for (int w : t.writers) ws.push_back(c.set.writers[w]);
     tours.push_back({{"id", t.id}, {"prompts", prompts}, {"writers", ws}});
   }
-  Json j = {{"option", std::string(1, name(o.cfg.option))},
+  Json j = {{"option", std::string(name(o.cfg.option))},
             {"pairing", rank::pairing_name(o.cfg.pairing)},
             {"rounds", o.cfg.rounds},
+            {"prompts_per_match", o.cfg.prompts_per_match},
+            {"bt_bootstrap", o.cfg.bt_bootstrap},
             {"iterations", o.cfg.option == Option::kB ? Json(o.cfg.iterations) : Json(nullptr)},
             {"seed", o.cfg.seed},
             {"iteration_choice", std::string(name(o.cfg.iteration_choice))},
@@ -200,11 +208,13 @@ std::string leaderboard_markdown(const ReportContext& c) {
 
 Json separability_json(const ReportContext& c) {
   const meta::Separability& s = c.outcome.separability;
-  bool a = c.outcome.cfg.option == Option::kA;
-  return {{"option", std::string(1, name(c.outcome.cfg.option))},
+  const Option o = c.outcome.cfg.option;
+  bool a = o == Option::kA;
+  return {{"option", std::string(name(o))},
           {"groups", "writers"},
-          {"samples", a ? "per-prompt Elo ratings (one per prompt tournament)"
-                        : "global Elo ratings (one per bootstrap iteration)"},
+          {"samples", a                      ? "per-prompt Elo ratings (one per prompt tournament)"
+                      : o == Option::kGlobal ? "none: one tournament (not computed)"
+                                             : "global Elo ratings (one per bootstrap iteration)"},
           {"omega2", num(s.anova.omega2)},
           {"omega2_ci", {num(s.omega2_ci_low), num(s.omega2_ci_high)}},
           {"cliff_delta", num(s.cliff_delta)},
@@ -221,7 +231,7 @@ Json separability_json(const ReportContext& c) {
 
 Json bias_json(const ReportContext& c) {
   const meta::BiasReport& b = c.analysis.bias;
-  return {{"option", std::string(1, name(c.outcome.cfg.option))},
+  return {{"option", std::string(name(c.outcome.cfg.option))},
           {"judgments", c.analysis.judgments},
           {"passes", b.n},
           {"position_1_avg_assignment", num(b.position1_mean_prob)},
@@ -290,16 +300,17 @@ std::string summary_text(const ReportContext& c, const JudgeCounters& k, double 
                      100 * b.longer_ev_margin);
   out += fmt::format("  - Swap-Flip Rate: {:.1f}% of {} judgments\n", 100 * b.swap_flip_rate,
                      b.swap_pairs);
-  out += fmt::format("{} Leaderboard\n", o.cfg.option == Option::kA
-                                             ? "Option A: Prompt-Isolated Elo"
-                                             : "Option B: Bootstrapped Tournament Elo");
+  out += fmt::format("{} Leaderboard\n",
+                     o.cfg.option == Option::kA   ? "Option A: Prompt-Isolated Elo"
+                     : o.cfg.option == Option::kB ? "Option B: Bootstrapped Tournament Elo"
+                                                  : "Option global: Tournament Elo");
   meta::Table t({"Rank", "Model Name", rating_label(c), "LC rating"});
   size_t rows = a.rows.size();
   if (max_rows > 0 && rows > static_cast<size_t>(max_rows)) rows = max_rows;
   for (size_t r = 0; r < rows; ++r) {
     const LeaderboardRow& x = a.rows[r];
     std::string rating =
-        o.cfg.option == Option::kA
+        o.cfg.option != Option::kB
             ? meta::fixed(x.rating, 1)
             : fmt::format("{} +- {}", meta::fixed(x.rating, 1), meta::fixed(x.sd, 1));
     t.add({std::to_string(r + 1), c.set.writers[x.writer], rating, meta::fixed(x.lc, 1)});

@@ -1,10 +1,13 @@
 """Tournament jobs on `gavel serve` (SmolLM2-135M): POST /v1/tournaments runs writers' responses
-through Swiss rounds judged with the pairwise-logprob protocol; GET shows progress and the
-results (Bradley-Terry with bootstrap CIs, sequential Elo per round, writer x prompt heatmap,
-position and length bias). A job interrupted by a server stop is taken up again at the next
-start and ends with the results of an uninterrupted run (the judgments come from the store).
-Bad job requests are 400s naming the field."""
+through the tournament layer (Swiss rounds judged with the pairwise-logprob protocol); GET shows
+progress and the results (Bradley-Terry with bootstrap CIs, sequential Elo per round, writer x
+prompt heatmap, position and length bias). A job interrupted by a server stop is taken up again
+at the next start and ends with the results of an uninterrupted run (the judgments come from
+the store). A job and `gavel tournament` on the same responses, options and seed make the same
+judgments and the same ratings. Bad job requests are 400s naming the field."""
 import json
+import sqlite3
+import subprocess
 import time
 
 import pytest
@@ -80,7 +83,7 @@ def test_tournament_runs_resumes_and_matches_a_fresh_run(gavel_bin, tmp_path):
         assert abs(sum(ratings) / len(ratings) - 1500) < 1e-6  # BT anchor: the field's mean
         for r in board:
             assert r["ci_low"] <= r["rating"] <= r["ci_high"], r
-            assert r["sd"] > 0 and r["matches"] == 3
+            assert r["se"] > 0 and r["matches"] == 3
         assert res["rounds"]["x"] == [1, 2, 3]
         assert all(len(se["values"]) == 3 for se in res["rounds"]["series"])
         hm = res["heatmap"]
@@ -88,6 +91,7 @@ def test_tournament_runs_resumes_and_matches_a_fresh_run(gavel_bin, tmp_path):
         cells = [v for row in hm["values"] for v in row if v is not None]
         assert cells and all(0 <= v <= 1 for v in cells)
         assert 0 <= res["bias"]["position1_mean_prob"] <= 1
+        assert res["config"]["option"] == "global" and "separability" not in res
         # The same job again, fresh: every judgment comes from the store, and the results are
         # those of the interrupted-and-resumed run.
         again = wait_done(s.url, started(s.url, job()))
@@ -97,6 +101,75 @@ def test_tournament_runs_resumes_and_matches_a_fresh_run(gavel_bin, tmp_path):
     finally:
         s.stop()
     assert "POST /v1/tournaments" not in "".join(s.log)  # --quiet
+
+
+def judgments(store):
+    con = sqlite3.connect(store)
+    try:
+        return {k: json.loads(r) for k, r in con.execute("SELECT key, record FROM judgments")}
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("option, over", [
+    ("global", {"rounds": 3, "seed": 5}),
+    ("A", {"option": "A", "rounds": 2, "prompts_per_match": 2, "seed": 9, "pairing": "random"}),
+])
+def test_a_job_and_the_cli_play_the_same_tournament(gavel_bin, tmp_path, option, over):
+    # One owner of "a tournament the judge decides": the server's job and `gavel tournament`
+    # on the same responses, option, pairing, rounds and seed, each with its own fresh store.
+    model = real_model(SMOLLM2)
+    body = job(**over)
+    s = Server(gavel_bin, model, tmp_path / "server.sqlite", "--quiet")
+    try:
+        res = wait_done(s.url, started(s.url, body))
+    finally:
+        s.stop()
+    assert res["status"] == "done", res
+    res = res["result"]
+    inp = tmp_path / "responses.jsonl"
+    with open(inp, "w") as f:
+        for w in WRITERS:
+            for p, (prompt, text) in enumerate(zip(PROMPTS, w["responses"])):
+                f.write(json.dumps({"writer_model": w["name"], "prompt_id": str(p + 1),
+                                    "writing_prompt": prompt, "response": text}) + "\n")
+    out = tmp_path / "cli"
+    cmd = [str(gavel_bin), "tournament", "--model", str(model), "--input", str(inp),
+           "--out-dir", str(out), "--store", str(tmp_path / "cli.sqlite"), "--option", option,
+           "--pairing", body.get("pairing", "swiss"), "--rounds", str(body["rounds"]),
+           "--prompts-per-match", str(body.get("prompts_per_match", 1)),
+           "--seed", str(body["seed"]), "--bt-bootstrap", str(body["bootstrap"]),
+           "--batch", "1", "--no-progress"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr
+    cli = json.loads((out / "leaderboard.json").read_text())
+    # The same judgments, under the same store keys.
+    server_j, cli_j = judgments(tmp_path / "server.sqlite"), judgments(tmp_path / "cli.sqlite")
+    assert server_j.keys() == cli_j.keys() and len(server_j) == res["judgments"]
+    for k in server_j:
+        assert server_j[k] == cli_j[k], k
+    # The same matches and the same ratings.
+    played = [json.loads(line) for line in (out / "matches.jsonl").read_text().splitlines()]
+    assert res["progress"]["matches_done"] == len(played) == cli["matches"]
+    assert res["progress"]["matches_planned"] == cli["planned_matches"]
+    assert res["judgments"] == cli["distinct_judgments"]
+    rows = {row["writer"]: row for row in cli["writers"]}
+    assert [r["writer"] for r in res["leaderboard"]] == sorted(
+        rows, key=lambda w: -rows[w]["bt_rating"])
+    for r in res["leaderboard"]:
+        c = rows[r["writer"]]
+        for ours, theirs in [("rating", "bt_rating"), ("se", "bt_se"), ("ci_low", "bt_ci_low"),
+                             ("ci_high", "bt_ci_high"), ("lc", "lc_rating"), ("lc_se", "lc_se"),
+                             ("elo", "rating"), ("elo_sd", "sd")]:
+            if theirs == "sd" and option == "global":
+                assert r[ours] is None and c[theirs] is None
+                continue
+            assert r[ours] == pytest.approx(c[theirs], abs=1e-9), (r["writer"], ours)
+        assert r["matches"] == c["matches"] and r["tournaments"] == c["tournaments"]
+    if option == "A":
+        sep = json.loads((out / "separability.json").read_text())
+        assert res["separability"]["score"] == pytest.approx(sep["score"], abs=1e-9)
+        assert len(res["rounds"]["x"]) == body["rounds"]
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +193,10 @@ def server(gavel_bin, tmp_path_factory):
      "writers[1].extra", ""),
     ({"writers": [WRITERS[0], "y"]}, "writers[1]", "expected an object"),
     ({"pairing": "knockout"}, "pairing", "unknown pairing 'knockout'"),
+    ({"option": "C"}, "option", "unknown option 'C'"),
+    ({"iterations": 3}, "iterations", "option B only"),
+    ({"option": "B", "iterations": 0}, "iterations", ""),
+    ({"prompts_per_match": 0}, "prompts_per_match", ""),
     ({"rounds": 0}, "rounds", ""),
     ({"rounds": "3"}, "rounds", ""),
     ({"seed": -1}, "seed", ""),

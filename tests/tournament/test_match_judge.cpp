@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "fake_backend.h"
 #include "tournament/driver.h"
@@ -141,6 +142,83 @@ TEST(Driver, OddFieldMissingResponsesAndOptionB) {
   for (const PlayedMatch& m : b->matches)
     EXPECT_TRUE(env.set.has(m.spec.writer1, m.spec.prompt) &&
                 env.set.has(m.spec.writer2, m.spec.prompt));
+}
+
+TEST(Driver, OptionGlobalPromptsPerMatchRoundsAndHeatmap) {
+  std::string rows;
+  const char* names[] = {"a", "b", "c", "d"};
+  for (int p = 0; p < 3; ++p)
+    for (int w = 0; w < 4; ++w)
+      rows += row(names[w], std::to_string(p), std::string(size_t(1 + w), 'x'), 30 + 10 * w + p);
+  Env env("glob", rows);
+  auto judge = make_stand_in_judge(env.set, 5.0);
+  ASSERT_TRUE(judge.ok()) << judge.message();
+  ASSERT_EQ(*parse_option("global"), Option::kGlobal);
+  EXPECT_EQ(name(Option::kGlobal), "global");
+  EXPECT_FALSE(parse_option("C").ok());
+  Config cfg;
+  cfg.option = Option::kGlobal;
+  cfg.rounds = 4;
+  cfg.prompts_per_match = 2;
+  cfg.bt_bootstrap = 50;
+  EXPECT_EQ(planned_matches(env.set, cfg), 4 * 2 * 2);
+  auto out = run(env.set, **judge, cfg);
+  ASSERT_TRUE(out.ok()) << out.message();
+  EXPECT_EQ(int64_t(out->matches.size()), out->planned_matches);
+  ASSERT_EQ(out->tournaments.size(), 1u);
+  EXPECT_EQ(out->tournaments[0].prompts, (std::vector<int>{0, 1, 2}));
+  // Matches come in twos per pairing, each on its own drawn prompt, all prompts in play.
+  std::set<int> prompts;
+  for (size_t i = 0; i < out->matches.size(); i += 2) {
+    EXPECT_EQ(out->matches[i].spec.writer1, out->matches[i + 1].spec.writer1);
+    EXPECT_EQ(out->matches[i].spec.writer2, out->matches[i + 1].spec.writer2);
+    prompts.insert(out->matches[i].spec.prompt);
+    prompts.insert(out->matches[i + 1].spec.prompt);
+  }
+  EXPECT_EQ(prompts.size(), 3u);
+  // Ratings after every round; the last round's are the tournament's ratings.
+  ASSERT_EQ(out->round_ratings.size(), 4u);
+  auto by_round = ratings_by_round(*out, 4);
+  ASSERT_EQ(by_round.size(), 4u);
+  for (int w = 0; w < 4; ++w) {
+    EXPECT_DOUBLE_EQ(by_round[3][w], out->mean[w]);
+    EXPECT_TRUE(std::isnan(out->sd[w]));
+  }
+  TextBook texts(env.set, nullptr, 0);
+  auto an = analyze(env.set, texts, *out);
+  ASSERT_TRUE(an.ok()) << an.message();
+  EXPECT_EQ(an->rows.front().writer, 3);    // d scores best
+  for (const LeaderboardRow& r : an->rows)  // percentile CIs (they need not hold the point)
+    EXPECT_TRUE(std::isfinite(r.bt_ci_low) && r.bt_ci_low < r.bt_ci_high) << r.writer;
+  // The heatmap: each cell the mean P(win) of the writer's matches on the prompt.
+  ASSERT_EQ(an->prompt_win.size(), 4u);
+  for (int w = 0; w < 4; ++w)
+    for (int p = 0; p < 3; ++p) {
+      double sum = 0;
+      int n = 0;
+      for (const PlayedMatch& m : out->matches)
+        if (m.spec.prompt == p && (m.spec.writer1 == w || m.spec.writer2 == w))
+          sum += m.spec.writer1 == w ? m.result.p_writer1 : 1 - m.result.p_writer1, ++n;
+      if (n == 0)
+        EXPECT_TRUE(std::isnan(an->prompt_win[w][p]));
+      else
+        EXPECT_DOUBLE_EQ(an->prompt_win[w][p], sum / n);
+    }
+  // Option A reports every prompt tournament's rounds; averaged per round. No CIs asked.
+  cfg.bt_bootstrap = 0;
+  cfg.option = Option::kA;
+  cfg.prompts_per_match = 1;
+  cfg.rounds = 2;
+  auto a = run(env.set, **judge, cfg);
+  ASSERT_TRUE(a.ok()) << a.message();
+  ASSERT_EQ(a->round_ratings.size(), 3u * 2u);
+  EXPECT_EQ(a->round_ratings[5].tournament, 2);
+  auto a_rounds = ratings_by_round(*a, 4);
+  ASSERT_EQ(a_rounds.size(), 2u);
+  for (int w = 0; w < 4; ++w) EXPECT_NEAR(a_rounds[1][w], a->mean[w], 1e-9);
+  auto a_an = analyze(env.set, texts, *a);
+  ASSERT_TRUE(a_an.ok()) << a_an.message();
+  EXPECT_TRUE(std::isnan(a_an->rows[0].bt_ci_low));
 }
 
 }  // namespace
