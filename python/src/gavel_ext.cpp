@@ -269,13 +269,33 @@ void bind_judge(nb::module_& m) {
             "preferences", "preferred", "p_text1", "record"},
            {"id", "mode", "score", "verdict", "preferred"});
 
+  nb::class_<gavel::BackendSpec>(m, "BackendSpec",
+                                 "Where the judge model runs (use gavel.Judge's arguments).")
+      .def(nb::init<>())
+      .def_rw("model", &gavel::BackendSpec::model)
+      .def_rw("threads", &gavel::BackendSpec::threads)
+      .def_rw("ctx", &gavel::BackendSpec::ctx)
+      .def_rw("prefix_cache", &gavel::BackendSpec::prefix_cache)
+      .def_rw("urls", &gavel::BackendSpec::urls)
+      .def_rw("kind", &gavel::BackendSpec::kind)
+      .def_rw("tokenizer", &gavel::BackendSpec::tokenizer)
+      .def_rw("served_model", &gavel::BackendSpec::served_model)
+      .def_rw("concurrency", &gavel::BackendSpec::concurrency)
+      .def_rw("request_timeout_s", &gavel::BackendSpec::request_timeout_s)
+      .def_rw("retries", &gavel::BackendSpec::retries)
+      .def_rw("down_timeout_s", &gavel::BackendSpec::down_timeout_s)
+      .def_rw("api_key_env", &gavel::BackendSpec::api_key_env)
+      .def_rw("headers", &gavel::BackendSpec::headers)
+      .def_rw("ca_cert", &gavel::BackendSpec::ca_cert)
+      .def_rw("server_prefix_cache", &gavel::BackendSpec::server_prefix_cache)
+      .def_rw("top_n", &gavel::BackendSpec::top_n);
+
   nb::class_<NativeJudge>(m, "NativeJudge", "A judge model (use gavel.Judge).")
       .def(
           "__init__",
-          [](NativeJudge* self, const std::string& model, int threads, int ctx, int prefix_cache,
-             const std::string& store) {
+          [](NativeJudge* self, const gavel::BackendSpec& spec, const std::string& store) {
             gavel::JudgeOptions o;
-            o.backend = {model, threads, ctx, prefix_cache};
+            o.backend = spec;
             o.store = store;
             gavel::Result<std::unique_ptr<gavel::Judge>> j = gavel::Error{""};
             {
@@ -284,7 +304,7 @@ void bind_judge(nb::module_& m) {
             }
             new (self) NativeJudge{unwrap(std::move(j))};
           },
-          "model"_a, "threads"_a, "ctx"_a, "prefix_cache"_a, "store"_a)
+          "spec"_a, "store"_a)
       .def_prop_ro("info", [](const NativeJudge& j) { return j.judge->info(); })
       .def(
           "pairwise",
