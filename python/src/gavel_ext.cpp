@@ -580,19 +580,29 @@ void bind_tournament(nb::module_& m) {
           },
           "(a, b, score) per pairing in play order; score = how much a beat b.")
       .def_ro("judgments", &gavel::TournamentResult::judgments, "Every judge call in order.")
-      .def_ro("rounds_played", &gavel::TournamentResult::rounds_played);
-  describe(tr, {"rating", "elo", "outcomes", "judgments", "rounds_played"},
-           {"rating", "rounds_played"});
+      .def_ro("rounds_played", &gavel::TournamentResult::rounds_played)
+      .def_ro("stopped_early", &gavel::TournamentResult::stopped_early,
+              "Ended before `rounds`: by until_stable, or adaptive pairing found every pair "
+              "settled.")
+      .def_prop_ro(
+          "interval_change",
+          [](const gavel::TournamentResult& r) { return to_numpy(r.interval_change); },
+          nb::rv_policy::move,
+          "until_stable: mean move of the bootstrap rank-interval ends after each checked round.");
+  describe(tr,
+           {"rating", "elo", "outcomes", "judgments", "rounds_played", "stopped_early",
+            "interval_change"},
+           {"rating", "rounds_played", "stopped_early"});
 
   m.def(
       "tournament",
       [](int n_players, nb::callable judge, const std::string& pairing, int rounds,
          bool both_orders, const std::vector<int>& prompts, int prompts_per_match,
          const std::string& rating, double elo_k, double elo_initial, double elo_scale,
-         double bt_alpha, double bt_anchor, uint64_t seed) {
-        gavel::TournamentOptions o{pairing,           rounds,   both_orders, prompts,
-                                   prompts_per_match, rating,   elo_k,       elo_initial,
-                                   elo_scale,         bt_alpha, bt_anchor,   seed};
+         double bt_alpha, double bt_anchor, uint64_t seed, bool until_stable) {
+        gavel::TournamentOptions o{pairing,   rounds, both_orders, prompts,   prompts_per_match,
+                                   rating,    elo_k,  elo_initial, elo_scale, bt_alpha,
+                                   bt_anchor, seed,   until_stable};
         // The judge is Python: the GIL stays held, and the first exception it raises stops
         // the tournament and is re-raised as it was.
         std::optional<nb::python_error> error;
@@ -612,7 +622,7 @@ void bind_tournament(nb::module_& m) {
       },
       "n_players"_a, "judge"_a, "pairing"_a, "rounds"_a, "both_orders"_a, "prompts"_a,
       "prompts_per_match"_a, "rating"_a, "elo_k"_a, "elo_initial"_a, "elo_scale"_a, "bt_alpha"_a,
-      "bt_anchor"_a, "seed"_a);
+      "bt_anchor"_a, "seed"_a, "until_stable"_a);
 
   nb::class_<gavel::RatingsResult> rr(m, "RatingsResult", "Bradley-Terry ratings.");
   rr.def_prop_ro(

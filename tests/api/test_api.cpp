@@ -438,5 +438,31 @@ TEST(ApiTournament, RoundRobinRanksTheAlwaysFavouredPlayersFirst) {
   EXPECT_NEAR((bt->rating[0] + bt->rating[1]) / 2, 1500, 1e-9);
 }
 
+TEST(ApiTournament, UntilStableStopsBeforeTheCapAndSaysSo) {
+  // 16 players of clearly different strength: the rank intervals settle long before 14 rounds.
+  auto judge = [](const TournamentMatch& m) -> Result<double> {
+    return 1.0 / (1.0 + std::exp(-(m.b - m.a) * 0.8));  // lower index = stronger
+  };
+  TournamentOptions o;
+  o.rounds = 14;
+  o.seed = 3;
+  auto full = run_tournament(16, o, judge);
+  ASSERT_TRUE(full.ok()) << full.message();
+  EXPECT_FALSE(full->stopped_early);
+  EXPECT_EQ(full->rounds_played, 14);
+  EXPECT_TRUE(full->interval_change.empty());
+  o.until_stable = true;
+  auto stable = run_tournament(16, o, judge);
+  ASSERT_TRUE(stable.ok()) << stable.message();
+  EXPECT_TRUE(stable->stopped_early);
+  EXPECT_GE(stable->rounds_played, 4);  // the rule's first check is after round 4
+  EXPECT_LT(stable->rounds_played, 14);
+  EXPECT_LT(stable->judgments.size(), full->judgments.size());
+  // One move per checked round after the first; the last two within half a rank.
+  ASSERT_EQ(stable->interval_change.size(), static_cast<size_t>(stable->rounds_played - 4));
+  for (size_t i = stable->interval_change.size() - 2; i < stable->interval_change.size(); ++i)
+    EXPECT_LE(stable->interval_change[i], 0.5);
+}
+
 }  // namespace
 }  // namespace gavel
