@@ -34,7 +34,7 @@ Status check_http_spec(const BackendSpec& c) {
   auto range = [](const char* name, double v, double lo, double hi) -> Status {
     if (v >= lo && v <= hi) return Status::Ok();
     return Status::InvalidArgument(
-        fmt::format("backend: {} must be {:g}..{:g}, got {}", name, lo, hi, v));
+        fmt::format("backend: {} must be {}..{}, got {}", name, lo, hi, v));
   };
   GAVEL_TRY(range("concurrency", c.concurrency, 1, 1024));
   GAVEL_TRY(range("request_timeout_s", c.request_timeout_s, 0.001, 86400));

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -251,6 +252,28 @@ TEST_F(ApiTest, HttpBackendErrorsCarryTheirCode) {
   ASSERT_FALSE(down.ok());
   EXPECT_EQ(down.code(), StatusCode::kUnavailable) << down.message();
   EXPECT_NE(down.message().find(o.backend.urls[0]), std::string::npos) << down.message();
+
+  // The HTTP fields are checked for the API as the CLI's flags check them.
+  auto expect_refused = [&](BackendSpec spec, const std::string& what) {
+    JudgeOptions bad;
+    bad.backend = std::move(spec);
+    auto r = Judge::open(bad);
+    ASSERT_FALSE(r.ok()) << what;
+    EXPECT_EQ(r.code(), StatusCode::kInvalidArgument) << r.message();
+    EXPECT_NE(r.message().find(what), std::string::npos) << r.message();
+  };
+  BackendSpec spec = o.backend;
+  spec.concurrency = 0;
+  expect_refused(spec, "concurrency must be 1..1024, got 0");
+  spec = o.backend;
+  spec.retries = -1;
+  expect_refused(spec, "retries must be 0..100, got -1");
+  spec = o.backend;
+  spec.request_timeout_s = std::numeric_limits<double>::quiet_NaN();
+  expect_refused(spec, "request_timeout_s must be");
+  spec = o.backend;
+  spec.top_n = 0;
+  expect_refused(spec, "top_n must be 1..1048576, got 0");
 }
 
 TEST_F(ApiTest, TheStoreAnswersRepeatedCalls) {
