@@ -82,6 +82,9 @@ gavel::cli::Runner setup(CLI::App& app) {
   t->add_option("--iterations", tc.iterations, "option B bootstrap iterations");
   t->add_option("--ci-bootstrap", tc.ci_bootstrap, "separability CI resamples");
   t->add_flag("--both-orders", tc.both_orders, "judge every match in both orientations");
+  t->add_flag("--until-stable", tc.until_stable,
+              "end a tournament once the bootstrap rank intervals stop changing (--rounds: the "
+              "cap)");
   t->add_option("--k", tc.elo.k, "Elo K");
   t->add_option("--initial", tc.elo.initial, "Elo start rating");
   t->add_option("--seed", tc.seed, "seed");

@@ -46,6 +46,12 @@ struct TournamentOptions {
   double bt_alpha = 1e-4;   // Bradley-Terry Gaussian prior (choix's alpha)
   double bt_anchor = 1500;  // Elo-scale mean of the Bradley-Terry ratings
   uint64_t seed = 1;        // pairing and prompt draws
+  // Adaptive stopping (`gavel tournament --until-stable`): from round 4 on, after each round,
+  // refit Bradley-Terry on 200 bootstrap resamples of the outcomes and take every player's 90%
+  // rank interval; stop once the interval ends moved by at most half a rank on average in two
+  // rounds in a row. `rounds` stays the cap. Adaptive pairing also stops, with or without
+  // this, once every pair is settled.
+  bool until_stable = false;
 };
 
 struct TournamentJudgment {
@@ -65,6 +71,10 @@ struct TournamentResult {
   std::vector<TournamentOutcome> outcomes;    // one per pairing, play order
   std::vector<TournamentJudgment> judgments;  // every judge call, in order
   int rounds_played = 0;
+  // Ended before options.rounds: by until_stable, or adaptive pairing found every pair settled.
+  bool stopped_early = false;
+  // until_stable: the mean move of the rank-interval ends after each round it was checked.
+  std::vector<double> interval_change;
 };
 
 // Fails on a bad option, fewer than two players, or the first error the judge returns.

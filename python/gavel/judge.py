@@ -70,7 +70,9 @@ def _flat_critique(r: CritiqueResult) -> dict:
 
 class Judge:
     """A judge model running in this process on gavel's native CPU engine (llama.cpp-exact
-    log-probabilities), loaded once and used for many judgments.
+    log-probabilities), loaded once and used for many judgments -- or in serving engines over
+    HTTP (``backend=["http://gpu1:8080", ...]``: llama.cpp's server, vLLM, SGLang, Ollama),
+    with the same protocols, store and checks.
 
     Protocols:
 
@@ -101,21 +103,84 @@ class Judge:
         c = judge.critique(mode="absolute", instruction="Name a prime.", response="7",
                            rubric="Is it correct?\\nScore 1: wrong\\n...\\nScore 5: right")
         c.score, c.passes[0].critique
+        remote = gavel.Judge("qwen2.5-coder-0.5b-instruct.gguf",  # tokenizer + chat template
+                             backend=["http://gpu1:8080", "http://gpu2:8080"], concurrency=4)
 
     Raises :class:`gavel.GavelError` (a subclass by kind) with the native message when the
-    model cannot be opened (missing file, not a GGUF gavel runs, no chat template) or the
-    store cannot be opened.
+    model cannot be opened (missing file, not a GGUF gavel runs, no chat template), the
+    store cannot be opened, or a ``backend`` server fails its start-up checks
+    (:class:`gavel.UnavailableError` when none answers; a tokenization mismatch names the first
+    differing token).
     """
 
-    def __init__(self, model: PathLike, *, threads: int = 2, ctx: int = 4096,
-                 prefix_cache: int = 4, store: Optional[PathLike] = None):
-        """Open ``model`` (a GGUF file; ``~`` is expanded) with ``threads`` engine threads, a context of ``ctx``
-        tokens and ``prefix_cache`` evaluated sequences kept for prefix reuse (0 = off);
-        ``store``: optional SQLite judgment store (created when missing)."""
-        self.model = os.path.expanduser(os.fspath(model))
+    def __init__(self, model: Optional[PathLike] = None, *, threads: int = 2, ctx: int = 4096,
+                 prefix_cache: int = 4, store: Optional[PathLike] = None,
+                 backend: Union[None, str, Sequence[str]] = None, backend_kind: str = "",
+                 tokenizer: Optional[PathLike] = None, backend_model: str = "",
+                 concurrency: int = 2, request_timeout: float = 600, retries: int = 4,
+                 down_timeout: float = 60, backend_api_key_env: str = "",
+                 backend_headers: Union[None, Mapping[str, str], Sequence[str]] = None,
+                 backend_ca_cert: Optional[PathLike] = None, server_prefix_cache: bool = False,
+                 top_n: int = 100):
+        """Open ``model`` (a GGUF file; ``~`` is expanded) with ``threads`` engine threads, a
+        context of ``ctx`` tokens and ``prefix_cache`` evaluated sequences kept for prefix reuse
+        (0 = off); ``store``: optional SQLite judgment store (created when missing).
+
+        With ``backend`` (a URL, or a list of URLs of replicas of one model:
+        ``http[s]://host[:port][/prefix]`` of llama.cpp's server, vLLM, SGLang, Ollama or an
+        OpenAI-compatible server), the model runs there instead, and ``model`` (or
+        ``tokenizer``) is the served model's GGUF, read for its tokenizer and chat template.
+        The other arguments are the ``gavel judge`` flags of the same names
+        (docs/http-backends.md):
+
+        * ``backend_kind``: "llama.cpp", "vllm", "sglang", "ollama" or "openai" ("" = ask the
+          server); ``backend_model``: the model name to request ("" = the server's only one);
+        * ``concurrency``: requests in flight per endpoint; ``request_timeout``: seconds one
+          attempt may take; ``retries``: further attempts of a failed request (backoff with
+          jitter, other endpoints); ``down_timeout``: seconds with every endpoint down before
+          requests fail;
+        * ``backend_api_key_env``: the *name* of the environment variable holding the API key
+          (sent as a Bearer token; the key itself is never an argument);
+          ``backend_headers``: extra headers, ``{name: value}`` or ``["Name: value"]``;
+          ``backend_ca_cert``: CA bundle for https (default: the system's);
+        * ``server_prefix_cache``: let llama.cpp's server reuse cached prompt prefixes (faster;
+          log-probabilities then depend on what ran before); ``top_n``: alternatives asked per
+          position before an exact fallback (llama.cpp, openai).
+
+        The servers are checked before this returns: their kind, the served model, and that
+        they tokenize a rendered judge prompt into the same ids as the GGUF (a mismatch names
+        the first differing token). ``ctx`` is Ollama's ``num_ctx`` there; ``threads`` and
+        ``prefix_cache`` are not used."""
+        if backend is None and model is None:
+            raise TypeError("gavel.Judge: give model (a GGUF file) or backend (server URLs)")
+        self.model = os.path.expanduser(os.fspath(model)) if model is not None else None
         self.store = os.path.expanduser(os.fspath(store)) if store is not None else None
-        self._native = _gavel.NativeJudge(self.model, threads, ctx, prefix_cache,
-                                          self.store or "")
+        spec = _gavel.BackendSpec()
+        spec.model = self.model or ""
+        spec.threads, spec.ctx, spec.prefix_cache = threads, ctx, prefix_cache
+        self.backend: list[str] = []
+        if backend is not None:
+            urls = [backend] if isinstance(backend, str) else list(backend)
+            if not urls or not all(isinstance(u, str) for u in urls):
+                raise TypeError("gavel.Judge: backend must be a URL or a non-empty list of URLs")
+            if model is None and tokenizer is None:
+                raise TypeError("gavel.Judge: a backend needs the served model's GGUF for its "
+                                "tokenizer and chat template: give model= or tokenizer=")
+            spec.urls = self.backend = urls
+            spec.kind, spec.served_model = backend_kind, backend_model
+            if tokenizer is not None:
+                spec.tokenizer = os.path.expanduser(os.fspath(tokenizer))
+            spec.concurrency, spec.request_timeout_s = concurrency, float(request_timeout)
+            spec.retries, spec.down_timeout_s = retries, float(down_timeout)
+            spec.api_key_env = backend_api_key_env
+            if isinstance(backend_headers, Mapping):
+                spec.headers = [f"{k}: {v}" for k, v in backend_headers.items()]
+            elif backend_headers is not None:
+                spec.headers = list(backend_headers)
+            if backend_ca_cert is not None:
+                spec.ca_cert = os.path.expanduser(os.fspath(backend_ca_cert))
+            spec.server_prefix_cache, spec.top_n = server_prefix_cache, top_n
+        self._native = _gavel.NativeJudge(spec, self.store or "")
 
     @property
     def info(self) -> JudgeInfo:
@@ -123,7 +188,8 @@ class Judge:
         return self._native.info
 
     def __repr__(self) -> str:
-        return f"gavel.Judge({self.model!r}, fingerprint={self.info.fingerprint!r})"
+        where = f"backend={self.backend!r}" if self.backend else repr(self.model)
+        return f"gavel.Judge({where}, fingerprint={self.info.fingerprint!r})"
 
     # ---- pairwise-logprob ----
 

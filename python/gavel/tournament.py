@@ -13,7 +13,7 @@ def tournament(players: Union[int, Sequence[str]], judge: Callable[[Match], floa
                prompts: Union[int, Sequence[int], None] = None, prompts_per_match: int = 1,
                rating: str = "elo", elo_k: float = 32, elo_initial: float = 1500,
                elo_scale: float = 400, bt_alpha: float = 1e-4, bt_anchor: float = 1500,
-               seed: int = 1) -> TournamentResult:
+               seed: int = 1, until_stable: bool = False) -> TournamentResult:
     """Run a tournament: pair the players round by round and ask ``judge(match)`` how likely
     player ``match.a`` (in position 1 / "A") beats ``match.b`` on prompt ``match.prompt``;
     it returns a float in [0, 1]. Ratings come from sequential Elo (``rating="elo"``, in play
@@ -25,6 +25,14 @@ def tournament(players: Union[int, Sequence[str]], judge: Callable[[Match], floa
     under the current Bradley-Terry fit). ``prompts``: a count n (prompts 0..n-1) or a list
     of prompt ids; each match draws ``prompts_per_match`` of them (none: prompt -1).
     ``both_orders`` asks (a, b) and (b, a) and averages: (p_ab + 1 - p_ba) / 2.
+
+    ``until_stable`` (``gavel tournament --until-stable``): ``rounds`` becomes a cap; from
+    round 4 on, after each round, Bradley-Terry is refit on 200 bootstrap resamples and the
+    tournament stops once the players' 90% rank intervals moved by at most half a rank on
+    average in two rounds in a row. ``result.stopped_early`` says whether it ended before
+    ``rounds`` (adaptive pairing also stops once every pair is settled),
+    ``result.rounds_played`` how many rounds ran, ``result.interval_change`` the per-round
+    moves it checked.
 
     The judge can be a model::
 
@@ -50,7 +58,7 @@ def tournament(players: Union[int, Sequence[str]], judge: Callable[[Match], floa
         prompt_ids = [int(p) for p in prompts]
     result = _gavel.tournament(n, judge, pairing, rounds, both_orders, prompt_ids,
                                prompts_per_match, rating, elo_k, elo_initial, elo_scale,
-                               bt_alpha, bt_anchor, seed)
+                               bt_alpha, bt_anchor, seed, until_stable)
     result.players = names if names is not None else list(range(n))
     return result
 

@@ -269,13 +269,33 @@ void bind_judge(nb::module_& m) {
             "preferences", "preferred", "p_text1", "record"},
            {"id", "mode", "score", "verdict", "preferred"});
 
+  nb::class_<gavel::BackendSpec>(m, "BackendSpec",
+                                 "Where the judge model runs (use gavel.Judge's arguments).")
+      .def(nb::init<>())
+      .def_rw("model", &gavel::BackendSpec::model)
+      .def_rw("threads", &gavel::BackendSpec::threads)
+      .def_rw("ctx", &gavel::BackendSpec::ctx)
+      .def_rw("prefix_cache", &gavel::BackendSpec::prefix_cache)
+      .def_rw("urls", &gavel::BackendSpec::urls)
+      .def_rw("kind", &gavel::BackendSpec::kind)
+      .def_rw("tokenizer", &gavel::BackendSpec::tokenizer)
+      .def_rw("served_model", &gavel::BackendSpec::served_model)
+      .def_rw("concurrency", &gavel::BackendSpec::concurrency)
+      .def_rw("request_timeout_s", &gavel::BackendSpec::request_timeout_s)
+      .def_rw("retries", &gavel::BackendSpec::retries)
+      .def_rw("down_timeout_s", &gavel::BackendSpec::down_timeout_s)
+      .def_rw("api_key_env", &gavel::BackendSpec::api_key_env)
+      .def_rw("headers", &gavel::BackendSpec::headers)
+      .def_rw("ca_cert", &gavel::BackendSpec::ca_cert)
+      .def_rw("server_prefix_cache", &gavel::BackendSpec::server_prefix_cache)
+      .def_rw("top_n", &gavel::BackendSpec::top_n);
+
   nb::class_<NativeJudge>(m, "NativeJudge", "A judge model (use gavel.Judge).")
       .def(
           "__init__",
-          [](NativeJudge* self, const std::string& model, int threads, int ctx, int prefix_cache,
-             const std::string& store) {
+          [](NativeJudge* self, const gavel::BackendSpec& spec, const std::string& store) {
             gavel::JudgeOptions o;
-            o.backend = {model, threads, ctx, prefix_cache};
+            o.backend = spec;
             o.store = store;
             gavel::Result<std::unique_ptr<gavel::Judge>> j = gavel::Error{""};
             {
@@ -284,7 +304,7 @@ void bind_judge(nb::module_& m) {
             }
             new (self) NativeJudge{unwrap(std::move(j))};
           },
-          "model"_a, "threads"_a, "ctx"_a, "prefix_cache"_a, "store"_a)
+          "spec"_a, "store"_a)
       .def_prop_ro("info", [](const NativeJudge& j) { return j.judge->info(); })
       .def(
           "pairwise",
@@ -560,19 +580,29 @@ void bind_tournament(nb::module_& m) {
           },
           "(a, b, score) per pairing in play order; score = how much a beat b.")
       .def_ro("judgments", &gavel::TournamentResult::judgments, "Every judge call in order.")
-      .def_ro("rounds_played", &gavel::TournamentResult::rounds_played);
-  describe(tr, {"rating", "elo", "outcomes", "judgments", "rounds_played"},
-           {"rating", "rounds_played"});
+      .def_ro("rounds_played", &gavel::TournamentResult::rounds_played)
+      .def_ro("stopped_early", &gavel::TournamentResult::stopped_early,
+              "Ended before `rounds`: by until_stable, or adaptive pairing found every pair "
+              "settled.")
+      .def_prop_ro(
+          "interval_change",
+          [](const gavel::TournamentResult& r) { return to_numpy(r.interval_change); },
+          nb::rv_policy::move,
+          "until_stable: mean move of the bootstrap rank-interval ends after each checked round.");
+  describe(tr,
+           {"rating", "elo", "outcomes", "judgments", "rounds_played", "stopped_early",
+            "interval_change"},
+           {"rating", "rounds_played", "stopped_early"});
 
   m.def(
       "tournament",
       [](int n_players, nb::callable judge, const std::string& pairing, int rounds,
          bool both_orders, const std::vector<int>& prompts, int prompts_per_match,
          const std::string& rating, double elo_k, double elo_initial, double elo_scale,
-         double bt_alpha, double bt_anchor, uint64_t seed) {
-        gavel::TournamentOptions o{pairing,           rounds,   both_orders, prompts,
-                                   prompts_per_match, rating,   elo_k,       elo_initial,
-                                   elo_scale,         bt_alpha, bt_anchor,   seed};
+         double bt_alpha, double bt_anchor, uint64_t seed, bool until_stable) {
+        gavel::TournamentOptions o{pairing,   rounds, both_orders, prompts,   prompts_per_match,
+                                   rating,    elo_k,  elo_initial, elo_scale, bt_alpha,
+                                   bt_anchor, seed,   until_stable};
         // The judge is Python: the GIL stays held, and the first exception it raises stops
         // the tournament and is re-raised as it was.
         std::optional<nb::python_error> error;
@@ -592,7 +622,7 @@ void bind_tournament(nb::module_& m) {
       },
       "n_players"_a, "judge"_a, "pairing"_a, "rounds"_a, "both_orders"_a, "prompts"_a,
       "prompts_per_match"_a, "rating"_a, "elo_k"_a, "elo_initial"_a, "elo_scale"_a, "bt_alpha"_a,
-      "bt_anchor"_a, "seed"_a);
+      "bt_anchor"_a, "seed"_a, "until_stable"_a);
 
   nb::class_<gavel::RatingsResult> rr(m, "RatingsResult", "Bradley-Terry ratings.");
   rr.def_prop_ro(

@@ -30,6 +30,7 @@ Result<TournamentResult> run_tournament(int n_players, const TournamentOptions& 
   cfg.bt.alpha = o.bt_alpha;
   cfg.bt.anchor = o.bt_anchor;
   cfg.seed = o.seed;
+  cfg.stop.until_stable = o.until_stable;
   GAVEL_ASSIGN(rank::TournamentResult r,
                rank::run_tournament(n_players, cfg, [&](const rank::Match& m) {
                  return judge(TournamentMatch{m.a, m.b, m.prompt, m.round});
@@ -42,6 +43,8 @@ Result<TournamentResult> run_tournament(int n_players, const TournamentOptions& 
     out.judgments.push_back(
         {{j.match.a, j.match.b, j.match.prompt, j.match.round}, j.p, j.pair_id});
   out.rounds_played = r.rounds_played;
+  out.stopped_early = r.stopped_early;
+  out.interval_change = std::move(r.interval_change);
   return out;
 }
 

@@ -28,6 +28,22 @@ Result<std::pair<std::string, std::string>> parse_header(const std::string& h) {
   return std::make_pair(name, value);
 }
 
+// The HTTP fields' domains (the CLI's flags check the same ranges; the public API and the
+// server reach this without them). NaN fails every comparison and is refused too.
+Status check_http_spec(const BackendSpec& c) {
+  auto range = [](const char* name, double v, double lo, double hi) -> Status {
+    if (v >= lo && v <= hi) return Status::Ok();
+    return Status::InvalidArgument(
+        fmt::format("backend: {} must be {}..{}, got {}", name, lo, hi, v));
+  };
+  GAVEL_TRY(range("concurrency", c.concurrency, 1, 1024));
+  GAVEL_TRY(range("request_timeout_s", c.request_timeout_s, 0.001, 86400));
+  GAVEL_TRY(range("retries", c.retries, 0, 100));
+  GAVEL_TRY(range("down_timeout_s", c.down_timeout_s, 0, 86400));
+  GAVEL_TRY(range("top_n", c.top_n, 1, 1 << 20));
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Backend>> open_backend(const BackendSpec& c, std::FILE* log) {
@@ -37,6 +53,7 @@ Result<std::unique_ptr<Backend>> open_backend(const BackendSpec& c, std::FILE* l
     GAVEL_ASSIGN(auto e, EmbeddedBackend::open(c.model, {c.threads, c.ctx, c.prefix_cache}));
     return std::unique_ptr<Backend>(std::move(e));
   }
+  GAVEL_TRY(check_http_spec(c));
   HttpOptions o;
   o.pool.urls = c.urls;
   o.pool.concurrency = c.concurrency;

@@ -157,15 +157,20 @@ Result<meta::Report> tournament_report(const TournamentReportConfig& t) {
   cfg.seed = t.seed;
   cfg.rating = t.rating;
   cfg.rounds = t.rounds ? t.rounds : default_rounds(t.mode);
+  cfg.stop.until_stable = t.until_stable;
   const Judge judge = std::cref(stand_in.judge);
   std::vector<double> mean, sd;
   std::vector<JudgedMatch> log;
   std::string label;
   std::optional<meta::Separability> sep;
+  int stopped_early = 0;             // tournaments ended before cfg.rounds
+  std::optional<int> rounds_played;  // Swiss: the one tournament's
   switch (t.mode) {
     case TournamentMode::kSwiss: {
       for (int p = 0; p < np; ++p) cfg.prompts.push_back(p);
       GAVEL_ASSIGN(TournamentResult r, run_tournament(nw, cfg, judge));
+      stopped_early = r.stopped_early;
+      rounds_played = r.rounds_played;
       mean = r.rating;
       sd.assign(nw, std::numeric_limits<double>::quiet_NaN());
       log = std::move(r.log);
@@ -174,6 +179,7 @@ Result<meta::Report> tournament_report(const TournamentReportConfig& t) {
     }
     case TournamentMode::kOptionA: {
       GAVEL_ASSIGN(OptionAResult r, option_a(nw, np, cfg, judge, t.ci_bootstrap));
+      stopped_early = r.stopped_early;
       mean = r.mean;
       sd = r.sd;
       log = std::move(r.log);
@@ -183,6 +189,7 @@ Result<meta::Report> tournament_report(const TournamentReportConfig& t) {
     }
     case TournamentMode::kOptionB: {
       GAVEL_ASSIGN(OptionBResult r, option_b(nw, np, t.iterations, cfg, judge, t.ci_bootstrap));
+      stopped_early = r.stopped_early;
       mean = r.mean;
       sd = r.sd;
       log = std::move(r.log);
@@ -208,12 +215,19 @@ Result<meta::Report> tournament_report(const TournamentReportConfig& t) {
             {"judge_calls", log.size()},
             {"rounds", cfg.rounds},
             {"both_orders", t.both_orders},
+            {"until_stable", t.until_stable},
+            {"stopped_early_tournaments", stopped_early},
             {"stand_in_judge", fmt::format("P(a better) = 1/(1+exp(-(s_a-s_b)/{})) over mean "
                                            "item scores per writer and prompt",
                                            t.tau)},
             {"seed", t.seed},
             {"items_skipped", d.skipped}};
   stats.add({"judge calls", std::to_string(log.size())});
+  if (rounds_played) {
+    j["rounds_played"] = *rounds_played;
+    stats.add({"rounds played", fmt::format("{} of {}", *rounds_played, cfg.rounds)});
+  }
+  if (t.until_stable) stats.add({"tournaments stopped early", std::to_string(stopped_early)});
   if (d.skipped) stats.add({"items skipped (no score)", std::to_string(d.skipped)});
   if (sep) {
     j["separability"] = separability_json(*sep);

@@ -53,6 +53,7 @@ struct TournamentReportConfig {
   int iterations = 10;  // Option B bootstrap iterations
   int ci_bootstrap = 1000;
   bool both_orders = false;
+  bool until_stable = false;  // StopRule: end a tournament once its rank intervals settle
   uint64_t seed = 42;
   EloConfig elo;
   // Optional published leaderboard to compare the ratings with.

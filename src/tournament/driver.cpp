@@ -233,6 +233,7 @@ Result<Analysis> analyze(const ResponseSet& set, TextBook& texts, const Outcome&
     }
     auto lc = rank::bradley_terry_covariates(n, outcomes, cov, out.cfg.bt);
     a.length_fitted = lc.ok();
+    if (!lc.ok()) a.length_error = lc.message();
     for (int w = 0; w < n; ++w) {
       a.rows[w].lc = lc.ok() ? lc->bt.rating[w] : nan;
       a.rows[w].lc_se = lc.ok() ? lc->bt.std_error[w] : nan;

@@ -107,9 +107,10 @@ struct Analysis {
   std::vector<LeaderboardRow> rows;  // best first
   int judgments = 0;                 // distinct judgments (by store key) behind the BT fits
   double length_beta = 0, length_beta_se = 0;  // log-odds per unit of (la-lb)/(la+lb)
-  bool length_fitted = false;                  // false: lengths never differ
-  std::string length_unit;                     // "tokens" (judge model's) or "chars"
-  meta::BiasReport bias;                       // over the distinct judgments' passes
+  bool length_fitted = false;                  // false: see length_error
+  std::string length_error;  // why the length-controlled fit failed (no length variation...)
+  std::string length_unit;   // "tokens" (judge model's) or "chars"
+  meta::BiasReport bias;     // over the distinct judgments' passes
   int no_verdict = 0;
   // Writer x prompt: the writer's mean P(win) over its matches on the prompt that had a
   // verdict, in every match played (rematches count again); NaN: no such match.

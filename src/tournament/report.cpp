@@ -15,8 +15,23 @@ namespace {
 
 using Json = nlohmann::json;
 
+// Length figures where every judged pair's texts have equal lengths: undefined, not 0.
+constexpr const char* kNoLengthVariation =
+    "n/a (no length variation: every judged pair's texts have equal lengths)";
+
 Json num(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
 Json opt(const std::optional<double>& v) { return v ? num(*v) : Json(nullptr); }
+
+std::string length_line(const Analysis& a) {
+  if (!a.length_fitted)
+    return a.bias.length_n == 0
+               ? fmt::format("length coefficient: {}", kNoLengthVariation)
+               : fmt::format("length coefficient: not fitted ({})", a.length_error);
+  return fmt::format(
+      "length coefficient (BT covariate (len_1-len_2)/(len_1+len_2), {}): beta = {:+.3f} +- {:.3f} "
+      "log-odds ({:+.1f} Elo points at the extreme)",
+      a.length_unit, a.length_beta, a.length_beta_se, a.length_beta * 400 / std::log(10.0));
+}
 
 std::string dump_line(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
@@ -145,7 +160,8 @@ Json leaderboard_json(const ReportContext& c) {
              {{"beta", num(a.length_beta)},
               {"se", num(a.length_beta_se)},
               {"covariate", "(len_1 - len_2) / (len_1 + len_2)"},
-              {"elo_points_per_unit", num(a.length_beta * 400 / std::log(10.0))}}},
+              {"elo_points_per_unit", num(a.length_beta * 400 / std::log(10.0))},
+              {"not_fitted", a.length_fitted ? Json(nullptr) : Json(length_line(a))}}},
             {"writers", writers},
             {"tournaments", tours}};
   if (c.board) {
@@ -162,6 +178,11 @@ Json leaderboard_json(const ReportContext& c) {
 
 namespace {
 
+// A length-controlled figure: "n/a" where the fit could not be made (the length line says why).
+std::string lc_cell(const Analysis& a, double v) {
+  return a.length_fitted ? meta::fixed(v, 1) : std::string("n/a");
+}
+
 meta::Table leaderboard_table(const ReportContext& c) {
   meta::Table t({"rank", "writer", "rating", "sd", "tournaments", "matches", "bt_rating", "bt_se",
                  "lc_rating", "lc_se"});
@@ -169,18 +190,10 @@ meta::Table leaderboard_table(const ReportContext& c) {
     const LeaderboardRow& x = c.analysis.rows[r];
     t.add({std::to_string(r + 1), c.set.writers[x.writer], meta::fixed(x.rating, 1),
            meta::fixed(x.sd, 1), std::to_string(x.tournaments), std::to_string(x.matches),
-           meta::fixed(x.bt, 1), meta::fixed(x.bt_se, 1), meta::fixed(x.lc, 1),
-           meta::fixed(x.lc_se, 1)});
+           meta::fixed(x.bt, 1), meta::fixed(x.bt_se, 1), lc_cell(c.analysis, x.lc),
+           lc_cell(c.analysis, x.lc_se)});
   }
   return t;
-}
-
-std::string length_line(const Analysis& a) {
-  if (!a.length_fitted) return "length coefficient: not fitted (lengths never differ)";
-  return fmt::format(
-      "length coefficient (BT covariate (len_1-len_2)/(len_1+len_2), {}): beta = {:+.3f} +- {:.3f} "
-      "log-odds ({:+.1f} Elo points at the extreme)",
-      a.length_unit, a.length_beta, a.length_beta_se, a.length_beta * 400 / std::log(10.0));
 }
 
 }  // namespace
@@ -194,7 +207,7 @@ std::string leaderboard_markdown(const ReportContext& c) {
   for (size_t r = 0; r < c.analysis.rows.size(); ++r) {
     const LeaderboardRow& x = c.analysis.rows[r];
     t.add({std::to_string(r + 1), c.set.writers[x.writer], meta::fixed(x.rating, 1),
-           meta::fixed(x.sd, 1), meta::fixed(x.lc, 1), std::to_string(x.matches)});
+           meta::fixed(x.sd, 1), lc_cell(c.analysis, x.lc), std::to_string(x.matches)});
   }
   s += t.markdown();
   s += "\nrating: mean of the writer's Elo over its tournaments (sd across them); LC rating: "
@@ -237,12 +250,13 @@ Json bias_json(const ReportContext& c) {
           {"position_1_avg_assignment", num(b.position1_mean_prob)},
           {"position_2_avg_assignment", num(b.position2_mean_prob)},
           {"position_1_win_rate", num(b.position1_win_rate)},
-          {"longer_response_win_rate", num(b.longer_win_rate)},
-          {"longer_avg_ev_margin", num(b.longer_ev_margin)},
+          // null where no pass had texts of different lengths (length_passes 0)
+          {"longer_response_win_rate", b.length_n ? num(b.longer_win_rate) : Json(nullptr)},
+          {"longer_avg_ev_margin", b.length_n ? num(b.longer_ev_margin) : Json(nullptr)},
           {"length_passes", b.length_n},
           {"length_unit", c.analysis.length_unit},
           {"swap_pairs", b.swap_pairs},
-          {"swap_flip_rate", num(b.swap_flip_rate)},
+          {"swap_flip_rate", b.swap_pairs ? num(b.swap_flip_rate) : Json(nullptr)},
           {"definitions",
            {{"position_1_avg_assignment", "mean P(A) over all passes"},
             {"longer_response_win_rate", "passes whose longer text gets P > 0.5 (0.5 counts half)"},
@@ -294,12 +308,21 @@ std::string summary_text(const ReportContext& c, const JudgeCounters& k, double 
       "  - Positional Bias (Avg Assignment): Position 1 (A): {:.1f}% | Position 2 "
       "(B): {:.1f}%\n",
       100 * b.position1_mean_prob, 100 * b.position2_mean_prob);
-  out +=
-      fmt::format("  - Length Bias (Longer Response Win Rate): {:.1f}%\n", 100 * b.longer_win_rate);
-  out += fmt::format("  - Length Bias (Avg EV Margin for Longer): {:+.1f}%\n",
-                     100 * b.longer_ev_margin);
-  out += fmt::format("  - Swap-Flip Rate: {:.1f}% of {} judgments\n", 100 * b.swap_flip_rate,
-                     b.swap_pairs);
+  // A figure over no passes is undefined, not 0%: say why instead of printing a number.
+  if (b.length_n > 0) {
+    out += fmt::format("  - Length Bias (Longer Response Win Rate): {:.1f}%\n",
+                       100 * b.longer_win_rate);
+    out += fmt::format("  - Length Bias (Avg EV Margin for Longer): {:+.1f}%\n",
+                       100 * b.longer_ev_margin);
+  } else {
+    out += fmt::format("  - Length Bias (Longer Response Win Rate): {}\n", kNoLengthVariation);
+    out += fmt::format("  - Length Bias (Avg EV Margin for Longer): {}\n", kNoLengthVariation);
+  }
+  if (b.swap_pairs > 0)
+    out += fmt::format("  - Swap-Flip Rate: {:.1f}% of {} judgments\n", 100 * b.swap_flip_rate,
+                       b.swap_pairs);
+  else
+    out += "  - Swap-Flip Rate: n/a (no pair was judged in both orders)\n";
   out += fmt::format("{} Leaderboard\n",
                      o.cfg.option == Option::kA   ? "Option A: Prompt-Isolated Elo"
                      : o.cfg.option == Option::kB ? "Option B: Bootstrapped Tournament Elo"
@@ -313,7 +336,7 @@ std::string summary_text(const ReportContext& c, const JudgeCounters& k, double 
         o.cfg.option != Option::kB
             ? meta::fixed(x.rating, 1)
             : fmt::format("{} +- {}", meta::fixed(x.rating, 1), meta::fixed(x.sd, 1));
-    t.add({std::to_string(r + 1), c.set.writers[x.writer], rating, meta::fixed(x.lc, 1)});
+    t.add({std::to_string(r + 1), c.set.writers[x.writer], rating, lc_cell(a, x.lc)});
   }
   out += t.markdown();
   if (rows < a.rows.size())

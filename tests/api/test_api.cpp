@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -251,6 +252,28 @@ TEST_F(ApiTest, HttpBackendErrorsCarryTheirCode) {
   ASSERT_FALSE(down.ok());
   EXPECT_EQ(down.code(), StatusCode::kUnavailable) << down.message();
   EXPECT_NE(down.message().find(o.backend.urls[0]), std::string::npos) << down.message();
+
+  // The HTTP fields are checked for the API as the CLI's flags check them.
+  auto expect_refused = [&](BackendSpec spec, const std::string& what) {
+    JudgeOptions bad;
+    bad.backend = std::move(spec);
+    auto r = Judge::open(bad);
+    ASSERT_FALSE(r.ok()) << what;
+    EXPECT_EQ(r.code(), StatusCode::kInvalidArgument) << r.message();
+    EXPECT_NE(r.message().find(what), std::string::npos) << r.message();
+  };
+  BackendSpec spec = o.backend;
+  spec.concurrency = 0;
+  expect_refused(spec, "concurrency must be 1..1024, got 0");
+  spec = o.backend;
+  spec.retries = -1;
+  expect_refused(spec, "retries must be 0..100, got -1");
+  spec = o.backend;
+  spec.request_timeout_s = std::numeric_limits<double>::quiet_NaN();
+  expect_refused(spec, "request_timeout_s must be");
+  spec = o.backend;
+  spec.top_n = 0;
+  expect_refused(spec, "top_n must be 1..1048576, got 0");
 }
 
 TEST_F(ApiTest, TheStoreAnswersRepeatedCalls) {
@@ -436,6 +459,32 @@ TEST(ApiTournament, RoundRobinRanksTheAlwaysFavouredPlayersFirst) {
   ASSERT_TRUE(bt.ok());
   EXPECT_GT(bt->rating[0], bt->rating[1]);
   EXPECT_NEAR((bt->rating[0] + bt->rating[1]) / 2, 1500, 1e-9);
+}
+
+TEST(ApiTournament, UntilStableStopsBeforeTheCapAndSaysSo) {
+  // 16 players of clearly different strength: the rank intervals settle long before 14 rounds.
+  auto judge = [](const TournamentMatch& m) -> Result<double> {
+    return 1.0 / (1.0 + std::exp(-(m.b - m.a) * 0.8));  // lower index = stronger
+  };
+  TournamentOptions o;
+  o.rounds = 14;
+  o.seed = 3;
+  auto full = run_tournament(16, o, judge);
+  ASSERT_TRUE(full.ok()) << full.message();
+  EXPECT_FALSE(full->stopped_early);
+  EXPECT_EQ(full->rounds_played, 14);
+  EXPECT_TRUE(full->interval_change.empty());
+  o.until_stable = true;
+  auto stable = run_tournament(16, o, judge);
+  ASSERT_TRUE(stable.ok()) << stable.message();
+  EXPECT_TRUE(stable->stopped_early);
+  EXPECT_GE(stable->rounds_played, 4);  // the rule's first check is after round 4
+  EXPECT_LT(stable->rounds_played, 14);
+  EXPECT_LT(stable->judgments.size(), full->judgments.size());
+  // One move per checked round after the first; the last two within half a rank.
+  ASSERT_EQ(stable->interval_change.size(), static_cast<size_t>(stable->rounds_played - 4));
+  for (size_t i = stable->interval_change.size() - 2; i < stable->interval_change.size(); ++i)
+    EXPECT_LE(stable->interval_change[i], 0.5);
 }
 
 }  // namespace

@@ -242,16 +242,12 @@ def test_meta_statistics_equal_cli(gavel, gavel_bin, tmp_path):
         gavel.meta.correlation([1.0, 2.0], [1.0])
 
 
-def test_tournament_equals_cli(gavel, gavel_bin, tmp_path):
-    """`gavel rank tournament` (Swiss, stand-in judge from item scores) against
-    gavel.tournament with the same stand-in judge written in Python."""
+def stand_in(rows, tau):
+    """(writers, prompts, judge, calls): `gavel rank tournament`'s stand-in judge written in
+    Python, P(a better) = 1 / (1 + exp(-(s_a - s_b) / tau)) over each writer's mean item score
+    per prompt; `calls` collects the matches asked."""
     import math
 
-    rows = cw_slice(writers=7, prompts=4)
-    path = write_jsonl(tmp_path / "items.jsonl", rows)
-    tau, rounds, seed = 5.0, 6, 11
-    cli = json.loads(run_cli(gavel_bin, "rank", "tournament", "--in", path, "--mode", "swiss",
-                             "--rounds", rounds, "--seed", seed, "--tau", tau, "--json").stdout)
     writers, prompts = [], []
     for r in rows:
         if r["writer_model"] not in writers:
@@ -269,12 +265,26 @@ def test_tournament_equals_cli(gavel, gavel_bin, tmp_path):
         calls.append((m.a, m.b, m.prompt))
         return 1.0 / (1.0 + math.exp(-((mean[m.a][m.prompt] - mean[m.b][m.prompt]) / tau)))
 
+    return writers, prompts, judge, calls
+
+
+def test_tournament_equals_cli(gavel, gavel_bin, tmp_path):
+    """`gavel rank tournament` (Swiss, stand-in judge from item scores) against
+    gavel.tournament with the same stand-in judge written in Python."""
+    rows = cw_slice(writers=7, prompts=4)
+    path = write_jsonl(tmp_path / "items.jsonl", rows)
+    tau, rounds, seed = 5.0, 6, 11
+    cli = json.loads(run_cli(gavel_bin, "rank", "tournament", "--in", path, "--mode", "swiss",
+                             "--rounds", rounds, "--seed", seed, "--tau", tau, "--json").stdout)
+    writers, prompts, judge, calls = stand_in(rows, tau)
     res = gavel.tournament(writers, judge, pairing="swiss", rounds=rounds,
                            prompts=len(prompts), seed=seed)
     assert res.players == writers
     assert len(res.judgments) == cli["judge_calls"] == len(calls)
     by_name = {w["writer"]: w["rating"] for w in cli["writers"]}
     assert [by_name[w] for w in writers] == list(res.rating)
+    assert res.stopped_early is False and cli["stopped_early_tournaments"] == 0
+    assert res.rounds_played == cli["rounds_played"] == rounds
 
     # A judge that raises stops the tournament with its own exception.
     def broken(m):
@@ -286,6 +296,35 @@ def test_tournament_equals_cli(gavel, gavel_bin, tmp_path):
         gavel.tournament(4, lambda m: 2.0)
     with pytest.raises(gavel.GavelError, match="pairing"):
         gavel.tournament(4, judge, pairing="knockout")
+
+
+def test_tournament_until_stable_equals_cli(gavel, gavel_bin, tmp_path):
+    """until_stable: `gavel rank tournament --until-stable` and gavel.tournament(...,
+    until_stable=True) stop after the same round with the same ratings, before the cap."""
+    rows = cw_slice(writers=16, prompts=4)
+    path = write_jsonl(tmp_path / "items.jsonl", rows)
+    tau, rounds, seed = 5.0, 14, 3
+    cli = json.loads(run_cli(gavel_bin, "rank", "tournament", "--in", path, "--mode", "swiss",
+                             "--rounds", rounds, "--seed", seed, "--tau", tau, "--until-stable",
+                             "--json").stdout)
+    writers, prompts, judge, calls = stand_in(rows, tau)
+    res = gavel.tournament(writers, judge, pairing="swiss", rounds=rounds,
+                           prompts=len(prompts), seed=seed, until_stable=True)
+    assert cli["until_stable"] is True
+    assert res.stopped_early is True and cli["stopped_early_tournaments"] == 1
+    assert 4 <= res.rounds_played == cli["rounds_played"] < rounds
+    assert len(res.judgments) == cli["judge_calls"] == len(calls)
+    by_name = {w["writer"]: w["rating"] for w in cli["writers"]}
+    assert [by_name[w] for w in writers] == list(res.rating)
+    # The stop rule's record: one interval move per checked round after the first, the last
+    # two within its tolerance (half a rank).
+    assert len(res.interval_change) == res.rounds_played - 4
+    assert all(x <= 0.5 for x in res.interval_change[-2:])
+    # Without it the same tournament plays every round.
+    full = gavel.tournament(writers, judge, pairing="swiss", rounds=rounds,
+                            prompts=len(prompts), seed=seed)
+    assert full.stopped_early is False and full.rounds_played == rounds
+    assert len(full.interval_change) == 0
 
 
 def test_store_equals_cli(gavel, small, gavel_bin, tmp_path):
@@ -434,12 +473,14 @@ def test_docs_and_type_stubs(gavel):
     import pydoc
 
     text = pydoc.render_doc(gavel.Judge, renderer=pydoc.plaintext)
-    for phrase in ("pairwise-logprob", "critique", "pairwise_batch", "store", "bit for bit"):
+    for phrase in ("pairwise-logprob", "critique", "pairwise_batch", "store", "bit for bit",
+                   "backend_api_key_env", "concurrency"):
         assert phrase in text, phrase
     pkg = pathlib.Path(gavel.__file__).parent
     stub = (pkg / "_gavel.pyi").read_text()
     for name in ("class PairwiseResult", "class CritiqueResult", "def separability",
-                 "def tournament", "p_text1"):
+                 "def tournament", "p_text1", "class BackendSpec", "until_stable",
+                 "stopped_early"):
         assert name in stub, name
     assert (pkg / "py.typed").exists()
     assert gavel.PairwiseResult.p_text1.__doc__.startswith("Swap-averaged")

@@ -264,6 +264,38 @@ def test_ties_and_a_two_writer_field(gavel_bin, tmp_path):
     assert bias["swap_flip_rate"] == 1.0  # an exact 0.5 prefers nobody: counted as a flip
 
 
+def test_equal_lengths_give_no_length_figures_not_zero_or_nan(gavel_bin, tmp_path):
+    """Every response equally long: the length figures are undefined, and the summary, the
+    leaderboards and bias.json say so instead of printing 0.0% or nan."""
+    rows = [{"writer_model": w, "prompt_id": p, "writing_prompt": "x",
+             "response": f"{w}{p}", "clean_score_0_100": s}
+            for w, s in (("aa", 40), ("bb", 60), ("cc", 50)) for p in ("q1", "q2")]
+    out = tmp_path / "out"
+    r = _run(gavel_bin, "--judge", "stand-in", "--input", _write(tmp_path / "in.jsonl", rows),
+             "--out-dir", out, "--rounds", "2")
+    assert "Length Bias (Longer Response Win Rate): n/a (no length variation" in r.stdout, r.stdout
+    assert "Length Bias (Avg EV Margin for Longer): n/a (no length variation" in r.stdout, r.stdout
+    assert "length coefficient: n/a (no length variation" in r.stdout, r.stdout
+    assert "nan" not in r.stdout.lower(), r.stdout
+    for f in ("leaderboard.md", "leaderboard.csv"):
+        text = (out / f).read_text()
+        assert "nan" not in text.lower() and "n/a" in text, (f, text)
+    bias = json.loads((out / "bias.json").read_text())
+    assert bias["length_passes"] == 0
+    assert bias["longer_response_win_rate"] is None and bias["longer_avg_ev_margin"] is None
+    board = json.loads((out / "leaderboard.json").read_text())
+    assert board["length_coefficient"]["beta"] is None
+    assert "no length variation" in board["length_coefficient"]["not_fitted"]
+    # One writer longer than the others: the figures are numbers again.
+    for row in rows:
+        if row["writer_model"] == "aa":
+            row["response"] += " and more"
+    r = _run(gavel_bin, "--judge", "stand-in", "--input", _write(tmp_path / "in2.jsonl", rows),
+             "--out-dir", tmp_path / "out2", "--rounds", "2")
+    assert "Length Bias (Longer Response Win Rate): n/a" not in r.stdout, r.stdout
+    assert json.loads((tmp_path / "out2/bias.json").read_text())["length_passes"] > 0
+
+
 def test_dry_run_plans_and_calibrates_without_judging(gavel_bin, tmp_path):
     inp = _write(tmp_path / "in.jsonl", _rows())
     r = _run(gavel_bin, "--backend", "fake:delay_ms=5", "--input", inp, "--out-dir", tmp_path / "o",

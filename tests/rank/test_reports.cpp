@@ -117,6 +117,37 @@ TEST(Tournament, ReportUsesTheModesDefaultRoundsAndTheLeaderboard) {
   ASSERT_TRUE(swiss.ok());
   EXPECT_EQ(swiss->json["rounds"], 3);
   EXPECT_FALSE(swiss->json.contains("separability"));
+  EXPECT_EQ(swiss->json["rounds_played"], 3);
+  EXPECT_EQ(swiss->json["until_stable"], false);
+  EXPECT_EQ(swiss->json["stopped_early_tournaments"], 0);
+  // --until-stable makes --rounds a cap; 4 writers have too few rounds for the rule to act.
+  cfg.until_stable = true;
+  auto capped = tournament_report(cfg);
+  ASSERT_TRUE(capped.ok());
+  EXPECT_EQ(capped->json["until_stable"], true);
+  EXPECT_EQ(capped->json["rounds_played"], 3);
+  EXPECT_EQ(capped->json["stopped_early_tournaments"], 0);
+}
+
+TEST(Tournament, UntilStableReportsTheRoundsPlayed) {
+  // 16 writers 6 points apart: the ranking settles well before the 14-round cap.
+  std::string items;
+  for (int w = 0; w < 16; ++w)
+    for (int p = 0; p < 2; ++p)
+      items += "{\"writer_model\":\"w" + std::to_string(w) +
+               "\",\"prompt_id\":" + std::to_string(p) +
+               ",\"clean_score_0_100\":" + std::to_string(10 + 6 * w) + "}\n";
+  TournamentReportConfig cfg;
+  cfg.in = gavel::testing::write_temp("stable.jsonl", items);
+  cfg.rounds = 14;
+  cfg.until_stable = true;
+  auto r = tournament_report(cfg);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->json["stopped_early_tournaments"], 1);
+  const int played = r->json["rounds_played"];
+  EXPECT_GE(played, 4);
+  EXPECT_LT(played, 14);
+  EXPECT_EQ(r->json["judge_calls"], played * 8);  // 8 pairings a round
 }
 
 TEST(Fit, ReportRanksByBradleyTerry) {
