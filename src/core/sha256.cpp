@@ -58,6 +58,7 @@ void Sha256::block(const uint8_t* p) {
 }
 
 void Sha256::update(std::string_view data) {
+  if (data.empty()) return;  // an empty view's data() may be null, which memcpy must not get
   const auto* p = reinterpret_cast<const uint8_t*>(data.data());
   size_t n = data.size();
   total_ += n;
