@@ -33,7 +33,7 @@ Status complete_items(Backend& backend, const JudgeProtocol& protocol, store::St
   std::vector<Task*> pending;
   for (PlannedItem& p : items)
     for (Task& t : p.tasks)
-      if (!t.record) pending.push_back(&t);
+      if (!t.record && !t.held) pending.push_back(&t);
   if (!pending.empty()) {
     Status st = protocol.compute(backend, pending);
     if (!st.ok()) {
