@@ -173,7 +173,7 @@ def main():
     sample = random.Random(1).sample(matches, min(args.sample, len(matches)))
     items = []
     for m in sample:
-        it = {m["writer_1"]: m["iteration_1"], m["writer_2"]: m["iteration_2"]}
+        it = {m["model_a"]: m["iteration_1"], m["model_b"]: m["iteration_2"]}
         a, b = m["passes"][0]["A"], m["passes"][0]["B"]
         items.append({"id": str(len(items)), "instruction": instr[m["prompt_id"]],
                       "response_a": llama_truncate(llm, text[(a, m["prompt_id"], it[a])],
@@ -185,10 +185,10 @@ def main():
     gavel(args, "judge", "--model", args.model, "--threads", args.threads, "--input", pairs,
           "--out", judged, "--store", work / "fresh.sqlite", "--no-progress")
     for m, rec in zip(sample, (json.loads(x) for x in judged.read_text().splitlines())):
-        want = rec["p_text1"] if m["passes"][0]["A"] == m["writer_1"] else 1 - rec["p_text1"]
-        if m["keys"] != [rec["key"]] or m["p_writer1"] != want:
-            fail(f"match {m['writer_1']} v {m['writer_2']} on {m['prompt_id']}: key "
-                 f"{m['keys']} / P {m['p_writer1']!r}, gavel judge: {rec['key']} / {want!r}")
+        want = rec["p_text1"] if m["passes"][0]["A"] == m["model_a"] else 1 - rec["p_text1"]
+        if m["keys"] != [rec["key"]] or m["p_text1"] != want:
+            fail(f"match {m["model_a"]} v {m['writer_2']} on {m['prompt_id']}: key "
+                 f"{m['keys']} / P {m['p_text1']!r}, gavel judge: {rec['key']} / {want!r}")
     print(f"{len(sample)} sampled matches: gavel judge on a fresh store gives the same key and "
           f"bit-identical P (texts truncated by llama.cpp's tokenizer)", flush=True)
     print("PASS")

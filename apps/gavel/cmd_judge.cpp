@@ -70,6 +70,7 @@ struct Options {
   bool seed_given = false, both_orders = false, ensure_ascii_off = false, keep_prompts = false,
        no_verdict = false, no_progress = false;
   int batch = 4, top_k = 10, max_tokens = 512;
+  double claim_ttl = 600;
   std::set<std::string> given;  // the flags on the command line
   bool batch_given = false;
 };
@@ -154,6 +155,7 @@ int run(const Options& o) {
   cfg.input_path = o.input;
   cfg.out_path = o.out;
   cfg.progress = !o.no_progress;
+  cfg.claim_ttl = o.claim_ttl;
 
   std::string store_path = o.store;
   if (store_path.empty()) {
@@ -236,6 +238,11 @@ gavel::cli::Register reg{
            ->check(CLI::Range(1, 4096))
            ->each([o](const std::string&) { o->batch_given = true; });
        app.add_option("--on-error", o->on_error, "skip | stop");
+       app.add_option("--claim-ttl", o->claim_ttl,
+                      "seconds a claim on an item lasts: runs sharing a store split the items, and "
+                      "take over the claims of a run that died once they expire")
+           ->check(CLI::Range(1.0, 86400.0 * 7))
+           ->capture_default_str();
        app.add_flag("--keep-prompts", o->keep_prompts, "include rendered prompts in the output");
        app.add_flag("--no-progress", o->no_progress, "no progress bar");
        return [o, &app]() {

@@ -46,6 +46,8 @@ gavel::cli::Runner setup(CLI::App& app) {
   p->add_option("--in", pw->in, "JSONL, one pair per line")->required();
   p->add_option("--score1", pw->score1, "gold score of text 1");
   p->add_option("--score2", pw->score2, "gold score of text 2");
+  p->add_option("--label", pw->label,
+                "gold label (A: text 1 better, B: text 2), read when a row has no --score1");
   p->add_option("--len1", pw->len1, "length of text 1 (number, or a text field)");
   p->add_option("--len2", pw->len2, "length of text 2");
   p->add_option("--p1", pw->p1, "P(A) with text 1 as A (0-1, or 0-100 for the whole file)");

@@ -9,6 +9,7 @@
 #include "judge/judge_protocol.h"
 #include "judge/metrics.h"
 #include "judge/templates.h"
+#include "meta/judgment_record.h"
 
 namespace gavel::judge {
 namespace {
@@ -243,7 +244,11 @@ class CritiqueProtocol : public JudgeProtocol {
       bool agree =
           std::all_of(pref.begin(), pref.end(), [&](const Json& x) { return x == pref[0]; });
       out["preferred"] = agree ? pref[0] : Json(nullptr);
-      out["p_text1"] = all_p ? Json(p_sum / passes.size()) : Json(nullptr);
+      out[meta::record::kPText1] = all_p ? Json(p_sum / passes.size()) : Json(nullptr);
+      // In the label's vocabulary; orders that disagree (or an unparsed one) give no verdict.
+      out[meta::record::kVerdict] = !agree || pref[0].is_null() ? Json(nullptr)
+                                    : pref[0] == "text1"        ? Json("A")
+                                                                : Json("B");
     }
     out["passes"] = std::move(passes);
   }

@@ -5,6 +5,7 @@
 #include "judge/critique.h"
 #include "judge/py_format.h"
 #include "judge/templates.h"
+#include "meta/judgment_record.h"
 
 namespace gavel::judge {
 namespace {
@@ -38,6 +39,8 @@ FieldMap FieldMap::defaults() {
                   {"rubric", "rubric"},
                   {"label", "label"},
                   {"id", "id"}};
+  for (const char* system : {meta::record::kSystemA, meta::record::kSystemB, meta::record::kSystem})
+    f.input_name[system] = system;
   return f;
 }
 
@@ -99,6 +102,22 @@ Result<Item> make_item(nlohmann::json record, int64_t line, const FieldMap& fiel
     item.id = fmt::format("line-{}", line);
   auto label = item.record.find(fields.field_for("label"));
   if (label != item.record.end() && !label->is_null()) item.label = *label;
+  for (const char* logical :
+       {meta::record::kSystemA, meta::record::kSystemB, meta::record::kSystem}) {
+    if (auto c = fields.constants.find(logical); c != fields.constants.end()) {
+      item.systems[logical] = c->second;
+      continue;
+    }
+    const std::string field = fields.field_for(logical);
+    auto v = item.record.find(field);
+    if (v == item.record.end() || v->is_null()) continue;  // optional
+    if (!v->is_string())
+      return Error{fmt::format("line {}: system name field '{}' (logical '{}') must be a string, "
+                               "got {}",
+                               line, field, logical, v->type_name()),
+                   StatusCode::kInvalidArgument};
+    item.systems[logical] = v->get<std::string>();
+  }
   return item;
 }
 

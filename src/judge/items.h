@@ -1,8 +1,9 @@
 // Input records -> judge items. A JSONL line is an object; --field maps the protocol's logical
 // fields to the record's own names (--field instruction=question --field A=response_a), --var
 // sets constants. Logical names: instruction, A, B (pairwise), response, reference, rubric,
-// label, id, plus any Selene template variable by its own name (rubric_objective,
-// rubric_score_1_description, ..., rubric_yes_description, rubric_no_description).
+// label, id, model_a / model_b / model (the systems that wrote the texts, optional), plus any
+// Selene template variable by its own name (rubric_objective, rubric_score_1_description, ...,
+// rubric_yes_description, rubric_no_description).
 #pragma once
 
 #include <cstdint>
@@ -34,6 +35,9 @@ struct Item {
   std::string id;    // the record's id, else "line-<n>"
   nlohmann::json record;
   std::optional<nlohmann::json> label;
+  // The systems that wrote the texts (logical model_a, model_b, model), when the input names
+  // them: carried into the output record so rankings can read it (meta/judgment_record.h).
+  std::map<std::string, std::string> systems;
 };
 
 // Parses one JSONL line; errors name the line.

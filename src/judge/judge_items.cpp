@@ -1,5 +1,7 @@
 #include "judge/judge_items.h"
 
+#include "meta/judgment_record.h"
+
 namespace gavel::judge {
 
 using Json = nlohmann::json;
@@ -31,7 +33,7 @@ Status complete_items(Backend& backend, const JudgeProtocol& protocol, store::St
   std::vector<Task*> pending;
   for (PlannedItem& p : items)
     for (Task& t : p.tasks)
-      if (!t.record) pending.push_back(&t);
+      if (!t.record && !t.held) pending.push_back(&t);
   if (!pending.empty()) {
     Status st = protocol.compute(backend, pending);
     if (!st.ok()) {
@@ -73,6 +75,7 @@ store::RunItem run_item(const JudgeProtocol& protocol, const PlannedItem& p) {
   for (const std::string& f : protocol.item_fields())
     if (auto v = item_text(p.item, protocol.fields(), f); v.ok()) item[f] = *v;
   if (p.item.label) item["label"] = *p.item.label;
+  for (const auto& [logical, system] : p.item.systems) item[logical] = system;
   Json keys = Json::array();
   for (const Task& t : p.tasks) keys.push_back(t.key);
   return {p.item.id, dump_record(keys), dump_record(item)};
@@ -85,8 +88,10 @@ Status item_error(const PlannedItem& p) {
 }
 
 Json item_record(const JudgeProtocol& protocol, const PlannedItem& p, bool keep_prompts) {
-  Json out = {{"id", p.item.id}, {"line", p.item.line}, {"protocol", protocol.name()}};
-  if (p.item.label) out["label"] = *p.item.label;
+  namespace record = meta::record;
+  Json out = {{record::kId, p.item.id}, {"line", p.item.line}, {"protocol", protocol.name()}};
+  if (p.item.label) out[record::kLabel] = *p.item.label;
+  for (const auto& [logical, system] : p.item.systems) out[logical] = system;
   protocol.fill_record(out, p.tasks, keep_prompts);
   return out;
 }

@@ -24,9 +24,10 @@ struct PlannedItem {
 // The item's tasks, each looked up in the store. An unreadable stored record is judged again.
 Result<PlannedItem> plan_item(const JudgeProtocol& protocol, store::Store& store, Item item);
 
-// Computes every task without a record (one backend batch; after a failure one task at a time,
-// so only the culprit gets Task::error) and commits all new judgments in one transaction, then
-// their rendered prompts (for display). Errors only when the store cannot commit.
+// Computes every task without a record that is not held by another worker (one backend batch;
+// after a failure one task at a time, so only the culprit gets Task::error) and commits all new
+// judgments in one transaction, then their rendered prompts (for display). Errors only when the
+// store cannot commit.
 Status complete_items(Backend& backend, const JudgeProtocol& protocol, store::Store& store,
                       std::span<PlannedItem> items);
 

@@ -35,6 +35,7 @@ struct Task {
   std::vector<std::string> prompts;      // rendered prompts this judgment evaluates
   std::optional<nlohmann::json> record;  // stored or computed judgment
   bool cached = false;                   // the record came from the store
+  bool held = false;  // another worker claimed it (store claims): not computed by this caller
   Status error;                          // the backend failed on this task (ok: it did not)
 };
 

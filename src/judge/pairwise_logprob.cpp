@@ -6,6 +6,7 @@
 
 #include "judge/py_json.h"
 #include "judge/templates.h"
+#include "meta/judgment_record.h"
 
 namespace gavel::judge {
 
@@ -90,7 +91,7 @@ PairwiseLogprobJudgment combine_passes(PairwisePass pass1, PairwisePass pass2) {
 
 nlohmann::json to_json(const PairwisePass& p, bool keep_prompt) {
   nlohmann::json j = {{"logprob_A", p.logprob_a}, {"logprob_B", p.logprob_b},
-                      {"p_A", p.p_a},             {"p_B", p.p_b},
+                      {meta::record::kPA, p.p_a}, {"p_B", p.p_b},
                       {"A_in_top_k", p.a_in_top}, {"B_in_top_k", p.b_in_top},
                       {"exact", p.exact}};
   if (keep_prompt) j["prompt"] = p.prompt;
@@ -98,9 +99,9 @@ nlohmann::json to_json(const PairwisePass& p, bool keep_prompt) {
 }
 
 nlohmann::json to_json(const PairwiseLogprobJudgment& j, bool keep_prompts) {
-  return {{"pass1", to_json(j.pass1, keep_prompts)},
-          {"pass2", to_json(j.pass2, keep_prompts)},
-          {"p_text1", j.p_text1},
+  return {{meta::record::kPass1, to_json(j.pass1, keep_prompts)},
+          {meta::record::kPass2, to_json(j.pass2, keep_prompts)},
+          {meta::record::kPText1, j.p_text1},
           {"p_text2", j.p_text2}};
 }
 

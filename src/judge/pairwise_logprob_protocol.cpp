@@ -5,6 +5,7 @@
 #include "judge/judge_protocol.h"
 #include "judge/metrics.h"
 #include "judge/templates.h"
+#include "meta/judgment_record.h"
 
 namespace gavel::judge {
 namespace {
@@ -84,6 +85,8 @@ class PairwiseLogprobProtocol : public JudgeProtocol {
   void fill_record(Json& out, std::span<const Task> tasks, bool keep_prompts) const override {
     const Task& t = tasks[0];
     for (auto& [k, v] : t.record->items()) out[k] = v;
+    const Json& p = out[meta::record::kPText1];
+    if (p.is_number()) out[meta::record::kVerdict] = meta::record::pair_verdict(p.get<double>());
     if (keep_prompts) {
       out["pass1"]["prompt"] = t.prompts[0];
       out["pass2"]["prompt"] = t.prompts[1];

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,7 +11,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <random>
+#include <set>
+#include <span>
 #include <sstream>
+#include <thread>
 
 #include "core/io.h"
 #include "core/progress.h"
@@ -69,13 +74,33 @@ class Runner {
         store_(store),
         cfg_(cfg),
         log_(log),
-        tally_(protocol.make_tally()) {}
+        tally_(protocol.make_tally()),
+        worker_(cfg.worker.empty() ? default_worker() : cfg.worker) {}
+  // Claims left by an error path go back at once rather than at their expiry.
+  ~Runner() { (void)store_.release(worker_); }
 
   Result<RunSummary> run();
 
  private:
+  // "host:pid:tag": names the process, so a run on the same host can tell that it is gone.
+  static std::string default_worker();
+  static bool worker_gone(std::string_view worker);
   Result<PlannedItem> prepare(std::string_view text, int64_t line);
+  // Claims the judgments the items still need; those another run holds (or committed since
+  // the lookup) are marked held, for that run to make.
+  Status claim(std::vector<PlannedItem>& preps);
+  // Judges, records and writes the items at `idx` (positions in lines_) as one batch; returns
+  // the ones that wait for another run's judgments.
+  Result<std::vector<size_t>> run_batch(std::span<const size_t> idx);
   void progress(bool final);
+  // A failed write ends the run: what was judged is committed to the store already.
+  Status output_failed(const Status& st) const {
+    return Error{
+        fmt::format("{} (every judgment made so far is committed to the store {}: a rerun takes "
+                    "them from there)",
+                    st.message(), store_.path()),
+        st.code()};
+  }
 
   Backend& backend_;
   const JudgeProtocol& protocol_;
@@ -83,15 +108,133 @@ class Runner {
   const RunConfig& cfg_;
   std::FILE* log_;
   std::unique_ptr<Tally> tally_;
+  const std::string worker_;
+  std::vector<std::pair<int64_t, std::string>> lines_;  // (line number, text) of input lines
+  std::unique_ptr<OutputFile> out_;
+  int64_t run_id_ = 0;
+  std::set<std::string> awaited_;  // keys another run held when this one needed them
+  int64_t waiting_ = 0;            // items waiting for another run's judgments
   RunSummary sum_;
   Clock::time_point start_ = Clock::now(), last_progress_{};
   int64_t last_shown_ = -1;  // items handled in the last progress line (a log shows each once)
   int64_t judged_items_ = 0;
 };
 
+std::string Runner::default_worker() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "host");
+  std::random_device rd;
+  return fmt::format("{}:{}:{:08x}", host, static_cast<long>(::getpid()), rd());
+}
+
+bool Runner::worker_gone(std::string_view worker) {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) return false;
+  const size_t a = worker.find(':'), b = a == std::string_view::npos ? a : worker.find(':', a + 1);
+  if (b == std::string_view::npos || worker.substr(0, a) != host) return false;
+  long pid = 0;
+  for (char c : worker.substr(a + 1, b - a - 1)) {
+    if (c < '0' || c > '9' || pid > (1L << 40)) return false;
+    pid = pid * 10 + (c - '0');
+  }
+  if (pid <= 0 || pid == static_cast<long>(::getpid())) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;  // EPERM: alive
+}
+
 Result<PlannedItem> Runner::prepare(std::string_view text, int64_t line) {
   GAVEL_ASSIGN(Item item, parse_item(text, line, protocol_.fields()));
   return plan_item(protocol_, store_, std::move(item));
+}
+
+Status Runner::claim(std::vector<PlannedItem>& preps) {
+  std::vector<std::string> keys;
+  for (const PlannedItem& p : preps)
+    for (const Task& t : p.tasks)
+      if (!t.record) keys.push_back(t.key);
+  if (keys.empty()) return Status::Ok();
+  auto c = store_.claim(keys, worker_, cfg_.claim_ttl, std::nullopt, worker_gone);
+  if (!c.ok()) return c.status().prefixed("store: ");
+  sum_.reclaimed += c->reclaimed;
+  std::set<std::string> theirs(c->held.begin(), c->held.end());
+  theirs.insert(c->judged.begin(), c->judged.end());
+  for (PlannedItem& p : preps)
+    for (Task& t : p.tasks)
+      if (!t.record && theirs.count(t.key)) {
+        t.held = true;
+        awaited_.insert(t.key);
+      }
+  return Status::Ok();
+}
+
+Result<std::vector<size_t>> Runner::run_batch(std::span<const size_t> idx) {
+  std::vector<PlannedItem> preps;
+  std::vector<size_t> at;  // preps[i] is lines_[at[i]]
+  for (size_t i : idx) {
+    const auto& [line, txt] = lines_[i];
+    auto p = prepare(txt, line);
+    if (!p.ok()) {
+      sum_.errors.push_back({line, p.message()});
+      if (cfg_.stop_on_error) {
+        sum_.stopped = true;
+        break;
+      }
+      continue;
+    }
+    preps.emplace_back(std::move(*p));
+    at.push_back(i);
+  }
+  GAVEL_TRY(claim(preps));
+  GAVEL_TRY(complete_items(backend_, protocol_, store_, preps));
+  // Committed judgments dropped their claims with the commit; failed ones are let go here.
+  std::vector<std::string> failed;
+  for (const PlannedItem& p : preps)
+    for (const Task& t : p.tasks)
+      if (!t.error.ok()) failed.push_back(t.key);
+  if (!failed.empty()) {
+    Status st = store_.release(worker_, failed);
+    if (!st.ok()) return st.prefixed("store: ");
+  }
+  std::vector<size_t> deferred;
+  std::vector<bool> waits(preps.size(), false);
+  std::vector<store::RunItem> done;
+  for (size_t i = 0; i < preps.size(); ++i) {
+    for (const Task& t : preps[i].tasks) waits[i] = waits[i] || t.held;
+    if (waits[i])
+      deferred.push_back(at[i]);
+    else if (item_error(preps[i]).ok())
+      done.push_back(run_item(protocol_, preps[i]));
+  }
+  Status st = store_.add_run_items(run_id_, done);
+  if (!st.ok()) return st.prefixed("store: ");
+  for (size_t i = 0; i < preps.size(); ++i) {
+    if (waits[i]) continue;
+    PlannedItem& p = preps[i];
+    std::string err;
+    bool any_new = false;
+    for (Task& t : p.tasks) {
+      if (!t.error.ok() && err.empty()) err = t.error.message();
+      if (t.record && !t.cached) any_new = true;
+      if (t.record)
+        (!t.cached ? sum_.judged : awaited_.count(t.key) ? sum_.by_others : sum_.cached)++;
+    }
+    if (!err.empty()) {
+      sum_.errors.push_back({p.item.line, fmt::format("line {}: {}", p.item.line, err)});
+      if (cfg_.stop_on_error) sum_.stopped = true;
+      continue;
+    }
+    Json rec = item_record(protocol_, p, cfg_.keep_prompts);
+    tally_->add(p.item, rec);
+    if (has_inexact(rec)) ++sum_.inexact;
+    ++sum_.done;
+    if (any_new) ++judged_items_;
+    if (out_) {
+      Status w = out_->write(dump_record(rec) + '\n');
+      if (w.ok()) w = out_->flush();
+      if (!w.ok()) return output_failed(w);
+    }
+    if (sum_.stopped) break;
+  }
+  return deferred;
 }
 
 void Runner::progress(bool final) {
@@ -112,6 +255,7 @@ void Runner::progress(bool final) {
   std::string bar = std::string(filled, '#') + std::string(width - filled, '.');
   std::string extra = backend_.progress();  // e.g. per-endpoint throughput and retries
   if (!extra.empty()) extra = " | " + extra;
+  if (waiting_ > 0) extra += fmt::format(" | waiting for {} item(s) other runs judge", waiting_);
   std::fprintf(log_, "%sjudge [%s] %lld/%lld %.2f it/s ETA %s (cached %lld, errors %zu)%s%s",
                tty ? "\r" : "", bar.c_str(), static_cast<long long>(handled),
                static_cast<long long>(sum_.items), rate, format_duration(eta).c_str(),
@@ -121,7 +265,6 @@ void Runner::progress(bool final) {
 }
 
 Result<RunSummary> Runner::run() {
-  std::vector<std::pair<int64_t, std::string>> lines;
   {
     GAVEL_ASSIGN(std::string input, read_file(cfg_.input_path));  // a directory is an error
     std::istringstream in(std::move(input));
@@ -129,101 +272,76 @@ Result<RunSummary> Runner::run() {
     for (int64_t n = 1; std::getline(in, text); ++n) {
       if (!text.empty() && text.back() == '\r') text.pop_back();
       bool blank = text.find_first_not_of(" \t") == std::string::npos;
-      if (!blank) lines.emplace_back(n, std::move(text));
+      if (!blank) lines_.emplace_back(n, std::move(text));
     }
   }
-  std::vector<size_t> order(lines.size());
+  std::vector<size_t> order(lines_.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   if (cfg_.shuffle_seed) shuffle_indices(order, *cfg_.shuffle_seed);
   if (cfg_.limit >= 0 && static_cast<size_t>(cfg_.limit) < order.size()) order.resize(cfg_.limit);
   sum_.items = static_cast<int64_t>(order.size());
 
-  std::unique_ptr<OutputFile> out;
   if (cfg_.out_path == "-") {
-    GAVEL_ASSIGN(out, OutputFile::create("-"));
+    GAVEL_ASSIGN(out_, OutputFile::create("-"));
   } else if (!cfg_.out_path.empty()) {
-    GAVEL_ASSIGN(out, open_locked_output(cfg_.out_path));
+    GAVEL_ASSIGN(out_, open_locked_output(cfg_.out_path));
   }
-  // A failed write ends the run: what was judged is committed to the store already.
-  auto output_failed = [&](const Status& st) {
-    return Error{fmt::format(
-                     "{} (every judgment made so far is committed to the store {}: a rerun takes "
-                     "them from there)",
-                     st.message(), store_.path()),
-                 st.code()};
-  };
   // The run is recorded with its items so reports can evaluate the judge on them.
   Json run_config = protocol_.describe();
   run_config["input"] = cfg_.input_path;
   auto run_id = store_.create_run("judge", cfg_.input_path, dump_record(run_config));
   if (!run_id.ok()) return run_id.status().prefixed("store: ");
+  run_id_ = *run_id;
 
-  size_t batch = static_cast<size_t>(std::max(1, cfg_.batch));
+  // One batch: judged, recorded, written; items other runs are judging wait in `waiting`.
+  std::vector<size_t> waiting;
+  auto batch_of = [&](std::span<const size_t> idx) -> Status {
+    GAVEL_ASSIGN(std::vector<size_t> deferred, run_batch(idx));
+    waiting.insert(waiting.end(), deferred.begin(), deferred.end());
+    return Status::Ok();
+  };
+  const size_t batch = static_cast<size_t>(std::max(1, cfg_.batch));
   for (size_t pos = 0; pos < order.size() && !sum_.stopped; pos += batch) {
     if (cfg_.cancel && cfg_.cancel()) {
       sum_.cancelled = true;
       break;
     }
-    std::vector<PlannedItem> preps;
-    size_t end = std::min(order.size(), pos + batch);
-    for (size_t i = pos; i < end; ++i) {
-      const auto& [line, txt] = lines[order[i]];
-      auto p = prepare(txt, line);
-      if (!p.ok()) {
-        sum_.errors.push_back({line, p.message()});
-        if (cfg_.stop_on_error) {
-          sum_.stopped = true;
-          break;
-        }
-        continue;
-      }
-      preps.emplace_back(std::move(*p));
-    }
-    Status st = complete_items(backend_, protocol_, store_, preps);
-    if (!st.ok()) return st;  // the output is closed on return; what was committed stays
-    std::vector<store::RunItem> done;
-    for (const PlannedItem& p : preps)
-      if (item_error(p).ok()) done.push_back(run_item(protocol_, p));
-    st = store_.add_run_items(*run_id, done);
-    if (!st.ok()) return st.prefixed("store: ");
-    for (PlannedItem& p : preps) {
-      std::string err;
-      bool any_new = false;
-      for (Task& t : p.tasks) {
-        if (!t.error.ok() && err.empty()) err = t.error.message();
-        if (t.record && !t.cached) any_new = true;
-        if (t.record) (t.cached ? sum_.cached : sum_.judged)++;
-      }
-      if (!err.empty()) {
-        sum_.errors.push_back({p.item.line, fmt::format("line {}: {}", p.item.line, err)});
-        if (cfg_.stop_on_error) sum_.stopped = true;
-        continue;
-      }
-      Json rec = item_record(protocol_, p, cfg_.keep_prompts);
-      tally_->add(p.item, rec);
-      if (has_inexact(rec)) ++sum_.inexact;
-      ++sum_.done;
-      if (any_new) ++judged_items_;
-      if (out) {
-        Status w = out->write(dump_record(rec) + '\n');
-        if (w.ok()) w = out->flush();
-        if (!w.ok()) return output_failed(w);
-      }
-      if (sum_.stopped) break;
-    }
+    GAVEL_TRY(batch_of(std::span(order).subspan(pos, std::min(batch, order.size() - pos))));
+    waiting_ = static_cast<int64_t>(waiting.size());
     progress(false);
   }
-  if (out) {
-    Status c = out->close();
+  // The items other runs were judging: poll until their judgments are in the store, or their
+  // claims expire and this run takes them over.
+  for (int idle = 0; !waiting.empty() && !sum_.stopped && !sum_.cancelled;) {
+    if (cfg_.cancel && cfg_.cancel()) {
+      sum_.cancelled = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 20 << std::min(idle, 6))));
+    std::vector<size_t> again;
+    again.swap(waiting);
+    for (size_t pos = 0; pos < again.size() && !sum_.stopped; pos += batch)
+      GAVEL_TRY(batch_of(std::span(again).subspan(pos, std::min(batch, again.size() - pos))));
+    idle = waiting.size() < again.size() ? 0 : idle + 1;
+    waiting_ = static_cast<int64_t>(waiting.size());
+    progress(false);
+  }
+  if (out_) {
+    Status c = out_->close();
     if (!c.ok()) return output_failed(c);
   }
   progress(true);
   sum_.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
   Json m = tally_->report();
   sum_.metrics = std::move(m);
-  const Json summary = {{"items", sum_.items},          {"done", sum_.done},
-                        {"judged", sum_.judged},        {"cached", sum_.cached},
-                        {"errors", sum_.errors.size()}, {"seconds", sum_.seconds},
+  const Json summary = {{"items", sum_.items},
+                        {"done", sum_.done},
+                        {"judged", sum_.judged},
+                        {"cached", sum_.cached},
+                        {"by_other_runs", sum_.by_others},
+                        {"reclaimed", sum_.reclaimed},
+                        {"errors", sum_.errors.size()},
+                        {"seconds", sum_.seconds},
                         {"metrics", sum_.metrics}};
   Status st = store_.update_run(*run_id, sum_.stopped ? "stopped" : "done", dump_record(summary));
   if (!st.ok()) return st.prefixed("store: ");
@@ -250,8 +368,16 @@ Result<RunSummary> run_judge(Backend& backend, const JudgeProtocol& protocol, st
 
 std::string format_summary(const RunSummary& s, const RunConfig& cfg) {
   std::string out =
-      fmt::format("judged {} of {} items in {:.1f} s ({} new judgments, {} from store)", s.done,
+      fmt::format("judged {} of {} items in {:.1f} s ({} new judgments, {} from store", s.done,
                   s.items, s.seconds, s.judged, s.cached);
+  if (s.by_others > 0) out += fmt::format(", {} by other runs on this store", s.by_others);
+  out += ')';
+  if (s.reclaimed > 0)
+    out += fmt::format(
+        "; {} judgment(s) taken over from claims of runs that stopped (their process is gone) "
+        "or expired (a run slower than --claim-ttl may have made such a judgment too: the first "
+        "one stored is kept)",
+        s.reclaimed);
   if (s.stopped) out += "; stopped at the first error (--on-error stop)";
   if (s.cancelled)
     out += fmt::format(

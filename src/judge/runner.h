@@ -27,6 +27,13 @@ struct RunConfig {
   std::string input_path;
   std::string out_path;  // "" = no output file, "-" = stdout
   bool progress = true;
+  // Concurrent runs on one store split the work by claiming the judgments they are about to
+  // make (store/store.h Store::claim); an item another run is judging is written when its
+  // judgment is in the store. `worker` names this run's claims ("" = host, pid and a random
+  // tag); a claim expires after `claim_ttl` seconds (a run that died), and a batch that takes
+  // longer than that may be judged a second time by another run.
+  std::string worker;
+  double claim_ttl = 600;
   // Asked before each batch; true ends the run there (a signal, a caller's cancel): what was
   // judged is committed and written, and the summary says how to resume.
   std::function<bool()> cancel;
@@ -42,6 +49,8 @@ struct RunSummary {
   int64_t done = 0;    // items with a result (judged now or found in the store)
   int64_t judged = 0;  // judgments computed in this run
   int64_t cached = 0;  // judgments found in the store
+  int64_t by_others = 0;  // judgments other runs on the store made while this one waited for them
+  int64_t reclaimed = 0;  // judgments taken over from an expired claim (a run that died)
   std::vector<RunError> errors;
   int64_t inexact = 0;     // items whose record holds a log-probability bound ("exact": false)
   bool stopped = false;    // --on-error stop ended the run early

@@ -38,6 +38,11 @@ bool Jsonl::has(const JsonlRow& row, const std::string& field) const {
   return f && !f->is_null();
 }
 
+bool Jsonl::has_null(const JsonlRow& row, const std::string& field) const {
+  const auto* f = find_field(row.value, field);
+  return f && f->is_null();
+}
+
 Result<double> Jsonl::number(const JsonlRow& row, const std::string& field) const {
   const auto* f = find_field(row.value, field);
   if (!f || f->is_null())

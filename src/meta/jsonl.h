@@ -25,7 +25,8 @@ struct Jsonl {
   Result<double> length(const JsonlRow& row, const std::string& field) const;
   // Strings as-is; numbers and booleans are converted to their JSON text (ids may be numeric).
   Result<std::string> text(const JsonlRow& row, const std::string& field) const;
-  bool has(const JsonlRow& row, const std::string& field) const;
+  bool has(const JsonlRow& row, const std::string& field) const;       // present and not null
+  bool has_null(const JsonlRow& row, const std::string& field) const;  // present as null
 };
 
 Result<Jsonl> read_jsonl(const std::string& path);

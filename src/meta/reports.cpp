@@ -119,10 +119,22 @@ bool scale_percentages(std::vector<PairJudgment>& pairs) {
 Result<Report> pairwise_report(const PairwiseReportConfig& p) {
   GAVEL_ASSIGN(Jsonl js, read_jsonl(p.in));
   std::vector<PairJudgment> pairs;
+  std::map<std::string, int> unscored;  // labels that name no better text, and their counts
   for (const auto& row : js.rows) {
     PairJudgment pj;
-    for (auto [field, dst] : {std::pair{&p.score1, &pj.score_1}, std::pair{&p.score2, &pj.score_2},
-                              std::pair{&p.p1, &pj.p_a_pass1}, std::pair{&p.p2, &pj.p_a_pass2}}) {
+    if (js.has(row, p.score1) || !js.has(row, p.label)) {
+      GAVEL_ASSIGN(pj.score_1, js.number(row, p.score1));
+      GAVEL_ASSIGN(pj.score_2, js.number(row, p.score2));
+    } else {
+      GAVEL_ASSIGN(std::string label, js.text(row, p.label));
+      if (label != "A" && label != "B") {
+        ++unscored[label];
+        continue;
+      }
+      pj.score_1 = label == "A" ? 1 : 0;
+      pj.score_2 = 1 - pj.score_1;
+    }
+    for (auto [field, dst] : {std::pair{&p.p1, &pj.p_a_pass1}, std::pair{&p.p2, &pj.p_a_pass2}}) {
       GAVEL_ASSIGN(*dst, js.number(row, *field));
     }
     // Lengths are needed only by the length-ratio filter; without them every pair has length 1.
@@ -148,6 +160,7 @@ Result<Report> pairwise_report(const PairwiseReportConfig& p) {
             {"mean_target_mass", m->mean_target_mass},
             {"mean_non_target_mass", m->mean_non_target_mass},
             {"soft_accuracy", m->soft_accuracy},
+            {"labels_not_scored", unscored},
             {"filter",
              {{"max_len_ratio", p.filter.max_len_ratio},
               {"min_diff", p.filter.min_diff},
@@ -161,7 +174,11 @@ Result<Report> pairwise_report(const PairwiseReportConfig& p) {
   t.add({"mean target mass", fixed(100 * m->mean_target_mass, 1) + "%"});
   t.add({"mean non-target mass", fixed(100 * m->mean_non_target_mass, 1) + "%"});
   t.add({"soft accuracy", fixed(100 * m->soft_accuracy, 1) + "%"});
-  return Report{std::move(j), {std::move(t)}, ""};
+  std::string preface;
+  for (const auto& [label, n] : unscored)
+    preface += fmt::format(
+        "{} pair(s) labelled \"{}\" left out (only A or B names a better text)\n", n, label);
+  return Report{std::move(j), {std::move(t)}, preface};
 }
 
 Result<Report> bias_file_report(const BiasReportConfig& b) {
@@ -212,7 +229,12 @@ Result<Report> bias_file_report(const BiasReportConfig& b) {
 Result<Report> classify_report(const ClassifyReportConfig& c) {
   GAVEL_ASSIGN(Jsonl js, read_jsonl(c.in));
   std::vector<std::string> gold, pred;
+  int no_verdict = 0;
   for (const auto& row : js.rows) {
+    if (js.has_null(row, c.pred)) {
+      ++no_verdict;
+      continue;
+    }
     GAVEL_ASSIGN(std::string g, js.text(row, c.gold));
     GAVEL_ASSIGN(std::string p, js.text(row, c.pred));
     gold.push_back(std::move(g));
@@ -233,9 +255,16 @@ Result<Report> classify_report(const ClassifyReportConfig& c) {
   }
   t.add({"accuracy", std::to_string(r->n), "", "", "", fixed(r->accuracy, 4)});
   t.add({"macro F1", "", "", "", "", fixed(r->macro_f1, 4)});
-  json j = {
-      {"n", r->n}, {"accuracy", r->accuracy}, {"macro_f1", r->macro_f1}, {"classes", classes}};
-  return Report{std::move(j), {std::move(t)}, ""};
+  json j = {{"n", r->n},
+            {"accuracy", r->accuracy},
+            {"macro_f1", r->macro_f1},
+            {"classes", classes},
+            {"no_verdict", no_verdict}};
+  std::string preface =
+      no_verdict
+          ? fmt::format("{} row(s) without a verdict (\"{}\" null) left out\n", no_verdict, c.pred)
+          : "";
+  return Report{std::move(j), {std::move(t)}, std::move(preface)};
 }
 
 Result<Report> calibration_report(const CalibrationReportConfig& c) {

@@ -10,6 +10,7 @@
 #include "gavel/status.h"
 #include "meta/items.h"
 #include "meta/judge_metrics.h"
+#include "meta/judgment_record.h"
 #include "meta/report.h"
 
 namespace gavel::meta {
@@ -31,10 +32,13 @@ struct CorrelationReportConfig {
 };
 Result<Report> correlation_report(const CorrelationReportConfig& cfg);
 
-// The model card's pairwise figures over pairs judged in both orders.
+// The model card's pairwise figures over pairs judged in both orders. The gold side is the
+// score fields when a row has them, else its label ("A": text 1 better, "B": text 2; other
+// labels are left out and counted). The defaults read `gavel judge` output as it is.
 struct PairwiseReportConfig {
-  std::string in, score1 = "score_1", score2 = "score_2", len1 = "len_1", len2 = "len_2",
-                  p1 = "p_a_pass1", p2 = "p_a_pass2";
+  std::string in, score1 = "score_1", score2 = "score_2", label = record::kLabel, len1 = "len_1",
+                  len2 = "len_2", p1 = record::pass_p_a(record::kPass1),
+                  p2 = record::pass_p_a(record::kPass2);
   PairFilter filter;
 };
 Result<Report> pairwise_report(const PairwiseReportConfig& cfg);
@@ -52,8 +56,9 @@ struct BiasReportConfig {
 Result<Report> bias_file_report(const BiasReportConfig& cfg);
 
 // Accuracy and per-class / macro F1 of verdicts; ECE and Brier score of probabilities.
+// A null prediction (a judge that gave no verdict) is left out and counted.
 struct ClassifyReportConfig {
-  std::string in, gold = "label", pred = "pred";
+  std::string in, gold = record::kLabel, pred = record::kVerdict;
 };
 Result<Report> classify_report(const ClassifyReportConfig& cfg);
 struct CalibrationReportConfig {

@@ -42,6 +42,11 @@ Result<PairwiseData> load_pairwise(const std::string& path, const PairwiseFields
                                row.line, f.a, f.b, a),
                    StatusCode::kInvalidArgument};
     double s;
+    const bool null_prob = !f.prob.empty() && js.has_null(row, f.prob);
+    if (null_prob && !js.has(row, f.outcome)) {
+      ++d.no_verdict;
+      continue;
+    }
     if (!f.prob.empty() && js.has(row, f.prob)) {
       GAVEL_ASSIGN(s, js.number(row, f.prob));
       if (!(s >= 0 && s <= 1))

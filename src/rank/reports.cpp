@@ -103,10 +103,15 @@ Result<meta::Report> fit_report(const FitReportConfig& f) {
   json j = {
       {"players", players},
       {"comparisons", d.outcomes.size()},
+      {"no_verdict", d.no_verdict},
       {"bt", {{"alpha", f.bt.alpha}, {"anchor", f.bt.anchor}, {"iterations", bt->fit.iterations}}},
       {"elo", {{"k", f.elo.k}, {"initial", f.elo.initial}}},
       {"bootstrap", {{"samples", f.bootstrap}, {"seed", f.seed}, {"level", f.level}}}};
-  return meta::Report{std::move(j), {std::move(t)}, ""};
+  std::string preface =
+      d.no_verdict ? fmt::format("{} row(s) without a verdict (\"{}\" null, no \"{}\") left out\n",
+                                 d.no_verdict, f.fields.prob, f.fields.outcome)
+                   : "";
+  return meta::Report{std::move(j), {std::move(t)}, std::move(preface)};
 }
 
 Result<TournamentMode> parse_tournament_mode(std::string_view s) {

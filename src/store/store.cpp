@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "core/io.h"
@@ -42,6 +43,11 @@ CREATE TABLE IF NOT EXISTS run_items (
   keys TEXT NOT NULL,
   item TEXT NOT NULL,
   PRIMARY KEY (run_id, seq)
+);
+CREATE TABLE IF NOT EXISTS claims (
+  key TEXT PRIMARY KEY,
+  worker TEXT NOT NULL,
+  expires_at REAL NOT NULL
 );
 INSERT OR IGNORE INTO meta (name, value) VALUES ('schema_version', '1');
 )sql";
@@ -161,7 +167,23 @@ Status Store::put(std::span<const Judgment> rows) {
     (void)exec("ROLLBACK");
     return Error{fmt::format("{}: {}", path_, msg), code};
   }
+  Stmt unclaim;  // a committed key needs no claim any more, whoever held it
+  if (sqlite3_prepare_v2(db_, "DELETE FROM claims WHERE key = ?1", -1, &unclaim.s, nullptr) !=
+      SQLITE_OK) {
+    std::string msg = sqlite3_errmsg(db_);
+    const StatusCode code = code_of(sqlite3_errcode(db_));
+    (void)exec("ROLLBACK");
+    return Error{fmt::format("{}: {}", path_, msg), code};
+  }
   for (const Judgment& j : rows) {
+    sqlite3_bind_text(unclaim.s, 1, j.key.data(), static_cast<int>(j.key.size()), SQLITE_STATIC);
+    if (int rc = sqlite3_step(unclaim.s); rc != SQLITE_DONE) {
+      std::string msg = sqlite3_errmsg(db_);
+      (void)exec("ROLLBACK");
+      return Error{fmt::format("{}: release of the claim on {} failed: {}", path_, j.key, msg),
+                   code_of(rc)};
+    }
+    sqlite3_reset(unclaim.s);
     const std::string* fields[] = {&j.key, &j.protocol, &j.model, &j.item_id, &j.record};
     for (int i = 0; i < 5; ++i)
       sqlite3_bind_text(st.s, i + 1, fields[i]->data(), static_cast<int>(fields[i]->size()),
@@ -252,6 +274,109 @@ Result<std::optional<std::string>> Store::prompts(std::string_view key) {
   if (rc == SQLITE_ROW) return std::optional<std::string>(column_text(st.s, 0));
   if (rc == SQLITE_DONE) return std::optional<std::string>();
   return Error{fmt::format("{}: lookup failed: {}", path_, sqlite3_errmsg(db_)), code_of(rc)};
+}
+
+Result<ClaimResult> Store::claim(std::span<const std::string> keys, std::string_view worker,
+                                 double ttl_seconds, std::optional<double> now,
+                                 const std::function<bool(std::string_view worker)>& gone) {
+  const double t =
+      now ? *now
+          : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  std::lock_guard lock(mu_);
+  ClaimResult out;
+  if (keys.empty()) return out;
+  GAVEL_TRY(exec("BEGIN IMMEDIATE"));  // the write lock: no other worker claims in between
+  Stmt judged, holder, take;
+  const char* sql[] = {
+      "SELECT 1 FROM judgments WHERE key = ?1",
+      "SELECT worker, expires_at FROM claims WHERE key = ?1",
+      "INSERT OR REPLACE INTO claims (key, worker, expires_at) VALUES (?1, ?2, ?3)"};
+  Stmt* stmts[] = {&judged, &holder, &take};
+  for (int i = 0; i < 3; ++i)
+    if (sqlite3_prepare_v2(db_, sql[i], -1, &stmts[i]->s, nullptr) != SQLITE_OK) {
+      std::string msg = sqlite3_errmsg(db_);
+      const StatusCode code = code_of(sqlite3_errcode(db_));
+      (void)exec("ROLLBACK");
+      return Error{fmt::format("{}: {}", path_, msg), code};
+    }
+  auto failed = [&](int rc, const std::string& key) {
+    std::string msg = sqlite3_errmsg(db_);
+    (void)exec("ROLLBACK");
+    return Error{fmt::format("{}: claim of {} failed: {}", path_, key, msg), code_of(rc)};
+  };
+  for (const std::string& key : keys) {
+    bind_text(judged.s, 1, key);
+    int rc = sqlite3_step(judged.s);
+    sqlite3_reset(judged.s);
+    if (rc == SQLITE_ROW) {
+      out.judged.push_back(key);
+      continue;
+    }
+    if (rc != SQLITE_DONE) return failed(rc, key);
+    bind_text(holder.s, 1, key);
+    rc = sqlite3_step(holder.s);
+    bool reclaim = false;
+    if (rc == SQLITE_ROW) {
+      const std::string owner = column_text(holder.s, 0);
+      const bool mine = owner == worker;
+      const bool live = sqlite3_column_double(holder.s, 1) > t && !(gone && !mine && gone(owner));
+      sqlite3_reset(holder.s);
+      if (!mine && live) {
+        out.held.push_back(key);
+        continue;
+      }
+      reclaim = !mine;
+    } else {
+      sqlite3_reset(holder.s);
+      if (rc != SQLITE_DONE) return failed(rc, key);
+    }
+    bind_text(take.s, 1, key);
+    bind_text(take.s, 2, worker);
+    sqlite3_bind_double(take.s, 3, t + ttl_seconds);
+    rc = sqlite3_step(take.s);
+    sqlite3_reset(take.s);
+    if (rc != SQLITE_DONE) return failed(rc, key);
+    out.granted.push_back(key);
+    out.reclaimed += reclaim;
+  }
+  GAVEL_TRY(exec("COMMIT"));
+  return out;
+}
+
+Status Store::release(std::string_view worker, std::span<const std::string> keys) {
+  std::lock_guard lock(mu_);
+  GAVEL_TRY(exec("BEGIN IMMEDIATE"));
+  Stmt st;
+  const char* sql = keys.empty() ? "DELETE FROM claims WHERE worker = ?1"
+                                 : "DELETE FROM claims WHERE worker = ?1 AND key = ?2";
+  if (sqlite3_prepare_v2(db_, sql, -1, &st.s, nullptr) != SQLITE_OK) {
+    std::string msg = sqlite3_errmsg(db_);
+    const StatusCode code = code_of(sqlite3_errcode(db_));
+    (void)exec("ROLLBACK");
+    return Error{fmt::format("{}: {}", path_, msg), code};
+  }
+  const size_t n = keys.empty() ? 1 : keys.size();
+  for (size_t i = 0; i < n; ++i) {
+    bind_text(st.s, 1, worker);
+    if (!keys.empty()) bind_text(st.s, 2, keys[i]);
+    if (int rc = sqlite3_step(st.s); rc != SQLITE_DONE) {
+      std::string msg = sqlite3_errmsg(db_);
+      (void)exec("ROLLBACK");
+      return Error{fmt::format("{}: release of claims failed: {}", path_, msg), code_of(rc)};
+    }
+    sqlite3_reset(st.s);
+  }
+  return exec("COMMIT");
+}
+
+Result<int64_t> Store::claim_count() {
+  std::lock_guard lock(mu_);
+  Stmt st;
+  if (sqlite3_prepare_v2(db_, "SELECT COUNT(*) FROM claims", -1, &st.s, nullptr) != SQLITE_OK ||
+      sqlite3_step(st.s) != SQLITE_ROW)
+    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
+  return static_cast<int64_t>(sqlite3_column_int64(st.s, 0));
 }
 
 Result<int64_t> Store::create_run(std::string_view kind, std::string_view name,

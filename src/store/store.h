@@ -49,6 +49,14 @@ struct RunItem {
   std::string item;  // JSON text: the input record (texts, label)
 };
 
+// What a claim found (Store::claim). Every asked key is in exactly one of the three lists.
+struct ClaimResult {
+  std::vector<std::string> granted;  // claimed by the asking worker until the expiry
+  std::vector<std::string> held;     // another worker's claim is live: that worker judges it
+  std::vector<std::string> judged;   // in the store already (committed since it was looked up)
+  int64_t reclaimed = 0;  // granted keys whose previous claim, another worker's, had expired
+};
+
 // Thread-safe: one recursive mutex serializes the calls on the connection (a server reads and
 // writes from several threads). A visitor passed to for_each* runs under it: it may call the
 // store (same thread) but blocks other threads' calls until the visit ends.
@@ -76,6 +84,21 @@ class Store {
   // present keeps its prompts.
   Status put_prompts(std::span<const std::pair<std::string, std::string>> key_prompts);
   Result<std::optional<std::string>> prompts(std::string_view key);
+
+  // Claims let concurrent runs on one store split the work: a worker claims the keys it is
+  // about to judge, in one transaction, and judges only those granted; put() of a key drops
+  // its claim in the same transaction. A claim expires `ttl_seconds` after it was made, so
+  // the keys of a worker that died are claimed again; a worker still judging past its expiry
+  // may then judge a key a second time (put() keeps the first record). `now` is Unix time in
+  // seconds (default: the clock), the same for every worker on one machine. `gone`, when
+  // given, names workers known to have stopped (a process that no longer exists): their
+  // claims are taken over at once, as if expired.
+  Result<ClaimResult> claim(std::span<const std::string> keys, std::string_view worker,
+                            double ttl_seconds, std::optional<double> now = std::nullopt,
+                            const std::function<bool(std::string_view worker)>& gone = nullptr);
+  // Drops the worker's claims on `keys` (all of its claims when `keys` is empty).
+  Status release(std::string_view worker, std::span<const std::string> keys = {});
+  Result<int64_t> claim_count();  // live or expired claims in the store
 
   // Runs, newest last. create_run returns the new run's id.
   Result<int64_t> create_run(std::string_view kind, std::string_view name, std::string_view config,

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/io.h"
+#include "meta/judgment_record.h"
 #include "meta/table.h"
 #include "rank/convergence.h"
 #include "rank/tournament.h"
@@ -80,25 +81,28 @@ Result<std::string> matches_jsonl(const ReportContext& c) {
                         {"p_A", opt(p.p_a)},
                         {"logprob_A", opt(p.logprob_a)},
                         {"logprob_B", opt(p.logprob_b)}});
-    Json line = {{"option", std::string(name(c.outcome.cfg.option))},
-                 {"tournament", s.tournament},
-                 {"round", s.round + 1},
-                 {"prompt_id", set.prompts[s.prompt]},
-                 {"writer_1", w1},
-                 {"writer_2", w2},
-                 {"iteration_1", set.responses[s.writer1][s.prompt][s.iteration1].iteration},
-                 {"iteration_2", set.responses[s.writer2][s.prompt][s.iteration2].iteration},
-                 {"passes", passes},
-                 {"p_writer1", m.result.p_writer1},
-                 {"verdict", m.result.has_verdict},
-                 {"tokens_1", t1->tokens >= 0 ? Json(t1->tokens) : Json(nullptr)},
-                 {"tokens_2", t2->tokens >= 0 ? Json(t2->tokens) : Json(nullptr)},
-                 {"chars_1", t1->chars},
-                 {"chars_2", t2->chars},
-                 {"truncated_1", t1->truncated},
-                 {"truncated_2", t2->truncated},
-                 {"judged", std::string(name(m.result.source))},
-                 {"keys", m.result.keys}};
+    namespace record = meta::record;  // the names `gavel rank fit` reads by default
+    Json line = {
+        {"option", std::string(name(c.outcome.cfg.option))},
+        {"tournament", s.tournament},
+        {"round", s.round + 1},
+        {"prompt_id", set.prompts[s.prompt]},
+        {record::kSystemA, w1},
+        {record::kSystemB, w2},
+        {"iteration_1", set.responses[s.writer1][s.prompt][s.iteration1].iteration},
+        {"iteration_2", set.responses[s.writer2][s.prompt][s.iteration2].iteration},
+        {"passes", passes},
+        {record::kPText1, m.result.p_writer1},
+        {record::kVerdict,
+         m.result.has_verdict ? Json(record::pair_verdict(m.result.p_writer1)) : Json(nullptr)},
+        {"tokens_1", t1->tokens >= 0 ? Json(t1->tokens) : Json(nullptr)},
+        {"tokens_2", t2->tokens >= 0 ? Json(t2->tokens) : Json(nullptr)},
+        {"chars_1", t1->chars},
+        {"chars_2", t2->chars},
+        {"truncated_1", t1->truncated},
+        {"truncated_2", t2->truncated},
+        {"judged", std::string(name(m.result.source))},
+        {"keys", m.result.keys}};
     out += dump_line(line);
   }
   return out;

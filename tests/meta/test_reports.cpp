@@ -74,6 +74,8 @@ TEST(Report, PairwiseReadsPercentagesAndOptionalLengths) {
       "{\"score_1\":60,\"score_2\":70,\"p_a_pass1\":60,\"p_a_pass2\":40}\n");
   PairwiseReportConfig cfg;
   cfg.in = path;
+  cfg.p1 = "p_a_pass1";  // the defaults are gavel judge's names (pass1.p_A, pass2.p_A)
+  cfg.p2 = "p_a_pass2";
   auto r = pairwise_report(cfg);
   ASSERT_TRUE(r.ok()) << r.message();
   EXPECT_EQ(r->json["n"], 2);
@@ -85,6 +87,23 @@ TEST(Report, PairwiseReadsPercentagesAndOptionalLengths) {
   ASSERT_FALSE(need_len.ok());
   EXPECT_NE(need_len.message().find("pairs.jsonl:1: missing field \"len_1\""), std::string::npos)
       << need_len.message();
+}
+
+// gavel judge's records as they are: nested pass probabilities, the gold side from the label.
+TEST(Report, PairwiseDefaultsReadJudgeRecords) {
+  std::string path = gavel::testing::write_temp(
+      "judged.jsonl",
+      "{\"label\":\"A\",\"pass1\":{\"p_A\":0.9},\"pass2\":{\"p_A\":0.2}}\n"
+      "{\"label\":\"B\",\"pass1\":{\"p_A\":0.6},\"pass2\":{\"p_A\":0.4}}\n"
+      "{\"label\":\"tie\",\"pass1\":{\"p_A\":0.5},\"pass2\":{\"p_A\":0.5}}\n");
+  PairwiseReportConfig cfg;
+  cfg.in = path;
+  auto r = pairwise_report(cfg);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->json["n"], 2);
+  EXPECT_EQ(r->json["labels_not_scored"]["tie"], 1);
+  EXPECT_DOUBLE_EQ(r->json["strict_accuracy"].get<double>(), 0.5);
+  EXPECT_NEAR(r->json["mean_target_mass"].get<double>(), ((0.9 + 0.8) / 2 + 0.4) / 2, 1e-15);
 }
 
 TEST(Report, CorrelationNamesTheFileOnBadInput) {

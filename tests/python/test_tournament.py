@@ -113,7 +113,7 @@ def test_outputs_recompute_independently(gavel_bin, tmp_path, option):
     board = json.loads((out / "leaderboard.json").read_text())
     assert board["missing_responses"] == 1
     # w-echo has no response to p3: it never plays there.
-    assert not any(m["prompt_id"] == "p3" and "w-echo" in (m["writer_1"], m["writer_2"]) for m in matches)
+    assert not any(m["prompt_id"] == "p3" and "w-echo" in (m["model_a"], m["model_b"]) for m in matches)
     if option == "A":
         # 3 tournaments; a field of 5 plays 2 matches a round (one bye), of 4 plays 2.
         assert len(matches) == 4 * (2 + 2 + 2)
@@ -123,9 +123,9 @@ def test_outputs_recompute_independently(gavel_bin, tmp_path, option):
         assert len(matches) == 4 * 4 * 2
     for m in matches:
         assert [p["A"] for p in m["passes"]] == [m["passes"][0]["A"], m["passes"][0]["B"]]
-        assert abs(m["p_writer1"] - (m["passes"][0]["p_A"] + 1 - m["passes"][1]["p_A"]) / 2) < 1e-12 \
-            if m["passes"][0]["A"] == m["writer_1"] else True
-        assert m["tokens_1"] == len(next(r["response"] for r in _rows() if r["writer_model"] == m["writer_1"]
+        assert abs(m["p_text1"] - (m["passes"][0]["p_A"] + 1 - m["passes"][1]["p_A"]) / 2) < 1e-12 \
+            if m["passes"][0]["A"] == m["model_a"] else True
+        assert m["tokens_1"] == len(next(r["response"] for r in _rows() if r["writer_model"] == m["model_a"]
                                          and r["prompt_id"] == m["prompt_id"] and r["iteration"] == m["iteration_1"]).encode())
     _assert_rerun_from_store(gavel_bin, tmp_path, out, "--input", inp, "--option", option, "--rounds", "4",
                              "--iterations", "4", "--iteration-choice", "all", "--seed", "3")
@@ -147,7 +147,7 @@ def test_each_match_is_the_judgment_gavel_judge_makes(gavel_bin, tmp_path):
     items = []
     for m in matches:
         first = m["passes"][0]["A"]  # text 1 of the judgment: A in the first pass
-        it = {m["writer_1"]: m["iteration_1"], m["writer_2"]: m["iteration_2"]}
+        it = {m["model_a"]: m["iteration_1"], m["model_b"]: m["iteration_2"]}
         second = m["passes"][0]["B"]
         items.append({"id": str(len(items)), "instruction": instr[m["prompt_id"]],
                       "response_a": truncated(text[(first, m["prompt_id"], it[first])]),
@@ -164,8 +164,8 @@ def test_each_match_is_the_judgment_gavel_judge_makes(gavel_bin, tmp_path):
         assert m["keys"] == [rec["key"]]
         assert m["passes"][0]["logprob_A"] == rec["pass1"]["logprob_A"]
         assert m["passes"][1]["p_A"] == rec["pass2"]["p_A"]
-        want = rec["p_text1"] if m["passes"][0]["A"] == m["writer_1"] else 1 - rec["p_text1"]
-        assert m["p_writer1"] == want
+        want = rec["p_text1"] if m["passes"][0]["A"] == m["model_a"] else 1 - rec["p_text1"]
+        assert m["p_text1"] == want
 
 
 def test_critique_protocol_keys_match_gavel_judge(gavel_bin, tmp_path):
@@ -270,7 +270,7 @@ def test_ties_and_a_two_writer_field(gavel_bin, tmp_path):
     board = json.loads((out / "leaderboard.json").read_text())
     assert [w["rating"] for w in board["writers"]] == [1500, 1500]
     matches = [json.loads(x) for x in (out / "matches.jsonl").read_text().splitlines()]
-    assert all(m["p_writer1"] == 0.5 for m in matches) and len(matches) == 6
+    assert all(m["p_text1"] == 0.5 for m in matches) and len(matches) == 6
     bias = json.loads((out / "bias.json").read_text())
     assert bias["swap_flip_rate"] == 1.0  # an exact 0.5 prefers nobody: counted as a flip
 
@@ -333,7 +333,7 @@ def test_adaptive_pairing_recomputes_with_bradley_terry(gavel_bin, tmp_path, opt
     for t in board["tournaments"]:  # one match per writer per round
         for rnd in {m["round"] for m in matches if m["tournament"] == t["id"]}:
             ws = [w for m in matches if m["tournament"] == t["id"] and m["round"] == rnd
-                  for w in (m["writer_1"], m["writer_2"])]
+                  for w in (m["model_a"], m["model_b"])]
             assert len(ws) == len(set(ws)), (t["id"], rnd, ws)
     _assert_rerun_from_store(gavel_bin, tmp_path, out, "--input", inp, "--option", option,
                              "--pairing", "adaptive", "--rounds", "4", "--iterations", "3", "--seed", "5")

@@ -34,9 +34,9 @@ def elo_replay(matches, board):
         ratings[t["id"]] = {w: float(initial) for w in t["writers"]}
     for m in matches:
         r = ratings[m["tournament"]]
-        a, b = m["writer_1"], m["writer_2"]
+        a, b = m["model_a"], m["model_b"]
         e = 1.0 / (1.0 + 10.0 ** ((r[b] - r[a]) / 400.0))
-        d = k * (m["p_writer1"] - e)
+        d = k * (m["p_text1"] - e)
         r[a] += d
         r[b] -= d
     return ratings
@@ -46,7 +46,7 @@ def bt_replay(matches, board):
     """Per tournament, a Bradley-Terry fit over its matches (adaptive pairing's rating)."""
     ratings = {}
     for t in board["tournaments"]:
-        comps = [(m["writer_1"], m["writer_2"], m["p_writer1"]) for m in matches
+        comps = [(m["model_a"], m["model_b"], m["p_text1"]) for m in matches
                  if m["tournament"] == t["id"]]
         fit, _ = bt_fit(list(t["writers"]), comps, board["bt_alpha"])
         ratings[t["id"]] = {w: fit[w][0] for w in t["writers"]}
@@ -170,7 +170,7 @@ def recompute(out_dir, tol=1e-9):
         check(f"rating {row['writer']}", float(np.mean(v)) if v else None, row["rating"])
         check(f"sd {row['writer']}", float(np.std(v, ddof=1)) if len(v) > 1 else None, row["sd"])
         check(f"tournaments {row['writer']}", len(v), row["tournaments"])
-        played = sum(m["writer_1"] == row["writer"] or m["writer_2"] == row["writer"] for m in matches)
+        played = sum(m["model_a"] == row["writer"] or m["model_b"] == row["writer"] for m in matches)
         check(f"matches {row['writer']}", played, row["matches"])
     order = sorted(board["writers"], key=lambda r: (-r["rating"], r["writer"]))
     if [r["writer"] for r in order] != [r["writer"] for r in board["writers"]]:
@@ -190,10 +190,10 @@ def recompute(out_dir, tol=1e-9):
         if lo is not None and not lo <= hi:
             bad.append(f"separability CI out of order: {sep['score_ci']}")
     # Bradley-Terry over distinct judgments (with verdicts), plain and length-controlled.
-    judged = [m for m in distinct_judgments(matches) if m["verdict"]]
+    judged = [m for m in distinct_judgments(matches) if m["verdict"] is not None]
     check("distinct_judgments", len(judged), board["distinct_judgments"])
     names = [r["writer"] for r in sorted(board["writers"], key=lambda r: r["writer"])]
-    comps = [(m["writer_1"], m["writer_2"], m["p_writer1"]) for m in judged]
+    comps = [(m["model_a"], m["model_b"], m["p_text1"]) for m in judged]
     unit = board["length_unit"]
     lens = [(m[f"{unit}_1"], m[f"{unit}_2"]) for m in judged]
     cov = [(l1 - l2) / (l1 + l2) if l1 + l2 > 0 else 0.0 for l1, l2 in lens]
@@ -216,7 +216,7 @@ def recompute(out_dir, tol=1e-9):
         for p in m["passes"]:
             if p["p_A"] is None:
                 continue
-            first = p["A"] == m["writer_1"]
+            first = p["A"] == m["model_a"]
             la, lb = (lens[j] if first else lens[j][::-1])
             passes.append((p["p_A"], la, lb, p["A"], p["B"], j))
     if passes:

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <set>
+#include <thread>
 
 namespace gavel::store {
 namespace {
@@ -176,6 +177,101 @@ TEST(Store, SigkillLeavesCommittedPrefix) {
                   return Status::Ok();
                 }).ok());
   EXPECT_EQ(i, n);
+}
+
+// Two connections on one file, as two processes would have.
+TEST(StoreClaims, WorkersSplitKeysAndExpiredClaimsAreTakenOver) {
+  const std::string path = temp_db("claims.sqlite");
+  auto s1 = Store::open(path);
+  auto s2 = Store::open(path);
+  ASSERT_TRUE(s1.ok() && s2.ok());
+  Store& w1 = **s1;
+  Store& w2 = **s2;
+  ASSERT_TRUE(w1.put(row("done", "{}")).ok());
+  const std::vector<std::string> keys = {"k1", "k2", "done"};
+  auto c1 = w1.claim(keys, "w1", 60, 1000.0);
+  ASSERT_TRUE(c1.ok()) << c1.message();
+  EXPECT_EQ(c1->granted, (std::vector<std::string>{"k1", "k2"}));
+  EXPECT_EQ(c1->judged, (std::vector<std::string>{"done"}));
+  EXPECT_TRUE(c1->held.empty());
+  EXPECT_EQ(c1->reclaimed, 0);
+
+  // The other worker gets none of them while the claims are live; a new key it gets.
+  const std::vector<std::string> keys2 = {"k1", "k2", "k3"};
+  auto c2 = w2.claim(keys2, "w2", 60, 1059.0);
+  ASSERT_TRUE(c2.ok()) << c2.message();
+  EXPECT_EQ(c2->held, (std::vector<std::string>{"k1", "k2"}));
+  EXPECT_EQ(c2->granted, (std::vector<std::string>{"k3"}));
+
+  // The owner may claim its own keys again (renewal), and committing a key drops its claim.
+  auto again = w1.claim(std::vector<std::string>{"k1"}, "w1", 60, 1059.0);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->granted, (std::vector<std::string>{"k1"}));
+  EXPECT_EQ(again->reclaimed, 0);
+  ASSERT_TRUE(w1.put(row("k1", "{}")).ok());
+  EXPECT_EQ(*w1.claim_count(), 2);  // k2 (w1), k3 (w2)
+
+  // k1 is judged now; k2's claim (made at 1000, ttl 60) has expired at 1060.5: it is w2's.
+  auto c3 = w2.claim(keys, "w2", 60, 1060.5);
+  ASSERT_TRUE(c3.ok());
+  EXPECT_EQ(c3->judged, (std::vector<std::string>{"k1", "done"}));
+  EXPECT_EQ(c3->granted, (std::vector<std::string>{"k2"}));
+  EXPECT_EQ(c3->reclaimed, 1);
+  auto c4 = w1.claim(std::vector<std::string>{"k2"}, "w1", 60, 1061.0);
+  ASSERT_TRUE(c4.ok());
+  EXPECT_EQ(c4->held, (std::vector<std::string>{"k2"}));
+
+  // A worker known to be gone holds nothing, however live its claim.
+  auto gone = [](std::string_view w) { return w == "w2"; };
+  auto c4b = w1.claim(std::vector<std::string>{"k2"}, "w1", 60, 1061.0, gone);
+  ASSERT_TRUE(c4b.ok());
+  EXPECT_EQ(c4b->granted, (std::vector<std::string>{"k2"}));
+  EXPECT_EQ(c4b->reclaimed, 1);
+  auto back = w2.claim(std::vector<std::string>{"k2"}, "w2", 60, 1061.0);  // w1's now
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->held, (std::vector<std::string>{"k2"}));
+  ASSERT_TRUE(w1.release("w1", std::vector<std::string>{"k2"}).ok());
+  ASSERT_TRUE(w2.claim(std::vector<std::string>{"k2"}, "w2", 60, 1061.0).ok());
+
+  // Releasing some keys, then all of a worker's claims.
+  ASSERT_TRUE(w2.release("w2", std::vector<std::string>{"k3"}).ok());
+  EXPECT_EQ(*w2.claim_count(), 1);
+  ASSERT_TRUE(w1.release("w1").ok());  // w1 holds none: w2's claim stays
+  EXPECT_EQ(*w2.claim_count(), 1);
+  ASSERT_TRUE(w2.release("w2").ok());
+  EXPECT_EQ(*w2.claim_count(), 0);
+  auto c5 = w1.claim(std::vector<std::string>{"k2"}, "w1", 60, 1061.0);
+  ASSERT_TRUE(c5.ok());
+  EXPECT_EQ(c5->granted, (std::vector<std::string>{"k2"}));
+  EXPECT_EQ(c5->reclaimed, 0);  // released, not expired
+}
+
+// Threads racing to claim the same keys through their own connections: each key is granted
+// to exactly one of them (the claim is one write transaction).
+TEST(StoreClaims, RacingClaimsGrantEachKeyOnce) {
+  const std::string path = temp_db("race.sqlite");
+  ASSERT_TRUE(Store::open(path).ok());
+  std::vector<std::string> keys;
+  for (int i = 0; i < 200; ++i) keys.push_back(ckey(i));
+  constexpr int kWorkers = 4;
+  std::vector<std::vector<std::string>> granted(kWorkers);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWorkers; ++w)
+    threads.emplace_back([&, w] {
+      auto s = Store::open(path);
+      ASSERT_TRUE(s.ok());
+      for (size_t i = 0; i < keys.size(); i += 10) {
+        std::vector<std::string> part(keys.begin() + i, keys.begin() + i + 10);
+        auto c = (*s)->claim(part, "w" + std::to_string(w), 600);
+        ASSERT_TRUE(c.ok()) << c.message();
+        for (auto& k : c->granted) granted[w].push_back(k);
+      }
+    });
+  for (auto& t : threads) t.join();
+  std::multiset<std::string> all;
+  for (auto& g : granted) all.insert(g.begin(), g.end());
+  EXPECT_EQ(all.size(), keys.size());
+  for (const auto& k : keys) EXPECT_EQ(all.count(k), 1u) << k;
 }
 
 TEST(KeyBuilder, LengthPrefixingSeparatesParts) {
