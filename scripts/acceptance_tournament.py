@@ -187,7 +187,7 @@ def main():
     for m, rec in zip(sample, (json.loads(x) for x in judged.read_text().splitlines())):
         want = rec["p_text1"] if m["passes"][0]["A"] == m["model_a"] else 1 - rec["p_text1"]
         if m["keys"] != [rec["key"]] or m["p_text1"] != want:
-            fail(f"match {m["model_a"]} v {m['writer_2']} on {m['prompt_id']}: key "
+            fail(f"match {m['model_a']} v {m['model_b']} on {m['prompt_id']}: key "
                  f"{m['keys']} / P {m['p_text1']!r}, gavel judge: {rec['key']} / {want!r}")
     print(f"{len(sample)} sampled matches: gavel judge on a fresh store gives the same key and "
           f"bit-identical P (texts truncated by llama.cpp's tokenizer)", flush=True)
