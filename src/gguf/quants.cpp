@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <cstring>
 #include <string>
 
 namespace gavel::gguf {
@@ -348,59 +349,6 @@ bool can_dequantize(TensorType t) {
     default:
       return false;
   }
-}
-
-float fp16_to_fp32(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
-  const uint32_t exp = (h >> 10) & 0x1F;
-  const uint32_t mant = h & 0x3FF;
-  uint32_t bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else {  // subnormal: mant * 2^-24, exact in f32
-      float v = static_cast<float>(mant) * 0x1p-24f;
-      std::memcpy(&bits, &v, sizeof bits);
-      bits |= sign;
-    }
-  } else if (exp == 0x1F) {
-    bits = sign | 0x7F800000u | (mant << 13);
-  } else {
-    bits = sign | ((exp + 112) << 23) | (mant << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
-uint16_t fp32_to_fp16(float f) {
-  uint32_t x;
-  std::memcpy(&x, &f, sizeof x);
-  const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000);
-  x &= 0x7FFFFFFFu;
-  if (x > 0x7F800000u)  // NaN: quiet it, keep the top payload bits
-    return static_cast<uint16_t>(sign | 0x7E00 | ((x >> 13) & 0x3FF));
-  if (x >= 0x477FF000u) return static_cast<uint16_t>(sign | 0x7C00);  // rounds to inf
-  if (x < 0x38800000u) {
-    // Below the smallest normal half: adding 0.5 lines the mantissa up with the half
-    // subnormal grid and the FPU's round-to-nearest-even does the rounding.
-    float a;
-    std::memcpy(&a, &x, sizeof a);
-    a += 0.5f;
-    uint32_t ab;
-    std::memcpy(&ab, &a, sizeof ab);
-    return static_cast<uint16_t>(sign | (ab - 0x3F000000u));
-  }
-  const uint32_t odd = (x >> 13) & 1;
-  x += 0xC8000FFFu + odd;  // rebias exponent (-112 << 23) and round to nearest-even
-  return static_cast<uint16_t>(sign | (x >> 13));
-}
-
-uint16_t fp32_to_bf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  if ((u & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>((u >> 16) | 64);
-  return static_cast<uint16_t>((u + (0x7FFFu + ((u >> 16) & 1))) >> 16);
 }
 
 Status dequantize_row(TensorType t, const void* src, float* dst, int64_t n) {

@@ -1,13 +1,14 @@
 // ggml quantization formats: block layouts (bit-compatible with ggml-common.h), per-type
-// block geometry, exact fp16/bf16 conversion and row dequantization to f32.
+// block geometry and row dequantization to f32 (the one definition of each; the tensor layer
+// computes on these blocks). fp16/bf16 conversion: gguf/fp16.h.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 
 #include "gavel/status.h"
+#include "gguf/fp16.h"
 #include "gguf/gguf.h"
 
 namespace gavel::gguf {
@@ -39,6 +40,8 @@ struct BlockQ8_0 {
   uint16_t d;
   int8_t qs[kQK];
 };
+// Q8_1 and Q8_K are, as in ggml, the formats the matmul quantizes activations to (Q8_K
+// carries sums of 16-weight groups, which apply the K-quant mins).
 struct BlockQ8_1 {
   uint16_t d, s;  // s = d * sum(qs)
   int8_t qs[kQK];
@@ -95,18 +98,6 @@ size_t row_bytes(TensorType t, int64_t n);
 Result<TensorType> type_from_name(std::string_view name);
 // True for the types dequantize_row supports.
 bool can_dequantize(TensorType t);
-
-// Exact IEEE conversions. fp32_to_fp16 rounds to nearest-even (like the F16C instruction
-// and numpy), producing subnormals, inf and NaN as needed.
-float fp16_to_fp32(uint16_t h);
-uint16_t fp32_to_fp16(float f);
-inline float bf16_to_fp32(uint16_t h) {
-  uint32_t u = uint32_t{h} << 16;
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
-uint16_t fp32_to_bf16(float f);  // round to nearest-even, NaN stays NaN (as ggml)
 
 // Dequantizes n weights (n a multiple of block_size(t)) from src into dst. src needs no
 // particular alignment. Errors name the type when it is unsupported or n is invalid.
