@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "tensor/exact_order.h"
 #include "gguf/fp16.h"
+#include "tensor/exact_order.h"
 
 namespace gavel::model {
 

@@ -5,12 +5,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include "gguf/fp16.h"
+#include "gguf/quants.h"
 #include "model/attention.h"
 #include "model/debug_dump.h"
 #include "model/weights.h"
 #include "tensor/exact_order.h"
-#include "gguf/fp16.h"
-#include "gguf/quants.h"
 #include "tensor/ops.h"
 #include "tensor/quants.h"
 

@@ -78,7 +78,8 @@ Result<HParams> read_hparams(const gguf::File& f) {
   GAVEL_TRY(get_i("feed_forward_length", h.n_ff));
   GAVEL_TRY(get_i("context_length", h.n_ctx_train));
   h.n_head_kv = h.n_head;
-  if (f.has(p + "attention.head_count_kv")) GAVEL_TRY(get_i("attention.head_count_kv", h.n_head_kv));
+  if (f.has(p + "attention.head_count_kv"))
+    GAVEL_TRY(get_i("attention.head_count_kv", h.n_head_kv));
   h.head_dim = h.n_embd / h.n_head;
   if (f.has(p + "attention.key_length")) GAVEL_TRY(get_i("attention.key_length", h.head_dim));
   h.n_rot = h.head_dim;

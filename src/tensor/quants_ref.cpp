@@ -18,38 +18,58 @@ TypeTraits kernel_type(TensorType t, ActType act) {
 
 TypeTraits traits(TensorType t) {
   switch (t) {
-    case TensorType::kF32: return kernel_type(t, ActType::kF32);
-    case TensorType::kF16: return kernel_type(t, ActType::kF16);
-    case TensorType::kBF16: return kernel_type(t, ActType::kBF16);
-    case TensorType::kQ4_0: return kernel_type(t, ActType::kQ8_0);
-    case TensorType::kQ4_1: return kernel_type(t, ActType::kQ8_1);
-    case TensorType::kQ5_0: return kernel_type(t, ActType::kQ8_0);
-    case TensorType::kQ5_1: return kernel_type(t, ActType::kQ8_1);
-    case TensorType::kQ8_0: return kernel_type(t, ActType::kQ8_0);
-    case TensorType::kQ4_K: return kernel_type(t, ActType::kQ8_K);
-    case TensorType::kQ5_K: return kernel_type(t, ActType::kQ8_K);
-    case TensorType::kQ6_K: return kernel_type(t, ActType::kQ8_K);
-    default: return {};
+    case TensorType::kF32:
+      return kernel_type(t, ActType::kF32);
+    case TensorType::kF16:
+      return kernel_type(t, ActType::kF16);
+    case TensorType::kBF16:
+      return kernel_type(t, ActType::kBF16);
+    case TensorType::kQ4_0:
+      return kernel_type(t, ActType::kQ8_0);
+    case TensorType::kQ4_1:
+      return kernel_type(t, ActType::kQ8_1);
+    case TensorType::kQ5_0:
+      return kernel_type(t, ActType::kQ8_0);
+    case TensorType::kQ5_1:
+      return kernel_type(t, ActType::kQ8_1);
+    case TensorType::kQ8_0:
+      return kernel_type(t, ActType::kQ8_0);
+    case TensorType::kQ4_K:
+      return kernel_type(t, ActType::kQ8_K);
+    case TensorType::kQ5_K:
+      return kernel_type(t, ActType::kQ8_K);
+    case TensorType::kQ6_K:
+      return kernel_type(t, ActType::kQ8_K);
+    default:
+      return {};
   }
 }
 
 int act_block(ActType a) {
   switch (a) {
     case ActType::kQ8_0:
-    case ActType::kQ8_1: return kQK;
-    case ActType::kQ8_K: return kQK_K;
-    default: return 1;
+    case ActType::kQ8_1:
+      return kQK;
+    case ActType::kQ8_K:
+      return kQK_K;
+    default:
+      return 1;
   }
 }
 
 size_t act_row_bytes(ActType a, int64_t n) {
   switch (a) {
-    case ActType::kF32: return size_t(n) * 4;
+    case ActType::kF32:
+      return size_t(n) * 4;
     case ActType::kF16:
-    case ActType::kBF16: return size_t(n) * 2;
-    case ActType::kQ8_0: return size_t(n / kQK) * sizeof(BlockQ8_0);
-    case ActType::kQ8_1: return size_t(n / kQK) * sizeof(BlockQ8_1);
-    case ActType::kQ8_K: return size_t(n / kQK_K) * sizeof(BlockQ8_K);
+    case ActType::kBF16:
+      return size_t(n) * 2;
+    case ActType::kQ8_0:
+      return size_t(n / kQK) * sizeof(BlockQ8_0);
+    case ActType::kQ8_1:
+      return size_t(n / kQK) * sizeof(BlockQ8_1);
+    case ActType::kQ8_K:
+      return size_t(n / kQK_K) * sizeof(BlockQ8_K);
   }
   return 0;
 }
@@ -120,7 +140,9 @@ inline int nearest_int(float f) { return int(std::nearbyint(f)); }
 
 void quantize_act_row_ref(ActType a, const float* x, void* dst, int64_t n) {
   switch (a) {
-    case ActType::kF32: std::memcpy(dst, x, size_t(n) * 4); return;
+    case ActType::kF32:
+      std::memcpy(dst, x, size_t(n) * 4);
+      return;
     case ActType::kF16: {
       auto* y = static_cast<uint16_t*>(dst);
       for (int64_t i = 0; i < n; ++i) y[i] = gguf::fp32_to_fp16(x[i]);
@@ -155,7 +177,8 @@ void quantize_act_row_ref(ActType a, const float* x, void* dst, int64_t n) {
           qs[j] = int8_t(nearest_int(xb[j] * id));
           sum += qs[j];
         }
-        if (a == ActType::kQ8_1) static_cast<BlockQ8_1*>(dst)[b].s = gguf::fp32_to_fp16(d * float(sum));
+        if (a == ActType::kQ8_1)
+          static_cast<BlockQ8_1*>(dst)[b].s = gguf::fp32_to_fp16(d * float(sum));
       }
       return;
     }
@@ -173,7 +196,8 @@ void quantize_act_row_ref(ActType a, const float* x, void* dst, int64_t n) {
           continue;
         }
         const float iscale = -127.f / mx;
-        for (int j = 0; j < kQK_K; ++j) y.qs[j] = int8_t(std::min(127, nearest_int(iscale * xb[j])));
+        for (int j = 0; j < kQK_K; ++j)
+          y.qs[j] = int8_t(std::min(127, nearest_int(iscale * xb[j])));
         for (int g = 0; g < 16; ++g) {
           int s = 0;
           for (int l = 0; l < 16; ++l) s += y.qs[16 * g + l];
@@ -283,7 +307,8 @@ float vec_dot_ref(TensorType t, int64_t n, const void* wv, const void* av) {
           sumi += sc * acc;
           summ += mn * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
         }
-        s += gguf::fp16_to_fp32(dh) * a[b].d * float(sumi) - gguf::fp16_to_fp32(mh) * a[b].d * float(summ);
+        s += gguf::fp16_to_fp32(dh) * a[b].d * float(sumi) -
+             gguf::fp16_to_fp32(mh) * a[b].d * float(summ);
       }
       return s;
     }
@@ -304,7 +329,8 @@ float vec_dot_ref(TensorType t, int64_t n, const void* wv, const void* av) {
       }
       return s;
     }
-    default: return 0.f;
+    default:
+      return 0.f;
   }
 }
 

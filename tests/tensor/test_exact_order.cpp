@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "../common/isa_levels.h"
-#include "tensor/exact_order.h"
 #include "gguf/fp16.h"
+#include "tensor/exact_order.h"
 #include "tensor/quant_types.h"
 #include "tensor/quants.h"
 
@@ -58,7 +58,8 @@ float gemv_order(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b)
   float acc[4 * W] = {};
   const size_t np = a.size() / (4 * W) * (4 * W);
   for (size_t i = 0; i < np; ++i)
-    acc[i % (4 * W)] = std::fma(gguf::fp16_to_fp32(a[i]), gguf::fp16_to_fp32(b[i]), acc[i % (4 * W)]);
+    acc[i % (4 * W)] =
+        std::fma(gguf::fp16_to_fp32(a[i]), gguf::fp16_to_fp32(b[i]), acc[i % (4 * W)]);
   float s[W];
   for (int i = 0; i < W; ++i) s[i] = (acc[i] + acc[2 * W + i]) + (acc[W + i] + acc[3 * W + i]);
   float r;
@@ -68,7 +69,8 @@ float gemv_order(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b)
     r = hsum_written<16>(s);
   }
   double sum = double(r);
-  for (size_t i = np; i < a.size(); ++i) sum += double(gguf::fp16_to_fp32(a[i]) * gguf::fp16_to_fp32(b[i]));
+  for (size_t i = np; i < a.size(); ++i)
+    sum += double(gguf::fp16_to_fp32(a[i]) * gguf::fp16_to_fp32(b[i]));
   return float(sum);
 }
 

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "../common/isa_levels.h"
-#include "tensor/exact_order.h"
 #include "gguf/fp16.h"
+#include "tensor/exact_order.h"
 #include "tensor/ops.h"
 #include "tensor/thread_pool.h"
 

@@ -201,8 +201,8 @@ float dot_q4k_q5k(int64_t n, const void* wv, const void* av) {
       sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(p1, _mm256_set1_epi32(sc[2 * g + 1])));
     }
     if constexpr (kRepacked == 3) {  // tiled: (d*s1 - dmin*s2) fused, then times d_a fused
-      const float res =
-          std::fma(-gguf::fp16_to_fp32(mh), float(summ), gguf::fp16_to_fp32(dh) * float(hsum_i32(sumi)));
+      const float res = std::fma(-gguf::fp16_to_fp32(mh), float(summ),
+                                 gguf::fp16_to_fp32(dh) * float(hsum_i32(sumi)));
       acc_r = std::fma(res, a[b].d, acc_r);
       continue;
     }
