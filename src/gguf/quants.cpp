@@ -186,22 +186,11 @@ void dq_q3_k(const BlockQ3_K& b, float* y) {
   }
 }
 
-// 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K super-block.
-inline void scale_min_k4(int j, const uint8_t* s, uint8_t& sc, uint8_t& mn) {
-  if (j < 4) {
-    sc = s[j] & 63;
-    mn = s[j + 4] & 63;
-  } else {
-    sc = static_cast<uint8_t>((s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4));
-    mn = static_cast<uint8_t>((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
-  }
-}
-
 void dq_q4_k(const BlockQ4_K& b, float* y) {
   const float d = fp16_to_fp32(b.d), dmin = fp16_to_fp32(b.dmin);
   const uint8_t* q = b.qs;
   for (int is = 0; is < 8; is += 2) {
-    uint8_t sc, mn;
+    int sc, mn;
     scale_min_k4(is, b.scales, sc, mn);
     const float d1 = d * sc, m1 = dmin * mn;
     scale_min_k4(is + 1, b.scales, sc, mn);
@@ -217,7 +206,7 @@ void dq_q5_k(const BlockQ5_K& b, float* y) {
   const uint8_t* ql = b.qs;
   uint8_t u1 = 1, u2 = 2;
   for (int is = 0; is < 8; is += 2) {
-    uint8_t sc, mn;
+    int sc, mn;
     scale_min_k4(is, b.scales, sc, mn);
     const float d1 = d * sc, m1 = dmin * mn;
     scale_min_k4(is + 1, b.scales, sc, mn);

@@ -87,6 +87,19 @@ static_assert(sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110);
 static_assert(sizeof(BlockQ4_K) == 144 && sizeof(BlockQ5_K) == 176);
 static_assert(sizeof(BlockQ6_K) == 210 && sizeof(BlockQ8_K) == 292);
 
+// 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K super-block's packed `scales`.
+// Internal linkage: the tensor kernels, compiled per ISA level, use it too
+// (src/tensor/kernels/isa_namespace.h).
+static inline void scale_min_k4(int j, const uint8_t* scales, int& sc, int& mn) {
+  if (j < 4) {
+    sc = scales[j] & 63;
+    mn = scales[j + 4] & 63;
+  } else {
+    sc = (scales[j + 4] & 0xF) | ((scales[j - 4] >> 6) << 4);
+    mn = (scales[j + 4] >> 4) | ((scales[j] >> 6) << 4);
+  }
+}
+
 // Geometry of every ggml type id (also the ones gavel cannot dequantize, so a file holding
 // them can still be parsed and bounds-checked). 0 for ids ggml does not define.
 int64_t block_size(TensorType t);  // weights per block (1 for plain types)

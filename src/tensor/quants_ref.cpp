@@ -76,17 +76,6 @@ size_t act_row_bytes(ActType a, int64_t n) {
 
 namespace {
 
-// 6-bit scale and min of sub-block j of a Q4_K/Q5_K block.
-inline void scale_min_k4(int j, const uint8_t* q, uint8_t* sc, uint8_t* mn) {
-  if (j < 4) {
-    *sc = q[j] & 63;
-    *mn = q[j + 4] & 63;
-  } else {
-    *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-    *mn = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-  }
-}
-
 // Unpacks a Q4_K/Q5_K/Q6_K block into signed/unsigned integer values (no scales).
 void unpack_q4k(const BlockQ4_K& b, uint8_t* q) {
   for (int g = 0; g < 4; ++g)
@@ -300,8 +289,8 @@ float vec_dot_ref(TensorType t, int64_t n, const void* wv, const void* av) {
         }
         int sumi = 0, summ = 0;
         for (int j = 0; j < 8; ++j) {
-          uint8_t sc, mn;
-          scale_min_k4(j, scales, &sc, &mn);
+          int sc, mn;
+          gguf::scale_min_k4(j, scales, sc, mn);
           int acc = 0;
           for (int l = 0; l < 32; ++l) acc += int(v[32 * j + l]) * a[b].qs[32 * j + l];
           sumi += sc * acc;

@@ -135,16 +135,6 @@ float dot_q41_q51(int64_t n, const void* wv, const void* av) {
   return hsum(acc) + summ;
 }
 
-inline void scale_min_k4(int j, const uint8_t* q, int* sc, int* mn) {
-  if (j < 4) {
-    *sc = q[j] & 63;
-    *mn = q[j + 4] & 63;
-  } else {
-    *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-    *mn = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-  }
-}
-
 // kRepacked 1/2: the float order of ggml's q4_K_8x8 repacked GEMV (1: one fused multiply-add
 // per super-block into a scale and a min accumulator, from exact integer totals) and GEMM
 // (2: the same per 64-element half-pair of sub-blocks), which llama.cpp uses on AVX2 for every
@@ -168,7 +158,7 @@ float dot_q4k_q5k(int64_t n, const void* wv, const void* av) {
     int sc[8], mn[8];
     int summ = 0;
     for (int j = 0; j < 8; ++j) {
-      scale_min_k4(j, scales, &sc[j], &mn[j]);
+      gguf::scale_min_k4(j, scales, sc[j], mn[j]);
       summ += mn[j] * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
     }
     __m256i hbits;
@@ -255,7 +245,7 @@ void dot_q4k_gemm_groups(int64_t n, const void* wv, const void* const* av, int g
     std::memcpy(&dh, bp, 2);
     std::memcpy(&mh, bp + 2, 2);
     int sc[8], mn[8];
-    for (int j = 0; j < 8; ++j) scale_min_k4(j, bp + 4, &sc[j], &mn[j]);
+    for (int j = 0; j < 8; ++j) gguf::scale_min_k4(j, bp + 4, sc[j], mn[j]);
     const __m128 dw = _mm_set1_ps(gguf::fp16_to_fp32(dh)), mw = _mm_set1_ps(gguf::fp16_to_fp32(mh));
     // min_j * (bsum_2j + bsum_2j+1) per token as int32 lanes, then per half-pair g the sum of
     // lanes 2g and 2g+1, transposed to one 4-token vector per g.
