@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <cstring>
 #include <string>
 
 namespace gavel::gguf {
@@ -185,22 +186,11 @@ void dq_q3_k(const BlockQ3_K& b, float* y) {
   }
 }
 
-// 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K super-block.
-inline void scale_min_k4(int j, const uint8_t* s, uint8_t& sc, uint8_t& mn) {
-  if (j < 4) {
-    sc = s[j] & 63;
-    mn = s[j + 4] & 63;
-  } else {
-    sc = static_cast<uint8_t>((s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4));
-    mn = static_cast<uint8_t>((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
-  }
-}
-
 void dq_q4_k(const BlockQ4_K& b, float* y) {
   const float d = fp16_to_fp32(b.d), dmin = fp16_to_fp32(b.dmin);
   const uint8_t* q = b.qs;
   for (int is = 0; is < 8; is += 2) {
-    uint8_t sc, mn;
+    int sc, mn;
     scale_min_k4(is, b.scales, sc, mn);
     const float d1 = d * sc, m1 = dmin * mn;
     scale_min_k4(is + 1, b.scales, sc, mn);
@@ -216,7 +206,7 @@ void dq_q5_k(const BlockQ5_K& b, float* y) {
   const uint8_t* ql = b.qs;
   uint8_t u1 = 1, u2 = 2;
   for (int is = 0; is < 8; is += 2) {
-    uint8_t sc, mn;
+    int sc, mn;
     scale_min_k4(is, b.scales, sc, mn);
     const float d1 = d * sc, m1 = dmin * mn;
     scale_min_k4(is + 1, b.scales, sc, mn);
@@ -348,59 +338,6 @@ bool can_dequantize(TensorType t) {
     default:
       return false;
   }
-}
-
-float fp16_to_fp32(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
-  const uint32_t exp = (h >> 10) & 0x1F;
-  const uint32_t mant = h & 0x3FF;
-  uint32_t bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else {  // subnormal: mant * 2^-24, exact in f32
-      float v = static_cast<float>(mant) * 0x1p-24f;
-      std::memcpy(&bits, &v, sizeof bits);
-      bits |= sign;
-    }
-  } else if (exp == 0x1F) {
-    bits = sign | 0x7F800000u | (mant << 13);
-  } else {
-    bits = sign | ((exp + 112) << 23) | (mant << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
-uint16_t fp32_to_fp16(float f) {
-  uint32_t x;
-  std::memcpy(&x, &f, sizeof x);
-  const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000);
-  x &= 0x7FFFFFFFu;
-  if (x > 0x7F800000u)  // NaN: quiet it, keep the top payload bits
-    return static_cast<uint16_t>(sign | 0x7E00 | ((x >> 13) & 0x3FF));
-  if (x >= 0x477FF000u) return static_cast<uint16_t>(sign | 0x7C00);  // rounds to inf
-  if (x < 0x38800000u) {
-    // Below the smallest normal half: adding 0.5 lines the mantissa up with the half
-    // subnormal grid and the FPU's round-to-nearest-even does the rounding.
-    float a;
-    std::memcpy(&a, &x, sizeof a);
-    a += 0.5f;
-    uint32_t ab;
-    std::memcpy(&ab, &a, sizeof ab);
-    return static_cast<uint16_t>(sign | (ab - 0x3F000000u));
-  }
-  const uint32_t odd = (x >> 13) & 1;
-  x += 0xC8000FFFu + odd;  // rebias exponent (-112 << 23) and round to nearest-even
-  return static_cast<uint16_t>(sign | (x >> 13));
-}
-
-uint16_t fp32_to_bf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  if ((u & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>((u >> 16) | 64);
-  return static_cast<uint16_t>((u + (0x7FFFu + ((u >> 16) & 1))) >> 16);
 }
 
 Status dequantize_row(TensorType t, const void* src, float* dst, int64_t n) {

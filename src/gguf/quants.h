@@ -1,13 +1,14 @@
 // ggml quantization formats: block layouts (bit-compatible with ggml-common.h), per-type
-// block geometry, exact fp16/bf16 conversion and row dequantization to f32.
+// block geometry and row dequantization to f32 (the one definition of each; the tensor layer
+// computes on these blocks). fp16/bf16 conversion: gguf/fp16.h.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 
 #include "gavel/status.h"
+#include "gguf/fp16.h"
 #include "gguf/gguf.h"
 
 namespace gavel::gguf {
@@ -39,6 +40,8 @@ struct BlockQ8_0 {
   uint16_t d;
   int8_t qs[kQK];
 };
+// Q8_1 and Q8_K are, as in ggml, the formats the matmul quantizes activations to (Q8_K
+// carries sums of 16-weight groups, which apply the K-quant mins).
 struct BlockQ8_1 {
   uint16_t d, s;  // s = d * sum(qs)
   int8_t qs[kQK];
@@ -84,6 +87,19 @@ static_assert(sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110);
 static_assert(sizeof(BlockQ4_K) == 144 && sizeof(BlockQ5_K) == 176);
 static_assert(sizeof(BlockQ6_K) == 210 && sizeof(BlockQ8_K) == 292);
 
+// 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K super-block's packed `scales`.
+// Internal linkage: the tensor kernels, compiled per ISA level, use it too
+// (src/tensor/kernels/isa_namespace.h).
+static inline void scale_min_k4(int j, const uint8_t* scales, int& sc, int& mn) {
+  if (j < 4) {
+    sc = scales[j] & 63;
+    mn = scales[j + 4] & 63;
+  } else {
+    sc = (scales[j + 4] & 0xF) | ((scales[j - 4] >> 6) << 4);
+    mn = (scales[j + 4] >> 4) | ((scales[j] >> 6) << 4);
+  }
+}
+
 // Geometry of every ggml type id (also the ones gavel cannot dequantize, so a file holding
 // them can still be parsed and bounds-checked). 0 for ids ggml does not define.
 int64_t block_size(TensorType t);  // weights per block (1 for plain types)
@@ -95,18 +111,6 @@ size_t row_bytes(TensorType t, int64_t n);
 Result<TensorType> type_from_name(std::string_view name);
 // True for the types dequantize_row supports.
 bool can_dequantize(TensorType t);
-
-// Exact IEEE conversions. fp32_to_fp16 rounds to nearest-even (like the F16C instruction
-// and numpy), producing subnormals, inf and NaN as needed.
-float fp16_to_fp32(uint16_t h);
-uint16_t fp32_to_fp16(float f);
-inline float bf16_to_fp32(uint16_t h) {
-  uint32_t u = uint32_t{h} << 16;
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
-uint16_t fp32_to_bf16(float f);  // round to nearest-even, NaN stays NaN (as ggml)
 
 // Dequantizes n weights (n a multiple of block_size(t)) from src into dst. src needs no
 // particular alignment. Errors name the type when it is unsupported or n is invalid.

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "gguf/fp16.h"
 #include "tensor/exact_order.h"
-#include "tensor/fp16.h"
 
 namespace gavel::model {
 
@@ -21,7 +21,7 @@ void causal_attention(tensor::ThreadPool& pool, const KvState& st, int layer,
   const tensor::DotOrder kqv_order =
       tensor::dot_order(hd, tensor::simd_lanes(), n);  // n_kv is padded to a lane multiple
   q16.resize(size_t(n) * size_t(q_dim));
-  for (size_t i = 0; i < q16.size(); ++i) q16[i] = tensor::f32_to_fp16(q[i]);
+  for (size_t i = 0; i < q16.size(); ++i) q16[i] = gguf::fp32_to_fp16(q[i]);
   constexpr int kTokChunk = 16;
   const int n_chunks = (n + kTokChunk - 1) / kTokChunk;
   const uint16_t* k0 = st.k(layer, 0);
@@ -42,7 +42,7 @@ void causal_attention(tensor::ThreadPool& pool, const KvState& st, int layer,
                 kq_order, hd, k0 + size_t(j) * size_t(kv_dim) + size_t(kvh) * size_t(hd), qt) *
             scale;
       tensor::softmax_ordered(s.data(), n_valid);
-      for (int j = 0; j < n_valid; ++j) p16[size_t(j)] = tensor::f32_to_fp16(s[size_t(j)]);
+      for (int j = 0; j < n_valid; ++j) p16[size_t(j)] = gguf::fp32_to_fp16(s[size_t(j)]);
       tensor::pv_f16_ordered(kqv_order, n_valid, p16.data(), v0 + size_t(kvh) * size_t(hd), kv_dim,
                              hd, &out[size_t(t) * size_t(q_dim) + size_t(head) * size_t(hd)]);
     }

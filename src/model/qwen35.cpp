@@ -12,13 +12,14 @@
 #include <algorithm>
 #include <cmath>
 
+#include "gguf/fp16.h"
+#include "gguf/quants.h"
 #include "model/attention.h"
 #include "model/debug_dump.h"
 #include "model/delta_net.h"
 #include "model/kv_state.h"
 #include "model/weights.h"
 #include "tensor/exact_order.h"
-#include "tensor/fp16.h"
 #include "tensor/matmul.h"
 #include "tensor/ops.h"
 #include "tensor/quants.h"
@@ -299,7 +300,7 @@ Status Qwen35::forward_chunk(Qwen35State& st, std::span<const int32_t> tokens,
   up_.resize(size_t(n) * h.n_ff);
   for (int t = 0; t < n; ++t) {
     const uint8_t* row = tok_embd_.data + size_t(tokens[size_t(t)]) * tok_embd_.row_bytes;
-    tensor::dequantize_row(tok_embd_.type, row, &x_[size_t(t) * E], E);
+    GAVEL_TRY(gguf::dequantize_row(tok_embd_.type, row, &x_[size_t(t) * E], E));
   }
   int il = 0;
   auto dumpt = [&](const char* name, const float* d, int cols) {
@@ -418,8 +419,8 @@ void Qwen35::attention_layer(Qwen35State& st, const Layer& L, int n, int n_past)
     uint16_t* kd = kv.k(L.index, n_past + t);
     uint16_t* vd = kv.v(L.index, n_past + t);
     for (int i = 0; i < kv_dim; ++i) {
-      kd[i] = tensor::f32_to_fp16(k_[size_t(t) * kv_dim + i]);
-      vd[i] = tensor::f32_to_fp16(v_[size_t(t) * kv_dim + i]);
+      kd[i] = gguf::fp32_to_fp16(k_[size_t(t) * kv_dim + i]);
+      vd[i] = gguf::fp32_to_fp16(v_[size_t(t) * kv_dim + i]);
     }
   }
   causal_attention(pool_, kv, L.index, {h.n_head, h.n_head_kv, h.head_dim}, q_.data(), n, n_past,

@@ -5,11 +5,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include "gguf/fp16.h"
+#include "gguf/quants.h"
 #include "model/attention.h"
 #include "model/debug_dump.h"
 #include "model/weights.h"
 #include "tensor/exact_order.h"
-#include "tensor/fp16.h"
 #include "tensor/ops.h"
 #include "tensor/quants.h"
 
@@ -113,7 +114,7 @@ Status DenseTransformer::forward_chunk(KvState& st, std::span<const int32_t> tok
 
   for (int t = 0; t < n; ++t) {
     const uint8_t* row = tok_embd_.data + size_t(tokens[size_t(t)]) * tok_embd_.row_bytes;
-    tensor::dequantize_row(tok_embd_.type, row, &x_[size_t(t) * E], E);
+    GAVEL_TRY(gguf::dequantize_row(tok_embd_.type, row, &x_[size_t(t) * E], E));
     tensor::rope_angles(n_past + t, h.n_rot, h.rope_base,
                         rope_freqs_.empty() ? nullptr : rope_freqs_.data(), &cos_[size_t(t) * half],
                         &sin_[size_t(t) * half]);
@@ -167,8 +168,8 @@ Status DenseTransformer::forward_chunk(KvState& st, std::span<const int32_t> tok
       uint16_t* kd = st.k(l, n_past + t);
       uint16_t* vd = st.v(l, n_past + t);
       for (int i = 0; i < kv_dim; ++i) {
-        kd[i] = tensor::f32_to_fp16(k_[size_t(t) * kv_dim + i]);
-        vd[i] = tensor::f32_to_fp16(v_[size_t(t) * kv_dim + i]);
+        kd[i] = gguf::fp32_to_fp16(k_[size_t(t) * kv_dim + i]);
+        vd[i] = gguf::fp32_to_fp16(v_[size_t(t) * kv_dim + i]);
       }
     }
     dumpt("Qcur", l, q_.data(), q_dim);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "gguf/quants.h"
 #include "tensor/quants.h"
 
 namespace gavel::model {
@@ -33,7 +34,7 @@ Result<tensor::Matrix> matrix(const gguf::File& f, const std::string& name, int6
   m.data = t->data;
   m.rows = rows;
   m.cols = cols;
-  m.row_bytes = tensor::row_bytes(t->type, cols);
+  m.row_bytes = gguf::row_bytes(t->type, cols);
   if (m.row_bytes * size_t(rows) > t->nbytes)
     return Error{fmt::format("{}: tensor '{}' data is truncated", f.path(), name)};
   return m;
@@ -53,8 +54,8 @@ Result<std::vector<float>> vector_f32(const gguf::File& f, const std::string& na
     return Error{fmt::format("{}: tensor '{}' has type {}; a 1-D weight must be F32, F16 or BF16",
                              f.path(), name, gguf::type_name(t->type))};
   const tensor::TypeTraits tr = tensor::traits(t->type);
-  if (!tr.supported || n % tr.block != 0 || tensor::row_bytes(t->type, n) > t->nbytes ||
-      !tensor::dequantize_row(t->type, t->data, v.data(), n))
+  if (!tr.supported || n % tr.block != 0 || gguf::row_bytes(t->type, n) > t->nbytes ||
+      !gguf::dequantize_row(t->type, t->data, v.data(), n).ok())
     return Error{fmt::format("{}: tensor '{}' has unsupported type {}", f.path(), name,
                              gguf::type_name(t->type))};
   return v;
@@ -77,7 +78,8 @@ Result<HParams> read_hparams(const gguf::File& f) {
   GAVEL_TRY(get_i("feed_forward_length", h.n_ff));
   GAVEL_TRY(get_i("context_length", h.n_ctx_train));
   h.n_head_kv = h.n_head;
-  if (f.has(p + "attention.head_count_kv")) GAVEL_TRY(get_i("attention.head_count_kv", h.n_head_kv));
+  if (f.has(p + "attention.head_count_kv"))
+    GAVEL_TRY(get_i("attention.head_count_kv", h.n_head_kv));
   h.head_dim = h.n_embd / h.n_head;
   if (f.has(p + "attention.key_length")) GAVEL_TRY(get_i("attention.key_length", h.head_dim));
   h.n_rot = h.head_dim;

@@ -9,9 +9,6 @@
 
 namespace gavel::tensor {
 
-// Dequantizes n elements (a whole number of blocks). Returns false for unsupported types.
-bool dequantize_row(TensorType t, const void* src, float* dst, int64_t n);
-
 // Converts an f32 activation row to the activation format `a` (ggml semantics, x86 path).
 void quantize_act_row(ActType a, const float* x, void* dst, int64_t n);
 void quantize_act_row_ref(ActType a, const float* x, void* dst, int64_t n);

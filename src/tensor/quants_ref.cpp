@@ -1,69 +1,80 @@
-// Scalar reference definitions of every block format: dequantization, activation
-// quantization and the integer dot products (same arithmetic as ggml's generic kernels).
+// Scalar reference definitions of activation quantization and the integer dot products of
+// every block format (same arithmetic as ggml's generic kernels). Dequantization is the gguf
+// layer's (gguf::dequantize_row).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
-#include "tensor/fp16.h"
+#include "gguf/fp16.h"
 #include "tensor/quants.h"
 
 namespace gavel::tensor {
 
+namespace {
+TypeTraits kernel_type(TensorType t, ActType act) {
+  return {true, int(gguf::block_size(t)), gguf::block_bytes(t), act};
+}
+}  // namespace
+
 TypeTraits traits(TensorType t) {
   switch (t) {
-    case TensorType::kF32: return {true, 1, 4, ActType::kF32};
-    case TensorType::kF16: return {true, 1, 2, ActType::kF16};
-    case TensorType::kBF16: return {true, 1, 2, ActType::kBF16};
-    case TensorType::kQ4_0: return {true, kQK, sizeof(BlockQ4_0), ActType::kQ8_0};
-    case TensorType::kQ4_1: return {true, kQK, sizeof(BlockQ4_1), ActType::kQ8_1};
-    case TensorType::kQ5_0: return {true, kQK, sizeof(BlockQ5_0), ActType::kQ8_0};
-    case TensorType::kQ5_1: return {true, kQK, sizeof(BlockQ5_1), ActType::kQ8_1};
-    case TensorType::kQ8_0: return {true, kQK, sizeof(BlockQ8_0), ActType::kQ8_0};
-    case TensorType::kQ4_K: return {true, kQKK, sizeof(BlockQ4_K), ActType::kQ8_K};
-    case TensorType::kQ5_K: return {true, kQKK, sizeof(BlockQ5_K), ActType::kQ8_K};
-    case TensorType::kQ6_K: return {true, kQKK, sizeof(BlockQ6_K), ActType::kQ8_K};
-    default: return {};
+    case TensorType::kF32:
+      return kernel_type(t, ActType::kF32);
+    case TensorType::kF16:
+      return kernel_type(t, ActType::kF16);
+    case TensorType::kBF16:
+      return kernel_type(t, ActType::kBF16);
+    case TensorType::kQ4_0:
+      return kernel_type(t, ActType::kQ8_0);
+    case TensorType::kQ4_1:
+      return kernel_type(t, ActType::kQ8_1);
+    case TensorType::kQ5_0:
+      return kernel_type(t, ActType::kQ8_0);
+    case TensorType::kQ5_1:
+      return kernel_type(t, ActType::kQ8_1);
+    case TensorType::kQ8_0:
+      return kernel_type(t, ActType::kQ8_0);
+    case TensorType::kQ4_K:
+      return kernel_type(t, ActType::kQ8_K);
+    case TensorType::kQ5_K:
+      return kernel_type(t, ActType::kQ8_K);
+    case TensorType::kQ6_K:
+      return kernel_type(t, ActType::kQ8_K);
+    default:
+      return {};
   }
-}
-
-size_t row_bytes(TensorType t, int64_t n) {
-  const TypeTraits tr = traits(t);
-  return tr.supported ? size_t(n / tr.block) * tr.block_bytes : 0;
 }
 
 int act_block(ActType a) {
   switch (a) {
     case ActType::kQ8_0:
-    case ActType::kQ8_1: return kQK;
-    case ActType::kQ8_K: return kQKK;
-    default: return 1;
+    case ActType::kQ8_1:
+      return kQK;
+    case ActType::kQ8_K:
+      return kQK_K;
+    default:
+      return 1;
   }
 }
 
 size_t act_row_bytes(ActType a, int64_t n) {
   switch (a) {
-    case ActType::kF32: return size_t(n) * 4;
+    case ActType::kF32:
+      return size_t(n) * 4;
     case ActType::kF16:
-    case ActType::kBF16: return size_t(n) * 2;
-    case ActType::kQ8_0: return size_t(n / kQK) * sizeof(BlockQ8_0);
-    case ActType::kQ8_1: return size_t(n / kQK) * sizeof(BlockQ8_1);
-    case ActType::kQ8_K: return size_t(n / kQKK) * sizeof(BlockQ8_K);
+    case ActType::kBF16:
+      return size_t(n) * 2;
+    case ActType::kQ8_0:
+      return size_t(n / kQK) * sizeof(BlockQ8_0);
+    case ActType::kQ8_1:
+      return size_t(n / kQK) * sizeof(BlockQ8_1);
+    case ActType::kQ8_K:
+      return size_t(n / kQK_K) * sizeof(BlockQ8_K);
   }
   return 0;
 }
 
 namespace {
-
-// 6-bit scale and min of sub-block j of a Q4_K/Q5_K block.
-inline void scale_min_k4(int j, const uint8_t* q, uint8_t* sc, uint8_t* mn) {
-  if (j < 4) {
-    *sc = q[j] & 63;
-    *mn = q[j + 4] & 63;
-  } else {
-    *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-    *mn = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-  }
-}
 
 // Unpacks a Q4_K/Q5_K/Q6_K block into signed/unsigned integer values (no scales).
 void unpack_q4k(const BlockQ4_K& b, uint8_t* q) {
@@ -116,116 +127,19 @@ inline int nearest_int(float f) { return int(std::nearbyint(f)); }
 
 }  // namespace
 
-bool dequantize_row(TensorType t, const void* src, float* y, int64_t n) {
-  const uint8_t* p = static_cast<const uint8_t*>(src);
-  int q[32];
-  switch (t) {
-    case TensorType::kF32: std::memcpy(y, p, size_t(n) * 4); return true;
-    case TensorType::kF16:
-      for (int64_t i = 0; i < n; ++i) {
-        uint16_t h;
-        std::memcpy(&h, p + 2 * i, 2);
-        y[i] = fp16_to_f32(h);
-      }
-      return true;
-    case TensorType::kBF16:
-      for (int64_t i = 0; i < n; ++i) {
-        uint16_t h;
-        std::memcpy(&h, p + 2 * i, 2);
-        y[i] = bf16_to_f32(h);
-      }
-      return true;
-    case TensorType::kQ8_0:
-      for (int64_t b = 0; b < n / kQK; ++b) {
-        const auto& blk = reinterpret_cast<const BlockQ8_0*>(p)[b];
-        const float d = fp16_to_f32(blk.d);
-        for (int j = 0; j < 32; ++j) y[b * 32 + j] = d * blk.qs[j];
-      }
-      return true;
-    case TensorType::kQ4_0:
-      for (int64_t b = 0; b < n / kQK; ++b) {
-        const auto& blk = reinterpret_cast<const BlockQ4_0*>(p)[b];
-        unpack_nib(blk, q);
-        const float d = fp16_to_f32(blk.d);
-        for (int j = 0; j < 32; ++j) y[b * 32 + j] = d * float(q[j] - 8);
-      }
-      return true;
-    case TensorType::kQ4_1:
-      for (int64_t b = 0; b < n / kQK; ++b) {
-        const auto& blk = reinterpret_cast<const BlockQ4_1*>(p)[b];
-        unpack_nib(blk, q);
-        const float d = fp16_to_f32(blk.d), m = fp16_to_f32(blk.m);
-        for (int j = 0; j < 32; ++j) y[b * 32 + j] = d * float(q[j]) + m;
-      }
-      return true;
-    case TensorType::kQ5_0:
-      for (int64_t b = 0; b < n / kQK; ++b) {
-        const auto& blk = reinterpret_cast<const BlockQ5_0*>(p)[b];
-        unpack_5bit(blk, q);
-        const float d = fp16_to_f32(blk.d);
-        for (int j = 0; j < 32; ++j) y[b * 32 + j] = d * float(q[j] - 16);
-      }
-      return true;
-    case TensorType::kQ5_1:
-      for (int64_t b = 0; b < n / kQK; ++b) {
-        const auto& blk = reinterpret_cast<const BlockQ5_1*>(p)[b];
-        unpack_5bit(blk, q);
-        const float d = fp16_to_f32(blk.d), m = fp16_to_f32(blk.m);
-        for (int j = 0; j < 32; ++j) y[b * 32 + j] = d * float(q[j]) + m;
-      }
-      return true;
-    case TensorType::kQ4_K:
-    case TensorType::kQ5_K: {
-      const size_t bb = traits(t).block_bytes;
-      uint8_t v[256];
-      for (int64_t b = 0; b < n / kQKK; ++b) {
-        const uint8_t* bp = p + b * bb;
-        const uint8_t* scales;
-        uint16_t dh, mh;
-        if (t == TensorType::kQ4_K) {
-          const auto& blk = *reinterpret_cast<const BlockQ4_K*>(bp);
-          unpack_q4k(blk, v);
-          scales = blk.scales, dh = blk.d, mh = blk.dmin;
-        } else {
-          const auto& blk = *reinterpret_cast<const BlockQ5_K*>(bp);
-          unpack_q5k(blk, v);
-          scales = blk.scales, dh = blk.d, mh = blk.dmin;
-        }
-        const float d = fp16_to_f32(dh), dmin = fp16_to_f32(mh);
-        for (int j = 0; j < 8; ++j) {
-          uint8_t sc, mn;
-          scale_min_k4(j, scales, &sc, &mn);
-          const float d1 = d * sc, m1 = dmin * mn;
-          for (int l = 0; l < 32; ++l) y[b * 256 + 32 * j + l] = d1 * v[32 * j + l] - m1;
-        }
-      }
-      return true;
-    }
-    case TensorType::kQ6_K: {
-      int8_t v[256];
-      for (int64_t b = 0; b < n / kQKK; ++b) {
-        const auto& blk = reinterpret_cast<const BlockQ6_K*>(p)[b];
-        unpack_q6k(blk, v);
-        const float d = fp16_to_f32(blk.d);
-        for (int j = 0; j < 256; ++j) y[b * 256 + j] = d * blk.scales[j / 16] * v[j];
-      }
-      return true;
-    }
-    default: return false;
-  }
-}
-
 void quantize_act_row_ref(ActType a, const float* x, void* dst, int64_t n) {
   switch (a) {
-    case ActType::kF32: std::memcpy(dst, x, size_t(n) * 4); return;
+    case ActType::kF32:
+      std::memcpy(dst, x, size_t(n) * 4);
+      return;
     case ActType::kF16: {
       auto* y = static_cast<uint16_t*>(dst);
-      for (int64_t i = 0; i < n; ++i) y[i] = f32_to_fp16(x[i]);
+      for (int64_t i = 0; i < n; ++i) y[i] = gguf::fp32_to_fp16(x[i]);
       return;
     }
     case ActType::kBF16: {
       auto* y = static_cast<uint16_t*>(dst);
-      for (int64_t i = 0; i < n; ++i) y[i] = f32_to_bf16(x[i]);
+      for (int64_t i = 0; i < n; ++i) y[i] = gguf::fp32_to_bf16(x[i]);
       return;
     }
     case ActType::kQ8_0:
@@ -240,11 +154,11 @@ void quantize_act_row_ref(ActType a, const float* x, void* dst, int64_t n) {
         int8_t* qs;
         if (a == ActType::kQ8_0) {
           auto& y = static_cast<BlockQ8_0*>(dst)[b];
-          y.d = f32_to_fp16(d);
+          y.d = gguf::fp32_to_fp16(d);
           qs = y.qs;
         } else {
           auto& y = static_cast<BlockQ8_1*>(dst)[b];
-          y.d = f32_to_fp16(d);
+          y.d = gguf::fp32_to_fp16(d);
           qs = y.qs;
         }
         int sum = 0;
@@ -252,16 +166,17 @@ void quantize_act_row_ref(ActType a, const float* x, void* dst, int64_t n) {
           qs[j] = int8_t(nearest_int(xb[j] * id));
           sum += qs[j];
         }
-        if (a == ActType::kQ8_1) static_cast<BlockQ8_1*>(dst)[b].s = f32_to_fp16(d * float(sum));
+        if (a == ActType::kQ8_1)
+          static_cast<BlockQ8_1*>(dst)[b].s = gguf::fp32_to_fp16(d * float(sum));
       }
       return;
     }
     case ActType::kQ8_K: {
-      for (int64_t b = 0; b < n / kQKK; ++b) {
-        const float* xb = x + b * kQKK;
+      for (int64_t b = 0; b < n / kQK_K; ++b) {
+        const float* xb = x + b * kQK_K;
         auto& y = static_cast<BlockQ8_K*>(dst)[b];
         float amax = 0, mx = 0;
-        for (int j = 0; j < kQKK; ++j) {
+        for (int j = 0; j < kQK_K; ++j) {
           const float ax = std::fabs(xb[j]);
           if (ax > amax) amax = ax, mx = xb[j];
         }
@@ -270,7 +185,8 @@ void quantize_act_row_ref(ActType a, const float* x, void* dst, int64_t n) {
           continue;
         }
         const float iscale = -127.f / mx;
-        for (int j = 0; j < kQKK; ++j) y.qs[j] = int8_t(std::min(127, nearest_int(iscale * xb[j])));
+        for (int j = 0; j < kQK_K; ++j)
+          y.qs[j] = int8_t(std::min(127, nearest_int(iscale * xb[j])));
         for (int g = 0; g < 16; ++g) {
           int s = 0;
           for (int l = 0; l < 16; ++l) s += y.qs[16 * g + l];
@@ -299,8 +215,8 @@ float vec_dot_ref(TensorType t, int64_t n, const void* wv, const void* av) {
       const uint16_t* x = reinterpret_cast<const uint16_t*>(w);
       float s = 0;
       for (int64_t i = 0; i < n; ++i)
-        s += t == TensorType::kF16 ? fp16_to_f32(x[i]) * fp16_to_f32(a[i])
-                                   : bf16_to_f32(x[i]) * bf16_to_f32(a[i]);
+        s += t == TensorType::kF16 ? gguf::fp16_to_fp32(x[i]) * gguf::fp16_to_fp32(a[i])
+                                   : gguf::bf16_to_fp32(x[i]) * gguf::bf16_to_fp32(a[i]);
       return s;
     }
     case TensorType::kQ8_0:
@@ -313,21 +229,21 @@ float vec_dot_ref(TensorType t, int64_t n, const void* wv, const void* av) {
         if (t == TensorType::kQ8_0) {
           const auto& blk = reinterpret_cast<const BlockQ8_0*>(w)[b];
           for (int j = 0; j < 32; ++j) q[j] = blk.qs[j];
-          d = fp16_to_f32(blk.d);
+          d = gguf::fp16_to_fp32(blk.d);
         } else if (t == TensorType::kQ4_0) {
           const auto& blk = reinterpret_cast<const BlockQ4_0*>(w)[b];
           unpack_nib(blk, q);
           for (int j = 0; j < 32; ++j) q[j] -= 8;
-          d = fp16_to_f32(blk.d);
+          d = gguf::fp16_to_fp32(blk.d);
         } else {
           const auto& blk = reinterpret_cast<const BlockQ5_0*>(w)[b];
           unpack_5bit(blk, q);
           for (int j = 0; j < 32; ++j) q[j] -= 16;
-          d = fp16_to_f32(blk.d);
+          d = gguf::fp16_to_fp32(blk.d);
         }
         int sumi = 0;
         for (int j = 0; j < 32; ++j) sumi += q[j] * a[b].qs[j];
-        s += float(sumi) * (d * fp16_to_f32(a[b].d));
+        s += float(sumi) * (d * gguf::fp16_to_fp32(a[b].d));
       }
       return s;
     }
@@ -340,15 +256,15 @@ float vec_dot_ref(TensorType t, int64_t n, const void* wv, const void* av) {
         if (t == TensorType::kQ4_1) {
           const auto& blk = reinterpret_cast<const BlockQ4_1*>(w)[b];
           unpack_nib(blk, q);
-          d = fp16_to_f32(blk.d), m = fp16_to_f32(blk.m);
+          d = gguf::fp16_to_fp32(blk.d), m = gguf::fp16_to_fp32(blk.m);
         } else {
           const auto& blk = reinterpret_cast<const BlockQ5_1*>(w)[b];
           unpack_5bit(blk, q);
-          d = fp16_to_f32(blk.d), m = fp16_to_f32(blk.m);
+          d = gguf::fp16_to_fp32(blk.d), m = gguf::fp16_to_fp32(blk.m);
         }
         int sumi = 0;
         for (int j = 0; j < 32; ++j) sumi += q[j] * a[b].qs[j];
-        s += (d * fp16_to_f32(a[b].d)) * float(sumi) + m * fp16_to_f32(a[b].s);
+        s += (d * gguf::fp16_to_fp32(a[b].d)) * float(sumi) + m * gguf::fp16_to_fp32(a[b].s);
       }
       return s;
     }
@@ -358,7 +274,7 @@ float vec_dot_ref(TensorType t, int64_t n, const void* wv, const void* av) {
       const size_t bb = traits(t).block_bytes;
       uint8_t v[256];
       float s = 0;
-      for (int64_t b = 0; b < n / kQKK; ++b) {
+      for (int64_t b = 0; b < n / kQK_K; ++b) {
         const uint8_t* bp = w + b * bb;
         const uint8_t* scales;
         uint16_t dh, mh;
@@ -373,14 +289,15 @@ float vec_dot_ref(TensorType t, int64_t n, const void* wv, const void* av) {
         }
         int sumi = 0, summ = 0;
         for (int j = 0; j < 8; ++j) {
-          uint8_t sc, mn;
-          scale_min_k4(j, scales, &sc, &mn);
+          int sc, mn;
+          gguf::scale_min_k4(j, scales, sc, mn);
           int acc = 0;
           for (int l = 0; l < 32; ++l) acc += int(v[32 * j + l]) * a[b].qs[32 * j + l];
           sumi += sc * acc;
           summ += mn * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
         }
-        s += fp16_to_f32(dh) * a[b].d * float(sumi) - fp16_to_f32(mh) * a[b].d * float(summ);
+        s += gguf::fp16_to_fp32(dh) * a[b].d * float(sumi) -
+             gguf::fp16_to_fp32(mh) * a[b].d * float(summ);
       }
       return s;
     }
@@ -388,7 +305,7 @@ float vec_dot_ref(TensorType t, int64_t n, const void* wv, const void* av) {
       const auto* a = static_cast<const BlockQ8_K*>(av);
       int8_t v[256];
       float s = 0;
-      for (int64_t b = 0; b < n / kQKK; ++b) {
+      for (int64_t b = 0; b < n / kQK_K; ++b) {
         const auto& blk = reinterpret_cast<const BlockQ6_K*>(w)[b];
         unpack_q6k(blk, v);
         int sumi = 0;
@@ -397,11 +314,12 @@ float vec_dot_ref(TensorType t, int64_t n, const void* wv, const void* av) {
           for (int l = 0; l < 16; ++l) acc += int(v[16 * g + l]) * a[b].qs[16 * g + l];
           sumi += blk.scales[g] * acc;
         }
-        s += fp16_to_f32(blk.d) * a[b].d * float(sumi);
+        s += gguf::fp16_to_fp32(blk.d) * a[b].d * float(sumi);
       }
       return s;
     }
-    default: return 0.f;
+    default:
+      return 0.f;
   }
 }
 

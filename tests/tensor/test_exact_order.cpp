@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "../common/isa_levels.h"
+#include "gguf/fp16.h"
 #include "tensor/exact_order.h"
-#include "tensor/fp16.h"
 #include "tensor/quant_types.h"
 #include "tensor/quants.h"
 
@@ -22,7 +22,7 @@ std::vector<uint16_t> random_f16(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> d(0.f, 1.f);
   std::vector<uint16_t> v(n);
-  for (auto& x : v) x = f32_to_fp16(d(rng));
+  for (auto& x : v) x = gguf::fp32_to_fp16(d(rng));
   return v;
 }
 
@@ -47,7 +47,7 @@ template <int W>
 float gemm_order(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b) {
   float lane[W] = {};
   for (size_t i = 0; i < a.size(); ++i)
-    lane[i % W] = std::fma(fp16_to_f32(a[i]), fp16_to_f32(b[i]), lane[i % W]);
+    lane[i % W] = std::fma(gguf::fp16_to_fp32(a[i]), gguf::fp16_to_fp32(b[i]), lane[i % W]);
   return hsum_written<W>(lane);
 }
 
@@ -58,7 +58,8 @@ float gemv_order(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b)
   float acc[4 * W] = {};
   const size_t np = a.size() / (4 * W) * (4 * W);
   for (size_t i = 0; i < np; ++i)
-    acc[i % (4 * W)] = std::fma(fp16_to_f32(a[i]), fp16_to_f32(b[i]), acc[i % (4 * W)]);
+    acc[i % (4 * W)] =
+        std::fma(gguf::fp16_to_fp32(a[i]), gguf::fp16_to_fp32(b[i]), acc[i % (4 * W)]);
   float s[W];
   for (int i = 0; i < W; ++i) s[i] = (acc[i] + acc[2 * W + i]) + (acc[W + i] + acc[3 * W + i]);
   float r;
@@ -68,7 +69,8 @@ float gemv_order(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b)
     r = hsum_written<16>(s);
   }
   double sum = double(r);
-  for (size_t i = np; i < a.size(); ++i) sum += double(fp16_to_f32(a[i]) * fp16_to_f32(b[i]));
+  for (size_t i = np; i < a.size(); ++i)
+    sum += double(gguf::fp16_to_fp32(a[i]) * gguf::fp16_to_fp32(b[i]));
   return float(sum);
 }
 
@@ -244,7 +246,7 @@ TEST_P(ExactOrderLevel, KQuantOrderVariantsComputeTheSameDot) {
     // blocks and the last 2 of Q6_K blocks.
     for (int64_t blk = 0; blk < n / 256; ++blk) {
       uint8_t* b = w.data() + size_t(blk) * traits(t).block_bytes;
-      const uint16_t h = f32_to_fp16(0.01f), m = f32_to_fp16(0.002f);
+      const uint16_t h = gguf::fp32_to_fp16(0.01f), m = gguf::fp32_to_fp16(0.002f);
       if (t == TensorType::kQ6_K) {
         std::memcpy(b + traits(t).block_bytes - 2, &h, 2);
       } else {

@@ -6,12 +6,13 @@
 #include <vector>
 
 #include "../common/isa_levels.h"
+#include "gguf/fp16.h"
 #include "tensor/exact_order.h"
-#include "tensor/fp16.h"
 #include "tensor/ops.h"
 #include "tensor/thread_pool.h"
 
 using namespace gavel::tensor;
+namespace gguf = gavel::gguf;
 
 namespace {
 // The F16C instructions, which the kernels use (this file itself is baseline x86-64).
@@ -19,20 +20,33 @@ __attribute__((target("f16c"))) float hw_to_f32(uint16_t h) { return _cvtsh_ss(h
 __attribute__((target("f16c"))) uint16_t hw_to_f16(float f) { return _cvtss_sh(f, 0); }
 }  // namespace
 
-TEST(Fp16, SoftwareConversionMatchesHardwareOnAllHalves) {
+// The scalar conversions (gguf/fp16.h) are what code without F16C runs; the kernels run the
+// instructions. Both must give the same bits.
+TEST(Fp16, ScalarConversionMatchesHardwareOnAllHalves) {
   ASSERT_TRUE(cpu_info().f16c) << "this CPU has no F16C";
   for (uint32_t h = 0; h < 65536; ++h) {
-    const float f = fp16_to_f32_soft(uint16_t(h));
+    const float f = gguf::fp16_to_fp32_scalar(uint16_t(h));
     const float g = hw_to_f32(uint16_t(h));
     if (std::isnan(g)) {
       EXPECT_TRUE(std::isnan(f));
       continue;
     }
-    ASSERT_EQ(bits_from_f32(f), bits_from_f32(g)) << h;
-    ASSERT_EQ(f32_to_fp16_soft(g), h) << h;
+    ASSERT_EQ(gguf::bits_from_f32(f), gguf::bits_from_f32(g)) << h;
+    ASSERT_EQ(gguf::fp32_to_fp16_scalar(g), h) << h;
   }
   for (float f : {1e-8f, 3.1e-5f, 6.0e-8f, 65519.f, 65520.f, 1e6f, -2.5f, 0.1f, 1.0009765f})
-    EXPECT_EQ(f32_to_fp16_soft(f), hw_to_f16(f)) << f;
+    EXPECT_EQ(gguf::fp32_to_fp16_scalar(f), hw_to_f16(f)) << f;
+}
+
+TEST(Fp16, ScalarRoundingMatchesHardwareAcrossFloats) {
+  ASSERT_TRUE(cpu_info().f16c) << "this CPU has no F16C";
+  // A stride coprime to 2^32 visits every exponent, both signs, the half subnormal range's
+  // ties and NaNs with assorted payloads (quieted, top payload bits kept, as F16C does).
+  uint32_t u = 0;
+  for (int i = 0; i < (1 << 20); ++i, u += 4093u) {
+    const float f = gguf::f32_from_bits(u);
+    ASSERT_EQ(gguf::fp32_to_fp16_scalar(f), hw_to_f16(f)) << std::hex << u;
+  }
 }
 
 TEST(Ops, RmsNorm) {

@@ -1,5 +1,5 @@
-// Every dot kernel against the scalar reference, the reference against dequantize + f32 dot,
-// and our dequantizer against the gguf layer's independent one, on random blocks.
+// Every dot kernel against the scalar reference, and the reference against the gguf layer's
+// dequantization + f32 dot, on random blocks.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,7 +10,6 @@
 #include "../common/isa_levels.h"
 #include "gguf/quants.h"
 #include "tensor/exact_order.h"
-#include "tensor/fp16.h"
 #include "tensor/matmul.h"
 #include "tensor/quants.h"
 
@@ -27,12 +26,12 @@ const TensorType kTypes[] = {TensorType::kF32,  TensorType::kF16,  TensorType::k
 
 // Random bytes with sane fp16 scale fields (small positive d/dmin), so blocks are valid.
 std::vector<uint8_t> random_row(TensorType t, int64_t n, std::mt19937& rng) {
-  std::vector<uint8_t> b(tensor::row_bytes(t, n));
+  std::vector<uint8_t> b(gguf::row_bytes(t, n));
   std::uniform_int_distribution<int> byte(0, 255);
   for (auto& x : b) x = uint8_t(byte(rng));
   std::uniform_real_distribution<float> sc(0.001f, 0.05f);
   auto put = [&](size_t off, float v) {
-    const uint16_t h = tensor::f32_to_fp16(v);
+    const uint16_t h = gguf::fp32_to_fp16(v);
     std::memcpy(&b[off], &h, 2);
   };
   const auto tr = tensor::traits(t);
@@ -43,7 +42,7 @@ std::vector<uint8_t> random_row(TensorType t, int64_t n, std::mt19937& rng) {
       if (t == TensorType::kF32) std::memcpy(&b[size_t(i) * 4], &v, 4);
       if (t == TensorType::kF16) put(size_t(i) * 2, v);
       if (t == TensorType::kBF16) {
-        const uint16_t h = tensor::f32_to_bf16(v);
+        const uint16_t h = gguf::fp32_to_bf16(v);
         std::memcpy(&b[size_t(i) * 2], &h, 2);
       }
     }
@@ -79,20 +78,6 @@ std::vector<float> random_act(int64_t n, std::mt19937& rng) {
 
 }  // namespace
 
-TEST(Quants, DequantizeMatchesGgufLayer) {
-  std::mt19937 rng(1);
-  for (TensorType t : kTypes) {
-    const int64_t n = 512;
-    auto row = random_row(t, n, rng);
-    std::vector<float> a(n), b(n);
-    ASSERT_TRUE(tensor::dequantize_row(t, row.data(), a.data(), n)) << gguf::type_name(t);
-    ASSERT_TRUE(gguf::dequantize_row(t, row.data(), b.data(), n).ok());
-    for (int64_t i = 0; i < n; ++i)
-      ASSERT_NEAR(a[i], b[i], 1e-6f * std::max(1.f, std::fabs(b[i])))
-          << gguf::type_name(t) << " i=" << i;
-  }
-}
-
 using QuantsLevel = IsaLevelTest;
 
 TEST_P(QuantsLevel, SimdDotMatchesReferenceAndDequantizedDot) {
@@ -109,7 +94,7 @@ TEST_P(QuantsLevel, SimdDotMatchesReferenceAndDequantizedDot) {
       const float simd = tensor::vec_dot(t, n, w.data(), q.data());
       // Float dot of the dequantized weight and the original activations.
       std::vector<float> wf(n);
-      ASSERT_TRUE(tensor::dequantize_row(t, w.data(), wf.data(), n));
+      ASSERT_TRUE(gguf::dequantize_row(t, w.data(), wf.data(), n).ok());
       double exact = 0, mag = 0;
       for (int64_t i = 0; i < n; ++i) exact += double(wf[i]) * x[i], mag += std::fabs(wf[i] * x[i]);
       EXPECT_NEAR(simd, ref, 1e-5 * mag + 1e-6) << gguf::type_name(t) << " n=" << n;
@@ -134,10 +119,10 @@ TEST(Quants, ActivationQuantizationRoundTrips) {
         d = b.d, v = b.qs[i % 256];
       } else if (a == ActType::kQ8_0) {
         const auto& b = reinterpret_cast<const tensor::BlockQ8_0*>(q.data())[i / 32];
-        d = tensor::fp16_to_f32(b.d), v = b.qs[i % 32];
+        d = gguf::fp16_to_fp32(b.d), v = b.qs[i % 32];
       } else {
         const auto& b = reinterpret_cast<const tensor::BlockQ8_1*>(q.data())[i / 32];
-        d = tensor::fp16_to_f32(b.d), v = b.qs[i % 32];
+        d = gguf::fp16_to_fp32(b.d), v = b.qs[i % 32];
       }
       EXPECT_NEAR(d * v, x[i], std::fabs(d) * 0.51 + 1e-3 * std::fabs(x[i])) << int(a) << " " << i;
     }
@@ -166,7 +151,7 @@ TEST_P(QuantsLevel, MatmulMatchesPerRowDotsAcrossThreadCounts) {
         auto row = random_row(t, cols, rng);
         w.insert(w.end(), row.begin(), row.end());
       }
-      tensor::Matrix m{t, w.data(), rows, cols, tensor::row_bytes(t, cols)};
+      tensor::Matrix m{t, w.data(), rows, cols, gguf::row_bytes(t, cols)};
       std::vector<float> x;
       for (int64_t i = 0; i < n_tok; ++i) {
         auto r = random_act(cols, rng);

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <limits>
 
-#include "tensor/fp16.h"
+#include "gguf/fp16.h"
 #include "tensor/kernels/kernel_decls.h"
 
 namespace gavel::tensor::GAVEL_ISA_NS {
@@ -53,7 +53,7 @@ inline float reduce_four(const float* acc) {
 template <typename T>
 inline float to_f32(T x) {
   if constexpr (sizeof(T) == 2) {
-    return fp16_to_f32(x);
+    return gguf::fp16_to_fp32(x);
   } else {
     return x;
   }
@@ -176,7 +176,7 @@ float dot_f16_ordered(DotOrder order, int64_t n, const uint16_t* a, const uint16
     x3 = _mm512_fmadd_ps(load_h16(a + i + 48), load_h16(b + i + 48), x3);
   }
   double s = double(reduce_four512(x0, x1, x2, x3));
-  for (int64_t i = np; i < n; ++i) s += double(fp16_to_f32(a[i]) * fp16_to_f32(b[i]));
+  for (int64_t i = np; i < n; ++i) s += double(gguf::fp16_to_fp32(a[i]) * gguf::fp16_to_fp32(b[i]));
   return float(s);
 #else
   return dot_gemv_scalar(n, a, b);
@@ -199,21 +199,21 @@ void pv_f16_ordered(DotOrder order, int64_t n, const uint16_t* p, const uint16_t
         float* a = &acc[(j % n_acc) * cols];
         const uint16_t* vj = v + j * ldv + d0;
 #if defined(__AVX512F__)
-        const __m512 pj = _mm512_set1_ps(fp16_to_f32(p[j]));
+        const __m512 pj = _mm512_set1_ps(gguf::fp16_to_fp32(p[j]));
         for (int d = 0; d < cols; d += 16)
           _mm512_storeu_ps(a + d, _mm512_fmadd_ps(load_h16(vj + d), pj, _mm512_loadu_ps(a + d)));
 #else
-        const __m256 pj = _mm256_set1_ps(fp16_to_f32(p[j]));
+        const __m256 pj = _mm256_set1_ps(gguf::fp16_to_fp32(p[j]));
         for (int d = 0; d < cols; d += 8)
           _mm256_storeu_ps(a + d, _mm256_fmadd_ps(load_h(vj + d), pj, _mm256_loadu_ps(a + d)));
 #endif
       }
     } else {
       for (int64_t j = 0; j < n; ++j) {
-        const float pj = fp16_to_f32(p[j]);
+        const float pj = gguf::fp16_to_fp32(p[j]);
         float* a = &acc[(j % n_acc) * cols];
         const uint16_t* vj = v + j * ldv + d0;
-        for (int d = 0; d < cols; ++d) a[d] = std::fma(fp16_to_f32(vj[d]), pj, a[d]);
+        for (int d = 0; d < cols; ++d) a[d] = std::fma(gguf::fp16_to_fp32(vj[d]), pj, a[d]);
       }
     }
     float lanes[4 * W];
@@ -244,12 +244,12 @@ float exp_simd(float x) {
     const float j = std::fma(std::fma(std::fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
                                       std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
                              u, lin);
-    const uint32_t e = bits_from_f32(z) << 23;
-    const float k = f32_from_bits(e + bits_from_f32(1.0f));
+    const uint32_t e = gguf::bits_from_f32(z) << 23;
+    const float k = gguf::f32_from_bits(e + gguf::bits_from_f32(1.0f));
     if (!(std::fabs(n) > 126.f)) return std::fma(j, k, k);
     const uint32_t g = n <= 0.f ? 0x82000000u : 0u;
-    const float s1 = f32_from_bits(g + 0x7f000000u);
-    const float s2 = f32_from_bits(e - g);
+    const float s1 = gguf::f32_from_bits(g + 0x7f000000u);
+    const float s2 = gguf::f32_from_bits(e - g);
     if (std::fabs(n) > 192.f) return s1 * s1;
     return std::fma(s2, j, s2) * s1;
   }

@@ -11,7 +11,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "tensor/fp16.h"
+#include "gguf/fp16.h"
 #include "tensor/kernels/kernel_decls.h"
 #include "tensor/quants.h"
 
@@ -99,10 +99,10 @@ void dot_q0(int64_t n, const void* wv, const void* const* av, float* out) {
     const __m256i q = q0_values<kType>(wp, b, &dw);
     // Signed x signed as dot_us needs it: |q| times a with q's sign.
     const __m256i qa = _mm256_sign_epi8(q, q);
-    const float wd = fp16_to_f32(dw);
+    const float wd = gguf::fp16_to_fp32(dw);
     for (int t = 0; t < kT; ++t) {
       const __m256i s = dot_us(_mm256_setzero_si256(), qa, _mm256_sign_epi8(load32(a[t][b].qs), q));
-      const float d = wd * fp16_to_f32(a[t][b].d);
+      const float d = wd * gguf::fp16_to_fp32(a[t][b].d);
       acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), acc[t]);
     }
   }
@@ -128,21 +128,11 @@ float dot_q41_q51(int64_t n, const void* wv, const void* av) {
       q = _mm256_or_si256(q, _mm256_and_si256(bits_to_bytes(w[b].qh), _mm256_set1_epi8(0x10)));
     }
     const __m256i s = dot_us(_mm256_setzero_si256(), q, load32(a[b].qs));
-    const float d = fp16_to_f32(w[b].d) * fp16_to_f32(a[b].d);
+    const float d = gguf::fp16_to_fp32(w[b].d) * gguf::fp16_to_fp32(a[b].d);
     acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), acc);
-    summ += fp16_to_f32(w[b].m) * fp16_to_f32(a[b].s);
+    summ += gguf::fp16_to_fp32(w[b].m) * gguf::fp16_to_fp32(a[b].s);
   }
   return hsum(acc) + summ;
-}
-
-inline void scale_min_k4(int j, const uint8_t* q, int* sc, int* mn) {
-  if (j < 4) {
-    *sc = q[j] & 63;
-    *mn = q[j + 4] & 63;
-  } else {
-    *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-    *mn = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-  }
 }
 
 // kRepacked 1/2: the float order of ggml's q4_K_8x8 repacked GEMV (1: one fused multiply-add
@@ -157,7 +147,7 @@ float dot_q4k_q5k(int64_t n, const void* wv, const void* av) {
   __m256 acc = _mm256_setzero_ps();
   float mins = 0, acc_r = 0, mins_r = 0, acc_m[4] = {0, 0, 0, 0};
   const __m256i m4 = _mm256_set1_epi8(0xF);
-  for (int64_t b = 0; b < n / kQKK; ++b) {
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
     const uint8_t* bp = wp + b * bb;
     uint16_t dh, mh;
     std::memcpy(&dh, bp, 2);
@@ -168,7 +158,7 @@ float dot_q4k_q5k(int64_t n, const void* wv, const void* av) {
     int sc[8], mn[8];
     int summ = 0;
     for (int j = 0; j < 8; ++j) {
-      scale_min_k4(j, scales, &sc[j], &mn[j]);
+      gguf::scale_min_k4(j, scales, sc[j], mn[j]);
       summ += mn[j] * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
     }
     __m256i hbits;
@@ -193,32 +183,32 @@ float dot_q4k_q5k(int64_t n, const void* wv, const void* av) {
                              _mm256_mullo_epi32(p1, _mm256_set1_epi32(sc[2 * g + 1])));
         const int16_t* bs = a[b].bsums + 4 * g;
         const int half_min = mn[2 * g] * (bs[0] + bs[1]) + mn[2 * g + 1] * (bs[2] + bs[3]);
-        acc_r = std::fma(float(hsum_i32(half)), fp16_to_f32(dh) * a[b].d, acc_r);
-        mins_r = std::fma(float(half_min), fp16_to_f32(mh) * a[b].d, mins_r);
+        acc_r = std::fma(float(hsum_i32(half)), gguf::fp16_to_fp32(dh) * a[b].d, acc_r);
+        mins_r = std::fma(float(half_min), gguf::fp16_to_fp32(mh) * a[b].d, mins_r);
         continue;
       }
       sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(p0, _mm256_set1_epi32(sc[2 * g])));
       sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(p1, _mm256_set1_epi32(sc[2 * g + 1])));
     }
     if constexpr (kRepacked == 3) {  // tiled: (d*s1 - dmin*s2) fused, then times d_a fused
-      const float res =
-          std::fma(-fp16_to_f32(mh), float(summ), fp16_to_f32(dh) * float(hsum_i32(sumi)));
+      const float res = std::fma(-gguf::fp16_to_fp32(mh), float(summ),
+                                 gguf::fp16_to_fp32(dh) * float(hsum_i32(sumi)));
       acc_r = std::fma(res, a[b].d, acc_r);
       continue;
     }
     if constexpr (kRepacked == 1) {
-      acc_r = std::fma(float(hsum_i32(sumi)), fp16_to_f32(dh) * a[b].d, acc_r);
-      mins_r = std::fma(float(summ), fp16_to_f32(mh) * a[b].d, mins_r);
+      acc_r = std::fma(float(hsum_i32(sumi)), gguf::fp16_to_fp32(dh) * a[b].d, acc_r);
+      mins_r = std::fma(float(summ), gguf::fp16_to_fp32(mh) * a[b].d, mins_r);
       continue;
     }
-    const float d = fp16_to_f32(dh) * a[b].d;
+    const float d = gguf::fp16_to_fp32(dh) * a[b].d;
     acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
     if constexpr (kFive) {
-      mins += fp16_to_f32(mh) * a[b].d * float(summ);
+      mins += gguf::fp16_to_fp32(mh) * a[b].d * float(summ);
     } else {
       // ggml's Q4_K vec_dot keeps the mins in 4 lanes: lane k = m[2k]*S[2k] + m[2k+1]*S[2k+1]
       // (S = sub-block sums of the activations), accumulated with -d_a*dmin.
-      const float dmin = -a[b].d * fp16_to_f32(mh);
+      const float dmin = -a[b].d * gguf::fp16_to_fp32(mh);
       for (int k = 0; k < 4; ++k) {
         const int16_t* bs = a[b].bsums + 4 * k;
         const int lane = mn[2 * k] * (bs[0] + bs[1]) + mn[2 * k + 1] * (bs[2] + bs[3]);
@@ -249,14 +239,14 @@ void dot_q4k_gemm_groups(int64_t n, const void* wv, const void* const* av, int g
   __m128 acc[kMaxGemmGroups], mins[kMaxGemmGroups], dsc[kMaxGemmGroups], dmn[kMaxGemmGroups];
   __m128i hmin[kMaxGemmGroups][4];
   for (int k = 0; k < groups; ++k) acc[k] = mins[k] = _mm_setzero_ps();
-  for (int64_t b = 0; b < n / kQKK; ++b) {
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
     const uint8_t* bp = wp + b * sizeof(BlockQ4_K);
     uint16_t dh, mh;
     std::memcpy(&dh, bp, 2);
     std::memcpy(&mh, bp + 2, 2);
     int sc[8], mn[8];
-    for (int j = 0; j < 8; ++j) scale_min_k4(j, bp + 4, &sc[j], &mn[j]);
-    const __m128 dw = _mm_set1_ps(fp16_to_f32(dh)), mw = _mm_set1_ps(fp16_to_f32(mh));
+    for (int j = 0; j < 8; ++j) gguf::scale_min_k4(j, bp + 4, sc[j], mn[j]);
+    const __m128 dw = _mm_set1_ps(gguf::fp16_to_fp32(dh)), mw = _mm_set1_ps(gguf::fp16_to_fp32(mh));
     // min_j * (bsum_2j + bsum_2j+1) per token as int32 lanes, then per half-pair g the sum of
     // lanes 2g and 2g+1, transposed to one 4-token vector per g.
     const __m256i mnd =
@@ -333,7 +323,7 @@ float dot_q6_k(int64_t n, const void* wv, const void* av) {
   const auto* a = static_cast<const BlockQ8_K*>(av);
   __m256 acc = _mm256_setzero_ps();
   float tiled_acc = 0;
-  for (int64_t b = 0; b < n / kQKK; ++b) {
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
     const int8_t* sc = w[b].scales;
     // The +32 bias of the unsigned values is removed per lane as ggml's AVX2 vec_dot does:
     // lane i loses 32 * (scale[2i] * bsum[2i] + scale[2i+1] * bsum[2i+1]).
@@ -350,11 +340,11 @@ float dot_q6_k(int64_t n, const void* wv, const void* av) {
     }
     sumi = _mm256_sub_epi32(sumi, _mm256_load_si256(reinterpret_cast<const __m256i*>(sub)));
     if constexpr (kTiled) {
-      const float res = fp16_to_f32(w[b].d) * float(hsum_i32(sumi));
+      const float res = gguf::fp16_to_fp32(w[b].d) * float(hsum_i32(sumi));
       tiled_acc = std::fma(res, a[b].d, tiled_acc);
       continue;
     }
-    const float d = fp16_to_f32(w[b].d) * a[b].d;
+    const float d = gguf::fp16_to_fp32(w[b].d) * a[b].d;
     acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
   }
   if constexpr (kTiled) return tiled_acc;
@@ -370,7 +360,7 @@ void dot_q6k_tiled_groups(int64_t n, const void* wv, const void* const* av, int 
   const auto* w = static_cast<const BlockQ6_K*>(wv);
   __m128 acc[kMaxGemmGroups];
   for (int k = 0; k < groups; ++k) acc[k] = _mm_setzero_ps();
-  for (int64_t b = 0; b < n / kQKK; ++b) {
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
     const int8_t* sc = w[b].scales;
     __m256i q[8], q_scale[8];  // 32 values each; the scales of their two 16-value halves
     q6k_values(w[b], q);
@@ -378,7 +368,7 @@ void dot_q6k_tiled_groups(int64_t n, const void* wv, const void* const* av, int 
       q_scale[c] = _mm256_set_m128i(_mm_set1_epi16(sc[2 * c + 1]), _mm_set1_epi16(sc[2 * c]));
     __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
     sc16 = _mm256_slli_epi16(sc16, 5);  // 32 * scale fits int16 (|scale| <= 128)
-    const __m128 dw = _mm_set1_ps(fp16_to_f32(w[b].d));
+    const __m128 dw = _mm_set1_ps(gguf::fp16_to_fp32(w[b].d));
     for (int k = 0; k < groups; ++k) {
       __m256i tot[4];
       float ad[4];
@@ -412,7 +402,7 @@ float dot_f16_avx(int64_t n, const uint16_t* x, const uint16_t* y) {
     a1 = _mm256_fmadd_ps(x1, y1, a1);
   }
   float s = hsum(_mm256_add_ps(a0, a1));
-  for (; i < n; ++i) s += fp16_to_f32(x[i]) * fp16_to_f32(y[i]);
+  for (; i < n; ++i) s += gguf::fp16_to_fp32(x[i]) * gguf::fp16_to_fp32(y[i]);
   return s;
 }
 
@@ -440,7 +430,7 @@ float dot_bf16_avx(int64_t n, const uint16_t* x, const uint16_t* y) {
                          _mm256_castsi256_ps(_mm256_slli_epi32(yi, 16)), a0);
   }
   float s = hsum(a0);
-  for (; i < n; ++i) s += bf16_to_f32(x[i]) * bf16_to_f32(y[i]);
+  for (; i < n; ++i) s += gguf::bf16_to_fp32(x[i]) * gguf::bf16_to_fp32(y[i]);
   return s;
 }
 
