@@ -44,6 +44,9 @@ struct RunSummary {
   int64_t cached = 0;  // judgments found in the store
   std::vector<RunError> errors;
   int64_t inexact = 0;     // items whose record holds a log-probability bound ("exact": false)
+  // Items whose data holds special-token text (judge/data_specials.h), and how it was read.
+  int64_t data_special_items = 0;
+  bool data_specials_parsed = false;  // --parse-special-in-data: as special tokens
   bool stopped = false;    // --on-error stop ended the run early
   bool cancelled = false;  // RunConfig::cancel ended the run early
   nlohmann::json metrics;  // agreement with labels, outcome counts
