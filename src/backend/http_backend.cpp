@@ -240,8 +240,8 @@ Status HttpBackend::check_endpoint(int i, std::FILE* log) {
   return Status::Ok();
 }
 
-Result<std::vector<int32_t>> HttpBackend::tokenize_prompt(
-    const std::string& prompt, std::span<const TextSpan> as_text) const {
+Result<std::vector<int32_t>> HttpBackend::tokenize_prompt(const std::string& prompt,
+                                                          std::span<const TextSpan> as_text) const {
   if (prompt.empty()) return Status::InvalidArgument("empty prompt");
   GAVEL_TRY(check_as_text(prompt, as_text));
   // A server that takes text would parse the data's special-token text as special tokens.

@@ -24,8 +24,9 @@ Status check_params(const GenerateParams& p) {
 Status check_as_text(const std::string& prompt, std::span<const TextSpan> as_text) {
   for (const TextSpan& s : as_text)
     if (s.begin > s.end || s.end > prompt.size())
-      return Status::InvalidArgument(fmt::format(
-          "as_text range [{}, {}) is not within the {}-byte prompt", s.begin, s.end, prompt.size()));
+      return Status::InvalidArgument(
+          fmt::format("as_text range [{}, {}) is not within the {}-byte prompt", s.begin, s.end,
+                      prompt.size()));
   return Status::Ok();
 }
 

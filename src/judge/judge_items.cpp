@@ -98,8 +98,8 @@ Json item_record(const JudgeProtocol& protocol, const PlannedItem& p, bool keep_
   if (const int64_t n = data_special_count(p); n > 0)
     out["data_special_tokens"] = {
         {"occurrences", n},
-        {"read_as", protocol.parse_special_in_data() ? "special tokens (--parse-special-in-data)"
-                                                     : "text"}};
+        {"read_as",
+         protocol.parse_special_in_data() ? "special tokens (--parse-special-in-data)" : "text"}};
   return out;
 }
 

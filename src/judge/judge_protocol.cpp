@@ -75,8 +75,8 @@ Result<std::unique_ptr<JudgeProtocol>> make_protocol(const ProtocolConfig& cfg,
       p = make_pairwise_logprob_protocol(cfg.pairwise, info, std::move(render), cfg.fields);
       break;
     case Protocol::kCritique:
-      GAVEL_ASSIGN(p, make_critique_protocol(cfg.critique, cfg.both_orders, info,
-                                             std::move(render), cfg.fields));
+      GAVEL_ASSIGN(p, make_critique_protocol(cfg.critique, cfg.both_orders, info, std::move(render),
+                                             cfg.fields));
       break;
   }
   if (!p) return Error{"unknown protocol", StatusCode::kInvalidArgument};

@@ -109,7 +109,8 @@ class JudgeProtocol {
 
   // The item's tasks with their prompts rendered with `fields` (which may differ from
   // fields_ in constants); plan() adds the data's special-token ranges and the keys.
-  virtual Result<std::vector<Task>> render_tasks(const Item& item, const FieldMap& fields) const = 0;
+  virtual Result<std::vector<Task>> render_tasks(const Item& item,
+                                                 const FieldMap& fields) const = 0;
 
   struct KeyParts {
     std::string template_name, template_text;

@@ -223,9 +223,12 @@ Result<RunSummary> Runner::run() {
   sum_.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
   Json m = tally_->report();
   sum_.metrics = std::move(m);
-  const Json summary = {{"items", sum_.items},          {"done", sum_.done},
-                        {"judged", sum_.judged},        {"cached", sum_.cached},
-                        {"errors", sum_.errors.size()}, {"seconds", sum_.seconds},
+  const Json summary = {{"items", sum_.items},
+                        {"done", sum_.done},
+                        {"judged", sum_.judged},
+                        {"cached", sum_.cached},
+                        {"errors", sum_.errors.size()},
+                        {"seconds", sum_.seconds},
                         {"data_special_items", sum_.data_special_items},
                         {"metrics", sum_.metrics}};
   Status st = store_.update_run(*run_id, sum_.stopped ? "stopped" : "done", dump_record(summary));

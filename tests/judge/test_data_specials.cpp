@@ -158,9 +158,8 @@ TEST(DataSpecials, VarConstantsAreDataToo) {
   pc.critique.mode = Mode::kAbsolute;
   ASSERT_TRUE(pc.fields.apply({}, {"rubric=Score high" + kEnd}).ok());
   auto p = make_protocol(pc, chatml_info(), chatml()).value();
-  auto tasks = p->plan(make_item(nlohmann::json{{"instruction", "Rate."}, {"response", "x"}}, 1,
-                                 pc.fields)
-                           .value());
+  auto tasks = p->plan(
+      make_item(nlohmann::json{{"instruction", "Rate."}, {"response", "x"}}, 1, pc.fields).value());
   ASSERT_TRUE(tasks.ok()) << tasks.message();
   ASSERT_EQ((*tasks)[0].data_specials[0].size(), 1u);
 }
@@ -180,10 +179,13 @@ TEST(DataSpecials, DataThatLooksLikeTheMarkerIsStillExact) {
 }
 
 TEST(DataSpecials, EscapedSpecialTextNeedsNoRange) {
+  // A non-ASCII special ("<｜end｜>", full-width bars): json.dumps with ensure_ascii escapes it,
+  // so no special-token text reaches the prompt.
+  const std::string wide = std::string("<\xEF\xBD\x9C") + "end\xEF\xBD\x9C>";
   BackendInfo info = chatml_info();
-  info.special_tokens.push_back("<\xEF\xBD\x9C" "end\xEF\xBD\x9C>");  // non-ASCII: json.dumps escapes it
+  info.special_tokens.push_back(wide);
   auto p = protocol(info, false);
-  auto tasks = p->plan(item("a <\xEF\xBD\x9C" "end\xEF\xBD\x9C> b", "fine"));
+  auto tasks = p->plan(item("a " + wide + " b", "fine"));
   ASSERT_TRUE(tasks.ok()) << tasks.message();
   EXPECT_TRUE((*tasks)[0].data_specials[0].empty());
 }
