@@ -134,8 +134,8 @@ std::string Tokenizer::Impl::make_piece(int32_t id) const {
 }
 
 // llama.cpp's tokenizer_st_partition: for each special token, longest text first, cut every
-// remaining text fragment at each of its occurrences (left to right). An occurrence that
-// overlaps a range of `as_text` stays in its text fragment.
+// remaining text fragment at each of its occurrences (left to right). An occurrence of a
+// control or unknown token that overlaps a range of `as_text` stays in its text fragment.
 void Tokenizer::Impl::partition(std::string_view text, bool parse_special,
                                 std::span<const TextSpan> as_text,
                                 std::vector<std::pair<int32_t, std::string_view>>& out) const {
@@ -149,7 +149,9 @@ void Tokenizer::Impl::partition(std::string_view text, bool parse_special,
   std::vector<std::pair<int32_t, std::string_view>> next;
   for (int32_t id : specials) {
     const uint32_t attr = vocab.attrs[id];
-    if (!parse_special && (attr & (Attr::kControl | Attr::kUnknown))) continue;
+    // Tokens that only parse_special matches; user-defined ones are matched everywhere.
+    const bool parsed_only = attr & (Attr::kControl | Attr::kUnknown);
+    if (!parse_special && parsed_only) continue;
     const std::string& st = vocab.tokens[id];
     if (text.find(st) == std::string_view::npos) continue;  // cheap global reject
     next.clear();
@@ -167,7 +169,7 @@ void Tokenizer::Impl::partition(std::string_view text, bool parse_special,
           break;
         }
         const size_t at = size_t(rest.data() - text.data()) + m;
-        if (!as_text.empty() && protected_at(at, at + st.size())) {
+        if (parsed_only && protected_at(at, at + st.size())) {
           from = m + 1;
           continue;
         }

@@ -59,10 +59,10 @@ class Tokenizer {
   // parse_special: also match CONTROL tokens written in the text (user-defined tokens are
   // always matched).
   std::vector<int32_t> encode(std::string_view text, bool add_special, bool parse_special) const;
-  // encode(text, add_special, parse_special=true), except that a special token whose text
-  // overlaps a range of `as_text` is not matched there: that text is tokenized as plain text
-  // together with the text around it, as parse_special=false would (special-token text that
-  // judged data brought into a rendered prompt). No ranges: the same ids as parse_special=true.
+  // encode(text, add_special, parse_special=true), except that a control (or unknown) token
+  // whose text overlaps a range of `as_text` is not matched there: that text is tokenized with
+  // the text around it, as parse_special=false would (special-token text that judged data
+  // brought into a rendered prompt). No ranges: the same ids as parse_special=true.
   std::vector<int32_t> encode(std::string_view text, bool add_special,
                               std::span<const TextSpan> as_text) const;
   // Texts of the tokens matched only when parse_special is on (control and unknown tokens),
