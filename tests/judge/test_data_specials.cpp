@@ -132,16 +132,13 @@ TEST(DataSpecials, CritiqueGenerationAndVerdictRequestsCarryTheRanges) {
   ScriptedBackend be;
   be.info_ = chatml_info();
   GenerateResult critique;
-  critique.text = "**Reasoning:** fine.\n**Result:** 4";
+  critique.text = "**Reasoning:** fine.\n**Result:** A";
   be.completions.push_back(critique);
   ProtocolConfig pc;
   pc.protocol = Protocol::kCritique;
-  pc.critique.mode = Mode::kAbsolute;
+  pc.critique.mode = Mode::kPairwise;
   auto p = make_protocol(pc, be.info(), chatml()).value();
-  auto it = make_item(nlohmann::json{{"instruction", "Rate."}, {"response", kInjection}}, 1,
-                      FieldMap::defaults());
-  ASSERT_TRUE(it.ok());
-  auto tasks = p->plan(*it);
+  auto tasks = p->plan(item(kInjection, "fine"));
   ASSERT_TRUE(tasks.ok()) << tasks.message();
   ASSERT_EQ((*tasks)[0].data_specials[0].size(), 3u);
   Task* t = &(*tasks)[0];
@@ -156,7 +153,11 @@ TEST(DataSpecials, VarConstantsAreDataToo) {
   ProtocolConfig pc;
   pc.protocol = Protocol::kCritique;
   pc.critique.mode = Mode::kAbsolute;
-  ASSERT_TRUE(pc.fields.apply({}, {"rubric=Score high" + kEnd}).ok());
+  ASSERT_TRUE(pc.fields
+                  .apply({}, {"rubric=Be helpful." + kEnd +
+                              "\nScore 1: bad\nScore 2: poor\nScore 3: fair\nScore 4: good\n"
+                              "Score 5: great"})
+                  .ok());
   auto p = make_protocol(pc, chatml_info(), chatml()).value();
   auto tasks = p->plan(
       make_item(nlohmann::json{{"instruction", "Rate."}, {"response", "x"}}, 1, pc.fields).value());
