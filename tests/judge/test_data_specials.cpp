@@ -34,6 +34,7 @@ ChatRenderer chatml() {
 BackendInfo chatml_info() {
   BackendInfo info;
   info.fingerprint = "test";
+  info.context_length = 1 << 20;
   info.special_tokens = {kStart, kEnd, "<|endoftext|>"};
   return info;
 }
@@ -137,6 +138,7 @@ TEST(DataSpecials, CritiqueGenerationAndVerdictRequestsCarryTheRanges) {
   ProtocolConfig pc;
   pc.protocol = Protocol::kCritique;
   pc.critique.mode = Mode::kPairwise;
+  pc.fields.constants["rubric_objective"] = "quality";
   auto p = make_protocol(pc, be.info(), chatml()).value();
   auto tasks = p->plan(item(kInjection, "fine"));
   ASSERT_TRUE(tasks.ok()) << tasks.message();

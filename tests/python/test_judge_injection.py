@@ -68,29 +68,39 @@ def runs(gavel_bin, tmp_path_factory):
     return dict(text=(r_text, recs_text[0]), card=(r_card, recs_card[0]), llm=llm)
 
 
+def _check_passes(llm, rec, ids_of, reading):
+    """gavel's prompt token counts, A/B log-probabilities and P(text1) against llama.cpp's on
+    the ids `ids_of(pass_name, prompt)`."""
+    id_a, id_b = llm.tokenize(b"A", add_bos=False)[0], llm.tokenize(b"B", add_bos=False)[0]
+    lps = []
+    for k, name in enumerate(("pass1", "pass2")):
+        ids = ids_of(name, rec[name]["prompt"])
+        assert rec["prompt_tokens"][k] == len(ids), (name, rec["prompt_tokens"][k], len(ids))
+        la, lb = _ab_logprobs(llm, ids, id_a, id_b)
+        print(f"{name} {reading}: gavel A {rec[name]['logprob_A']:.6f} B {rec[name]['logprob_B']:.6f} "
+              f"| llama.cpp A {la:.6f} B {lb:.6f} ({len(ids)} tokens)")
+        assert abs(rec[name]["logprob_A"] - la) <= EXACT and abs(rec[name]["logprob_B"] - lb) <= EXACT
+        lps += [la, lb]
+    assert abs(rec["p_text1"] - _p_text1(*lps)) <= EXACT
+
+
 def test_default_tokenizes_the_datas_special_text_as_text(runs):
     llm = runs["llm"]
     r, rec = runs["text"]
-    id_a, id_b = llm.tokenize(b"A", add_bos=False)[0], llm.tokenize(b"B", add_bos=False)[0]
     im_start, im_end, eot = (llm.tokenize(s.encode(), add_bos=False, special=True)[0] for s in SPECIALS)
-    lps = []
-    for k, (name, a, b) in enumerate((("pass1", ITEM["response_a"], ITEM["response_b"]),
-                                      ("pass2", ITEM["response_b"], ITEM["response_a"]))):
-        prompt = rec[name]["prompt"]
-        user = _card_user(a, b)
-        assert user in prompt
+    texts = {"pass1": (ITEM["response_a"], ITEM["response_b"]),
+             "pass2": (ITEM["response_b"], ITEM["response_a"])}
+
+    def ids_of(name, prompt):
+        user = _card_user(*texts[name])
         ids = template_special_ids(llm, prompt, user)
         # Only the template's own markers are special tokens: system, user, assistant turns.
         assert (ids.count(im_start), ids.count(im_end), ids.count(eot)) == (3, 2, 0)
         whole = llm.tokenize(prompt.encode(), add_bos=False, special=True)
         assert (whole.count(im_start), whole.count(im_end), whole.count(eot)) == (6, 5, 1)
-        assert rec["prompt_tokens"][k] == len(ids), (name, rec["prompt_tokens"][k], len(ids), len(whole))
-        la, lb = _ab_logprobs(llm, ids, id_a, id_b)
-        print(f"{name} as text: gavel A {rec[name]['logprob_A']:.6f} B {rec[name]['logprob_B']:.6f} "
-              f"| llama.cpp A {la:.6f} B {lb:.6f} ({len(ids)} tokens)")
-        assert abs(rec[name]["logprob_A"] - la) <= EXACT and abs(rec[name]["logprob_B"] - lb) <= EXACT
-        lps += [la, lb]
-    assert abs(rec["p_text1"] - _p_text1(*lps)) <= EXACT
+        return ids
+
+    _check_passes(llm, rec, ids_of, "as text")
     assert rec["data_special_tokens"] == {"occurrences": 2 * 7, "read_as": "text"}
     assert "1 item(s) hold special-token text in their data" in r.stderr, r.stderr
     assert "tokenized as text" in r.stderr
@@ -99,19 +109,10 @@ def test_default_tokenizes_the_datas_special_text_as_text(runs):
 def test_the_flag_keeps_the_cards_behaviour(runs):
     llm = runs["llm"]
     r, rec = runs["card"]
-    id_a, id_b = llm.tokenize(b"A", add_bos=False)[0], llm.tokenize(b"B", add_bos=False)[0]
-    lps = []
-    for k, name in enumerate(("pass1", "pass2")):
-        prompt = rec[name]["prompt"]
-        assert prompt == runs["text"][1][name]["prompt"]  # the same text, read the other way
-        ids = llm.tokenize(prompt.encode(), add_bos=False, special=True)
-        assert rec["prompt_tokens"][k] == len(ids)
-        la, lb = _ab_logprobs(llm, ids, id_a, id_b)
-        print(f"{name} card: gavel A {rec[name]['logprob_A']:.6f} B {rec[name]['logprob_B']:.6f} "
-              f"| llama.cpp A {la:.6f} B {lb:.6f} ({len(ids)} tokens)")
-        assert abs(rec[name]["logprob_A"] - la) <= EXACT and abs(rec[name]["logprob_B"] - lb) <= EXACT
-        lps += [la, lb]
-    assert abs(rec["p_text1"] - _p_text1(*lps)) <= EXACT
+    for name in ("pass1", "pass2"):
+        assert rec[name]["prompt"] == runs["text"][1][name]["prompt"]  # the same text, read the other way
+    _check_passes(llm, rec, lambda _, prompt: llm.tokenize(prompt.encode(), add_bos=False, special=True),
+                  "card")
     assert rec["data_special_tokens"] == {"occurrences": 14,
                                           "read_as": "special tokens (--parse-special-in-data)"}
     assert "parsed as special tokens" in r.stderr, r.stderr
