@@ -68,7 +68,7 @@ struct Options {
   int64_t limit = -1;
   uint64_t seed = 0;
   bool seed_given = false, both_orders = false, ensure_ascii_off = false, keep_prompts = false,
-       no_verdict = false, no_progress = false;
+       no_verdict = false, no_progress = false, parse_special_in_data = false;
   int batch = 4, top_k = 10, max_tokens = 512;
   double claim_ttl = 600;
   std::set<std::string> given;  // the flags on the command line
@@ -144,6 +144,7 @@ int run(const Options& o) {
   gavel::Status st = pc.fields.apply(o.fields, o.vars);
   if (!st.ok()) return fail(st.message());
   pc.both_orders = o.both_orders;
+  pc.parse_special_in_data = o.parse_special_in_data;
   cfg.limit = o.limit;
   if (o.seed_given) cfg.shuffle_seed = o.seed;
   cfg.batch = o.batch;
@@ -243,6 +244,10 @@ gavel::cli::Register reg{
                       "take over the claims of a run that died once they expire")
            ->check(CLI::Range(1.0, 86400.0 * 7))
            ->capture_default_str();
+       app.add_flag("--parse-special-in-data", o->parse_special_in_data,
+                    "parse special-token text in the judged data (e.g. <|im_end|> in a "
+                    "response) as special tokens, as the model card's code does; by default it "
+                    "is tokenized as text, so the judged text cannot act as chat markup");
        app.add_flag("--keep-prompts", o->keep_prompts, "include rendered prompts in the output");
        app.add_flag("--no-progress", o->no_progress, "no progress bar");
        return [o, &app]() {

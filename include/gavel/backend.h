@@ -4,6 +4,7 @@
 // engine headers.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -14,12 +15,21 @@
 
 namespace gavel {
 
-// Prompts are raw text as rendered by the chat template; special tokens in them are
-// parsed as specials, and no BOS is added beyond what the text already holds.
+// A byte range [begin, end) of a prompt.
+struct TextSpan {
+  size_t begin = 0, end = 0;
+  bool operator==(const TextSpan&) const = default;
+};
+
+// Prompts are raw text as rendered by the chat template; special tokens in them are parsed as
+// specials, except where their text overlaps a range of `as_text` (special-token text that came
+// from the judged data: tokenized as plain text, docs/judge.md), and no BOS is added beyond what
+// the text already holds. A backend that cannot honour `as_text` refuses the request.
 struct ScoreRequest {
   std::string prompt;
   std::vector<std::string> candidates;  // continuations to score (single- or multi-token)
   int top_k = 0;                        // also return the top-k next tokens
+  std::vector<TextSpan> as_text = {};
 };
 
 struct CandidateScore {
@@ -58,6 +68,7 @@ struct GenerateParams {
 struct GenerateRequest {
   std::string prompt;
   GenerateParams params;
+  std::vector<TextSpan> as_text = {};  // as in ScoreRequest
 };
 
 // One generated (or prompt) token with its log-probability and the most likely alternatives at
@@ -82,6 +93,9 @@ struct BackendInfo {
   std::string chat_template;  // the checkpoint's own Jinja template ("" if unknown)
   std::string bos_token, eos_token;
   int context_length = 0;
+  // Texts of the tokens that a prompt's text turns into special tokens only where the chat
+  // template writes them (control tokens such as <|im_end|>): in judged data they are text.
+  std::vector<std::string> special_tokens;
 };
 
 // Where a judge model runs, as every front end (CLI flags, the C++ API, Python) gives it:

@@ -88,13 +88,16 @@ Result<std::unique_ptr<EmbeddedBackend>> EmbeddedBackend::open(const std::string
   b->info_.bos_token = text(b->tok_->bos());
   b->info_.eos_token = text(b->tok_->eos());
   b->info_.context_length = b->model_->n_ctx();
+  b->info_.special_tokens = b->tok_->parsed_special_texts();
   GAVEL_ASSIGN(b->info_.fingerprint, weights_fingerprint(f));
   return b;
 }
 
-Result<std::vector<int32_t>> EmbeddedBackend::tokenize_prompt(const std::string& prompt) const {
+Result<std::vector<int32_t>> EmbeddedBackend::tokenize_prompt(
+    const std::string& prompt, std::span<const TextSpan> as_text) const {
   if (prompt.empty()) return Error{"empty prompt", StatusCode::kInvalidArgument};
-  auto ids = tok_->encode(prompt, /*add_special=*/false, /*parse_special=*/true);
+  GAVEL_TRY(check_as_text(prompt, as_text));
+  auto ids = tok_->encode(prompt, /*add_special=*/false, as_text);
   GAVEL_TRY(check_ids(ids));
   return ids;
 }
@@ -222,7 +225,7 @@ Result<std::vector<std::vector<int32_t>>> EmbeddedBackend::tokenize_all(std::spa
   std::vector<std::vector<int32_t>> ids;
   ids.reserve(reqs.size());
   for (size_t i = 0; i < reqs.size(); ++i) {
-    auto t = tokenize_prompt(reqs[i].prompt);
+    auto t = tokenize_prompt(reqs[i].prompt, reqs[i].as_text);
     if (!t.ok()) return Error{fmt::format("{} request {}: {}", what, i, t.message()), t.code()};
     ids.push_back(std::move(t).value());
   }

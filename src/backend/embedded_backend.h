@@ -63,7 +63,8 @@ class EmbeddedBackend : public Backend {
 
  private:
   EmbeddedBackend() = default;
-  Result<std::vector<int32_t>> tokenize_prompt(const std::string& prompt) const;
+  Result<std::vector<int32_t>> tokenize_prompt(const std::string& prompt,
+                                               std::span<const TextSpan> as_text) const;
   // Non-empty, within the context size, every id in the vocabulary.
   Status check_ids(std::span<const int32_t> ids) const;
   // `id` with its log-probability and the top_k alternatives under `logits`.

@@ -141,6 +141,7 @@ Result<std::unique_ptr<HttpBackend>> HttpBackend::open(HttpOptions options, std:
   }
   auto text = [&](int32_t id) { return id == kNoToken ? std::string() : b->tok_->token_text(id); };
   b->info_.bos_token = text(b->tok_->bos());
+  b->info_.special_tokens = b->tok_->parsed_special_texts();
   b->info_.eos_token = text(b->tok_->eos());
   b->vocab_ = std::make_unique<http::VocabIndex>(*b->tok_);
 
@@ -239,9 +240,19 @@ Status HttpBackend::check_endpoint(int i, std::FILE* log) {
   return Status::Ok();
 }
 
-Result<std::vector<int32_t>> HttpBackend::tokenize_prompt(const std::string& prompt) const {
+Result<std::vector<int32_t>> HttpBackend::tokenize_prompt(const std::string& prompt,
+                                                          std::span<const TextSpan> as_text) const {
   if (prompt.empty()) return Status::InvalidArgument("empty prompt");
-  auto ids = tok_->encode(prompt, /*add_special=*/false, /*parse_special=*/true);
+  GAVEL_TRY(check_as_text(prompt, as_text));
+  // A server that takes text would parse the data's special-token text as special tokens.
+  if (!as_text.empty() && !engine_->sends_ids())
+    return Status::Unimplemented(fmt::format(
+        "the prompt holds special-token text from the judged data, which gavel tokenizes as "
+        "text, but a {} server takes prompts as text and would parse it as special tokens; use a "
+        "server that takes token ids (llama.cpp, vLLM, SGLang) or --parse-special-in-data (the "
+        "model card's behaviour)",
+        http::kind_name(engine_->kind())));
+  auto ids = tok_->encode(prompt, /*add_special=*/false, as_text);
   if (ids.empty()) return Status::InvalidArgument("the prompt has no tokens");
   if (info_.context_length > 0 && ids.size() > size_t(info_.context_length))
     return Status::OutOfRange(
@@ -295,7 +306,7 @@ Result<std::vector<ScoreResult>> HttpBackend::score(std::span<const ScoreRequest
   std::vector<size_t> base(reqs.size());
   for (size_t r = 0; r < reqs.size(); ++r) {
     const ScoreRequest& req = reqs[r];
-    auto ids = tokenize_prompt(req.prompt);
+    auto ids = tokenize_prompt(req.prompt, req.as_text);
     if (!ids.ok()) return ids.status().prefixed(fmt::format("score request {}: ", r));
     if (req.top_k < 0)
       return Status::InvalidArgument(fmt::format("score request {}: top_k must be >= 0", r));
@@ -371,7 +382,7 @@ Result<std::vector<ScoreResult>> HttpBackend::score(std::span<const ScoreRequest
 
 Result<GenerateResult> HttpBackend::generate_one(const GenerateRequest& r) {
   GAVEL_TRY(check_params(r.params));
-  GAVEL_ASSIGN(auto ids, tokenize_prompt(r.prompt));
+  GAVEL_ASSIGN(auto ids, tokenize_prompt(r.prompt, r.as_text));
   const auto t0 = Clock::now();
   TimedTransport t(*pool_);
   auto g = engine_->generate(t, ids, r.prompt, r.params);

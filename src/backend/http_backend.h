@@ -62,7 +62,8 @@ class HttpBackend : public Backend {
  private:
   HttpBackend() = default;
   Status check_endpoint(int i, std::FILE* log);
-  Result<std::vector<int32_t>> tokenize_prompt(const std::string& prompt) const;
+  Result<std::vector<int32_t>> tokenize_prompt(const std::string& prompt,
+                                               std::span<const TextSpan> as_text) const;
   Result<http::NextTokenReply> query(const http::NextTokenQuery& q);
   Result<GenerateResult> generate_one(const GenerateRequest& r);
 

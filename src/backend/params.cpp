@@ -21,4 +21,13 @@ Status check_params(const GenerateParams& p) {
   return Status::Ok();
 }
 
+Status check_as_text(const std::string& prompt, std::span<const TextSpan> as_text) {
+  for (const TextSpan& s : as_text)
+    if (s.begin > s.end || s.end > prompt.size())
+      return Status::InvalidArgument(
+          fmt::format("as_text range [{}, {}) is not within the {}-byte prompt", s.begin, s.end,
+                      prompt.size()));
+  return Status::Ok();
+}
+
 }  // namespace gavel::backend

@@ -141,6 +141,7 @@ Result<std::unique_ptr<ScriptedBackend>> deterministic_backend(std::string_view 
   b->info_.chat_template = kChatML;
   b->info_.bos_token = "";
   b->info_.eos_token = "<|im_end|>";
+  b->info_.special_tokens = {"<|endoftext|>", "<|im_start|>", "<|im_end|>"};
   int drop = 0, garble = 0;
   std::string fail;
   size_t pos = 0;

@@ -135,10 +135,10 @@ class CritiqueProtocol : public JudgeProtocol {
     return {};
   }
 
-  Result<std::vector<Task>> plan(const Item& item) const override {
+  Result<std::vector<Task>> render_tasks(const Item& item, const FieldMap& fields) const override {
     std::vector<Task> tasks;
     for (int order = 0; order < orders_; ++order) {
-      auto vars = selene_vars(item, fields_, cfg_.mode, cfg_.format, order == 1);
+      auto vars = selene_vars(item, fields, cfg_.mode, cfg_.format, order == 1);
       if (!vars.ok()) return vars.status();
       auto user = critique_user_content(cfg_.mode, cfg_.format, *vars);
       if (!user.ok()) return user.status().prefixed(fmt::format("line {}: ", item.line));
@@ -147,7 +147,6 @@ class CritiqueProtocol : public JudgeProtocol {
       Task t;
       t.order = order;
       t.prompts = {std::move(*prompt)};
-      t.key = task_key(t.prompts);
       tasks.push_back(std::move(t));
     }
     return tasks;
@@ -155,7 +154,7 @@ class CritiqueProtocol : public JudgeProtocol {
 
   Status compute(Backend& backend, std::span<Task* const> tasks) const override {
     std::vector<GenerateRequest> reqs;
-    for (Task* t : tasks) reqs.push_back(GenerateRequest{t->prompts[0], cfg_.gen});
+    for (Task* t : tasks) reqs.push_back(GenerateRequest{t->prompts[0], cfg_.gen, as_text(*t, 0)});
     GAVEL_ASSIGN(auto gens, backend.generate(reqs));
     if (gens.size() != reqs.size())
       return Error{
@@ -170,6 +169,7 @@ class CritiqueProtocol : public JudgeProtocol {
       if (cfg_.verdict_distribution && parsed.back().has_marker) {
         vreqs.push_back(
             verdict_request(tasks[i]->prompts[0], gens[i].text, parsed.back(), cfg_.mode));
+        vreqs.back().as_text = as_text(*tasks[i], 0);  // the prompt is the request's prefix
         vidx.push_back(i);
       }
     }

@@ -87,12 +87,24 @@ Status item_error(const PlannedItem& p) {
   return Status::Ok();
 }
 
+int64_t data_special_count(const PlannedItem& p) {
+  int64_t n = 0;
+  for (const Task& t : p.tasks)
+    for (const auto& spans : t.data_specials) n += int64_t(spans.size());
+  return n;
+}
+
 Json item_record(const JudgeProtocol& protocol, const PlannedItem& p, bool keep_prompts) {
   namespace record = meta::record;
   Json out = {{record::kId, p.item.id}, {"line", p.item.line}, {"protocol", protocol.name()}};
   if (p.item.label) out[record::kLabel] = *p.item.label;
   for (const auto& [logical, system] : p.item.systems) out[logical] = system;
   protocol.fill_record(out, p.tasks, keep_prompts);
+  if (const int64_t n = data_special_count(p); n > 0)
+    out["data_special_tokens"] = {
+        {"occurrences", n},
+        {"read_as",
+         protocol.parse_special_in_data() ? "special tokens (--parse-special-in-data)" : "text"}};
   return out;
 }
 

@@ -38,7 +38,11 @@ Status item_error(const PlannedItem& p);
 // logical names (instruction, A, B, response, ...) with its label, for reports.
 store::RunItem run_item(const JudgeProtocol& protocol, const PlannedItem& p);
 
-// The output record of a completed item: id, line, protocol, label, and the protocol's part.
+// Occurrences of special-token text from the item's data in its prompts (all tasks).
+int64_t data_special_count(const PlannedItem& p);
+
+// The output record of a completed item: id, line, protocol, label, and the protocol's part;
+// "data_special_tokens" {occurrences, read_as} when its data holds special-token text.
 nlohmann::json item_record(const JudgeProtocol& protocol, const PlannedItem& p, bool keep_prompts);
 
 // JSON text of a record as stored and written: invalid UTF-8 in model output (a multi-byte

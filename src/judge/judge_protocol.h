@@ -33,6 +33,9 @@ struct Task {
   int order = 0;  // 0: texts as given; 1: A and B swapped (critique pairwise, second order)
   std::string key;
   std::vector<std::string> prompts;      // rendered prompts this judgment evaluates
+  // Per prompt: byte ranges of special-token text that came from the item's data (all empty
+  // when it holds none; judge/data_specials.h). JudgeProtocol::as_text() says how it is read.
+  std::vector<std::vector<TextSpan>> data_specials;
   std::optional<nlohmann::json> record;  // stored or computed judgment
   bool cached = false;                   // the record came from the store
   bool held = false;  // another worker claimed it (store claims): not computed by this caller
@@ -72,8 +75,9 @@ class JudgeProtocol {
   // The field mapping items are read with (parse_item, item_text).
   const FieldMap& fields() const { return fields_; }
 
-  // The tasks an item needs, prompts rendered and keys set. Errors name the item's line.
-  virtual Result<std::vector<Task>> plan(const Item& item) const = 0;
+  // The tasks an item needs, prompts rendered, special-token text from the data located and
+  // keys set. Errors name the item's line.
+  Result<std::vector<Task>> plan(const Item& item) const;
   // Computes every given task (none has a record yet) with as few backend calls as the
   // protocol allows. On error no task is to be trusted; callers retry one by one.
   virtual Status compute(Backend& backend, std::span<Task* const> tasks) const = 0;
@@ -84,8 +88,18 @@ class JudgeProtocol {
   // Pairwise protocols: the soft verdict of an item record written by fill_record().
   virtual Result<PairVerdict> pair_verdict(const nlohmann::json& record) const;
 
-  // Store key of one task: schema, model fingerprint, protocol, template, prompts, parameters.
-  std::string task_key(std::span<const std::string> prompts) const;
+  // Store key of one task: schema, model fingerprint, protocol, template, prompts, parameters,
+  // and the ranges of each prompt tokenized as text (left out when there are none, so a key
+  // is the same as before they existed for the prompts they do not change).
+  std::string task_key(std::span<const std::string> prompts,
+                       std::span<const std::vector<TextSpan>> as_text = {}) const;
+
+  // Special-token text in the data: tokenized as text (the default), or parsed as special
+  // tokens where it forms one, as the model card's code does (on).
+  void set_parse_special_in_data(bool on) { parse_special_in_data_ = on; }
+  bool parse_special_in_data() const { return parse_special_in_data_; }
+  // The ranges of task prompt `i` that the backend tokenizes as text (its request's as_text).
+  std::vector<TextSpan> as_text(const Task& task, size_t i) const;
   // What the keys depend on besides the prompts, for the record of a run: {"protocol", "model",
   // "template", "params"}.
   nlohmann::json describe() const;
@@ -93,6 +107,11 @@ class JudgeProtocol {
  protected:
   JudgeProtocol(BackendInfo info, ChatRenderer render, FieldMap fields)
       : info_(std::move(info)), render_(std::move(render)), fields_(std::move(fields)) {}
+
+  // The item's tasks with their prompts rendered with `fields` (which may differ from
+  // fields_ in constants); plan() adds the data's special-token ranges and the keys.
+  virtual Result<std::vector<Task>> render_tasks(const Item& item,
+                                                 const FieldMap& fields) const = 0;
 
   struct KeyParts {
     std::string template_name, template_text;
@@ -103,6 +122,7 @@ class JudgeProtocol {
   BackendInfo info_;
   ChatRenderer render_;
   FieldMap fields_;
+  bool parse_special_in_data_ = false;
 };
 
 struct ProtocolConfig {
@@ -111,6 +131,9 @@ struct ProtocolConfig {
   CritiqueConfig critique;
   bool both_orders = false;  // critique pairwise: judge A/B and B/A (pairwise-logprob always does)
   FieldMap fields = FieldMap::defaults();
+  // Special-token text in the data parsed as special tokens (the model card's behaviour)
+  // instead of tokenized as text.
+  bool parse_special_in_data = false;
 };
 
 // The protocol for a configuration; errors for combinations that do not exist (a format that

@@ -50,22 +50,24 @@ class PairwiseLogprobProtocol : public JudgeProtocol {
   std::vector<std::string> item_fields() const override { return {"instruction", "A", "B"}; }
   bool pairwise() const override { return true; }
 
-  Result<std::vector<Task>> plan(const Item& item) const override {
-    GAVEL_ASSIGN(std::string instruction, item_text(item, fields_, "instruction"));
-    GAVEL_ASSIGN(std::string a, item_text(item, fields_, "A"));
-    GAVEL_ASSIGN(std::string b, item_text(item, fields_, "B"));
+  Result<std::vector<Task>> render_tasks(const Item& item, const FieldMap& fields) const override {
+    GAVEL_ASSIGN(std::string instruction, item_text(item, fields, "instruction"));
+    GAVEL_ASSIGN(std::string a, item_text(item, fields, "A"));
+    GAVEL_ASSIGN(std::string b, item_text(item, fields, "B"));
     auto prompts = pairwise_prompts(instruction, a, b, cfg_, info_, render_);
     if (!prompts.ok()) return prompts.status().prefixed(fmt::format("line {}: ", item.line));
     Task t;
     t.prompts = {(*prompts)[0], (*prompts)[1]};
-    t.key = task_key(t.prompts);
     return std::vector<Task>{std::move(t)};
   }
 
   Status compute(Backend& backend, std::span<Task* const> tasks) const override {
     std::vector<ScoreRequest> reqs;
     for (Task* t : tasks)
-      for (const std::string& p : t->prompts) reqs.push_back(pairwise_score_request(p, cfg_));
+      for (size_t i = 0; i < t->prompts.size(); ++i) {
+        reqs.push_back(pairwise_score_request(t->prompts[i], cfg_));
+        reqs.back().as_text = as_text(*t, i);
+      }
     GAVEL_ASSIGN(auto results, backend.score(reqs));
     if (results.size() != reqs.size())
       return Error{

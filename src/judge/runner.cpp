@@ -225,6 +225,7 @@ Result<std::vector<size_t>> Runner::run_batch(std::span<const size_t> idx) {
     Json rec = item_record(protocol_, p, cfg_.keep_prompts);
     tally_->add(p.item, rec);
     if (has_inexact(rec)) ++sum_.inexact;
+    if (data_special_count(p) > 0) ++sum_.data_special_items;
     ++sum_.done;
     if (any_new) ++judged_items_;
     if (out_) {
@@ -280,6 +281,7 @@ Result<RunSummary> Runner::run() {
   if (cfg_.shuffle_seed) shuffle_indices(order, *cfg_.shuffle_seed);
   if (cfg_.limit >= 0 && static_cast<size_t>(cfg_.limit) < order.size()) order.resize(cfg_.limit);
   sum_.items = static_cast<int64_t>(order.size());
+  sum_.data_specials_parsed = protocol_.parse_special_in_data();
 
   if (cfg_.out_path == "-") {
     GAVEL_ASSIGN(out_, OutputFile::create("-"));
@@ -342,6 +344,7 @@ Result<RunSummary> Runner::run() {
                         {"reclaimed", sum_.reclaimed},
                         {"errors", sum_.errors.size()},
                         {"seconds", sum_.seconds},
+                        {"data_special_items", sum_.data_special_items},
                         {"metrics", sum_.metrics}};
   Status st = store_.update_run(*run_id, sum_.stopped ? "stopped" : "done", dump_record(summary));
   if (!st.ok()) return st.prefixed("store: ");
@@ -390,6 +393,19 @@ std::string format_summary(const RunSummary& s, const RunConfig& cfg) {
         "{} item(s) hold a log-probability that is only an upper bound (a label outside the "
         "engine's top-k; \"exact\": false in the record)\n",
         s.inexact);
+  if (s.data_special_items > 0)
+    out += s.data_specials_parsed
+               ? fmt::format(
+                     "{} item(s) hold special-token text in their data (\"data_special_tokens\" "
+                     "in the record), parsed as special tokens as the model card's code does "
+                     "(--parse-special-in-data): the judged text can act as chat-template "
+                     "markup\n",
+                     s.data_special_items)
+               : fmt::format(
+                     "{} item(s) hold special-token text in their data (\"data_special_tokens\" "
+                     "in the record), tokenized as text; --parse-special-in-data parses it as "
+                     "the model card's code does\n",
+                     s.data_special_items);
   if (!s.errors.empty()) {
     out += fmt::format("{} item(s) failed:\n", s.errors.size());
     for (size_t i = 0; i < s.errors.size() && i < 20; ++i) out += "  " + s.errors[i].message + "\n";

@@ -53,6 +53,9 @@ struct RunSummary {
   int64_t reclaimed = 0;  // judgments taken over from an expired claim (a run that died)
   std::vector<RunError> errors;
   int64_t inexact = 0;     // items whose record holds a log-probability bound ("exact": false)
+  // Items whose data holds special-token text (judge/data_specials.h), and how it was read.
+  int64_t data_special_items = 0;
+  bool data_specials_parsed = false;  // --parse-special-in-data: as special tokens
   bool stopped = false;    // --on-error stop ended the run early
   bool cancelled = false;  // RunConfig::cancel ended the run early
   nlohmann::json metrics;  // agreement with labels, outcome counts

@@ -98,8 +98,10 @@ struct Tokenizer::Impl {
   std::vector<std::string> pieces;  // detokenized text per id (special = true)
 
   std::string make_piece(int32_t id) const;
-  void partition(std::string_view text, bool parse_special,
+  void partition(std::string_view text, bool parse_special, std::span<const TextSpan> as_text,
                  std::vector<std::pair<int32_t, std::string_view>>& out) const;
+  std::vector<int32_t> encode(std::string_view text, bool add_special, bool parse_special,
+                              std::span<const TextSpan> as_text) const;
 };
 
 std::string Tokenizer::Impl::make_piece(int32_t id) const {
@@ -132,15 +134,24 @@ std::string Tokenizer::Impl::make_piece(int32_t id) const {
 }
 
 // llama.cpp's tokenizer_st_partition: for each special token, longest text first, cut every
-// remaining text fragment at each of its occurrences (left to right).
+// remaining text fragment at each of its occurrences (left to right). An occurrence of a
+// control or unknown token that overlaps a range of `as_text` stays in its text fragment.
 void Tokenizer::Impl::partition(std::string_view text, bool parse_special,
+                                std::span<const TextSpan> as_text,
                                 std::vector<std::pair<int32_t, std::string_view>>& out) const {
+  auto protected_at = [&](size_t begin, size_t end) {
+    for (const TextSpan& s : as_text)
+      if (s.begin < end && begin < s.end) return true;
+    return false;
+  };
   // Fragments: (id, text); id == kNoToken marks raw text.
   std::vector<std::pair<int32_t, std::string_view>> cur = {{kNoToken, text}};
   std::vector<std::pair<int32_t, std::string_view>> next;
   for (int32_t id : specials) {
     const uint32_t attr = vocab.attrs[id];
-    if (!parse_special && (attr & (Attr::kControl | Attr::kUnknown))) continue;
+    // Tokens that only parse_special matches; user-defined ones are matched everywhere.
+    const bool parsed_only = attr & (Attr::kControl | Attr::kUnknown);
+    if (!parse_special && parsed_only) continue;
     const std::string& st = vocab.tokens[id];
     if (text.find(st) == std::string_view::npos) continue;  // cheap global reject
     next.clear();
@@ -150,12 +161,19 @@ void Tokenizer::Impl::partition(std::string_view text, bool parse_special,
         continue;
       }
       std::string_view rest = frag.second;
+      size_t from = 0;  // where to look next in `rest` (past occurrences kept as text)
       while (true) {
-        const size_t m = rest.find(st);
+        const size_t m = rest.find(st, from);
         if (m == std::string_view::npos) {
           if (!rest.empty()) next.emplace_back(kNoToken, rest);
           break;
         }
+        const size_t at = size_t(rest.data() - text.data()) + m;
+        if (parsed_only && protected_at(at, at + st.size())) {
+          from = m + 1;
+          continue;
+        }
+        from = 0;
         std::string_view left = rest.substr(0, m);
         if (attr & Attr::kLstrip) {
           while (!left.empty() && is_ascii_space(left.back())) left.remove_suffix(1);
@@ -301,13 +319,14 @@ Result<Tokenizer> Tokenizer::create(TokenizerSpec spec) {
   return Tokenizer(std::move(impl));
 }
 
-std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special,
-                                       bool parse_special) const {
+std::vector<int32_t> Tokenizer::Impl::encode(std::string_view text, bool add_special,
+                                             bool parse_special,
+                                             std::span<const TextSpan> as_text) const {
   std::vector<int32_t> out;
-  if (add_special && impl_->add_bos && impl_->bos != kNoToken) out.push_back(impl_->bos);
+  if (add_special && add_bos && bos != kNoToken) out.push_back(bos);
   if (!text.empty()) {
     std::vector<std::pair<int32_t, std::string_view>> frags;
-    impl_->partition(text, parse_special, frags);
+    partition(text, parse_special, as_text, frags);
     tok::BpeScratch scratch;
     std::vector<std::string> words;
     for (const auto& [id, piece] : frags) {
@@ -316,13 +335,29 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special,
         continue;
       }
       words.clear();
-      impl_->splitter.split(piece, words);
-      for (const auto& w : words) {
-        impl_->vocab.encode_word(w, impl_->pre.ignore_merges, scratch, out);
-      }
+      splitter.split(piece, words);
+      for (const auto& w : words) vocab.encode_word(w, pre.ignore_merges, scratch, out);
     }
   }
-  if (add_special && impl_->add_eos && impl_->eos != kNoToken) out.push_back(impl_->eos);
+  if (add_special && add_eos && eos != kNoToken) out.push_back(eos);
+  return out;
+}
+
+std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special,
+                                       bool parse_special) const {
+  return impl_->encode(text, add_special, parse_special, {});
+}
+
+std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special,
+                                       std::span<const TextSpan> as_text) const {
+  return impl_->encode(text, add_special, /*parse_special=*/true, as_text);
+}
+
+std::vector<std::string> Tokenizer::parsed_special_texts() const {
+  std::vector<std::string> out;
+  for (int32_t id : impl_->specials)
+    if (impl_->vocab.attrs[id] & (Attr::kControl | Attr::kUnknown))
+      out.push_back(impl_->vocab.tokens[id]);
   return out;
 }
 

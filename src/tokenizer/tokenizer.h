@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gavel/backend.h"
 #include "gavel/status.h"
 
 namespace gavel::gguf {
@@ -58,6 +59,15 @@ class Tokenizer {
   // parse_special: also match CONTROL tokens written in the text (user-defined tokens are
   // always matched).
   std::vector<int32_t> encode(std::string_view text, bool add_special, bool parse_special) const;
+  // encode(text, add_special, parse_special=true), except that a control (or unknown) token
+  // whose text overlaps a range of `as_text` is not matched there: that text is tokenized with
+  // the text around it, as parse_special=false would (special-token text that judged data
+  // brought into a rendered prompt). No ranges: the same ids as parse_special=true.
+  std::vector<int32_t> encode(std::string_view text, bool add_special,
+                              std::span<const TextSpan> as_text) const;
+  // Texts of the tokens matched only when parse_special is on (control and unknown tokens),
+  // longest first.
+  std::vector<std::string> parsed_special_texts() const;
 
   // Concatenated pieces (llama_token_to_piece); control tokens render as their text only when
   // `special` is true. No clean-up of spaces.

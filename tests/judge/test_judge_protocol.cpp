@@ -130,12 +130,11 @@ class LengthProtocol : public JudgeProtocol {
   std::string_view name() const override { return "length"; }
   std::vector<std::string> item_fields() const override { return {"A", "B"}; }
   bool pairwise() const override { return false; }
-  Result<std::vector<Task>> plan(const Item& item) const override {
-    GAVEL_ASSIGN(std::string a, item_text(item, fields_, "A"));
-    GAVEL_ASSIGN(std::string b, item_text(item, fields_, "B"));
+  Result<std::vector<Task>> render_tasks(const Item& item, const FieldMap& fields) const override {
+    GAVEL_ASSIGN(std::string a, item_text(item, fields, "A"));
+    GAVEL_ASSIGN(std::string b, item_text(item, fields, "B"));
     Task t;
     t.prompts = {a + "|" + b};
-    t.key = task_key(t.prompts);
     return std::vector<Task>{t};
   }
   Status compute(Backend& backend, std::span<Task* const> tasks) const override {

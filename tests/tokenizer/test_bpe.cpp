@@ -78,6 +78,38 @@ TEST(Special, LongerTokensAreCutFirstAcrossTheWholeText) {
   EXPECT_EQ(t.encode("ABAB", false, true), (Ids{20, 20}));
 }
 
+TEST(Special, TextRangesKeepControlTokenTextAsPlainText) {
+  const Tokenizer t = make(toy_spec("gpt-2"));
+  // "a<s>b<s>c": the first <s> (bytes 1..4) is the template's, the second (5..8) came from data.
+  const std::string text = "a<s>b<s>c";
+  const std::vector<TextSpan> data = {{5, 8}};
+  EXPECT_EQ(t.encode(text, false, data), (Ids{0, 14, 1, 10, 12, 11, 2}));
+  // The data's text joins its neighbours in one fragment, tokenized as parse_special=false does.
+  const Ids tail = t.encode("b<s>c", false, false);
+  Ids expected = {0, 14};
+  expected.insert(expected.end(), tail.begin(), tail.end());
+  EXPECT_EQ(t.encode(text, false, data), expected);
+  // No ranges: exactly parse_special=true; ranges over the whole text: parse_special=false,
+  // except that user-defined tokens are matched in both, as in llama.cpp.
+  EXPECT_EQ(t.encode(text, false, std::vector<TextSpan>{}), t.encode(text, false, true));
+  const std::string with_u = "a<s>b<u>c";
+  EXPECT_EQ(t.encode(with_u, false, std::vector<TextSpan>{{0, with_u.size()}}),
+            t.encode(with_u, false, false));
+  // A token is kept as text when the range covers any of its bytes.
+  EXPECT_EQ(t.encode("<s>", false, std::vector<TextSpan>{{2, 3}}), (Ids{10, 12, 11}));
+  EXPECT_EQ(t.encode("<s>", false, std::vector<TextSpan>{{3, 3}}), (Ids{14}));
+  // A longer token found first does not hide a later shorter one outside the ranges.
+  EXPECT_EQ(t.encode("ABCD", false, std::vector<TextSpan>{{1, 4}}), (Ids{16, 17, 18, 19}));
+  EXPECT_EQ(t.encode("ABAB", false, std::vector<TextSpan>{{0, 2}}), (Ids{16, 17, 20}));
+  // BOS is added as without ranges.
+  EXPECT_EQ(t.encode("a", true, std::vector<TextSpan>{{0, 1}}), t.encode("a", true, true));
+}
+
+TEST(Special, ParsedSpecialTextsAreTheControlTokensLongestFirst) {
+  const Tokenizer t = make(toy_spec("gpt-2"));
+  EXPECT_EQ(t.parsed_special_texts(), (std::vector<std::string>{"<s>", "BCD", "AB"}));
+}
+
 TEST(Special, BosFollowsTheVocabFlagAndPreTypeDefault) {
   EXPECT_EQ(make(toy_spec("gpt-2")).encode("a", true, false), (Ids{0}));  // add_bos default off
   EXPECT_EQ(make(toy_spec("llama-bpe")).encode("a", true, false), (Ids{14, 0}));
