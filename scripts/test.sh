@@ -6,9 +6,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 "$ROOT/scripts/setup.sh"
-# ccache keys on paths relative to the checkout, so the Python package's build (same flags,
-# pyproject.toml) reuses the objects of the build below instead of compiling everything again.
-export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true
+# ccache keys on paths relative to the checkout and on the compiler's name, so the Python
+# package's build (same flags and build-dir depth, pyproject.toml) reuses the objects of the
+# build below instead of compiling everything again. CC/CXX: CMake's default compilers, which
+# scikit-build-core would otherwise replace with Python's (gcc/g++).
+export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true CC="${CC:-cc}" CXX="${CXX:-c++}"
 BUILD=build; EXTRA=()
 if [ "${1:-}" = "--sanitize" ]; then BUILD=build-asan; EXTRA=(-DGAVEL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug); fi
 cmake -S . -B "$BUILD" -G Ninja "${EXTRA[@]}" >/dev/null
