@@ -198,14 +198,16 @@ Status Store::put(std::span<const Judgment> rows) {
   return exec("COMMIT");
 }
 
-Result<int64_t> Store::count() {
+Result<int64_t> Store::count_of(const char* sql) {
   std::lock_guard lock(mu_);
   Stmt st;
-  if (sqlite3_prepare_v2(db_, "SELECT COUNT(*) FROM judgments", -1, &st.s, nullptr) != SQLITE_OK ||
+  if (sqlite3_prepare_v2(db_, sql, -1, &st.s, nullptr) != SQLITE_OK ||
       sqlite3_step(st.s) != SQLITE_ROW)
     return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
   return static_cast<int64_t>(sqlite3_column_int64(st.s, 0));
 }
+
+Result<int64_t> Store::count() { return count_of("SELECT COUNT(*) FROM judgments"); }
 
 Status Store::for_each(const std::function<Status(const Judgment&)>& visit) {
   std::lock_guard lock(mu_);
@@ -370,14 +372,7 @@ Status Store::release(std::string_view worker, std::span<const std::string> keys
   return exec("COMMIT");
 }
 
-Result<int64_t> Store::claim_count() {
-  std::lock_guard lock(mu_);
-  Stmt st;
-  if (sqlite3_prepare_v2(db_, "SELECT COUNT(*) FROM claims", -1, &st.s, nullptr) != SQLITE_OK ||
-      sqlite3_step(st.s) != SQLITE_ROW)
-    return Error{fmt::format("{}: {}", path_, sqlite3_errmsg(db_)), code_of(sqlite3_errcode(db_))};
-  return static_cast<int64_t>(sqlite3_column_int64(st.s, 0));
-}
+Result<int64_t> Store::claim_count() { return count_of("SELECT COUNT(*) FROM claims"); }
 
 Result<int64_t> Store::create_run(std::string_view kind, std::string_view name,
                                   std::string_view config, std::string_view status) {

@@ -113,6 +113,7 @@ class Store {
  private:
   Store(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   Status exec(const char* sql);
+  Result<int64_t> count_of(const char* sql);  // a one-row, one-integer query
   sqlite3* db_;
   std::string path_;
   std::recursive_mutex mu_;
