@@ -28,10 +28,20 @@ def _column(data: Any, name: str) -> list[Any]:
     for i, row in enumerate(data):
         if not isinstance(row, Mapping):
             raise TypeError(f"row {i}: expected a dict, got {type(row).__name__}")
-        if name not in row:
-            raise KeyError(f"row {i}: no field {name!r}")
-        out.append(row[name])
+        out.append(_field(row, name, i))
     return out
+
+
+def _field(row: Mapping, name: str, i: int) -> Any:
+    # A dotted name reaches into nested objects, as the CLI's readers do ("pass1.p_A").
+    if name in row:
+        return row[name]
+    value: Any = row
+    for part in name.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            raise KeyError(f"row {i}: no field {name!r}")
+        value = value[part]
+    return value
 
 
 def _numbers(values: Any, what: str) -> list[float]:
@@ -109,7 +119,7 @@ def kendall(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> Corr
 
 def pairwise_metrics(data: Any, *, score1: str = "score_1", score2: str = "score_2",
                      len1: Optional[str] = "len_1", len2: Optional[str] = "len_2",
-                     p1: str = "p_a_pass1", p2: str = "p_a_pass2", max_len_ratio: float = 0,
+                     p1: str = "pass1.p_A", p2: str = "pass2.p_A", max_len_ratio: float = 0,
                      min_diff: float = 0, max_diff: float = 0, sample: int = 0,
                      seed: int = 42) -> PairwiseMetricsResult:
     """A pairwise judge on pairs judged in both orders (the model card's section 3): strict

@@ -219,14 +219,20 @@ def test_meta_statistics_equal_cli(gavel, gavel_bin, tmp_path):
         c = gavel.meta.correlation(xs, ys, method)
         assert [c.r, c.p, [c.ci_low, c.ci_high], c.n] == [
             corr[name]["r"], corr[name]["p"], corr[name]["ci"], corr[name]["n"]], name
-    pw = cli("pairwise", "--max-len-ratio", 3, "--min-diff", 1)
-    m = gavel.meta.pairwise_metrics(rows, max_len_ratio=3, min_diff=1)
+    pw = cli("pairwise", "--max-len-ratio", 3, "--min-diff", 1, "--p1", "p_a_pass1",
+             "--p2", "p_a_pass2")
+    m = gavel.meta.pairwise_metrics(rows, max_len_ratio=3, min_diff=1, p1="p_a_pass1",
+                                    p2="p_a_pass2")
+    # The defaults are gavel judge's record fields, reached through nested objects.
+    nested = [{**r, "pass1": {"p_A": r["p_a_pass1"]}, "pass2": {"p_A": r["p_a_pass2"]}}
+              for r in rows]
+    m2 = gavel.meta.pairwise_metrics(nested, max_len_ratio=3, min_diff=1)
     for f in ("n", "filtered_out", "strict_accuracy", "positional_consistency",
               "mean_target_mass", "mean_non_target_mass", "soft_accuracy"):
-        assert getattr(m, f) == pw[f], f
+        assert getattr(m, f) == pw[f] == getattr(m2, f), f
     bias = cli("bias")
     assert gavel.meta.bias(rows).to_dict() == bias
-    cls = cli("classify")
+    cls = cli("classify", "--gold", "label", "--pred", "pred")
     c = gavel.meta.classification([r["label"] for r in rows], [r["pred"] for r in rows])
     assert (c.n, c.accuracy, c.macro_f1) == (cls["n"], cls["accuracy"], cls["macro_f1"])
     assert {k.label: {"support": k.support, "predicted": k.predicted, "precision": k.precision,
