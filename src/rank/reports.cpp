@@ -208,7 +208,9 @@ Result<meta::Report> tournament_report(const TournamentReportConfig& t) {
   const std::vector<int> order = descending(mean);
   for (int r = 0; r < nw; ++r) {
     const int i = order[r];
-    table.add({std::to_string(r + 1), d.groups.names()[i], fixed(mean[i], 1), fixed(sd[i], 1)});
+    // One Swiss tournament has no spread across tournaments: "-", not nan.
+    table.add({std::to_string(r + 1), d.groups.names()[i], fixed(mean[i], 1),
+               std::isnan(sd[i]) ? "-" : fixed(sd[i], 1)});
     writers.push_back({{"rank", r + 1},
                        {"writer", d.groups.names()[i]},
                        {"rating", mean[i]},

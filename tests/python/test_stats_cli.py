@@ -125,3 +125,14 @@ def test_real_tournament_option_a(gavel_bin, shared_dir):
     # Symmetric stand-in judge: no position bias.
     assert abs(got["bias"]["position1_mean_prob"] - 0.5) < 1e-12
     assert got["leaderboard"]["n"] == 30 and got["leaderboard"]["kendall_tau_b"] > 0.5
+
+
+def test_swiss_table_has_no_nan(gavel_bin, shared_dir):
+    # One Swiss tournament has no spread across tournaments: the table shows "-", JSON null.
+    d = shared_dir / "data/eqbench/creative-writing-v3"
+    args = ["rank", "tournament", "--in", d / "creative_writing_bench_v3_samples.jsonl",
+            "--skip-missing", "--ci-bootstrap", 10]
+    table = gavel(gavel_bin, *args).stdout
+    assert "nan" not in table and " -\n" in table
+    got = json.loads(gavel(gavel_bin, *args, "--json").stdout)
+    assert all(w["sd"] is None for w in got["writers"])
