@@ -46,10 +46,10 @@ struct TournamentOptions {
   double bt_alpha = 1e-4;   // Bradley-Terry Gaussian prior (choix's alpha)
   double bt_anchor = 1500;  // Elo-scale mean of the Bradley-Terry ratings
   uint64_t seed = 1;        // pairing and prompt draws
-  // Adaptive stopping (`gavel tournament --until-stable`): from round 4 on, after each round,
-  // refit Bradley-Terry on 200 bootstrap resamples of the outcomes and take every player's 90%
-  // rank interval; stop once the interval ends moved by at most half a rank on average in two
-  // rounds in a row. `rounds` stays the cap. Adaptive pairing also stops, with or without
+  // Adaptive stopping (`gavel tournament --until-stable`): after each round, refit
+  // Bradley-Terry on bootstrap resamples of the outcomes and stop once every player's rank
+  // interval has stopped moving (the rule and its parameters: rank::StopRule, described in
+  // docs/tournament.md). `rounds` stays the cap. Adaptive pairing also stops, with or without
   // this, once every pair is settled.
   bool until_stable = false;
 };
