@@ -6,20 +6,13 @@
 
 #include "chat/model_template.h"
 #include "core/io.h"
+#include "core/json_file.h"
 
 namespace gavel::chat {
 namespace {
 
 namespace fs = std::filesystem;
 
-Result<nlohmann::ordered_json> read_json(const std::string& path) {
-  GAVEL_ASSIGN(std::string text, read_file(path));
-  try {
-    return nlohmann::ordered_json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    return Error{path + ": invalid JSON: " + e.what(), StatusCode::kInvalidArgument};
-  }
-}
 
 }  // namespace
 
@@ -44,7 +37,7 @@ Result<RenderedConversation> render_conversation(const ConversationRequest& req)
     return Error{
         fmt::format("messages: expected the name of a file holding the JSON, got JSON text ({}...)",
                     mp.substr(0, 20))};
-  GAVEL_ASSIGN(nlohmann::ordered_json doc, read_json(req.messages_path));
+  GAVEL_ASSIGN(nlohmann::ordered_json doc, read_json_file(req.messages_path));
   nlohmann::ordered_json messages;
   if (doc.is_array()) {
     messages = std::move(doc);

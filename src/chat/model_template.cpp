@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/io.h"
+#include "core/json_file.h"
 #include "gguf/gguf.h"
 
 namespace gavel::chat {
@@ -40,14 +41,6 @@ Result<ModelTemplate> model_template_from_gguf(const gguf::File& f, const std::s
   return t;
 }
 
-static Result<nlohmann::ordered_json> read_json(const std::string& path) {
-  GAVEL_ASSIGN(std::string text, read_file(path));
-  try {
-    return nlohmann::ordered_json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    return Error{path + ": invalid JSON: " + e.what(), StatusCode::kInvalidArgument};
-  }
-}
 
 static Result<ModelTemplate> from_hf_folder(const std::string& dir, const std::string& name) {
   ModelTemplate t;
@@ -55,7 +48,7 @@ static Result<ModelTemplate> from_hf_folder(const std::string& dir, const std::s
   const std::string cfg_path = (fs::path(dir) / "tokenizer_config.json").string();
   nlohmann::ordered_json cfg = nlohmann::ordered_json::object();
   if (fs::exists(cfg_path)) {
-    GAVEL_ASSIGN(cfg, read_json(cfg_path));
+    GAVEL_ASSIGN(cfg, read_json_file(cfg_path));
     if (!cfg.is_object()) return Error{cfg_path + ": expected a JSON object"};
   }
   // Special tokens: strings or AddedToken objects {"content": ...}.

@@ -84,7 +84,7 @@ ApiResult<json> parse_body(std::string_view body) {
   json v;
   try {
     v = json::parse(body, cb);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for 1e999
     return ApiError{400, fmt::format("the body is not valid JSON: {}", e.what()), ""};
   }
   if (too_deep)

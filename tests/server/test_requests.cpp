@@ -6,6 +6,7 @@
 
 #include "server/fields.h"
 #include "server/requests.h"
+#include "server/tournament_jobs.h"
 
 using namespace gavel::server;
 
@@ -37,6 +38,15 @@ TEST(Requests, MalformedJsonNamesTheOffset) {
   expect_error(completion(""), "", "empty");
   expect_error(completion("[1, 2]"), "", "must be a JSON object, not a list");
   expect_error(completion("\"text\""), "", "not a string");
+}
+
+TEST(Requests, NumbersOutOfRangeAreRejected) {
+  // nlohmann throws out_of_range (not parse_error) for a number too large for a double; found
+  // by fuzz_server, which died of the uncaught exception.
+  for (const char* body : {"{\"prompt\": \"x\", \"temperature\": 1e999}", "200e820",
+                           "{\"a\": [-1e400]}"})
+    expect_error(completion(body), "", "not valid JSON");
+  EXPECT_FALSE(parse_tournament_request("{\"writers\": 1e999}", kLimits).ok());
 }
 
 TEST(Requests, InvalidUtf8IsRejected) {
