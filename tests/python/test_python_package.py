@@ -409,8 +409,14 @@ def test_ctrl_c_stops_between_batches_and_the_store_keeps_finished_work(gavel, t
         if p.done >= 1 and len(seen) == 2:
             os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C does
 
-    with pytest.raises(KeyboardInterrupt):
-        judge.pairwise_batch(items, batch=1, progress=interrupt_after_first)
+    # A shell starts background jobs with SIGINT ignored, and Python then installs no handler:
+    # install Python's own, as an interactive session has it.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            judge.pairwise_batch(items, batch=1, progress=interrupt_after_first)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     done = gavel.Store(store).count()
     assert 1 <= done < len(items)
     resumed = judge.pairwise_batch(items, batch=2)
