@@ -12,7 +12,10 @@ cd "$ROOT"
 # scikit-build-core would otherwise replace with Python's (gcc/g++).
 export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true CC="${CC:-cc}" CXX="${CXX:-c++}"
 BUILD=build; EXTRA=()
-if [ "${1:-}" = "--sanitize" ]; then BUILD=build-asan; EXTRA=(-DGAVEL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug); fi
+if [ "${1:-}" = "--sanitize" ]; then
+  BUILD=build-asan; EXTRA=(-DGAVEL_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+  export GAVEL_SANITIZE=1
+fi
 cmake -S . -B "$BUILD" -G Ninja "${EXTRA[@]}" >/dev/null
 ninja -C "$BUILD"
 export GAVEL_BIN="$ROOT/$BUILD/apps/gavel/gavel"
