@@ -33,15 +33,23 @@ def _column(data: Any, name: str) -> list[Any]:
 
 
 def _field(row: Mapping, name: str, i: int) -> Any:
-    # A dotted name reaches into nested objects, as the CLI's readers do ("pass1.p_A").
-    if name in row:
-        return row[name]
+    # A dotted name reaches into nested objects, as the CLI's readers do (meta/jsonl.cpp
+    # find_field): at each level a nested key first, else the rest of the name as one literal key.
     value: Any = row
-    for part in name.split("."):
-        if not isinstance(value, Mapping) or part not in value:
+    rest = name
+    while True:
+        if not isinstance(value, Mapping):
             raise KeyError(f"row {i}: no field {name!r}")
-        value = value[part]
-    return value
+        key, dot, tail = rest.partition(".")
+        if key in value:
+            value = value[key]
+            if not dot:
+                return value
+            rest = tail
+        elif rest in value:
+            return value[rest]
+        else:
+            raise KeyError(f"row {i}: no field {name!r}")
 
 
 def _numbers(values: Any, what: str) -> list[float]:

@@ -13,7 +13,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-
 }  // namespace
 
 Result<RenderedConversation> render_conversation(const ConversationRequest& req) {

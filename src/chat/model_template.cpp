@@ -41,7 +41,6 @@ Result<ModelTemplate> model_template_from_gguf(const gguf::File& f, const std::s
   return t;
 }
 
-
 static Result<ModelTemplate> from_hf_folder(const std::string& dir, const std::string& name) {
   ModelTemplate t;
   t.special_tokens = nlohmann::ordered_json::object();

@@ -2,9 +2,8 @@
 // be bad (syntax, a number too large for a double, ...) into an Error naming the path.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "gavel/status.h"
 
