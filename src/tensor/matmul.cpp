@@ -53,9 +53,19 @@ void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, flo
       }
       return;
     }
+    // Tiles of rows x tokens where the level has them; 48 tokens of activations stay in L1.
+    int64_t r_tiled = r0;
+    if (!q4k_repacked && !tiled) {
+      constexpr int64_t kTileTok = 48;
+      for (int64_t t0 = 0; t0 < in.n_tok; t0 += kTileTok)
+        r_tiled = r0 + matmul_rows_tiled(w.type, w.cols, w.data + size_t(r0) * w.row_bytes,
+                                         w.row_bytes, r1 - r0,
+                                         in.data.data() + size_t(t0) * in.row_bytes, in.row_bytes,
+                                         std::min(kTileTok, in.n_tok - t0), y + t0 * ldy + r0, ldy);
+    }
     for (int64_t t0 = 0; t0 < in.n_tok; t0 += kTokTile) {
       const int64_t t1 = std::min(in.n_tok, t0 + kTokTile);
-      for (int64_t r = r0; r < r1; ++r) {
+      for (int64_t r = r_tiled; r < r1; ++r) {
         const uint8_t* wr = w.data + size_t(r) * w.row_bytes;
         // Many tokens per call: the weight row is decoded once for them.
         const void* xs[kTokTile];

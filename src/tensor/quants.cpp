@@ -17,6 +17,11 @@ void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* ac
                    float* out) {
   kernels().vec_dot_multi(t, n, w, act, n_act, out);
 }
+int64_t matmul_rows_tiled(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
+                          const uint8_t* act, size_t act_stride, int64_t n_tok, float* y,
+                          int64_t ldy) {
+  return kernels().matmul_rows_tiled(t, n, w, w_stride, rows, act, act_stride, n_tok, y, ldy);
+}
 float vec_dot_q4k_repacked(int64_t n, const void* w, const void* act, bool gemm) {
   return kernels().vec_dot_q4k_repacked(n, w, act, gemm);
 }

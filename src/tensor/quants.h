@@ -19,6 +19,14 @@ float vec_dot(TensorType t, int64_t n, const void* w, const void* act);
 // n_act tokens against one row: out[i] = vec_dot(t, n, w, act[i]), faster for Q8_0/Q5_0/Q4_0.
 void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* act, int n_act,
                    float* out);
+// Rows [0, r) of a weight matrix (row i at w + i * w_stride) against n_tok activation rows
+// (token j at act + j * act_stride): y[j * ldy + i] = vec_dot(t, n, row i, token j), bit for
+// bit, computed in tiles of rows x tokens. Returns r: the leading rows it computed (a multiple
+// of the tile height; 0 where the active level has no tile kernel for t), the caller computes
+// the rest. Tiles exist for Q8_0/Q5_0/Q4_0/Q4_1/Q5_1 at the AVX-512 level.
+int64_t matmul_rows_tiled(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
+                          const uint8_t* act, size_t act_stride, int64_t n_tok, float* y,
+                          int64_t ldy);
 
 // How llama.cpp, at the active ISA level, picks its matmul kernel by batch size. Every kernel
 // choice of the engine follows from these numbers (and so does its exact-split rule,

@@ -144,8 +144,9 @@ TEST_P(QuantsLevel, MatmulMatchesPerRowDotsAcrossThreadCounts) {
   std::mt19937 rng(4);
   const int64_t cols = 512, n_tok = 45;
   for (int64_t rows : {37, 40}) {
-    for (TensorType t : {TensorType::kQ8_0, TensorType::kQ5_0, TensorType::kQ4_0, TensorType::kQ4_K,
-                         TensorType::kQ6_K, TensorType::kF16}) {
+    for (TensorType t :
+         {TensorType::kQ8_0, TensorType::kQ5_0, TensorType::kQ4_0, TensorType::kQ4_1,
+          TensorType::kQ5_1, TensorType::kQ4_K, TensorType::kQ6_K, TensorType::kF16}) {
       std::vector<uint8_t> w;
       for (int64_t r = 0; r < rows; ++r) {
         auto row = random_row(t, cols, rng);

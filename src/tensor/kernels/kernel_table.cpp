@@ -26,6 +26,7 @@ constinit const KernelSet kKernelSet = {
     quantize_act_row,
     vec_dot,
     vec_dot_multi,
+    matmul_rows_tiled,
     vec_dot_q4k_repacked,
     vec_dot_q4k_repacked_gemm,
     vec_dot_kquant_tiled,

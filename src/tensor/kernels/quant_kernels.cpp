@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "gguf/fp16.h"
 #include "tensor/kernels/kernel_decls.h"
@@ -434,6 +435,148 @@ float dot_bf16_avx(int64_t n, const uint16_t* x, const uint16_t* y) {
   return s;
 }
 
+#if defined(__AVX512F__) && defined(__AVX512VNNI__)
+// Tiles of 2 x kRP weight rows x kRT tokens for the Q8_0/Q5_0/Q4_0 and Q4_1/Q5_1 matrices. Two
+// rows share a 512-bit register (row 2p in the low eight lanes, row 2p+1 in the high eight), so
+// each output keeps its own eight float lanes and every step of the one-output kernels
+// (dot_q0, dot_q41_q51): the same exact integer per lane, acc = fma(d_w * d_a, lane, acc) per
+// block, the same horizontal sum at the end. What changes is the work per output: a weight
+// block is decoded once per kRT tokens, an activation block loaded once per 2 x kRP rows, and
+// the signed x signed integer dot needs no sign juggling: the activations are offset by +128 to
+// unsigned bytes and the accumulator starts at -128 x (the weights' lane sums), which VNNI's
+// dpbusd then makes exact.
+constexpr int kTileRowPairs = 2, kTileTokens = 6;
+
+inline __m512i pair_i(__m256i lo, __m256i hi) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+inline __m512 pair_ps(uint16_t lo, uint16_t hi) {
+  return _mm512_mask_blend_ps(__mmask16(0xFF00), _mm512_set1_ps(gguf::fp16_to_fp32(lo)),
+                              _mm512_set1_ps(gguf::fp16_to_fp32(hi)));
+}
+
+// Q4_1/Q5_1 block b of a weight row as unsigned bytes, its scale and its min.
+template <TensorType kType>
+inline __m256i q1_values(const uint8_t* wp, int64_t b, uint16_t* d, uint16_t* m) {
+  using B = std::conditional_t<kType == TensorType::kQ4_1, BlockQ4_1, BlockQ5_1>;
+  const auto* w = reinterpret_cast<const B*>(wp) + b;
+  std::memcpy(d, &w->d, 2);
+  std::memcpy(m, &w->m, 2);
+  __m256i q = nibbles(w->qs);
+  if constexpr (kType == TensorType::kQ5_1)
+    q = _mm256_or_si256(q, _mm256_and_si256(bits_to_bytes(w->qh), _mm256_set1_epi8(0x10)));
+  return q;
+}
+
+template <TensorType kType, int kRP, int kRT>
+void tile_q(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* const* act, float* y,
+            int64_t ldy) {
+  constexpr bool kMin = kType == TensorType::kQ4_1 || kType == TensorType::kQ5_1;
+  static_assert(!kMin || kRP <= 2, "the mins of at most 4 rows share one 128-bit register");
+  __m512 acc[kRP][kRT];
+  [[maybe_unused]] __m128 summ[kRT];  // kMin: the running sum of m_w * s_a, one lane per row
+  for (int p = 0; p < kRP; ++p)
+    for (int t = 0; t < kRT; ++t) acc[p][t] = _mm512_setzero_ps();
+  for (int t = 0; t < kRT; ++t) summ[t] = _mm_setzero_ps();
+  const __m512i bias = _mm512_set1_epi8(char(0x80));
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    __m512i wq[kRP], start[kRP];
+    __m512 dw[kRP];
+    [[maybe_unused]] float mins[4] = {0, 0, 0, 0};
+    for (int p = 0; p < kRP; ++p) {
+      uint16_t d0, d1;
+      const uint8_t* r0 = w + size_t(2 * p) * w_stride;
+      if constexpr (kMin) {
+        uint16_t m0, m1;
+        wq[p] =
+            pair_i(q1_values<kType>(r0, b, &d0, &m0), q1_values<kType>(r0 + w_stride, b, &d1, &m1));
+        mins[2 * p] = gguf::fp16_to_fp32(m0);
+        mins[2 * p + 1] = gguf::fp16_to_fp32(m1);
+        start[p] = _mm512_setzero_si512();
+      } else {
+        wq[p] = pair_i(q0_values<kType>(r0, b, &d0), q0_values<kType>(r0 + w_stride, b, &d1));
+        start[p] = _mm512_sub_epi32(_mm512_setzero_si512(),
+                                    _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, wq[p]));
+      }
+      dw[p] = pair_ps(d0, d1);
+    }
+    [[maybe_unused]] const __m128 mv = _mm_loadu_ps(mins);
+    for (int t = 0; t < kRT; ++t) {
+      __m512i av;
+      float da;
+      if constexpr (kMin) {
+        const auto* a = reinterpret_cast<const BlockQ8_1*>(act[t]) + b;
+        av = _mm512_broadcast_i64x4(load32(a->qs));
+        da = gguf::fp16_to_fp32(a->d);
+        summ[t] = _mm_fmadd_ps(mv, _mm_set1_ps(gguf::fp16_to_fp32(a->s)), summ[t]);
+      } else {
+        const auto* a = reinterpret_cast<const BlockQ8_0*>(act[t]) + b;
+        av = _mm512_xor_si512(_mm512_broadcast_i64x4(load32(a->qs)), bias);
+        da = gguf::fp16_to_fp32(a->d);
+      }
+      const __m512 dav = _mm512_set1_ps(da);
+      for (int p = 0; p < kRP; ++p) {
+        const __m512i s = kMin ? _mm512_dpbusd_epi32(start[p], wq[p], av)
+                               : _mm512_dpbusd_epi32(start[p], av, wq[p]);
+        acc[p][t] = _mm512_fmadd_ps(_mm512_mul_ps(dw[p], dav), _mm512_cvtepi32_ps(s), acc[p][t]);
+      }
+    }
+  }
+  for (int t = 0; t < kRT; ++t) {
+    [[maybe_unused]] float sm[4];
+    if constexpr (kMin) _mm_storeu_ps(sm, summ[t]);
+    for (int p = 0; p < kRP; ++p) {
+      float lo = hsum(_mm512_castps512_ps256(acc[p][t]));
+      float hi = hsum(_mm512_extractf32x8_ps(acc[p][t], 1));
+      if constexpr (kMin) lo += sm[2 * p], hi += sm[2 * p + 1];
+      y[t * ldy + 2 * p] = lo;
+      y[t * ldy + 2 * p + 1] = hi;
+    }
+  }
+}
+
+template <TensorType kType, int kRT>
+void tile_tokens(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* act,
+                 size_t act_stride, float* y, int64_t ldy) {
+  const uint8_t* a[kRT];
+  for (int t = 0; t < kRT; ++t) a[t] = act + size_t(t) * act_stride;
+  tile_q<kType, kTileRowPairs, kRT>(n, w, w_stride, a, y, ldy);
+}
+
+template <TensorType kType>
+void tile_rows(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows, const uint8_t* act,
+               size_t act_stride, int64_t n_tok, float* y, int64_t ldy) {
+  for (int64_t r = 0; r + 2 * kTileRowPairs <= rows; r += 2 * kTileRowPairs) {
+    const uint8_t* wr = w + size_t(r) * w_stride;
+    int64_t t = 0;
+    for (; t + kTileTokens <= n_tok; t += kTileTokens)
+      tile_tokens<kType, kTileTokens>(n, wr, w_stride, act + size_t(t) * act_stride, act_stride,
+                                      y + t * ldy + r, ldy);
+    const uint8_t* at = act + size_t(t) * act_stride;
+    float* yt = y + t * ldy + r;
+    switch (n_tok - t) {
+      case 5:
+        tile_tokens<kType, 5>(n, wr, w_stride, at, act_stride, yt, ldy);
+        break;
+      case 4:
+        tile_tokens<kType, 4>(n, wr, w_stride, at, act_stride, yt, ldy);
+        break;
+      case 3:
+        tile_tokens<kType, 3>(n, wr, w_stride, at, act_stride, yt, ldy);
+        break;
+      case 2:
+        tile_tokens<kType, 2>(n, wr, w_stride, at, act_stride, yt, ldy);
+        break;
+      case 1:
+        tile_tokens<kType, 1>(n, wr, w_stride, at, act_stride, yt, ldy);
+        break;
+      default:
+        break;
+    }
+  }
+}
+#endif
+
 }  // namespace
 
 float vec_dot(TensorType t, int64_t n, const void* w, const void* a) {
@@ -480,6 +623,37 @@ void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* ac
       break;
   }
   for (; i < n_act; ++i) out[i] = vec_dot(t, n, w, act[i]);
+}
+
+int64_t matmul_rows_tiled(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
+                          const uint8_t* act, size_t act_stride, int64_t n_tok, float* y,
+                          int64_t ldy) {
+#if defined(__AVX512F__) && defined(__AVX512VNNI__)
+  const int64_t done = rows - rows % (2 * kTileRowPairs);
+  switch (t) {
+    case TensorType::kQ8_0:
+      tile_rows<TensorType::kQ8_0>(n, w, w_stride, done, act, act_stride, n_tok, y, ldy);
+      return done;
+    case TensorType::kQ5_0:
+      tile_rows<TensorType::kQ5_0>(n, w, w_stride, done, act, act_stride, n_tok, y, ldy);
+      return done;
+    case TensorType::kQ4_0:
+      tile_rows<TensorType::kQ4_0>(n, w, w_stride, done, act, act_stride, n_tok, y, ldy);
+      return done;
+    case TensorType::kQ4_1:
+      tile_rows<TensorType::kQ4_1>(n, w, w_stride, done, act, act_stride, n_tok, y, ldy);
+      return done;
+    case TensorType::kQ5_1:
+      tile_rows<TensorType::kQ5_1>(n, w, w_stride, done, act, act_stride, n_tok, y, ldy);
+      return done;
+    default:
+      return 0;
+  }
+#else
+  (void)t, (void)n, (void)w, (void)w_stride, (void)rows, (void)act, (void)act_stride, (void)n_tok;
+  (void)y, (void)ldy;
+  return 0;
+#endif
 }
 
 float vec_dot_q4k_repacked(int64_t n, const void* w, const void* a, bool gemm) {
