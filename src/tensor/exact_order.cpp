@@ -18,6 +18,7 @@ void pv_f16_ordered(DotOrder order, int64_t n, const uint16_t* p, const uint16_t
   kernels().pv_f16_ordered(order, n, p, v, ldv, dim, out);
 }
 float exp_simd(float x) { return kernels().exp_simd(x); }
+void exp_ordered(const float* x, float* y, int64_t n) { kernels().exp_ordered(x, y, n); }
 void softmax_ordered(float* x, int64_t n) { kernels().softmax_ordered(x, n); }
 void silu_ordered(float* x, int64_t n) { kernels().silu_ordered(x, n); }
 void swiglu_ordered(float* g, const float* u, int64_t n) { kernels().swiglu_ordered(g, u, n); }

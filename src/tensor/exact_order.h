@@ -39,6 +39,8 @@ void pv_f16_ordered(DotOrder order, int64_t n, const uint16_t* p, const uint16_t
 
 // ggml's SIMD expf (the Arm optimized-routines polynomial) for the build's lane width.
 float exp_simd(float x);
+// y[i] = exp_simd(x[i]) for i in [0, n), W lanes at a time.
+void exp_ordered(const float* x, float* y, int64_t n);
 // In place x[i] = exp(x[i] - max) / sum over [0, n), summed as ggml_vec_soft_max_f32 does.
 void softmax_ordered(float* x, int64_t n);
 // x[i] = silu(x[i]) in place as ggml_vec_silu_f32 (SIMD chunks of W, libm expf for the tail).

@@ -3,6 +3,7 @@
 // Bit-exactness against llama.cpp itself is checked by tests/python/test_parity_llamacpp.py.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -78,10 +79,11 @@ template <int W>
 void expect_f16_orders() {
   for (size_t n : {16u, 32u, 64u, 96u, 128u, 256u, 520u}) {
     const auto a = random_f16(n, 1 + uint32_t(n)), b = random_f16(n, 2 + uint32_t(n));
-    if (n % W == 0)  // tinyBLAS takes only whole registers (dot_order)
+    if (n % W == 0) {  // tinyBLAS takes only whole registers (dot_order)
       EXPECT_EQ(dot_f16_ordered(DotOrder::kGemm, int64_t(n), a.data(), b.data()),
                 gemm_order<W>(a, b))
           << n;
+    }
     EXPECT_EQ(dot_f16_ordered(DotOrder::kGemv, int64_t(n), a.data(), b.data()), gemv_order<W>(a, b))
         << n;
   }
@@ -201,6 +203,38 @@ TEST_P(ExactOrderLevel, SimdExpIsAccurateAndSaturates) {
   EXPECT_EQ(exp_simd(-200.f), 0.f);
   EXPECT_EQ(exp_simd(0.f), 1.f);
   EXPECT_TRUE(std::isinf(exp_simd(200.f)));
+}
+
+// The W-lane exp gives exp_simd's bits for every input class: the polynomial range, the scaled
+// ranges past |n| > 126 and 192 (denormal results, overflow), infinities, NaN, signed zeros.
+TEST_P(ExactOrderLevel, VectorExpEqualsScalarExpEverywhere) {
+  std::vector<float> x;
+  for (float v = -200.f; v < 200.f; v += 0.0137f) x.push_back(v);
+  for (float v : {-104.f, -103.9f, -87.4f, -87.3f, 88.7f, 88.8f, 0.f, -0.f, 1e-30f, -1e-30f})
+    x.push_back(v);
+  for (float v : {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                  std::numeric_limits<float>::quiet_NaN()})
+    x.push_back(v);
+  std::vector<float> y(x.size());
+  exp_ordered(x.data(), y.data(), int64_t(x.size()));
+  for (size_t i = 0; i < x.size(); ++i) {
+    const float want = exp_simd(x[i]);
+    if (std::isnan(want))
+      EXPECT_TRUE(std::isnan(y[i])) << x[i];
+    else
+      EXPECT_EQ(std::bit_cast<uint32_t>(y[i]), std::bit_cast<uint32_t>(want)) << x[i];
+  }
+  // SwiGLU: whole registers through the SIMD exp, the tail through libm's expf.
+  std::vector<float> g(x.begin(), x.begin() + 1000), u(g.size());
+  for (size_t i = 0; i < u.size(); ++i) u[i] = float(std::cos(double(i)));
+  std::vector<float> got = g;
+  swiglu_ordered(got.data(), u.data(), int64_t(g.size()));
+  const size_t n_simd = g.size() - g.size() % size_t(simd_lanes());
+  for (size_t i = 0; i < g.size(); ++i) {
+    const float want = i < n_simd ? g[i] / (1.0f + exp_simd(0.0f - g[i])) * u[i]
+                                  : g[i] / (1.0f + std::exp(-g[i])) * u[i];
+    EXPECT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(want)) << g[i];
+  }
 }
 
 TEST_P(ExactOrderLevel, SoftmaxAndSwiglu) {

@@ -138,6 +138,29 @@ TEST(Quants, ActivationQuantizationRoundTrips) {
   }
 }
 
+// The SIMD activation quantizers write the reference's bytes, edge cases included: an all-zero
+// block, a block whose largest magnitude occurs with both signs (Q8_K takes the first), values
+// that land on .5 after scaling (half to even), denormals and huge values.
+TEST_P(QuantsLevel, ActivationQuantizationMatchesReferenceBytes) {
+  std::mt19937 rng(11);
+  const int64_t n = 1024;
+  std::vector<std::vector<float>> rows = {random_act(n, rng), std::vector<float>(n, 0.f)};
+  std::vector<float> edge(static_cast<size_t>(n));
+  std::uniform_int_distribution<int> small(-254, 254);
+  for (int64_t i = 0; i < n; ++i) edge[size_t(i)] = float(small(rng)) / 2.f;  // k/2: many .5 cases
+  edge[0] = -127.f, edge[5] = 127.f;       // tie in magnitude, negative first (block 0)
+  edge[256] = 1e-40f, edge[300] = -3e38f;  // a denormal; a huge value
+  for (int64_t i = 512; i < 544; ++i) edge[size_t(i)] = 0.f;  // one all-zero Q8_0 block
+  rows.push_back(edge);
+  for (const auto& x : rows)
+    for (ActType a : {ActType::kQ8_0, ActType::kQ8_1, ActType::kQ8_K}) {
+      std::vector<uint8_t> got(tensor::act_row_bytes(a, n)), want(got.size());
+      tensor::quantize_act_row(a, x.data(), got.data(), n);
+      tensor::quantize_act_row_ref(a, x.data(), want.data(), n);
+      EXPECT_EQ(got, want) << "act type " << int(a);
+    }
+}
+
 // matmul = one dot per (row, token) in the kernel order llama.cpp would use for that shape
 // (tensor/exact_order.h, quants.h), whatever the thread count.
 TEST_P(QuantsLevel, MatmulMatchesPerRowDotsAcrossThreadCounts) {

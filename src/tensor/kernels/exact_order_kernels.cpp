@@ -255,14 +255,100 @@ float exp_simd(float x) {
   }
 }
 
+namespace {
+
+// exp_simd on W lanes at once: the same operations lane by lane (ggml_v_expf), so the same bits
+// (tests/tensor/test_exact_order.cpp compares the two over a sweep of inputs).
+#if defined(__AVX512F__)
+using VecF = __m512;
+inline VecF vsub(VecF a, VecF b) { return _mm512_sub_ps(a, b); }
+inline VecF vadd(VecF a, VecF b) { return _mm512_add_ps(a, b); }
+inline VecF vmul(VecF a, VecF b) { return _mm512_mul_ps(a, b); }
+inline VecF vdiv(VecF a, VecF b) { return _mm512_div_ps(a, b); }
+inline VecF vload(const float* p) { return _mm512_loadu_ps(p); }
+inline void vstore(float* p, VecF v) { _mm512_storeu_ps(p, v); }
+inline VecF vset(float x) { return _mm512_set1_ps(x); }
+inline VecF exp_vec(VecF x) {
+  const VecF r = vset(0x1.8p23f);
+  const VecF z = _mm512_fmadd_ps(x, vset(0x1.715476p+0f), r);
+  const VecF n = _mm512_sub_ps(z, r);
+  const VecF b =
+      _mm512_fnmadd_ps(n, vset(0x1.7f7d1cp-20f), _mm512_fnmadd_ps(n, vset(0x1.62e4p-1f), x));
+  const VecF u = _mm512_mul_ps(b, b);
+  const VecF j = _mm512_fmadd_ps(
+      _mm512_fmadd_ps(_mm512_fmadd_ps(vset(0x1.0e4020p-7f), b, vset(0x1.573e2ep-5f)), u,
+                      _mm512_fmadd_ps(vset(0x1.555e66p-3f), b, vset(0x1.fffdb6p-2f))),
+      u, _mm512_fmadd_ps(vset(0x1.ffffecp-1f), b, vset(1.0f)));
+  const VecF res = _mm512_scalef_ps(j, n);
+  const __mmask16 big = _mm512_cmp_ps_mask(_mm512_abs_ps(n), vset(192.f), _CMP_GT_OQ);
+  if (big == 0) return res;
+  const __mmask16 neg = _mm512_cmp_ps_mask(n, _mm512_setzero_ps(), _CMP_LE_OQ);
+  const VecF alt =
+      _mm512_mask_blend_ps(neg, vset(std::numeric_limits<float>::infinity()), _mm512_setzero_ps());
+  return _mm512_mask_blend_ps(big, res, alt);
+}
+#else
+using VecF = __m256;
+inline VecF vsub(VecF a, VecF b) { return _mm256_sub_ps(a, b); }
+inline VecF vadd(VecF a, VecF b) { return _mm256_add_ps(a, b); }
+inline VecF vmul(VecF a, VecF b) { return _mm256_mul_ps(a, b); }
+inline VecF vdiv(VecF a, VecF b) { return _mm256_div_ps(a, b); }
+inline VecF vload(const float* p) { return _mm256_loadu_ps(p); }
+inline void vstore(float* p, VecF v) { _mm256_storeu_ps(p, v); }
+inline VecF vset(float x) { return _mm256_set1_ps(x); }
+inline VecF exp_vec(VecF x) {
+  const VecF r = vset(0x1.8p23f);
+  const VecF z = _mm256_fmadd_ps(x, vset(0x1.715476p+0f), r);
+  const VecF n = _mm256_sub_ps(z, r);
+  const VecF b =
+      _mm256_fnmadd_ps(n, vset(0x1.7f7d1cp-20f), _mm256_fnmadd_ps(n, vset(0x1.62e4p-1f), x));
+  const __m256i e = _mm256_slli_epi32(_mm256_castps_si256(z), 23);
+  const VecF k = _mm256_castsi256_ps(_mm256_add_epi32(e, _mm256_castps_si256(vset(1.0f))));
+  const VecF abs_n = _mm256_andnot_ps(vset(-0.f), n);
+  const VecF c = _mm256_cmp_ps(abs_n, vset(126.f), _CMP_GT_OQ);
+  const VecF u = _mm256_mul_ps(b, b);
+  const VecF j = _mm256_fmadd_ps(
+      _mm256_fmadd_ps(_mm256_fmadd_ps(vset(0x1.0e4020p-7f), b, vset(0x1.573e2ep-5f)), u,
+                      _mm256_fmadd_ps(vset(0x1.555e66p-3f), b, vset(0x1.fffdb6p-2f))),
+      u, _mm256_mul_ps(vset(0x1.ffffecp-1f), b));
+  if (!_mm256_movemask_ps(c)) return _mm256_fmadd_ps(j, k, k);
+  const __m256i g =
+      _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(n, _mm256_setzero_ps(), _CMP_LE_OQ)),
+                       _mm256_set1_epi32(int(0x82000000u)));
+  const VecF s1 = _mm256_castsi256_ps(_mm256_add_epi32(g, _mm256_set1_epi32(0x7f000000)));
+  const VecF s2 = _mm256_castsi256_ps(_mm256_sub_epi32(e, g));
+  const VecF d = _mm256_cmp_ps(abs_n, vset(192.f), _CMP_GT_OQ);
+  return _mm256_or_ps(
+      _mm256_and_ps(
+          c, _mm256_or_ps(_mm256_and_ps(d, _mm256_mul_ps(s1, s1)),
+                          _mm256_andnot_ps(d, _mm256_mul_ps(_mm256_fmadd_ps(s2, j, s2), s1)))),
+      _mm256_andnot_ps(c, _mm256_fmadd_ps(j, k, k)));
+}
+#endif
+
+}  // namespace
+
+void exp_ordered(const float* x, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + W <= n; i += W) vstore(y + i, exp_vec(vload(x + i)));
+  for (; i < n; ++i) y[i] = exp_simd(x[i]);
+}
+
 void softmax_ordered(float* x, int64_t n) {
   float mx = -std::numeric_limits<float>::infinity();
   for (int64_t i = 0; i < n; ++i) mx = fmax_(mx, x[i]);
   // ggml runs this over the whole padded cache row: masked cells give exp(-inf) = 0, which
   // leaves every chunk sum unchanged, so chunks past n are skipped and the last is zero-padded.
   double sum = 0;
-  float chunk[W];
-  for (int64_t i0 = 0; i0 < n; i0 += W) {
+  alignas(64) float chunk[W];
+  int64_t i0 = 0;
+  for (; i0 + W <= n; i0 += W) {
+    const VecF e = exp_vec(vsub(vload(x + i0), vset(mx)));
+    vstore(x + i0, e);
+    vstore(chunk, e);
+    sum += double(hsum_lanes(chunk));
+  }
+  if (i0 < n) {
     for (int l = 0; l < W; ++l) {
       const int64_t i = i0 + l;
       chunk[l] = i < n ? exp_simd(x[i] - mx) : 0.f;
@@ -274,18 +360,24 @@ void softmax_ordered(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
+// ggml_v_silu: x / (1 + exp(-x)) on W lanes; the tail uses the libm exp as ggml's does.
 void silu_ordered(float* x, int64_t n) {
   const int64_t n_simd = n - n % W;
-  int64_t i = 0;
-  for (; i < n_simd; ++i) x[i] = x[i] / (1.0f + exp_simd(0.0f - x[i]));
-  for (; i < n; ++i) x[i] = x[i] / (1.0f + std::exp(-x[i]));
+  for (int64_t i = 0; i < n_simd; i += W) {
+    const VecF v = vload(x + i);
+    vstore(x + i, vdiv(v, vadd(vset(1.0f), exp_vec(vsub(vset(0.0f), v)))));
+  }
+  for (int64_t i = n_simd; i < n; ++i) x[i] = x[i] / (1.0f + std::exp(-x[i]));
 }
 
 void swiglu_ordered(float* g, const float* u, int64_t n) {
   const int64_t n_simd = n - n % W;
-  int64_t i = 0;
-  for (; i < n_simd; ++i) g[i] = g[i] / (1.0f + exp_simd(0.0f - g[i])) * u[i];
-  for (; i < n; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+  for (int64_t i = 0; i < n_simd; i += W) {
+    const VecF v = vload(g + i);
+    const VecF silu = vdiv(v, vadd(vset(1.0f), exp_vec(vsub(vset(0.0f), v))));
+    vstore(g + i, vmul(silu, vload(u + i)));
+  }
+  for (int64_t i = n_simd; i < n; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
 }
 
 }  // namespace gavel::tensor::GAVEL_ISA_NS

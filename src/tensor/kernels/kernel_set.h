@@ -26,6 +26,7 @@ struct KernelSet {
   void (*pv_f16_ordered)(DotOrder order, int64_t n, const uint16_t* p, const uint16_t* v,
                          int64_t ldv, int dim, float* out);
   float (*exp_simd)(float x);
+  void (*exp_ordered)(const float* x, float* y, int64_t n);
   void (*softmax_ordered)(float* x, int64_t n);
   void (*silu_ordered)(float* x, int64_t n);
   void (*swiglu_ordered)(float* g, const float* u, int64_t n);

@@ -20,6 +20,7 @@ constinit const KernelSet kKernelSet = {
     dot_f16_ordered,
     pv_f16_ordered,
     exp_simd,
+    exp_ordered,
     softmax_ordered,
     silu_ordered,
     swiglu_ordered,

@@ -577,6 +577,59 @@ void tile_rows(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows, const
 }
 #endif
 
+// Activation quantization, byte for byte as quantize_act_row_ref (ggml's x86 quantize_row_q8_0,
+// q8_1 and q8_K): the maxima are exact in any order, and each value is rounded on its own.
+inline __m256 abs_ps(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.f), v); }
+inline float hmax(__m256 v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_movehdup_ps(m));
+  return _mm_cvtss_f32(m);
+}
+// 32 floats times `scale`, rounded half to even, as int8 in element order; returns their sum.
+inline int round_pack_32(const float* x, __m256 scale, int8_t* qs) {
+  __m256i i[4];
+  for (int k = 0; k < 4; ++k)
+    i[k] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 8 * k), scale),
+                                              _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  const __m256i sum = _mm256_add_epi32(_mm256_add_epi32(i[0], i[1]), _mm256_add_epi32(i[2], i[3]));
+  // packs interleaves 128-bit lanes; the permute puts the 32 bytes back in element order.
+  const __m256i p =
+      _mm256_packs_epi16(_mm256_packs_epi32(i[0], i[1]), _mm256_packs_epi32(i[2], i[3]));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs),
+                      _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+  return hsum_i32(sum);
+}
+// One Q8_0/Q8_1 block: *d = amax / 127, q = round(x * (127 / amax)). Returns sum(q).
+inline int quantize_q8_32(const float* x, float* d, int8_t* qs) {
+  __m256 m = abs_ps(_mm256_loadu_ps(x));
+  for (int k = 1; k < 4; ++k) m = _mm256_max_ps(m, abs_ps(_mm256_loadu_ps(x + 8 * k)));
+  const float amax = hmax(m);
+  *d = amax / 127.f;
+  const float id = amax != 0.f ? 127.f / amax : 0.f;
+  return round_pack_32(x, _mm256_set1_ps(id), qs);
+}
+// One Q8_K block: the scale from the first value of largest magnitude, with its sign.
+inline void quantize_q8_k(const float* x, BlockQ8_K& y) {
+  __m256 m = abs_ps(_mm256_loadu_ps(x));
+  for (int k = 1; k < kQK_K / 8; ++k) m = _mm256_max_ps(m, abs_ps(_mm256_loadu_ps(x + 8 * k)));
+  const float amax = hmax(m);
+  if (amax == 0.f) {
+    std::memset(&y, 0, sizeof(y));
+    return;
+  }
+  int j = 0;
+  while (std::fabs(x[j]) != amax) ++j;
+  const float iscale = -127.f / x[j];
+  for (int g = 0; g < kQK_K / 32; ++g)
+    (void)round_pack_32(x + 32 * g, _mm256_set1_ps(iscale), y.qs + 32 * g);
+  for (int g = 0; g < kQK_K / 16; ++g) {
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(y.qs + 16 * g));
+    const __m256i w = _mm256_cvtepi8_epi16(q);
+    y.bsums[g] = int16_t(hsum_i32(_mm256_madd_epi16(w, _mm256_set1_epi16(1))));
+  }
+  y.d = 1.f / iscale;
+}
 }  // namespace
 
 float vec_dot(TensorType t, int64_t n, const void* w, const void* a) {
@@ -692,7 +745,31 @@ float vec_dot_kquant_tiled(TensorType t, int64_t n, const void* w, const void* a
 }
 
 void quantize_act_row(ActType a, const float* x, void* dst, int64_t n) {
-  tensor::quantize_act_row_ref(a, x, dst, n);
+  switch (a) {
+    case ActType::kQ8_0:
+      for (int64_t b = 0; b < n / kQK; ++b) {
+        auto& y = static_cast<BlockQ8_0*>(dst)[b];
+        float d;
+        (void)quantize_q8_32(x + b * kQK, &d, y.qs);
+        y.d = gguf::fp32_to_fp16(d);
+      }
+      return;
+    case ActType::kQ8_1:
+      for (int64_t b = 0; b < n / kQK; ++b) {
+        auto& y = static_cast<BlockQ8_1*>(dst)[b];
+        float d;
+        const int sum = quantize_q8_32(x + b * kQK, &d, y.qs);
+        y.d = gguf::fp32_to_fp16(d);
+        y.s = gguf::fp32_to_fp16(d * float(sum));
+      }
+      return;
+    case ActType::kQ8_K:
+      for (int64_t b = 0; b < n / kQK_K; ++b)
+        quantize_q8_k(x + b * kQK_K, static_cast<BlockQ8_K*>(dst)[b]);
+      return;
+    default:
+      tensor::quantize_act_row_ref(a, x, dst, n);
+  }
 }
 
 }  // namespace gavel::tensor::GAVEL_ISA_NS
