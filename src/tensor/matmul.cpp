@@ -53,16 +53,12 @@ void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, flo
       }
       return;
     }
-    // Tiles of rows x tokens where the level has them; 48 tokens of activations stay in L1.
-    int64_t r_tiled = r0;
-    if (!q4k_repacked && !tiled) {
-      constexpr int64_t kTileTok = 48;
-      for (int64_t t0 = 0; t0 < in.n_tok; t0 += kTileTok)
-        r_tiled = r0 + matmul_rows_tiled(w.type, w.cols, w.data + size_t(r0) * w.row_bytes,
-                                         w.row_bytes, r1 - r0,
-                                         in.data.data() + size_t(t0) * in.row_bytes, in.row_bytes,
-                                         std::min(kTileTok, in.n_tok - t0), y + t0 * ldy + r0, ldy);
-    }
+    // Tiles of rows x tokens where the level has them.
+    const int64_t r_tiled =
+        q4k_repacked || tiled
+            ? r0
+            : r0 + matmul_rows_tiled(w.type, w.cols, w.data + size_t(r0) * w.row_bytes, w.row_bytes,
+                                     r1 - r0, in.data.data(), in.row_bytes, in.n_tok, y + r0, ldy);
     for (int64_t t0 = 0; t0 < in.n_tok; t0 += kTokTile) {
       const int64_t t1 = std::min(in.n_tok, t0 + kTokTile);
       for (int64_t r = r_tiled; r < r1; ++r) {

@@ -4,6 +4,11 @@
 // vpdpbusd, which gives the same integers. Each is tested against the scalar reference in
 // quants_ref.cpp.
 #include "tensor/kernels/isa_namespace.h"
+#if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)
+// GCC 12's _mm512_undefined_* (inside _mm512_broadcast_i64x4, _mm512_cvtepi32_ps) trip its own
+// -Wuninitialized once inlined here (GCC bug 105593).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 // clang-format off
 #include <immintrin.h>
 // clang-format on
@@ -20,6 +25,7 @@ namespace gavel::tensor::GAVEL_ISA_NS {
 namespace {
 
 inline int min_(int a, int b) { return a < b ? a : b; }
+inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 inline float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -445,7 +451,10 @@ float dot_bf16_avx(int64_t n, const uint16_t* x, const uint16_t* y) {
 // the signed x signed integer dot needs no sign juggling: the activations are offset by +128 to
 // unsigned bytes and the accumulator starts at -128 x (the weights' lane sums), which VNNI's
 // dpbusd then makes exact.
-constexpr int kTileRowPairs = 2, kTileTokens = 6;
+constexpr int kTileRowPairs = 2, kTileTokens = 8;
+// Weight blocks decoded per pass (the buffer stays in L1), and tokens whose running sums are kept
+// between passes.
+constexpr int kTileBlocks = 48, kTileMaxTokens = 64;
 
 inline __m512i pair_i(__m256i lo, __m256i hi) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
@@ -468,64 +477,98 @@ inline __m256i q1_values(const uint8_t* wp, int64_t b, uint16_t* d, uint16_t* m)
   return q;
 }
 
-template <TensorType kType, int kRP, int kRT>
-void tile_q(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* const* act, float* y,
-            int64_t ldy) {
-  constexpr bool kMin = kType == TensorType::kQ4_1 || kType == TensorType::kQ5_1;
-  static_assert(!kMin || kRP <= 2, "the mins of at most 4 rows share one 128-bit register");
-  __m512 acc[kRP][kRT];
-  [[maybe_unused]] __m128 summ[kRT];  // kMin: the running sum of m_w * s_a, one lane per row
-  for (int p = 0; p < kRP; ++p)
-    for (int t = 0; t < kRT; ++t) acc[p][t] = _mm512_setzero_ps();
-  for (int t = 0; t < kRT; ++t) summ[t] = _mm_setzero_ps();
+constexpr bool has_min(TensorType t) { return t == TensorType::kQ4_1 || t == TensorType::kQ5_1; }
+
+// One block of a row pair, decoded: the values, the integer accumulator's start (Q8_0/Q5_0/Q4_0:
+// -128 x the lane sums, undoing the activations' +128 offset) and the two scales.
+struct alignas(64) DecodedPair {
+  __m512i q, start;
+  __m512 d;
+};
+struct DecodedBlocks {
+  DecodedPair pair[kTileBlocks][kTileRowPairs];
+  __m128 mins[kTileBlocks];  // Q4_1/Q5_1: the mins of the 2 x kTileRowPairs rows
+};
+
+template <TensorType kType>
+void decode_blocks(const uint8_t* w, size_t w_stride, int64_t b0, int nb, DecodedBlocks& out) {
   const __m512i bias = _mm512_set1_epi8(char(0x80));
-  for (int64_t b = 0; b < n / kQK; ++b) {
-    __m512i wq[kRP], start[kRP];
-    __m512 dw[kRP];
-    [[maybe_unused]] float mins[4] = {0, 0, 0, 0};
-    for (int p = 0; p < kRP; ++p) {
-      uint16_t d0, d1;
+  for (int i = 0; i < nb; ++i) {
+    float mins[4] = {0, 0, 0, 0};
+    for (int p = 0; p < kTileRowPairs; ++p) {
+      DecodedPair& dp = out.pair[i][p];
       const uint8_t* r0 = w + size_t(2 * p) * w_stride;
-      if constexpr (kMin) {
+      uint16_t d0, d1;
+      if constexpr (has_min(kType)) {
         uint16_t m0, m1;
-        wq[p] =
-            pair_i(q1_values<kType>(r0, b, &d0, &m0), q1_values<kType>(r0 + w_stride, b, &d1, &m1));
+        dp.q = pair_i(q1_values<kType>(r0, b0 + i, &d0, &m0),
+                      q1_values<kType>(r0 + w_stride, b0 + i, &d1, &m1));
         mins[2 * p] = gguf::fp16_to_fp32(m0);
         mins[2 * p + 1] = gguf::fp16_to_fp32(m1);
-        start[p] = _mm512_setzero_si512();
+        dp.start = _mm512_setzero_si512();
       } else {
-        wq[p] = pair_i(q0_values<kType>(r0, b, &d0), q0_values<kType>(r0 + w_stride, b, &d1));
-        start[p] = _mm512_sub_epi32(_mm512_setzero_si512(),
-                                    _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, wq[p]));
+        dp.q =
+            pair_i(q0_values<kType>(r0, b0 + i, &d0), q0_values<kType>(r0 + w_stride, b0 + i, &d1));
+        dp.start = _mm512_sub_epi32(_mm512_setzero_si512(),
+                                    _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, dp.q));
       }
-      dw[p] = pair_ps(d0, d1);
+      dp.d = pair_ps(d0, d1);
     }
-    [[maybe_unused]] const __m128 mv = _mm_loadu_ps(mins);
+    out.mins[i] = _mm_loadu_ps(mins);
+  }
+}
+
+// The running sums of one row group x token: eight lanes per row, and the min terms.
+struct TileAcc {
+  __m512 acc[kTileRowPairs];
+  __m128 summ;
+};
+
+// kRT tokens against decoded blocks [0, nb) of block range starting at b0, continuing the sums
+// in `st` (fresh when first), then writing the outputs when last.
+template <TensorType kType, int kRT>
+void tile_pass(const DecodedBlocks& wd, int64_t b0, int nb, const uint8_t* const* act, TileAcc* st,
+               bool first, bool last, float* y, int64_t ldy) {
+  constexpr bool kMin = has_min(kType);
+  __m512 acc[kTileRowPairs][kRT];
+  [[maybe_unused]] __m128 summ[kRT];
+  for (int t = 0; t < kRT; ++t) {
+    for (int p = 0; p < kTileRowPairs; ++p) acc[p][t] = first ? _mm512_setzero_ps() : st[t].acc[p];
+    summ[t] = first ? _mm_setzero_ps() : st[t].summ;
+  }
+  const __m512i bias = _mm512_set1_epi8(char(0x80));
+  for (int i = 0; i < nb; ++i) {
     for (int t = 0; t < kRT; ++t) {
       __m512i av;
       float da;
       if constexpr (kMin) {
-        const auto* a = reinterpret_cast<const BlockQ8_1*>(act[t]) + b;
+        const auto* a = reinterpret_cast<const BlockQ8_1*>(act[t]) + b0 + i;
         av = _mm512_broadcast_i64x4(load32(a->qs));
         da = gguf::fp16_to_fp32(a->d);
-        summ[t] = _mm_fmadd_ps(mv, _mm_set1_ps(gguf::fp16_to_fp32(a->s)), summ[t]);
+        summ[t] = _mm_fmadd_ps(wd.mins[i], _mm_set1_ps(gguf::fp16_to_fp32(a->s)), summ[t]);
       } else {
-        const auto* a = reinterpret_cast<const BlockQ8_0*>(act[t]) + b;
+        const auto* a = reinterpret_cast<const BlockQ8_0*>(act[t]) + b0 + i;
         av = _mm512_xor_si512(_mm512_broadcast_i64x4(load32(a->qs)), bias);
         da = gguf::fp16_to_fp32(a->d);
       }
       const __m512 dav = _mm512_set1_ps(da);
-      for (int p = 0; p < kRP; ++p) {
-        const __m512i s = kMin ? _mm512_dpbusd_epi32(start[p], wq[p], av)
-                               : _mm512_dpbusd_epi32(start[p], av, wq[p]);
-        acc[p][t] = _mm512_fmadd_ps(_mm512_mul_ps(dw[p], dav), _mm512_cvtepi32_ps(s), acc[p][t]);
+      for (int p = 0; p < kTileRowPairs; ++p) {
+        const DecodedPair& dp = wd.pair[i][p];
+        const __m512i s = kMin ? _mm512_dpbusd_epi32(dp.start, dp.q, av)
+                               : _mm512_dpbusd_epi32(dp.start, av, dp.q);
+        acc[p][t] = _mm512_fmadd_ps(_mm512_mul_ps(dp.d, dav), _mm512_cvtepi32_ps(s), acc[p][t]);
       }
     }
   }
   for (int t = 0; t < kRT; ++t) {
+    if (!last) {
+      for (int p = 0; p < kTileRowPairs; ++p) st[t].acc[p] = acc[p][t];
+      st[t].summ = summ[t];
+      continue;
+    }
     [[maybe_unused]] float sm[4];
     if constexpr (kMin) _mm_storeu_ps(sm, summ[t]);
-    for (int p = 0; p < kRP; ++p) {
+    for (int p = 0; p < kTileRowPairs; ++p) {
       float lo = hsum(_mm512_castps512_ps256(acc[p][t]));
       float hi = hsum(_mm512_extractf32x8_ps(acc[p][t], 1));
       if constexpr (kMin) lo += sm[2 * p], hi += sm[2 * p + 1];
@@ -536,42 +579,54 @@ void tile_q(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* const* 
 }
 
 template <TensorType kType, int kRT>
-void tile_tokens(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* act,
-                 size_t act_stride, float* y, int64_t ldy) {
+void tile_pass_at(const DecodedBlocks& wd, int64_t b0, int nb, const uint8_t* act,
+                  size_t act_stride, TileAcc* st, bool first, bool last, float* y, int64_t ldy) {
   const uint8_t* a[kRT];
   for (int t = 0; t < kRT; ++t) a[t] = act + size_t(t) * act_stride;
-  tile_q<kType, kTileRowPairs, kRT>(n, w, w_stride, a, y, ldy);
+  tile_pass<kType, kRT>(wd, b0, nb, a, st, first, last, y, ldy);
 }
 
+// Rows [0, rows) (a multiple of 2 x kTileRowPairs) against n_tok tokens: per group of rows and
+// per chunk of at most kTileMaxTokens tokens, each kTileBlocks-block slice of the rows is
+// decoded once and run against every token of the chunk, the sums carried between slices.
 template <TensorType kType>
 void tile_rows(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows, const uint8_t* act,
                size_t act_stride, int64_t n_tok, float* y, int64_t ldy) {
-  for (int64_t r = 0; r + 2 * kTileRowPairs <= rows; r += 2 * kTileRowPairs) {
+  DecodedBlocks wd;
+  TileAcc st[kTileMaxTokens];
+  const int64_t n_blocks = n / kQK;
+  for (int64_t r = 0; r < rows; r += 2 * kTileRowPairs) {
     const uint8_t* wr = w + size_t(r) * w_stride;
-    int64_t t = 0;
-    for (; t + kTileTokens <= n_tok; t += kTileTokens)
-      tile_tokens<kType, kTileTokens>(n, wr, w_stride, act + size_t(t) * act_stride, act_stride,
-                                      y + t * ldy + r, ldy);
-    const uint8_t* at = act + size_t(t) * act_stride;
-    float* yt = y + t * ldy + r;
-    switch (n_tok - t) {
-      case 5:
-        tile_tokens<kType, 5>(n, wr, w_stride, at, act_stride, yt, ldy);
-        break;
-      case 4:
-        tile_tokens<kType, 4>(n, wr, w_stride, at, act_stride, yt, ldy);
-        break;
-      case 3:
-        tile_tokens<kType, 3>(n, wr, w_stride, at, act_stride, yt, ldy);
-        break;
-      case 2:
-        tile_tokens<kType, 2>(n, wr, w_stride, at, act_stride, yt, ldy);
-        break;
-      case 1:
-        tile_tokens<kType, 1>(n, wr, w_stride, at, act_stride, yt, ldy);
-        break;
-      default:
-        break;
+    for (int64_t c0 = 0; c0 < n_tok; c0 += kTileMaxTokens) {
+      const int64_t c1 = min64(n_tok, c0 + kTileMaxTokens);
+      for (int64_t b0 = 0; b0 < n_blocks; b0 += kTileBlocks) {
+        const int nb = int(min64(kTileBlocks, n_blocks - b0));
+        decode_blocks<kType>(wr, w_stride, b0, nb, wd);
+        const bool first = b0 == 0, last = b0 + nb == n_blocks;
+        int64_t t = c0;
+        for (; t + kTileTokens <= c1; t += kTileTokens)
+          tile_pass_at<kType, kTileTokens>(wd, b0, nb, act + size_t(t) * act_stride, act_stride,
+                                           st + (t - c0), first, last, y + t * ldy + r, ldy);
+        const uint8_t* at = act + size_t(t) * act_stride;
+        TileAcc* s = st + (t - c0);
+        float* yt = y + t * ldy + r;
+        switch (c1 - t) {
+#define GAVEL_TILE_TAIL(k)                                                       \
+  case k:                                                                        \
+    tile_pass_at<kType, k>(wd, b0, nb, at, act_stride, s, first, last, yt, ldy); \
+    break;
+          GAVEL_TILE_TAIL(7)
+          GAVEL_TILE_TAIL(6)
+          GAVEL_TILE_TAIL(5)
+          GAVEL_TILE_TAIL(4)
+          GAVEL_TILE_TAIL(3)
+          GAVEL_TILE_TAIL(2)
+          GAVEL_TILE_TAIL(1)
+#undef GAVEL_TILE_TAIL
+          default:
+            break;
+        }
+      }
     }
   }
 }
