@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Prefill throughput (pp512, 2 threads, warm, median of repeats) of gavel vs llama.cpp
-(llama-cpp-python) on the Qwen3-0.6B-shaped random models from tools/make_tiny_gguf.py
+"""Prefill throughput (pp512 and pp2048, 2 threads, warm, median of repeats) of gavel vs
+llama.cpp (llama-cpp-python) on the Qwen3-0.6B-shaped random models from tools/make_tiny_gguf.py
 --shape qwen3-0.6b, plus peak RSS of each (each engine runs in its own process).
 
-usage: bench/prefill_vs_llamacpp.py [--gavel BIN] [--reps 3] [--types q8_0 q4_k_m f16]
+usage: bench/prefill_vs_llamacpp.py [--gavel BIN] [--reps 3] [--types q8_0 q4_k_m q4_1 f16]
+                                    [--tokens 512 2048]
 """
 import argparse
 import json
@@ -15,10 +16,9 @@ import sys
 import time
 
 TINY = pathlib.Path.home() / ".cache/gavel/tiny"
-N = 512
 
 
-def llama_child(path, reps):
+def llama_child(path, reps, N):
     from llama_cpp import Llama
     llm = Llama(model_path=path, n_ctx=N + 16, n_batch=N, n_ubatch=N, n_threads=2,
                 n_threads_batch=2, logits_all=False, verbose=False)
@@ -33,7 +33,7 @@ def llama_child(path, reps):
     print(json.dumps({"tps": N / statistics.median(times[1:]), "rss_mib": rss}))
 
 
-def gavel_run(gavel, path, reps, tmp):
+def gavel_run(gavel, path, reps, tmp, N):
     ids = [(i * 7919) % 150000 + 10 for i in range(N)]
     req = tmp / "bench_req.jsonl"
     req.write_text("\n".join(json.dumps({"tokens": ids}) for _ in range(reps + 1)) + "\n")
@@ -53,24 +53,26 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gavel", default="build/apps/gavel/gavel")
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--types", nargs="+", default=["q8_0", "q4_k_m"])
+    ap.add_argument("--types", nargs="+", default=["q8_0", "q4_k_m", "q4_1", "f16"])
+    ap.add_argument("--tokens", nargs="+", type=int, default=[512, 2048])
     ap.add_argument("--child", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        return llama_child(a.child, a.reps)
+        return llama_child(a.child, a.reps, a.tokens[0])
     tmp = pathlib.Path("/tmp")
-    for t in a.types:
-        path = TINY / f"qwen3-0.6b-shape-{t}.gguf"
-        if not path.exists():
-            sys.exit(f"missing {path}: run tools/make_tiny_gguf.py --shape qwen3-0.6b")
-        g = gavel_run(a.gavel, str(path), a.reps, tmp)
-        out = subprocess.run([sys.executable, __file__, "--child", str(path), "--reps",
-                              str(a.reps)], capture_output=True, text=True, check=True)
-        l = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{t}: gavel {g['tps']:.1f} tok/s (peak RSS {g['rss_mib']:.0f} MiB), llama.cpp "
-              f"{l['tps']:.1f} tok/s (peak RSS {l['rss_mib']:.0f} MiB), ratio "
-              f"{g['tps'] / l['tps']:.2f}x", flush=True)
-
+    for n in a.tokens:
+        for t in a.types:
+            path = TINY / f"qwen3-0.6b-shape-{t}.gguf"
+            if not path.exists():
+                sys.exit(f"missing {path}: run tools/make_tiny_gguf.py --shape qwen3-0.6b")
+            g = gavel_run(a.gavel, str(path), a.reps, tmp, n)
+            out = subprocess.run([sys.executable, __file__, "--child", str(path), "--reps",
+                                  str(a.reps), "--tokens", str(n)], capture_output=True,
+                                 text=True, check=True)
+            l = json.loads(out.stdout.strip().splitlines()[-1])
+            print(f"pp{n} {t}: gavel {g['tps']:.1f} tok/s (peak RSS {g['rss_mib']:.0f} MiB), "
+                  f"llama.cpp {l['tps']:.1f} tok/s (peak RSS {l['rss_mib']:.0f} MiB), ratio "
+                  f"{g['tps'] / l['tps']:.2f}x", flush=True)
 
 if __name__ == "__main__":
     main()

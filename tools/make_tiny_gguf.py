@@ -18,8 +18,8 @@ _Q8_0 / _Q4_K_M; Q4_K_M mixes Q4_K with Q6_K and keeps norms/biases F32, as real
 
 Shapes for benchmarks (--shape):
   qwen3-0.6b     Qwen3-0.6B shapes (hidden 1024, 28 layers, 16/8 heads, head_dim 128, ffn 3072,
-                 tied, vocab 151936): qwen3-0.6b-shape-{q8_0,q4_k_m}.gguf, quantized by
-                 llama.cpp from a temporary f16 file that is deleted afterwards.
+                 tied, vocab 151936): qwen3-0.6b-shape-{f16,q8_0,q4_k_m,q4_1}.gguf, the
+                 f16 file written here, the others quantized from it by llama.cpp.
 
 Every file is loaded and evaluated in llama-cpp-python unless --no-check. Existing files are
 kept unless --force. The paths are printed one per line.
@@ -75,7 +75,7 @@ SHAPES = {
                        eps=1e-6, qk_norm=True, seed=6),
 }
 FTYPES = {"f16": ("LLAMA_FTYPE_MOSTLY_F16", 1), "q8_0": ("LLAMA_FTYPE_MOSTLY_Q8_0", 7),
-          "q4_k_m": ("LLAMA_FTYPE_MOSTLY_Q4_K_M", 15)}
+          "q4_k_m": ("LLAMA_FTYPE_MOSTLY_Q4_K_M", 15), "q4_1": ("LLAMA_FTYPE_MOSTLY_Q4_1", 3)}
 TYPES = ["f32", "f16", "q8_0", "q4_k_m"]
 
 
@@ -358,14 +358,14 @@ def make_variant(name: str, cfg: dict, types: list[str], out: pathlib.Path, forc
 def make_shape(name: str, cfg: dict, out: pathlib.Path, force: bool, do_check: bool,
                threads: int) -> list[str]:
     tok = tokenizer_keys(cfg["vocab"], out, None)
-    targets = {t: out / f"{name}-shape-{t}.gguf" for t in ("q8_0", "q4_k_m")}
+    targets = {t: out / f"{name}-shape-{t}.gguf" for t in ("f16", "q8_0", "q4_k_m", "q4_1")}
     lines = []
-    if force or not all(p.exists() for p in targets.values()):
-        f16 = out / f"{name}-shape-f16.gguf"
+    f16 = targets["f16"]
+    if force or not f16.exists():
         write_float_model(cfg, f16, tok, dtype=np.float16)
-        for t, p in targets.items():
+    for t, p in targets.items():
+        if t != "f16" and (force or not p.exists()):
             quantize(f16, p, t, threads)
-        f16.unlink()
     for p in targets.values():
         lines.append(check(p, tok) if do_check else str(p))
         print(lines[-1], flush=True)

@@ -17,6 +17,12 @@ void pv_f16_ordered(DotOrder order, int64_t n, const uint16_t* p, const uint16_t
                     int dim, float* out) {
   kernels().pv_f16_ordered(order, n, p, v, ldv, dim, out);
 }
+int64_t matmul_f16_gemm_rows(int64_t n, const uint16_t* w, size_t w_stride, int64_t rows,
+                             const float* act, size_t act_stride, int64_t n_tok, float* y,
+                             int64_t ldy) {
+  return kernels().matmul_f16_gemm_rows(n, w, w_stride, rows, act, act_stride, n_tok, y, ldy);
+}
+void f16_to_f32_row(const uint16_t* x, float* y, int64_t n) { kernels().f16_to_f32_row(x, y, n); }
 float exp_simd(float x) { return kernels().exp_simd(x); }
 void exp_ordered(const float* x, float* y, int64_t n) { kernels().exp_ordered(x, y, n); }
 void softmax_ordered(float* x, int64_t n) { kernels().softmax_ordered(x, n); }

@@ -15,6 +15,7 @@
 // AVX-512 level, as in llama.cpp built for each.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace gavel::tensor {
@@ -31,6 +32,16 @@ inline DotOrder dot_order(int64_t m, int64_t k, int64_t n_tokens) {
 
 float dot_f32_ordered(DotOrder order, int64_t n, const float* a, const float* b);
 float dot_f16_ordered(DotOrder order, int64_t n, const uint16_t* a, const uint16_t* b);
+
+// Rows [0, r) of an F16 weight matrix (row i at w + i * w_stride) against n_tok activation rows
+// given as floats (their fp16 values; token j at act + j * act_stride), in the kGemm order:
+// y[j * ldy + i] = dot_f16_ordered(kGemm, n, row i, token j) bit for bit, in tiles of rows x
+// tokens. Returns r (a multiple of the tile height; 0 where the active level has no tile).
+int64_t matmul_f16_gemm_rows(int64_t n, const uint16_t* w, size_t w_stride, int64_t rows,
+                             const float* act, size_t act_stride, int64_t n_tok, float* y,
+                             int64_t ldy);
+// y[i] = fp16 x[i] as float.
+void f16_to_f32_row(const uint16_t* x, float* y, int64_t n);
 
 // out[d] = sum_j p[j] * v[j * ldv + d] for d < dim, j < n (f16 p and v), each output summed
 // over j in `order` exactly as ggml's (transposed-V) KQV product does.

@@ -14,12 +14,17 @@ void pack_input(ThreadPool& pool, ActType act, const float* x, int64_t ldx, int6
   out.cols = cols;
   out.row_bytes = act_row_bytes(act, cols);
   out.data.resize(out.row_bytes * size_t(n_tok));
+  if (act == ActType::kF16) out.f32.resize(size_t(n_tok * cols));
   const int64_t per = std::max<int64_t>(1, n_tok / (pool.size() * 4));
   const int n_tasks = int((n_tok + per - 1) / per);
   pool.parallel_for(n_tasks, [&](int task) {
     const int64_t t1 = std::min(n_tok, (task + 1) * per);
-    for (int64_t t = task * per; t < t1; ++t)
-      quantize_act_row(act, x + t * ldx, out.data.data() + size_t(t) * out.row_bytes, cols);
+    for (int64_t t = task * per; t < t1; ++t) {
+      uint8_t* row = out.data.data() + size_t(t) * out.row_bytes;
+      quantize_act_row(act, x + t * ldx, row, cols);
+      if (act == ActType::kF16)
+        f16_to_f32_row(reinterpret_cast<const uint16_t*>(row), out.f32.data() + t * cols, cols);
+    }
   });
 }
 
@@ -40,7 +45,15 @@ void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, flo
   pool.parallel_for(n_tasks, [&](int task) {
     const int64_t r0 = task * rows_per, r1 = std::min(w.rows, r0 + rows_per);
     if (f32 || f16) {
-      for (int64_t r = r0; r < r1; ++r) {
+      const int64_t r_tiled =
+          f16 && order == DotOrder::kGemm
+              ? r0 + matmul_f16_gemm_rows(
+                         w.cols,
+                         reinterpret_cast<const uint16_t*>(w.data + size_t(r0) * w.row_bytes),
+                         w.row_bytes / 2, r1 - r0, in.f32.data(), size_t(in.cols), in.n_tok, y + r0,
+                         ldy)
+              : r0;
+      for (int64_t r = r_tiled; r < r1; ++r) {
         const uint8_t* wr = w.data + size_t(r) * w.row_bytes;
         for (int64_t t = 0; t < in.n_tok; ++t) {
           const uint8_t* x = in.data.data() + size_t(t) * in.row_bytes;

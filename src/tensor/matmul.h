@@ -26,17 +26,18 @@ struct PackedInput {
   int64_t n_tok = 0, cols = 0;
   size_t row_bytes = 0;
   std::vector<uint8_t> data;
+  // kF16 only: the same fp16 values as floats (n_tok x cols), for the F16 GEMM tiles.
+  std::vector<float> f32;
 };
 
 void pack_input(ThreadPool& pool, ActType act, const float* x, int64_t ldx, int64_t n_tok,
                 int64_t cols, PackedInput& out);
 
 // y[t * ldy + r] = dot(W row r, input row t) for all rows r and tokens t.
-void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, float* y,
-                   int64_t ldy);
+void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, float* y, int64_t ldy);
 
 // Convenience: pack + multiply.
-void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t ldx, int64_t n_tok,
-            float* y, int64_t ldy, PackedInput& scratch);
+void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t ldx, int64_t n_tok, float* y,
+            int64_t ldy, PackedInput& scratch);
 
 }  // namespace gavel::tensor

@@ -3,6 +3,7 @@
 // active ISA level's kernels (tensor/isa.h).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "tensor/quant_types.h"

@@ -153,6 +153,91 @@ float dot_f32_ordered(DotOrder order, int64_t n, const float* a, const float* b)
   return s;
 }
 
+#if defined(__AVX512F__)
+namespace {
+// kR rows x kT tokens of the kGemm order: each output one 16-lane accumulator, one fused
+// multiply-add per 16 elements, then hsum512, as dot_f16_ordered(kGemm) and tinyBLAS compute it.
+// The activations come as floats (their fp16 values, converted once per matmul).
+constexpr int kF16TileRows = 4, kF16TileTokens = 6;
+template <int kR, int kT>
+void f16_tile(int64_t n, const uint16_t* w, size_t w_stride, const float* a, size_t a_stride,
+              float* y, int64_t ldy) {
+  __m512 acc[kR][kT];
+  for (int r = 0; r < kR; ++r)
+    for (int t = 0; t < kT; ++t) acc[r][t] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += 16) {
+    __m512 wv[kR];
+    for (int r = 0; r < kR; ++r) wv[r] = load_h16(w + size_t(r) * w_stride + i);
+    for (int t = 0; t < kT; ++t) {
+      const __m512 av = _mm512_loadu_ps(a + size_t(t) * a_stride + i);
+      for (int r = 0; r < kR; ++r) acc[r][t] = _mm512_fmadd_ps(wv[r], av, acc[r][t]);
+    }
+  }
+  for (int t = 0; t < kT; ++t)
+    for (int r = 0; r < kR; ++r) y[t * ldy + r] = hsum512(acc[r][t]);
+}
+template <int kT>
+void f16_tile_at(int64_t n, const uint16_t* w, size_t w_stride, const float* a, size_t a_stride,
+                 float* y, int64_t ldy) {
+  f16_tile<kF16TileRows, kT>(n, w, w_stride, a, a_stride, y, ldy);
+}
+}  // namespace
+#endif
+
+int64_t matmul_f16_gemm_rows(int64_t n, const uint16_t* w, size_t w_stride, int64_t rows,
+                             const float* act, size_t act_stride, int64_t n_tok, float* y,
+                             int64_t ldy) {
+#if defined(__AVX512F__)
+  if (n % 16 != 0) return 0;
+  const int64_t done = rows - rows % kF16TileRows;
+  // Token chunks of 48 keep their activations in L1/L2 while every row group passes over them.
+  for (int64_t c0 = 0; c0 < n_tok; c0 += 48) {
+    const int64_t c1 = n_tok < c0 + 48 ? n_tok : c0 + 48;
+    for (int64_t r = 0; r < done; r += kF16TileRows) {
+      const uint16_t* wr = w + size_t(r) * w_stride;
+      int64_t t = c0;
+      for (; t + kF16TileTokens <= c1; t += kF16TileTokens)
+        f16_tile_at<kF16TileTokens>(n, wr, w_stride, act + size_t(t) * act_stride, act_stride,
+                                    y + t * ldy + r, ldy);
+      const float* at = act + size_t(t) * act_stride;
+      float* yt = y + t * ldy + r;
+      switch (c1 - t) {
+        case 5:
+          f16_tile_at<5>(n, wr, w_stride, at, act_stride, yt, ldy);
+          break;
+        case 4:
+          f16_tile_at<4>(n, wr, w_stride, at, act_stride, yt, ldy);
+          break;
+        case 3:
+          f16_tile_at<3>(n, wr, w_stride, at, act_stride, yt, ldy);
+          break;
+        case 2:
+          f16_tile_at<2>(n, wr, w_stride, at, act_stride, yt, ldy);
+          break;
+        case 1:
+          f16_tile_at<1>(n, wr, w_stride, at, act_stride, yt, ldy);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  return done;
+#else
+  (void)n, (void)w, (void)w_stride, (void)rows, (void)act, (void)act_stride, (void)n_tok, (void)y;
+  (void)ldy;
+  return 0;
+#endif
+}
+
+void f16_to_f32_row(const uint16_t* x, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i,
+                     _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i))));
+  for (; i < n; ++i) y[i] = gguf::fp16_to_fp32(x[i]);
+}
+
 float dot_f16_ordered(DotOrder order, int64_t n, const uint16_t* a, const uint16_t* b) {
   if (order == DotOrder::kGemm) {
 #if defined(__AVX512F__)

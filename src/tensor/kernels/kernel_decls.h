@@ -10,6 +10,10 @@ namespace gavel::tensor::GAVEL_ISA_NS {
 
 float dot_f32_ordered(DotOrder order, int64_t n, const float* a, const float* b);
 float dot_f16_ordered(DotOrder order, int64_t n, const uint16_t* a, const uint16_t* b);
+int64_t matmul_f16_gemm_rows(int64_t n, const uint16_t* w, size_t w_stride, int64_t rows,
+                             const float* act, size_t act_stride, int64_t n_tok, float* y,
+                             int64_t ldy);
+void f16_to_f32_row(const uint16_t* x, float* y, int64_t n);
 void pv_f16_ordered(DotOrder order, int64_t n, const uint16_t* p, const uint16_t* v, int64_t ldv,
                     int dim, float* out);
 float exp_simd(float x);

@@ -18,6 +18,8 @@ constinit const KernelSet kKernelSet = {
     BatchRule{2, 8, 8, 4},
     dot_f32_ordered,
     dot_f16_ordered,
+    matmul_f16_gemm_rows,
+    f16_to_f32_row,
     pv_f16_ordered,
     exp_simd,
     exp_ordered,

@@ -61,8 +61,7 @@ constexpr int unfused_taps(int kernel) {
 
 // out[c] += x[c] * w[c] with the product rounded first.
 __attribute__((optimize("fp-contract=off"))) void add_rounded_products(float* out, const float* x,
-                                                                       const float* w,
-                                                                       int64_t n) {
+                                                                       const float* w, int64_t n) {
   for (int64_t c = 0; c < n; ++c) {
     const float p = x[c] * w[c];
     out[c] = out[c] + p;
@@ -71,8 +70,7 @@ __attribute__((optimize("fp-contract=off"))) void add_rounded_products(float* ou
 
 }  // namespace
 
-void ssm_conv_token(const float* rows, const float* wt, int kernel, int64_t channels,
-                    float* out) {
+void ssm_conv_token(const float* rows, const float* wt, int kernel, int64_t channels, float* out) {
   const size_t C = size_t(channels);
   for (size_t c = 0; c < C; ++c) out[c] = 0.0f;
   const int unfused = unfused_taps(kernel);

@@ -4,11 +4,6 @@
 // vpdpbusd, which gives the same integers. Each is tested against the scalar reference in
 // quants_ref.cpp.
 #include "tensor/kernels/isa_namespace.h"
-#if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)
-// GCC 12's _mm512_undefined_* (inside _mm512_broadcast_i64x4, _mm512_cvtepi32_ps) trip its own
-// -Wuninitialized once inlined here (GCC bug 105593).
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
 // clang-format off
 #include <immintrin.h>
 // clang-format on

@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""The card's pairwise-logprob judge protocol: gavel's embedded engine vs llama.cpp
+(llama-cpp-python) with server-style prefix reuse, same GGUF, same prompts, same threads.
+
+Two workloads (bench/RESULTS.md, "Judge workload"):
+  tournament   CW v3 traffic: on each of --prompts prompts, every pair of --writers writers,
+               grouped as a tournament's matches are (each writer is A in several matches of a
+               prompt, the instruction is shared by every match on it); responses cut to
+               --response-chars characters
+  independent  the --pairs LLMBar pairs with the shortest texts (both orders, as the protocol
+               runs every pair)
+
+gavel runs `gavel judge --keep-prompts` on a fresh store; llama.cpp then evaluates the very
+prompts gavel rendered, in the same order, reusing the longest common token prefix with the
+sequence in its cache as llama-server's prompt cache does (only the rest is evaluated), and
+reads log P(A), log P(B) from the last position's logits. Both wall times include loading the
+model. Prints pairs/s, prompt tokens/s, the ratio, each engine's prefix reuse, and the largest
+difference in P(text1) between the engines (bit-identical numbers are expected only without
+prefix reuse on the llama.cpp side: its cached KV changes the batch shapes it computes in).
+
+  ~/.cache/gavel/venv/bin/python bench/judge_vs_llamacpp.py --gavel build/apps/gavel/gavel \\
+      [--model M.gguf] [--workload tournament independent] [--threads 2]
+"""
+import argparse
+import itertools
+import json
+import math
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+def tournament_items(writers, prompts, chars):
+    rows = [json.loads(x) for x in open(SHARED / "data/eqbench/creative-writing-v3/"
+                                        "creative_writing_bench_v3_samples.jsonl")]
+    names = sorted({r["writer_model"] for r in rows})[:writers]
+    pids = sorted({r["prompt_id"] for r in rows}, key=int)[:prompts]
+    text = {(r["writer_model"], r["prompt_id"]): r for r in rows if r["iteration"] == "1"}
+    items = []
+    for pid in pids:
+        for a, b in itertools.combinations(names, 2):  # grouped by prompt, then by writer A
+            ra, rb = text.get((a, pid)), text.get((b, pid))
+            if ra and rb:
+                items.append({"id": f"{pid}:{a}:{b}", "instruction": ra["writing_prompt"],
+                              "response_a": ra["response"][:chars],
+                              "response_b": rb["response"][:chars]})
+    return items
+
+
+def independent_items(n):
+    rows = [json.loads(x) for x in open(SHARED / "data/bench/llmbar/pairs.jsonl")]
+    rows.sort(key=lambda r: len(r["instruction"]) + len(r["response_a"]) + len(r["response_b"]))
+    return [{"id": str(i), "instruction": r["instruction"], "response_a": r["response_a"],
+             "response_b": r["response_b"]} for i, r in enumerate(rows[40:40 + n])]
+
+
+def run_gavel(gavel, model, threads, items, tmp, name):
+    inp, out = tmp / f"{name}.jsonl", tmp / f"{name}.out.jsonl"
+    inp.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+    cmd = [gavel, "judge", "--model", model, "--threads", str(threads), "--input", str(inp),
+           "--out", str(out), "--store", str(tmp / f"{name}.sqlite"), "--keep-prompts",
+           "--no-progress"]
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} -> {r.returncode}\n{r.stderr[-2000:]}")
+    reuse = re.search(r"prefix reuse: .*", r.stderr)
+    recs = [json.loads(x) for x in out.read_text().splitlines()]
+    return wall, recs, reuse.group(0) if reuse else ""
+
+
+def llama_child(args):
+    """Runs in its own process: evaluates the prompts in order with prefix reuse."""
+    import numpy as np
+    from llama_cpp import Llama
+    req = json.loads(sys.stdin.read())
+    t0 = time.perf_counter()
+    llm = Llama(model_path=req["model"], n_ctx=req["n_ctx"], n_batch=512, n_ubatch=512,
+                n_threads=req["threads"], n_threads_batch=req["threads"], logits_all=False,
+                verbose=False)
+    tok_a = llm.tokenize(b"A", add_bos=False, special=False)
+    tok_b = llm.tokenize(b"B", add_bos=False, special=False)
+    assert len(tok_a) == 1 and len(tok_b) == 1, (tok_a, tok_b)
+    out, total, evaluated = [], 0, 0
+    for prompt in req["prompts"]:
+        toks = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        cached = llm.input_ids[:llm.n_tokens].tolist()
+        lcp = 0
+        while lcp < min(len(cached), len(toks)) and cached[lcp] == toks[lcp]:
+            lcp += 1
+        lcp = min(lcp, len(toks) - 1)  # the last token is evaluated for its logits
+        llm.n_tokens = lcp
+        llm.eval(toks[lcp:])
+        logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
+        logits = logits.astype(np.float64)
+        m = logits.max()
+        lse = m + math.log(np.exp(logits - m).sum())
+        out.append([float(logits[tok_a[0]] - lse), float(logits[tok_b[0]] - lse)])
+        total += len(toks)
+        evaluated += len(toks) - lcp
+    print(json.dumps({"wall": time.perf_counter() - t0, "lp": out, "total": total,
+                      "evaluated": evaluated}))
+
+
+def p_text1(lp1, lp2):
+    pa1 = math.exp(lp1[0]) / (math.exp(lp1[0]) + math.exp(lp1[1]))
+    pb2 = math.exp(lp2[1]) / (math.exp(lp2[0]) + math.exp(lp2[1]))
+    return (pa1 + pb2) / 2
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--gavel", default=str(ROOT / "build/apps/gavel/gavel"))
+    ap.add_argument("--model", default=str(pathlib.Path.home() / ".cache/gavel/models/"
+                                           "qwen2.5-coder-0.5b-instruct.gguf"))
+    ap.add_argument("--workload", nargs="+", default=["tournament", "independent"],
+                    choices=["tournament", "independent"])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--writers", type=int, default=5)
+    ap.add_argument("--prompts", type=int, default=2)
+    ap.add_argument("--response-chars", type=int, default=600)
+    ap.add_argument("--pairs", type=int, default=12)
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        return llama_child(a)
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="gavel-judge-bench-"))
+    for wl in a.workload:
+        items = (tournament_items(a.writers, a.prompts, a.response_chars) if wl == "tournament"
+                 else independent_items(a.pairs))
+        g_wall, recs, g_reuse = run_gavel(a.gavel, a.model, a.threads, items, tmp, wl)
+        prompts = [p for r in recs for p in (r["pass1"]["prompt"], r["pass2"]["prompt"])]
+        req = {"model": a.model, "n_ctx": 8192, "threads": a.threads, "prompts": prompts}
+        r = subprocess.run([sys.executable, __file__, "--child"], input=json.dumps(req),
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"llama.cpp child failed:\n{r.stderr[-2000:]}")
+        ll = json.loads(r.stdout.strip().splitlines()[-1])
+        diff = max(abs(rec["p_text1"] - p_text1(ll["lp"][2 * i], ll["lp"][2 * i + 1]))
+                   for i, rec in enumerate(recs))
+        n, tok = len(recs), ll["total"]
+        print(f"{wl}: {n} pairs, {tok} prompt tokens ({ll['evaluated']} evaluated by llama.cpp "
+              f"after prefix reuse; gavel: {g_reuse})")
+        print(f"  gavel      {g_wall:7.1f} s  {n / g_wall:6.3f} pairs/s  {tok / g_wall:7.1f} "
+              f"prompt tok/s")
+        print(f"  llama.cpp  {ll['wall']:7.1f} s  {n / ll['wall']:6.3f} pairs/s  "
+              f"{tok / ll['wall']:7.1f} prompt tok/s")
+        print(f"  ratio {ll['wall'] / g_wall:.2f}x; max |P(text1) gavel - llama.cpp| {diff:.2e}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
