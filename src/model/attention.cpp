@@ -21,7 +21,15 @@ void causal_attention(tensor::ThreadPool& pool, const KvState& st, int layer,
   const tensor::DotOrder kqv_order =
       tensor::dot_order(hd, tensor::simd_lanes(), n);  // n_kv is padded to a lane multiple
   q16.resize(size_t(n) * size_t(q_dim));
-  for (size_t i = 0; i < q16.size(); ++i) q16[i] = gguf::fp32_to_fp16(q[i]);
+  tensor::f32_to_f16_row(q, q16.data(), int64_t(q16.size()));
+  // The queries' fp16 values as floats, for the F16 GEMM tiles of the KQ product.
+  thread_local std::vector<float> qf;
+  const bool kq_tiled = kq_order == tensor::DotOrder::kGemm;
+  if (kq_tiled) {
+    qf.resize(q16.size());
+    tensor::f16_to_f32_row(q16.data(), qf.data(), int64_t(qf.size()));
+  }
+  const float* qf_data = qf.data();
   constexpr int kTokChunk = 16;
   const int n_chunks = (n + kTokChunk - 1) / kTokChunk;
   const uint16_t* k0 = st.k(layer, 0);
@@ -29,20 +37,34 @@ void causal_attention(tensor::ThreadPool& pool, const KvState& st, int layer,
   pool.parallel_for(shape.n_head * n_chunks, [&](int task) {
     const int head = task / n_chunks, chunk = task % n_chunks;
     const int kvh = head / group;
-    thread_local std::vector<float> s;
+    const int t0 = chunk * kTokChunk, t1 = std::min(n, (chunk + 1) * kTokChunk);
+    const uint16_t* kh = k0 + size_t(kvh) * size_t(hd);
+    thread_local std::vector<float> s, kq;
     thread_local std::vector<uint16_t> p16;
     s.resize(size_t(n_past + n));
     p16.resize(size_t(n_past + n));
-    for (int t = chunk * kTokChunk; t < std::min(n, (chunk + 1) * kTokChunk); ++t) {
+    // KQ for the whole chunk as one tiled product over the keys the last query sees (the
+    // earlier queries' extra, masked columns are computed and not read).
+    const int n_keys = n_past + t1;
+    int64_t tiled_keys = 0;
+    if (kq_tiled) {
+      kq.resize(size_t(t1 - t0) * size_t(n_keys));
+      tiled_keys = tensor::matmul_f16_gemm_rows(
+          hd, kh, size_t(kv_dim), n_keys,
+          qf_data + size_t(t0) * size_t(q_dim) + size_t(head) * size_t(hd), size_t(q_dim), t1 - t0,
+          kq.data(), n_keys);
+    }
+    for (int t = t0; t < t1; ++t) {
       const int n_valid = n_past + t + 1;
       const uint16_t* qt = &q16[size_t(t) * size_t(q_dim) + size_t(head) * size_t(hd)];
-      for (int j = 0; j < n_valid; ++j)
+      const float* kqt = kq.data() + size_t(t - t0) * size_t(n_keys);
+      int j = 0;
+      for (; j < std::min<int64_t>(n_valid, tiled_keys); ++j) s[size_t(j)] = kqt[j] * scale;
+      for (; j < n_valid; ++j)
         s[size_t(j)] =
-            tensor::dot_f16_ordered(
-                kq_order, hd, k0 + size_t(j) * size_t(kv_dim) + size_t(kvh) * size_t(hd), qt) *
-            scale;
+            tensor::dot_f16_ordered(kq_order, hd, kh + size_t(j) * size_t(kv_dim), qt) * scale;
       tensor::softmax_ordered(s.data(), n_valid);
-      for (int j = 0; j < n_valid; ++j) p16[size_t(j)] = gguf::fp32_to_fp16(s[size_t(j)]);
+      tensor::f32_to_f16_row(s.data(), p16.data(), n_valid);
       tensor::pv_f16_ordered(kqv_order, n_valid, p16.data(), v0 + size_t(kvh) * size_t(hd), kv_dim,
                              hd, &out[size_t(t) * size_t(q_dim) + size_t(head) * size_t(hd)]);
     }

@@ -23,6 +23,7 @@ int64_t matmul_f16_gemm_rows(int64_t n, const uint16_t* w, size_t w_stride, int6
   return kernels().matmul_f16_gemm_rows(n, w, w_stride, rows, act, act_stride, n_tok, y, ldy);
 }
 void f16_to_f32_row(const uint16_t* x, float* y, int64_t n) { kernels().f16_to_f32_row(x, y, n); }
+void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) { kernels().f32_to_f16_row(x, y, n); }
 float exp_simd(float x) { return kernels().exp_simd(x); }
 void exp_ordered(const float* x, float* y, int64_t n) { kernels().exp_ordered(x, y, n); }
 void softmax_ordered(float* x, int64_t n) { kernels().softmax_ordered(x, n); }

@@ -46,8 +46,7 @@ void delta_rule_step(float* state, int d_k, int d_v, const float* q, const float
   kernels().delta_rule_step(state, d_k, d_v, q, k, v, decay, beta, scale, out);
 }
 
-void ssm_conv_token(const float* rows, const float* wt, int kernel, int64_t channels,
-                    float* out) {
+void ssm_conv_token(const float* rows, const float* wt, int kernel, int64_t channels, float* out) {
   kernels().ssm_conv_token(rows, wt, kernel, channels, out);
 }
 

@@ -32,7 +32,7 @@ class ThreadPool {
   const std::function<void(int)>* fn_ = nullptr;
   int n_tasks_ = 0;
   std::atomic<int> next_{0};
-  int active_ = 0;         // workers still inside the current job
+  int active_ = 0;  // workers still inside the current job
   uint64_t generation_ = 0;
   bool stop_ = false;
 };

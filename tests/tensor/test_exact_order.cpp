@@ -237,6 +237,30 @@ TEST_P(ExactOrderLevel, VectorExpEqualsScalarExpEverywhere) {
   }
 }
 
+// The row conversions give the scalar conversions' bits: every half to float, and floats to half
+// over random bit patterns (NaNs, infinities, denormals and rounding ties included).
+TEST_P(ExactOrderLevel, RowConversionsMatchScalarOnes) {
+  std::vector<uint16_t> h(65536);
+  for (size_t i = 0; i < h.size(); ++i) h[i] = uint16_t(i);
+  std::vector<float> f(h.size());
+  f16_to_f32_row(h.data(), f.data(), int64_t(h.size()));
+  for (size_t i = 0; i < h.size(); ++i) {
+    if (std::isnan(f[i])) continue;
+    EXPECT_EQ(std::bit_cast<uint32_t>(f[i]), std::bit_cast<uint32_t>(gguf::fp16_to_fp32(h[i])));
+  }
+  std::mt19937 rng(5);
+  std::vector<float> x(1 << 20);
+  for (auto& v : x) v = std::bit_cast<float>(uint32_t(rng()));
+  for (size_t i = 0; i < 4096; ++i)  // exact ties between two halves, around every exponent
+    x[i] =
+        std::bit_cast<float>((uint32_t(i % 64 + 100) << 23) | 0x1000u | (uint32_t(i % 1024) << 13));
+  std::vector<uint16_t> y(x.size());
+  f32_to_f16_row(x.data(), y.data(), int64_t(x.size()));
+  size_t bad = 0;
+  for (size_t i = 0; i < x.size(); ++i) bad += y[i] != gguf::fp32_to_fp16(x[i]);
+  EXPECT_EQ(bad, 0u);
+}
+
 TEST_P(ExactOrderLevel, SoftmaxAndSwiglu) {
   std::vector<float> x(37);
   for (size_t i = 0; i < x.size(); ++i) x[i] = float(std::sin(double(i))) * 5.f;

@@ -27,6 +27,7 @@ struct KernelSet {
                                   const float* act, size_t act_stride, int64_t n_tok, float* y,
                                   int64_t ldy);
   void (*f16_to_f32_row)(const uint16_t* x, float* y, int64_t n);
+  void (*f32_to_f16_row)(const float* x, uint16_t* y, int64_t n);
   void (*pv_f16_ordered)(DotOrder order, int64_t n, const uint16_t* p, const uint16_t* v,
                          int64_t ldv, int dim, float* out);
   float (*exp_simd)(float x);

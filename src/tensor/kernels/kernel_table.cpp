@@ -20,6 +20,7 @@ constinit const KernelSet kKernelSet = {
     dot_f16_ordered,
     matmul_f16_gemm_rows,
     f16_to_f32_row,
+    f32_to_f16_row,
     pv_f16_ordered,
     exp_simd,
     exp_ordered,
