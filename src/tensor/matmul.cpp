@@ -42,8 +42,30 @@ void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, flo
   const bool q4k_repacked = w.type == TensorType::kQ4_K && q4k_is_repacked(w.rows);
   const int64_t n_gemm = in.n_tok - in.n_tok % 4;
   const bool tiled = kquant_is_tiled(w.type, w.rows, in.n_tok);
+  // Q4_K's GEMM tokens with 16 tokens per vector, where the level has that kernel.
+  thread_local std::vector<uint8_t> lanes_buf;  // the caller's; the pool threads get lanes
+  uint8_t* lanes = nullptr;
+  const bool q4k_lanes = q4k_repacked && n_gemm > 0 && q8k_lanes_bytes(w.cols, n_gemm) > 0;
+  if (q4k_lanes) {
+    lanes_buf.resize(q8k_lanes_bytes(w.cols, n_gemm));
+    lanes = lanes_buf.data();
+    const int groups = int((n_gemm + kQ8KLaneTokens - 1) / kQ8KLaneTokens);
+    pool.parallel_for(groups, [&](int g) {
+      pack_q8k_lanes(w.cols, in.data.data(), in.row_bytes, n_gemm, g, g + 1, lanes);
+    });
+  }
   pool.parallel_for(n_tasks, [&](int task) {
     const int64_t r0 = task * rows_per, r1 = std::min(w.rows, r0 + rows_per);
+    if (q4k_lanes) {
+      matmul_q4k_lanes(w.cols, w.data + size_t(r0) * w.row_bytes, w.row_bytes, r1 - r0,
+                       lanes, n_gemm, y + r0, ldy);
+      for (int64_t r = r0; r < r1; ++r)  // the repacked GEMV order for the last n_tok % 4
+        for (int64_t t = n_gemm; t < in.n_tok; ++t)
+          y[t * ldy + r] =
+              vec_dot_q4k_repacked(w.cols, w.data + size_t(r) * w.row_bytes,
+                                   in.data.data() + size_t(t) * in.row_bytes, /*gemm=*/false);
+      return;
+    }
     if (f32 || f16) {
       const int64_t r_tiled =
           f16 && order == DotOrder::kGemm

@@ -17,6 +17,15 @@ void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* ac
                    float* out) {
   kernels().vec_dot_multi(t, n, w, act, n_act, out);
 }
+size_t q8k_lanes_bytes(int64_t n, int64_t n_tok) { return kernels().q8k_lanes_bytes(n, n_tok); }
+void pack_q8k_lanes(int64_t n, const uint8_t* act, size_t act_stride, int64_t n_tok, int64_t g0,
+                    int64_t g1, uint8_t* out) {
+  kernels().pack_q8k_lanes(n, act, act_stride, n_tok, g0, g1, out);
+}
+void matmul_q4k_lanes(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
+                      const uint8_t* lanes, int64_t n_tok, float* y, int64_t ldy) {
+  kernels().matmul_q4k_lanes(n, w, w_stride, rows, lanes, n_tok, y, ldy);
+}
 int64_t matmul_rows_tiled(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
                           const uint8_t* act, size_t act_stride, int64_t n_tok, float* y,
                           int64_t ldy) {

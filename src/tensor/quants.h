@@ -25,6 +25,17 @@ void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* ac
 // bit, computed in tiles of rows x tokens. Returns r: the leading rows it computed (a multiple
 // of the tile height; 0 where the active level has no tile kernel for t), the caller computes
 // the rest. Tiles exist for Q8_0/Q5_0/Q4_0/Q4_1/Q5_1 at the AVX-512 level.
+// Q4_K matrices in the repacked GEMM order with 16 tokens per vector (AVX-512 level):
+// q8k_lanes_bytes(n, n_tok) is the size of n_tok Q8_K activation rows interleaved by
+// pack_q8k_lanes (token groups [g0, g1) of 16, so threads can split the packing), 0 where the
+// level has no such kernel; matmul_q4k_lanes then computes y[t * ldy + i] =
+// vec_dot_q4k_repacked(n, row i, token t, gemm=true) bit for bit for every row and token < n_tok.
+inline constexpr int kQ8KLaneTokens = 16;  // tokens per group of the interleaved layout
+size_t q8k_lanes_bytes(int64_t n, int64_t n_tok);
+void pack_q8k_lanes(int64_t n, const uint8_t* act, size_t act_stride, int64_t n_tok, int64_t g0,
+                    int64_t g1, uint8_t* out);
+void matmul_q4k_lanes(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
+                      const uint8_t* lanes, int64_t n_tok, float* y, int64_t ldy);
 int64_t matmul_rows_tiled(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
                           const uint8_t* act, size_t act_stride, int64_t n_tok, float* y,
                           int64_t ldy);

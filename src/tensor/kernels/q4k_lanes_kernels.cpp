@@ -1,0 +1,185 @@
+// Q4_K matrices in ggml's repacked-GEMM float order with the tokens in the vector lanes
+// (AVX-512 level). The activations of 16 tokens are interleaved dword by dword, so one VNNI
+// dpbusd adds 4 products for each of 16 tokens against one broadcast weight dword: no
+// horizontal sums, and a decoded weight block serves every token of a chunk. Per output the
+// float steps are those of dot_q4k_q5k<false, 2> (quant_kernels.cpp): per 64-element half-pair
+// g the exact integer total, acc = fma(total, d_w * d_a, acc), mins = fma(half_min, dmin_w *
+// d_a, mins), and acc - mins at the end. The AVX2 level has no such kernel (its functions
+// report 0 bytes / 0 rows).
+#include "tensor/kernels/isa_namespace.h"
+// clang-format off
+#include <immintrin.h>
+// clang-format on
+
+#include <cstring>
+
+#include "gguf/fp16.h"
+#include "tensor/kernels/kernel_decls.h"
+#include "tensor/quants.h"
+
+namespace gavel::tensor::GAVEL_ISA_NS {
+
+#if defined(__AVX512F__) && defined(__AVX512VNNI__)
+namespace {
+
+constexpr int kLanes = 16;
+// One Q8_K block of 16 tokens: dword k of token t at qs[k][t]; d; the sub-block sums
+// s[j][t] = bsums[2j] + bsums[2j + 1].
+struct alignas(64) LaneBlock {
+  int32_t qs[kQK_K / 4][kLanes];
+  float d[kLanes];
+  int32_t s[8][kLanes];
+};
+// Token groups whose sums stay in registers/L1 while a decoded weight block passes over them.
+constexpr int kChunkGroups = 4;
+
+struct DecodedRow {
+  alignas(64) uint8_t q[kQK_K];  // element order
+  int sc[8], mn[8];
+  float dw, mw;
+};
+
+inline void decode_q4k(const uint8_t* bp, DecodedRow& out) {
+  uint16_t dh, mh;
+  std::memcpy(&dh, bp, 2);
+  std::memcpy(&mh, bp + 2, 2);
+  out.dw = gguf::fp16_to_fp32(dh);
+  out.mw = gguf::fp16_to_fp32(mh);
+  for (int j = 0; j < 8; ++j) gguf::scale_min_k4(j, bp + 4, out.sc[j], out.mn[j]);
+  const __m256i m4 = _mm256_set1_epi8(0xF);
+  for (int g = 0; g < 4; ++g) {
+    const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp + 16 + 32 * g));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out.q + 64 * g), _mm256_and_si256(raw, m4));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out.q + 64 * g + 32),
+                       _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4));
+  }
+}
+
+inline __m512i bcast_dword(const uint8_t* p) {
+  int32_t x;
+  std::memcpy(&x, p, 4);
+  return _mm512_set1_epi32(x);
+}
+
+// kR rows (row i at w + i * w_stride) against the token groups [0, groups) of `lanes`; the
+// outputs of tokens < n_tok go to y[t * ldy + i].
+template <int kR>
+void q4k_lanes_rows(int64_t n, const uint8_t* w, size_t w_stride, const LaneBlock* lanes,
+                    int64_t groups, int64_t n_tok, float* y, int64_t ldy) {
+  const int64_t nb = n / kQK_K;
+  DecodedRow rows[kR];
+  for (int64_t g0 = 0; g0 < groups; g0 += kChunkGroups) {
+    const int gn = int(groups - g0 < kChunkGroups ? groups - g0 : kChunkGroups);
+    __m512 acc[kChunkGroups][kR], mins[kChunkGroups][kR];
+    for (int c = 0; c < gn; ++c)
+      for (int r = 0; r < kR; ++r) acc[c][r] = mins[c][r] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      for (int r = 0; r < kR; ++r)
+        decode_q4k(w + size_t(r) * w_stride + size_t(b) * sizeof(BlockQ4_K), rows[r]);
+      for (int c = 0; c < gn; ++c) {
+        const LaneBlock& l = lanes[(g0 + c) * nb + b];
+        const __m512 da = _mm512_loadu_ps(l.d);
+        __m512 a_acc[kR], m_acc[kR], dsc[kR], dmn[kR];
+        for (int r = 0; r < kR; ++r) {
+          a_acc[r] = acc[c][r];
+          m_acc[r] = mins[c][r];
+          dsc[r] = _mm512_mul_ps(_mm512_set1_ps(rows[r].dw), da);
+          dmn[r] = _mm512_mul_ps(_mm512_set1_ps(rows[r].mw), da);
+        }
+        for (int g = 0; g < 4; ++g) {
+          __m512i lo[kR], hi[kR];
+          for (int r = 0; r < kR; ++r) lo[r] = hi[r] = _mm512_setzero_si512();
+          for (int k = 0; k < 8; ++k) {
+            const __m512i av = _mm512_loadu_si512(l.qs[16 * g + k]);
+            for (int r = 0; r < kR; ++r)
+              lo[r] = _mm512_dpbusd_epi32(lo[r], bcast_dword(rows[r].q + 64 * g + 4 * k), av);
+          }
+          for (int k = 0; k < 8; ++k) {
+            const __m512i av = _mm512_loadu_si512(l.qs[16 * g + 8 + k]);
+            for (int r = 0; r < kR; ++r)
+              hi[r] = _mm512_dpbusd_epi32(hi[r], bcast_dword(rows[r].q + 64 * g + 32 + 4 * k), av);
+          }
+          const __m512i s0 = _mm512_loadu_si512(l.s[2 * g]),
+                        s1 = _mm512_loadu_si512(l.s[2 * g + 1]);
+          for (int r = 0; r < kR; ++r) {
+            const __m512i total = _mm512_add_epi32(
+                _mm512_mullo_epi32(lo[r], _mm512_set1_epi32(rows[r].sc[2 * g])),
+                _mm512_mullo_epi32(hi[r], _mm512_set1_epi32(rows[r].sc[2 * g + 1])));
+            a_acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), dsc[r], a_acc[r]);
+            const __m512i half_min =
+                _mm512_add_epi32(_mm512_mullo_epi32(s0, _mm512_set1_epi32(rows[r].mn[2 * g])),
+                                 _mm512_mullo_epi32(s1, _mm512_set1_epi32(rows[r].mn[2 * g + 1])));
+            m_acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(half_min), dmn[r], m_acc[r]);
+          }
+        }
+        for (int r = 0; r < kR; ++r) {
+          acc[c][r] = a_acc[r];
+          mins[c][r] = m_acc[r];
+        }
+      }
+    }
+    for (int c = 0; c < gn; ++c)
+      for (int r = 0; r < kR; ++r) {
+        alignas(64) float out[kLanes];
+        _mm512_store_ps(out, _mm512_sub_ps(acc[c][r], mins[c][r]));
+        for (int t = 0; t < kLanes; ++t) {
+          const int64_t tok = (g0 + c) * kLanes + t;
+          if (tok < n_tok) y[tok * ldy + r] = out[t];
+        }
+      }
+  }
+}
+
+}  // namespace
+
+size_t q8k_lanes_bytes(int64_t n, int64_t n_tok) {
+  return size_t((n_tok + kLanes - 1) / kLanes) * size_t(n / kQK_K) * sizeof(LaneBlock);
+}
+
+void pack_q8k_lanes(int64_t n, const uint8_t* act, size_t act_stride, int64_t n_tok, int64_t g0,
+                    int64_t g1, uint8_t* out) {
+  const int64_t nb = n / kQK_K;
+  auto* lanes = reinterpret_cast<LaneBlock*>(out);
+  for (int64_t g = g0; g < g1; ++g)
+    for (int64_t b = 0; b < nb; ++b) {
+      LaneBlock& l = lanes[g * nb + b];
+      for (int t = 0; t < kLanes; ++t) {
+        const int64_t tok = g * kLanes + t;
+        if (tok >= n_tok) {
+          for (int k = 0; k < kQK_K / 4; ++k) l.qs[k][t] = 0;
+          for (int j = 0; j < 8; ++j) l.s[j][t] = 0;
+          l.d[t] = 0.f;
+          continue;
+        }
+        const auto* a = reinterpret_cast<const BlockQ8_K*>(act + size_t(tok) * act_stride) + b;
+        for (int k = 0; k < kQK_K / 4; ++k) std::memcpy(&l.qs[k][t], a->qs + 4 * k, 4);
+        for (int j = 0; j < 8; ++j) l.s[j][t] = a->bsums[2 * j] + a->bsums[2 * j + 1];
+        l.d[t] = a->d;
+      }
+    }
+}
+
+int64_t matmul_q4k_lanes(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
+                         const uint8_t* lanes, int64_t n_tok, float* y, int64_t ldy) {
+  const auto* l = reinterpret_cast<const LaneBlock*>(lanes);
+  const int64_t groups = (n_tok + kLanes - 1) / kLanes;
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4)
+    q4k_lanes_rows<4>(n, w + size_t(r) * w_stride, w_stride, l, groups, n_tok, y + r, ldy);
+  for (; r < rows; ++r)
+    q4k_lanes_rows<1>(n, w + size_t(r) * w_stride, w_stride, l, groups, n_tok, y + r, ldy);
+  return rows;
+}
+
+#else
+
+size_t q8k_lanes_bytes(int64_t, int64_t) { return 0; }
+void pack_q8k_lanes(int64_t, const uint8_t*, size_t, int64_t, int64_t, int64_t, uint8_t*) {}
+int64_t matmul_q4k_lanes(int64_t, const uint8_t*, size_t, int64_t, const uint8_t*, int64_t, float*,
+                         int64_t) {
+  return 0;
+}
+
+#endif
+
+}  // namespace gavel::tensor::GAVEL_ISA_NS
