@@ -49,6 +49,11 @@ void f32_to_f16_row(const float* x, uint16_t* y, int64_t n);
 void pv_f16_ordered(DotOrder order, int64_t n, const uint16_t* p, const uint16_t* v, int64_t ldv,
                     int dim, float* out);
 
+// pv_f16_ordered(kGemm, ...) with p and v given as floats (their fp16 values; v dense, row
+// stride dim), the outputs in registers. Returns false (computing nothing) where dim is not a
+// multiple of the lane count.
+bool pv_gemm_f32(int64_t n, const float* p, const float* v, int dim, float* out);
+
 // ggml's SIMD expf (the Arm optimized-routines polynomial) for the build's lane width.
 float exp_simd(float x);
 // y[i] = exp_simd(x[i]) for i in [0, n), W lanes at a time.

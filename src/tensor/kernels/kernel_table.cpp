@@ -21,6 +21,7 @@ constinit const KernelSet kKernelSet = {
     matmul_f16_gemm_rows,
     f16_to_f32_row,
     f32_to_f16_row,
+    pv_gemm_f32,
     pv_f16_ordered,
     exp_simd,
     exp_ordered,
