@@ -34,12 +34,33 @@ void causal_attention(tensor::ThreadPool& pool, const KvState& st, int layer,
   const int n_chunks = (n + kTokChunk - 1) / kTokChunk;
   const uint16_t* k0 = st.k(layer, 0);
   const uint16_t* v0 = st.v(layer, 0);
+  // KQV as ggml computes it, V^T (head_dim rows of cache length) times P: with the F16 GEMM
+  // tiles, V is transposed once per layer and kv head, zero-padded to whole lanes (a zero
+  // probability adds an exact zero, as a masked cache cell does in ggml).
+  const int lanes = tensor::simd_lanes();
+  const bool pv_tiles =
+      kqv_order == tensor::DotOrder::kGemm && tensor::has_f16_gemm_tiles() && hd % 4 == 0;
+  const int n_all = n_past + n, n_all_pad = (n_all + lanes - 1) / lanes * lanes;
+  thread_local std::vector<uint16_t> vt;
+  if (pv_tiles) {
+    vt.assign(size_t(shape.n_head_kv) * size_t(hd) * size_t(n_all_pad), 0);
+    uint16_t* vt_data = vt.data();
+    pool.parallel_for(shape.n_head_kv * hd / 4, [&](int task) {
+      const int kvh = task / (hd / 4), d0 = task % (hd / 4) * 4;
+      for (int d = d0; d < d0 + 4; ++d) {
+        uint16_t* row = vt_data + (size_t(kvh) * size_t(hd) + size_t(d)) * size_t(n_all_pad);
+        const uint16_t* col = v0 + size_t(kvh) * size_t(hd) + size_t(d);
+        for (int j = 0; j < n_all; ++j) row[j] = col[size_t(j) * size_t(kv_dim)];
+      }
+    });
+  }
+  const uint16_t* vt_data = vt.data();
   pool.parallel_for(shape.n_head * n_chunks, [&](int task) {
     const int head = task / n_chunks, chunk = task % n_chunks;
     const int kvh = head / group;
     const int t0 = chunk * kTokChunk, t1 = std::min(n, (chunk + 1) * kTokChunk);
     const uint16_t* kh = k0 + size_t(kvh) * size_t(hd);
-    thread_local std::vector<float> s, kq, pf, vf;
+    thread_local std::vector<float> s, kq, pf, vf, pq;
     thread_local std::vector<uint16_t> p16;
     s.resize(size_t(n_past + n));
     p16.resize(size_t(n_past + n));
@@ -54,8 +75,11 @@ void causal_attention(tensor::ThreadPool& pool, const KvState& st, int layer,
           qf_data + size_t(t0) * size_t(q_dim) + size_t(head) * size_t(hd), size_t(q_dim), t1 - t0,
           kq.data(), n_keys);
     }
-    // KQV with V's fp16 values as floats, converted once for the chunk's queries.
-    const bool pv_tiled = kqv_order == tensor::DotOrder::kGemm && hd % tensor::simd_lanes() == 0;
+    // Without the tiles: KQV with V's fp16 values as floats, converted once for the chunk.
+    const int n_pad = (n_keys + lanes - 1) / lanes * lanes;
+    if (pv_tiles) pq.assign(size_t(t1 - t0) * size_t(n_pad), 0.f);
+    const bool pv_tiled =
+        !pv_tiles && kqv_order == tensor::DotOrder::kGemm && hd % tensor::simd_lanes() == 0;
     if (pv_tiled) {
       vf.resize(size_t(n_keys) * size_t(hd));
       pf.resize(size_t(n_keys));
@@ -76,6 +100,10 @@ void causal_attention(tensor::ThreadPool& pool, const KvState& st, int layer,
       tensor::softmax_ordered(s.data(), n_valid);
       tensor::f32_to_f16_row(s.data(), p16.data(), n_valid);
       float* o = &out[size_t(t) * size_t(q_dim) + size_t(head) * size_t(hd)];
+      if (pv_tiles) {  // this query's probabilities; the product runs after the last query
+        tensor::f16_to_f32_row(p16.data(), pq.data() + size_t(t - t0) * size_t(n_pad), n_valid);
+        continue;
+      }
       if (pv_tiled) {
         tensor::f16_to_f32_row(p16.data(), pf.data(), n_valid);
         if (tensor::pv_gemm_f32(n_valid, pf.data(), vf.data(), hd, o)) continue;
@@ -83,6 +111,11 @@ void causal_attention(tensor::ThreadPool& pool, const KvState& st, int layer,
       tensor::pv_f16_ordered(kqv_order, n_valid, p16.data(), v0 + size_t(kvh) * size_t(hd), kv_dim,
                              hd, &out[size_t(t) * size_t(q_dim) + size_t(head) * size_t(hd)]);
     }
+    if (pv_tiles)
+      (void)tensor::matmul_f16_gemm_rows(
+          n_pad, vt_data + size_t(kvh) * size_t(hd) * size_t(n_all_pad), size_t(n_all_pad), hd,
+          pq.data(), size_t(n_pad), t1 - t0,
+          &out[size_t(t0) * size_t(q_dim) + size_t(head) * size_t(hd)], q_dim);
   });
 }
 

@@ -22,6 +22,7 @@ int64_t matmul_f16_gemm_rows(int64_t n, const uint16_t* w, size_t w_stride, int6
                              int64_t ldy) {
   return kernels().matmul_f16_gemm_rows(n, w, w_stride, rows, act, act_stride, n_tok, y, ldy);
 }
+bool has_f16_gemm_tiles() { return kernels().f16_gemm_tiles; }
 bool pv_gemm_f32(int64_t n, const float* p, const float* v, int dim, float* out) {
   return kernels().pv_gemm_f32(n, p, v, dim, out);
 }

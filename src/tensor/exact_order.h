@@ -40,6 +40,8 @@ float dot_f16_ordered(DotOrder order, int64_t n, const uint16_t* a, const uint16
 int64_t matmul_f16_gemm_rows(int64_t n, const uint16_t* w, size_t w_stride, int64_t rows,
                              const float* act, size_t act_stride, int64_t n_tok, float* y,
                              int64_t ldy);
+// Whether the active level has the F16 GEMM tiles.
+bool has_f16_gemm_tiles();
 // y[i] = fp16 x[i] as float; y[i] = x[i] rounded to fp16 (gguf::fp32_to_fp16's bits).
 void f16_to_f32_row(const uint16_t* x, float* y, int64_t n);
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n);

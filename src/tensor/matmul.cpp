@@ -57,8 +57,8 @@ void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, flo
   pool.parallel_for(n_tasks, [&](int task) {
     const int64_t r0 = task * rows_per, r1 = std::min(w.rows, r0 + rows_per);
     if (q4k_lanes) {
-      matmul_q4k_lanes(w.cols, w.data + size_t(r0) * w.row_bytes, w.row_bytes, r1 - r0,
-                       lanes, n_gemm, y + r0, ldy);
+      matmul_q4k_lanes(w.cols, w.data + size_t(r0) * w.row_bytes, w.row_bytes, r1 - r0, lanes,
+                       n_gemm, y + r0, ldy);
       for (int64_t r = r0; r < r1; ++r)  // the repacked GEMV order for the last n_tok % 4
         for (int64_t t = n_gemm; t < in.n_tok; ++t)
           y[t * ldy + r] =

@@ -18,6 +18,8 @@ struct KernelSet {
   // Lanes of llama.cpp's F32/F16 SIMD type at this level (GGML_F32_EPR, tinyBLAS's KN): the
   // width of every ordered float reduction (exact_order.h).
   int f32_lanes;
+  // Whether matmul_f16_gemm_rows computes tiles at this level (it returns 0 rows where not).
+  bool f16_gemm_tiles;
   BatchRule batch;
 
   // exact_order.h

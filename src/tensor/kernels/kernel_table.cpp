@@ -9,9 +9,11 @@ constinit const KernelSet kKernelSet = {
 #if defined(__AVX512F__)
     Isa::kAvx512,
     16,
+    true,
 #else
     Isa::kAvx2,
     8,
+    false,
 #endif
     // ggml's choices (llamafile_sgemm, ggml_tiled_min_batch, repack.cpp's q4_K_8x8 for rows % 8
     // and its GEMM over groups of 4) are the same at both levels.

@@ -24,11 +24,11 @@ namespace {
 
 constexpr int kLanes = 16;
 // One Q8_K block of 16 tokens: dword k of token t at qs[k][t]; d; the sub-block sums
-// s[j][t] = bsums[2j] + bsums[2j + 1].
+// s[j][t] = bsums[2j] + bsums[2j + 1] as floats (exact: |s| <= 32 * 128).
 struct alignas(64) LaneBlock {
   int32_t qs[kQK_K / 4][kLanes];
   float d[kLanes];
-  int32_t s[8][kLanes];
+  float s[8][kLanes];
 };
 // Token groups whose sums stay in registers/L1 while a decoded weight block passes over them.
 constexpr int kChunkGroups = 4;
@@ -99,17 +99,21 @@ void q4k_lanes_rows(int64_t n, const uint8_t* w, size_t w_stride, const LaneBloc
             for (int r = 0; r < kR; ++r)
               hi[r] = _mm512_dpbusd_epi32(hi[r], bcast_dword(rows[r].q + 64 * g + 32 + 4 * k), av);
           }
-          const __m512i s0 = _mm512_loadu_si512(l.s[2 * g]),
-                        s1 = _mm512_loadu_si512(l.s[2 * g + 1]);
+          // The integer totals sc0 * lo + sc1 * hi and mn0 * s0 + mn1 * s1, computed in float:
+          // every operand and product is an integer below 2^24 (|lo| <= 32 * 15 * 128, scales
+          // <= 63), so each step is exact and gives the float of the exact integer total,
+          // without 32-bit integer multiplies.
+          const __m512 s0 = _mm512_loadu_ps(l.s[2 * g]), s1 = _mm512_loadu_ps(l.s[2 * g + 1]);
           for (int r = 0; r < kR; ++r) {
-            const __m512i total = _mm512_add_epi32(
-                _mm512_mullo_epi32(lo[r], _mm512_set1_epi32(rows[r].sc[2 * g])),
-                _mm512_mullo_epi32(hi[r], _mm512_set1_epi32(rows[r].sc[2 * g + 1])));
-            a_acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), dsc[r], a_acc[r]);
-            const __m512i half_min =
-                _mm512_add_epi32(_mm512_mullo_epi32(s0, _mm512_set1_epi32(rows[r].mn[2 * g])),
-                                 _mm512_mullo_epi32(s1, _mm512_set1_epi32(rows[r].mn[2 * g + 1])));
-            m_acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(half_min), dmn[r], m_acc[r]);
+            const __m512 total =
+                _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo[r]), _mm512_set1_ps(float(rows[r].sc[2 * g])),
+                                _mm512_mul_ps(_mm512_cvtepi32_ps(hi[r]),
+                                              _mm512_set1_ps(float(rows[r].sc[2 * g + 1]))));
+            a_acc[r] = _mm512_fmadd_ps(total, dsc[r], a_acc[r]);
+            const __m512 half_min =
+                _mm512_fmadd_ps(s0, _mm512_set1_ps(float(rows[r].mn[2 * g])),
+                                _mm512_mul_ps(s1, _mm512_set1_ps(float(rows[r].mn[2 * g + 1]))));
+            m_acc[r] = _mm512_fmadd_ps(half_min, dmn[r], m_acc[r]);
           }
         }
         for (int r = 0; r < kR; ++r) {
@@ -147,13 +151,13 @@ void pack_q8k_lanes(int64_t n, const uint8_t* act, size_t act_stride, int64_t n_
         const int64_t tok = g * kLanes + t;
         if (tok >= n_tok) {
           for (int k = 0; k < kQK_K / 4; ++k) l.qs[k][t] = 0;
-          for (int j = 0; j < 8; ++j) l.s[j][t] = 0;
+          for (int j = 0; j < 8; ++j) l.s[j][t] = 0.f;
           l.d[t] = 0.f;
           continue;
         }
         const auto* a = reinterpret_cast<const BlockQ8_K*>(act + size_t(tok) * act_stride) + b;
         for (int k = 0; k < kQK_K / 4; ++k) std::memcpy(&l.qs[k][t], a->qs + 4 * k, 4);
-        for (int j = 0; j < 8; ++j) l.s[j][t] = a->bsums[2 * j] + a->bsums[2 * j + 1];
+        for (int j = 0; j < 8; ++j) l.s[j][t] = float(a->bsums[2 * j] + a->bsums[2 * j + 1]);
         l.d[t] = a->d;
       }
     }
