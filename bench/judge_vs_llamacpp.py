@@ -25,12 +25,16 @@ import argparse
 import itertools
 import json
 import math
+import os
 import pathlib
 import re
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests/python"))
+from llamacpp_ref import check_system_info, level_env  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -60,14 +64,14 @@ def independent_items(n):
              "response_b": r["response_b"]} for i, r in enumerate(rows[40:40 + n])]
 
 
-def run_gavel(gavel, model, threads, items, tmp, name):
+def run_gavel(gavel, model, threads, items, tmp, name, env):
     inp, out = tmp / f"{name}.jsonl", tmp / f"{name}.out.jsonl"
     inp.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
     cmd = [gavel, "judge", "--model", model, "--threads", str(threads), "--input", str(inp),
            "--out", str(out), "--store", str(tmp / f"{name}.sqlite"), "--keep-prompts",
            "--no-progress"]
     t0 = time.perf_counter()
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t0
     if r.returncode != 0:
         sys.exit(f"{' '.join(cmd)} -> {r.returncode}\n{r.stderr[-2000:]}")
@@ -105,8 +109,10 @@ def llama_child(args):
         out.append([float(logits[tok_a[0]] - lse), float(logits[tok_b[0]] - lse)])
         total += len(toks)
         evaluated += len(toks) - lcp
+    import llama_cpp
     print(json.dumps({"wall": time.perf_counter() - t0, "lp": out, "total": total,
-                      "evaluated": evaluated}))
+                      "evaluated": evaluated,
+                      "system_info": llama_cpp.llama_print_system_info().decode()}))
 
 
 def p_text1(lp1, lp2):
@@ -127,22 +133,32 @@ def main():
     ap.add_argument("--prompts", type=int, default=2)
     ap.add_argument("--response-chars", type=int, default=600)
     ap.add_argument("--pairs", type=int, default=12)
+    ap.add_argument("--level", choices=["avx512", "avx2"], default=None,
+                    help="ISA level of both engines (default: each engine's best for this CPU)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
         return llama_child(a)
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="gavel-judge-bench-"))
+    genv, lenv = dict(os.environ), dict(os.environ)
+    if a.level:
+        genv["GAVEL_ISA"] = a.level
+        lenv = level_env(a.level)
+    print(f"model {a.model}; {a.threads} threads; level: {a.level or 'best for this CPU'}",
+          flush=True)
     for wl in a.workload:
         items = (tournament_items(a.writers, a.prompts, a.response_chars) if wl == "tournament"
                  else independent_items(a.pairs))
-        g_wall, recs, g_reuse = run_gavel(a.gavel, a.model, a.threads, items, tmp, wl)
+        g_wall, recs, g_reuse = run_gavel(a.gavel, a.model, a.threads, items, tmp, wl, genv)
         prompts = [p for r in recs for p in (r["pass1"]["prompt"], r["pass2"]["prompt"])]
         req = {"model": a.model, "n_ctx": 8192, "threads": a.threads, "prompts": prompts}
         r = subprocess.run([sys.executable, __file__, "--child"], input=json.dumps(req),
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, env=lenv)
         if r.returncode != 0:
             sys.exit(f"llama.cpp child failed:\n{r.stderr[-2000:]}")
         ll = json.loads(r.stdout.strip().splitlines()[-1])
+        if a.level:
+            check_system_info(a.level, ll["system_info"])
         diff = max(abs(rec["p_text1"] - p_text1(ll["lp"][2 * i], ll["lp"][2 * i + 1]))
                    for i, rec in enumerate(recs))
         n, tok = len(recs), ll["total"]
