@@ -17,7 +17,8 @@ void quantize_act_row_ref(ActType a, const float* x, void* dst, int64_t n);
 // Dot product of a weight row of type t with an activation row in traits(t).act format.
 float vec_dot_ref(TensorType t, int64_t n, const void* w, const void* act);
 float vec_dot(TensorType t, int64_t n, const void* w, const void* act);
-// n_act tokens against one row: out[i] = vec_dot(t, n, w, act[i]), faster for Q8_0/Q5_0/Q4_0.
+// n_act tokens against one row: out[i] = vec_dot(t, n, w, act[i]), faster for
+// Q8_0/Q5_0/Q4_0/Q4_1/Q5_1.
 void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* act, int n_act,
                    float* out);
 // Rows [0, r) of a weight matrix (row i at w + i * w_stride) against n_tok activation rows

@@ -153,28 +153,41 @@ float dot_f32_ordered(DotOrder order, int64_t n, const float* a, const float* b)
   return s;
 }
 
-#if defined(__AVX512F__)
 namespace {
-// kR rows x kT tokens of the kGemm order: each output one 16-lane accumulator, one fused
-// multiply-add per 16 elements, then hsum512, as dot_f16_ordered(kGemm) and tinyBLAS compute it.
-// The activations come as floats (their fp16 values, converted once per matmul).
+// kR rows x kT tokens of the kGemm order: each output one W-lane accumulator, one fused
+// multiply-add per W elements, then the lanes' sum, as dot_f16_ordered(kGemm) and tinyBLAS
+// compute it. The activations come as floats (their fp16 values, converted once per matmul).
+#if defined(__AVX512F__)
+using TileVec = __m512;
+inline TileVec tile_load_h(const uint16_t* p) { return load_h16(p); }
+inline TileVec tile_load(const float* p) { return _mm512_loadu_ps(p); }
+inline TileVec tile_fma(TileVec a, TileVec b, TileVec c) { return _mm512_fmadd_ps(a, b, c); }
+inline float tile_hsum(TileVec v) { return hsum512(v); }
 constexpr int kF16TileRows = 4, kF16TileTokens = 6;
+#else
+using TileVec = __m256;
+inline TileVec tile_load_h(const uint16_t* p) { return load_h(p); }
+inline TileVec tile_load(const float* p) { return _mm256_loadu_ps(p); }
+inline TileVec tile_fma(TileVec a, TileVec b, TileVec c) { return _mm256_fmadd_ps(a, b, c); }
+inline float tile_hsum(TileVec v) { return hsum256(v); }
+constexpr int kF16TileRows = 4, kF16TileTokens = 2;  // 16 registers
+#endif
 template <int kR, int kT>
 void f16_tile(int64_t n, const uint16_t* w, size_t w_stride, const float* a, size_t a_stride,
               float* y, int64_t ldy) {
-  __m512 acc[kR][kT];
+  TileVec acc[kR][kT];
   for (int r = 0; r < kR; ++r)
-    for (int t = 0; t < kT; ++t) acc[r][t] = _mm512_setzero_ps();
-  for (int64_t i = 0; i < n; i += 16) {
-    __m512 wv[kR];
-    for (int r = 0; r < kR; ++r) wv[r] = load_h16(w + size_t(r) * w_stride + i);
+    for (int t = 0; t < kT; ++t) acc[r][t] = TileVec{};
+  for (int64_t i = 0; i < n; i += W) {
+    TileVec wv[kR];
+    for (int r = 0; r < kR; ++r) wv[r] = tile_load_h(w + size_t(r) * w_stride + i);
     for (int t = 0; t < kT; ++t) {
-      const __m512 av = _mm512_loadu_ps(a + size_t(t) * a_stride + i);
-      for (int r = 0; r < kR; ++r) acc[r][t] = _mm512_fmadd_ps(wv[r], av, acc[r][t]);
+      const TileVec av = tile_load(a + size_t(t) * a_stride + i);
+      for (int r = 0; r < kR; ++r) acc[r][t] = tile_fma(wv[r], av, acc[r][t]);
     }
   }
   for (int t = 0; t < kT; ++t)
-    for (int r = 0; r < kR; ++r) y[t * ldy + r] = hsum512(acc[r][t]);
+    for (int r = 0; r < kR; ++r) y[t * ldy + r] = tile_hsum(acc[r][t]);
 }
 template <int kT>
 void f16_tile_at(int64_t n, const uint16_t* w, size_t w_stride, const float* a, size_t a_stride,
@@ -182,13 +195,11 @@ void f16_tile_at(int64_t n, const uint16_t* w, size_t w_stride, const float* a, 
   f16_tile<kF16TileRows, kT>(n, w, w_stride, a, a_stride, y, ldy);
 }
 }  // namespace
-#endif
 
 int64_t matmul_f16_gemm_rows(int64_t n, const uint16_t* w, size_t w_stride, int64_t rows,
                              const float* act, size_t act_stride, int64_t n_tok, float* y,
                              int64_t ldy) {
-#if defined(__AVX512F__)
-  if (n % 16 != 0) return 0;
+  if (n % W != 0) return 0;
   const int64_t done = rows - rows % kF16TileRows;
   // Token chunks of 48 keep their activations in L1/L2 while every row group passes over them.
   for (int64_t c0 = 0; c0 < n_tok; c0 += 48) {
@@ -223,11 +234,6 @@ int64_t matmul_f16_gemm_rows(int64_t n, const uint16_t* w, size_t w_stride, int6
     }
   }
   return done;
-#else
-  (void)n, (void)w, (void)w_stride, (void)rows, (void)act, (void)act_stride, (void)n_tok, (void)y;
-  (void)ldy;
-  return 0;
-#endif
 }
 
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) {

@@ -13,7 +13,7 @@ constinit const KernelSet kKernelSet = {
 #else
     Isa::kAvx2,
     8,
-    false,
+    true,
 #endif
     // ggml's choices (llamafile_sgemm, ggml_tiled_min_batch, repack.cpp's q4_K_8x8 for rows % 8
     // and its GEMM over groups of 4) are the same at both levels.

@@ -31,7 +31,7 @@ struct alignas(64) LaneBlock {
   float s[8][kLanes];
 };
 // Token groups whose sums stay in registers/L1 while a decoded weight block passes over them.
-constexpr int kChunkGroups = 4;
+constexpr int kChunkGroups = 16;
 
 struct DecodedRow {
   alignas(64) uint8_t q[kQK_K];  // element order

@@ -137,6 +137,36 @@ float dot_q41_q51(int64_t n, const void* wv, const void* av) {
   return hsum(acc) + summ;
 }
 
+// kT tokens against one Q4_1/Q5_1 row, each output exactly as dot_q41_q51 computes it (the
+// min term summed as a fused multiply-add, as GCC compiles `summ += m * s` there); the weight
+// block is decoded once for all tokens.
+template <bool kFive, class B, int kT>
+void dot_q41_q51_multi(int64_t n, const void* wv, const void* const* av, float* out) {
+  const auto* w = static_cast<const B*>(wv);
+  const BlockQ8_1* a[kT];
+  __m256 acc[kT];
+  float summ[kT];
+  for (int t = 0; t < kT; ++t) {
+    a[t] = static_cast<const BlockQ8_1*>(av[t]);
+    acc[t] = _mm256_setzero_ps();
+    summ[t] = 0.f;
+  }
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    __m256i q = nibbles(w[b].qs);
+    if constexpr (kFive) {
+      q = _mm256_or_si256(q, _mm256_and_si256(bits_to_bytes(w[b].qh), _mm256_set1_epi8(0x10)));
+    }
+    const float wd = gguf::fp16_to_fp32(w[b].d), wm = gguf::fp16_to_fp32(w[b].m);
+    for (int t = 0; t < kT; ++t) {
+      const __m256i s = dot_us(_mm256_setzero_si256(), q, load32(a[t][b].qs));
+      const float d = wd * gguf::fp16_to_fp32(a[t][b].d);
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), acc[t]);
+      summ[t] = std::fma(wm, gguf::fp16_to_fp32(a[t][b].s), summ[t]);
+    }
+  }
+  for (int t = 0; t < kT; ++t) out[t] = hsum(acc[t]) + summ[t];
+}
+
 // kRepacked 1/2: the float order of ggml's q4_K_8x8 repacked GEMV (1: one fused multiply-add
 // per super-block into a scale and a min accumulator, from exact integer totals) and GEMM
 // (2: the same per 64-element half-pair of sub-blocks), which llama.cpp uses on AVX2 for every
@@ -449,7 +479,7 @@ float dot_bf16_avx(int64_t n, const uint16_t* x, const uint16_t* y) {
 constexpr int kTileRowPairs = 2, kTileTokens = 8;
 // Weight blocks decoded per pass (the buffer stays in L1), and tokens whose running sums are kept
 // between passes.
-constexpr int kTileBlocks = 48, kTileMaxTokens = 64;
+constexpr int kTileBlocks = 48, kTileMaxTokens = 256;
 
 inline __m512i pair_i(__m256i lo, __m256i hi) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
@@ -722,6 +752,10 @@ void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* ac
       dot_q0<TensorType::kQ5_0, 4>(n, w, act + i, out + i);
     else if (t == TensorType::kQ4_0)
       dot_q0<TensorType::kQ4_0, 4>(n, w, act + i, out + i);
+    else if (t == TensorType::kQ4_1)
+      dot_q41_q51_multi<false, BlockQ4_1, 4>(n, w, act + i, out + i);
+    else if (t == TensorType::kQ5_1)
+      dot_q41_q51_multi<true, BlockQ5_1, 4>(n, w, act + i, out + i);
     else
       break;
   }
