@@ -38,8 +38,7 @@ void causal_attention(tensor::ThreadPool& pool, const KvState& st, int layer,
   // tiles, V is transposed once per layer and kv head, zero-padded to whole lanes (a zero
   // probability adds an exact zero, as a masked cache cell does in ggml).
   const int lanes = tensor::simd_lanes();
-  const bool pv_tiles =
-      kqv_order == tensor::DotOrder::kGemm && tensor::has_f16_gemm_tiles() && hd % 4 == 0;
+  const bool pv_tiles = kqv_order == tensor::DotOrder::kGemm && hd % 4 == 0;
   const int n_all = n_past + n, n_all_pad = (n_all + lanes - 1) / lanes * lanes;
   thread_local std::vector<uint16_t> vt;
   if (pv_tiles) {
@@ -60,7 +59,7 @@ void causal_attention(tensor::ThreadPool& pool, const KvState& st, int layer,
     const int kvh = head / group;
     const int t0 = chunk * kTokChunk, t1 = std::min(n, (chunk + 1) * kTokChunk);
     const uint16_t* kh = k0 + size_t(kvh) * size_t(hd);
-    thread_local std::vector<float> s, kq, pf, vf, pq;
+    thread_local std::vector<float> s, kq, pq;
     thread_local std::vector<uint16_t> p16;
     s.resize(size_t(n_past + n));
     p16.resize(size_t(n_past + n));
@@ -75,19 +74,8 @@ void causal_attention(tensor::ThreadPool& pool, const KvState& st, int layer,
           qf_data + size_t(t0) * size_t(q_dim) + size_t(head) * size_t(hd), size_t(q_dim), t1 - t0,
           kq.data(), n_keys);
     }
-    // Without the tiles: KQV with V's fp16 values as floats, converted once for the chunk.
     const int n_pad = (n_keys + lanes - 1) / lanes * lanes;
     if (pv_tiles) pq.assign(size_t(t1 - t0) * size_t(n_pad), 0.f);
-    const bool pv_tiled =
-        !pv_tiles && kqv_order == tensor::DotOrder::kGemm && hd % tensor::simd_lanes() == 0;
-    if (pv_tiled) {
-      vf.resize(size_t(n_keys) * size_t(hd));
-      pf.resize(size_t(n_keys));
-      const uint16_t* vh = v0 + size_t(kvh) * size_t(hd);
-      for (int j = 0; j < n_keys; ++j)
-        tensor::f16_to_f32_row(vh + size_t(j) * size_t(kv_dim), vf.data() + size_t(j) * size_t(hd),
-                               hd);
-    }
     for (int t = t0; t < t1; ++t) {
       const int n_valid = n_past + t + 1;
       const uint16_t* qt = &q16[size_t(t) * size_t(q_dim) + size_t(head) * size_t(hd)];
@@ -99,14 +87,9 @@ void causal_attention(tensor::ThreadPool& pool, const KvState& st, int layer,
             tensor::dot_f16_ordered(kq_order, hd, kh + size_t(j) * size_t(kv_dim), qt) * scale;
       tensor::softmax_ordered(s.data(), n_valid);
       tensor::f32_to_f16_row(s.data(), p16.data(), n_valid);
-      float* o = &out[size_t(t) * size_t(q_dim) + size_t(head) * size_t(hd)];
       if (pv_tiles) {  // this query's probabilities; the product runs after the last query
         tensor::f16_to_f32_row(p16.data(), pq.data() + size_t(t - t0) * size_t(n_pad), n_valid);
         continue;
-      }
-      if (pv_tiled) {
-        tensor::f16_to_f32_row(p16.data(), pf.data(), n_valid);
-        if (tensor::pv_gemm_f32(n_valid, pf.data(), vf.data(), hd, o)) continue;
       }
       tensor::pv_f16_ordered(kqv_order, n_valid, p16.data(), v0 + size_t(kvh) * size_t(hd), kv_dim,
                              hd, &out[size_t(t) * size_t(q_dim) + size_t(head) * size_t(hd)]);

@@ -22,10 +22,6 @@ int64_t matmul_f16_gemm_rows(int64_t n, const uint16_t* w, size_t w_stride, int6
                              int64_t ldy) {
   return kernels().matmul_f16_gemm_rows(n, w, w_stride, rows, act, act_stride, n_tok, y, ldy);
 }
-bool has_f16_gemm_tiles() { return kernels().f16_gemm_tiles; }
-bool pv_gemm_f32(int64_t n, const float* p, const float* v, int dim, float* out) {
-  return kernels().pv_gemm_f32(n, p, v, dim, out);
-}
 void f16_to_f32_row(const uint16_t* x, float* y, int64_t n) { kernels().f16_to_f32_row(x, y, n); }
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) { kernels().f32_to_f16_row(x, y, n); }
 float exp_simd(float x) { return kernels().exp_simd(x); }

@@ -36,12 +36,10 @@ float dot_f16_ordered(DotOrder order, int64_t n, const uint16_t* a, const uint16
 // Rows [0, r) of an F16 weight matrix (row i at w + i * w_stride) against n_tok activation rows
 // given as floats (their fp16 values; token j at act + j * act_stride), in the kGemm order:
 // y[j * ldy + i] = dot_f16_ordered(kGemm, n, row i, token j) bit for bit, in tiles of rows x
-// tokens. Returns r (a multiple of the tile height; 0 where the active level has no tile).
+// tokens. Returns r (a multiple of the tile height, 4; 0 where n is not a lane multiple).
 int64_t matmul_f16_gemm_rows(int64_t n, const uint16_t* w, size_t w_stride, int64_t rows,
                              const float* act, size_t act_stride, int64_t n_tok, float* y,
                              int64_t ldy);
-// Whether the active level has the F16 GEMM tiles.
-bool has_f16_gemm_tiles();
 // y[i] = fp16 x[i] as float; y[i] = x[i] rounded to fp16 (gguf::fp32_to_fp16's bits).
 void f16_to_f32_row(const uint16_t* x, float* y, int64_t n);
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n);
@@ -50,11 +48,6 @@ void f32_to_f16_row(const float* x, uint16_t* y, int64_t n);
 // over j in `order` exactly as ggml's (transposed-V) KQV product does.
 void pv_f16_ordered(DotOrder order, int64_t n, const uint16_t* p, const uint16_t* v, int64_t ldv,
                     int dim, float* out);
-
-// pv_f16_ordered(kGemm, ...) with p and v given as floats (their fp16 values; v dense, row
-// stride dim), the outputs in registers. Returns false (computing nothing) where dim is not a
-// multiple of the lane count.
-bool pv_gemm_f32(int64_t n, const float* p, const float* v, int dim, float* out);
 
 // ggml's SIMD expf (the Arm optimized-routines polynomial) for the build's lane width.
 float exp_simd(float x);

@@ -163,26 +163,6 @@ TEST_P(ExactOrderLevel, PvEqualsColumnDots) {
   }
 }
 
-// The register-accumulator KQV product gives pv_f16_ordered(kGemm)'s bits from the same fp16
-// values as floats, and declines a dim that is not a lane multiple.
-TEST_P(ExactOrderLevel, PvGemmF32EqualsPvF16Gemm) {
-  const int w = simd_lanes();
-  for (int dim : {16, 64, 128}) {
-    for (int n : {1, 7, 16, 17, 33, 100, 257}) {
-      const auto p = random_f16(size_t(n), 21), v = random_f16(size_t(n) * size_t(dim), 22);
-      std::vector<float> pf(p.size()), vf(v.size());
-      f16_to_f32_row(p.data(), pf.data(), int64_t(p.size()));
-      f16_to_f32_row(v.data(), vf.data(), int64_t(v.size()));
-      std::vector<float> want(static_cast<size_t>(dim)), got(static_cast<size_t>(dim), -1.f);
-      pv_f16_ordered(DotOrder::kGemm, n, p.data(), v.data(), dim, dim, want.data());
-      ASSERT_TRUE(pv_gemm_f32(n, pf.data(), vf.data(), dim, got.data()));
-      EXPECT_EQ(got, want) << "dim=" << dim << " n=" << n;
-    }
-  }
-  std::vector<float> one(size_t(w + 4), 1.f), out(size_t(w + 4));
-  EXPECT_FALSE(pv_gemm_f32(1, one.data(), one.data(), w + 4, out.data()));
-}
-
 // ggml_vec_soft_max_f32 over a row padded to whole registers: W exps per chunk, the chunk's
 // horizontal sum added to a double.
 TEST_P(ExactOrderLevel, SoftmaxSumsChunksOfTheLaneWidth) {

@@ -282,49 +282,6 @@ float dot_f16_ordered(DotOrder order, int64_t n, const uint16_t* a, const uint16
 #endif
 }
 
-bool pv_gemm_f32(int64_t n, const float* p, const float* v, int dim, float* out) {
-#if defined(__AVX512F__)
-  // pv_f16_ordered's kGemm order with the W accumulators of W outputs in registers:
-  // accumulator r sums the j with j % W == r, then hsum_lanes across r, vector-wide.
-  if (dim % 16 != 0) return false;
-  for (int d0 = 0; d0 < dim; d0 += 16) {
-    __m512 acc[16];
-    for (int r = 0; r < 16; ++r) acc[r] = _mm512_setzero_ps();
-    int64_t j = 0;
-    for (; j + 16 <= n; j += 16)
-      for (int r = 0; r < 16; ++r)
-        acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps(v + (j + r) * dim + d0), _mm512_set1_ps(p[j + r]),
-                                 acc[r]);
-    for (int r = 0; j < n; ++j, ++r)
-      acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps(v + j * dim + d0), _mm512_set1_ps(p[j]), acc[r]);
-    __m512 t[8], u[4];
-    for (int i = 0; i < 8; ++i) t[i] = _mm512_add_ps(acc[i], acc[i + 8]);
-    for (int i = 0; i < 4; ++i) u[i] = _mm512_add_ps(t[i], t[i + 4]);
-    _mm512_storeu_ps(out + d0, _mm512_add_ps(_mm512_add_ps(u[0], u[2]), _mm512_add_ps(u[1], u[3])));
-  }
-  return true;
-#else
-  // W = 8: accumulator r sums the j with j % 8 == r; hsum_lanes is
-  // ((x0 + x4) + (x2 + x6)) + ((x1 + x5) + (x3 + x7)).
-  if (dim % 8 != 0) return false;
-  for (int d0 = 0; d0 < dim; d0 += 8) {
-    __m256 acc[8];
-    for (int r = 0; r < 8; ++r) acc[r] = _mm256_setzero_ps();
-    int64_t j = 0;
-    for (; j + 8 <= n; j += 8)
-      for (int r = 0; r < 8; ++r)
-        acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(v + (j + r) * dim + d0), _mm256_set1_ps(p[j + r]),
-                                 acc[r]);
-    for (int r = 0; j < n; ++j, ++r)
-      acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(v + j * dim + d0), _mm256_set1_ps(p[j]), acc[r]);
-    const __m256 a = _mm256_add_ps(_mm256_add_ps(acc[0], acc[4]), _mm256_add_ps(acc[2], acc[6]));
-    const __m256 b = _mm256_add_ps(_mm256_add_ps(acc[1], acc[5]), _mm256_add_ps(acc[3], acc[7]));
-    _mm256_storeu_ps(out + d0, _mm256_add_ps(a, b));
-  }
-  return true;
-#endif
-}
-
 void pv_f16_ordered(DotOrder order, int64_t n, const uint16_t* p, const uint16_t* v, int64_t ldv,
                     int dim, float* out) {
   // Accumulator r of output d sums the j with j % n_acc == r, in increasing j; every j past n

@@ -15,7 +15,6 @@ int64_t matmul_f16_gemm_rows(int64_t n, const uint16_t* w, size_t w_stride, int6
                              int64_t ldy);
 void f16_to_f32_row(const uint16_t* x, float* y, int64_t n);
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n);
-bool pv_gemm_f32(int64_t n, const float* p, const float* v, int dim, float* out);
 void pv_f16_ordered(DotOrder order, int64_t n, const uint16_t* p, const uint16_t* v, int64_t ldv,
                     int dim, float* out);
 float exp_simd(float x);

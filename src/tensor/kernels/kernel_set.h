@@ -18,8 +18,6 @@ struct KernelSet {
   // Lanes of llama.cpp's F32/F16 SIMD type at this level (GGML_F32_EPR, tinyBLAS's KN): the
   // width of every ordered float reduction (exact_order.h).
   int f32_lanes;
-  // Whether matmul_f16_gemm_rows computes tiles at this level (it returns 0 rows where not).
-  bool f16_gemm_tiles;
   BatchRule batch;
 
   // exact_order.h
@@ -30,7 +28,6 @@ struct KernelSet {
                                   int64_t ldy);
   void (*f16_to_f32_row)(const uint16_t* x, float* y, int64_t n);
   void (*f32_to_f16_row)(const float* x, uint16_t* y, int64_t n);
-  bool (*pv_gemm_f32)(int64_t n, const float* p, const float* v, int dim, float* out);
   void (*pv_f16_ordered)(DotOrder order, int64_t n, const uint16_t* p, const uint16_t* v,
                          int64_t ldv, int dim, float* out);
   float (*exp_simd)(float x);

@@ -9,11 +9,9 @@ constinit const KernelSet kKernelSet = {
 #if defined(__AVX512F__)
     Isa::kAvx512,
     16,
-    true,
 #else
     Isa::kAvx2,
     8,
-    true,
 #endif
     // ggml's choices (llamafile_sgemm, ggml_tiled_min_batch, repack.cpp's q4_K_8x8 for rows % 8
     // and its GEMM over groups of 4) are the same at both levels.
@@ -23,7 +21,6 @@ constinit const KernelSet kKernelSet = {
     matmul_f16_gemm_rows,
     f16_to_f32_row,
     f32_to_f16_row,
-    pv_gemm_f32,
     pv_f16_ordered,
     exp_simd,
     exp_ordered,
