@@ -1,0 +1,244 @@
+// The AVX-512 level's tiles for the Q8_0/Q5_0/Q4_0 and Q4_1/Q5_1 matrices (matmul_rows_tiled):
+// many outputs per weight pass, each in the float order of the one-output kernels of
+// quant_kernels.cpp (tests/tensor compares every output bit for bit). The AVX2 level has none.
+#include "tensor/kernels/isa_namespace.h"
+// clang-format off
+#include <immintrin.h>
+// clang-format on
+
+#include <cstring>
+#include <type_traits>
+
+#include "gguf/fp16.h"
+#include "tensor/kernels/kernel_decls.h"
+#include "tensor/kernels/quant_simd.h"
+#include "tensor/quants.h"
+
+namespace gavel::tensor::GAVEL_ISA_NS {
+namespace {
+
+#if defined(__AVX512F__) && defined(__AVX512VNNI__)
+// Tiles of 2 x kRP weight rows x kRT tokens for the Q8_0/Q5_0/Q4_0 and Q4_1/Q5_1 matrices. Two
+// rows share a 512-bit register (row 2p in the low eight lanes, row 2p+1 in the high eight), so
+// each output keeps its own eight float lanes and every step of the one-output kernels
+// (dot_q0, dot_q41_q51): the same exact integer per lane, acc = fma(d_w * d_a, lane, acc) per
+// block, the same horizontal sum at the end. What changes is the work per output: a weight
+// block is decoded once per kRT tokens, an activation block loaded once per 2 x kRP rows, and
+// the signed x signed integer dot needs no sign juggling: the activations are offset by +128 to
+// unsigned bytes and the accumulator starts at -128 x (the weights' lane sums), which VNNI's
+// dpbusd then makes exact.
+constexpr int kTileRowPairs = 2, kTileTokens = 8;
+// Weight blocks decoded per pass (the buffer stays in L1), and tokens whose running sums are kept
+// between passes.
+constexpr int kTileBlocks = 48, kTileMaxTokens = 256;
+
+inline __m512i pair_i(__m256i lo, __m256i hi) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+inline __m512 pair_ps(uint16_t lo, uint16_t hi) {
+  return _mm512_mask_blend_ps(__mmask16(0xFF00), _mm512_set1_ps(gguf::fp16_to_fp32(lo)),
+                              _mm512_set1_ps(gguf::fp16_to_fp32(hi)));
+}
+
+// Q4_1/Q5_1 block b of a weight row as unsigned bytes, its scale and its min.
+template <TensorType kType>
+inline __m256i q1_values(const uint8_t* wp, int64_t b, uint16_t* d, uint16_t* m) {
+  using B = std::conditional_t<kType == TensorType::kQ4_1, BlockQ4_1, BlockQ5_1>;
+  const auto* w = reinterpret_cast<const B*>(wp) + b;
+  std::memcpy(d, &w->d, 2);
+  std::memcpy(m, &w->m, 2);
+  __m256i q = nibbles(w->qs);
+  if constexpr (kType == TensorType::kQ5_1)
+    q = _mm256_or_si256(q, _mm256_and_si256(bits_to_bytes(w->qh), _mm256_set1_epi8(0x10)));
+  return q;
+}
+
+constexpr bool has_min(TensorType t) { return t == TensorType::kQ4_1 || t == TensorType::kQ5_1; }
+
+// One block of a row pair, decoded: the values, the integer accumulator's start (Q8_0/Q5_0/Q4_0:
+// -128 x the lane sums, undoing the activations' +128 offset) and the two scales.
+struct alignas(64) DecodedPair {
+  __m512i q, start;
+  __m512 d;
+};
+struct DecodedBlocks {
+  DecodedPair pair[kTileBlocks][kTileRowPairs];
+  __m128 mins[kTileBlocks];  // Q4_1/Q5_1: the mins of the 2 x kTileRowPairs rows
+};
+
+template <TensorType kType>
+void decode_blocks(const uint8_t* w, size_t w_stride, int64_t b0, int nb, DecodedBlocks& out) {
+  const __m512i bias = _mm512_set1_epi8(char(0x80));
+  for (int i = 0; i < nb; ++i) {
+    float mins[4] = {0, 0, 0, 0};
+    for (int p = 0; p < kTileRowPairs; ++p) {
+      DecodedPair& dp = out.pair[i][p];
+      const uint8_t* r0 = w + size_t(2 * p) * w_stride;
+      uint16_t d0, d1;
+      if constexpr (has_min(kType)) {
+        uint16_t m0, m1;
+        dp.q = pair_i(q1_values<kType>(r0, b0 + i, &d0, &m0),
+                      q1_values<kType>(r0 + w_stride, b0 + i, &d1, &m1));
+        mins[2 * p] = gguf::fp16_to_fp32(m0);
+        mins[2 * p + 1] = gguf::fp16_to_fp32(m1);
+        dp.start = _mm512_setzero_si512();
+      } else {
+        dp.q =
+            pair_i(q0_values<kType>(r0, b0 + i, &d0), q0_values<kType>(r0 + w_stride, b0 + i, &d1));
+        dp.start = _mm512_sub_epi32(_mm512_setzero_si512(),
+                                    _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, dp.q));
+      }
+      dp.d = pair_ps(d0, d1);
+    }
+    out.mins[i] = _mm_loadu_ps(mins);
+  }
+}
+
+// The running sums of one row group x token: eight lanes per row, and the min terms.
+struct TileAcc {
+  __m512 acc[kTileRowPairs];
+  __m128 summ;
+};
+
+// kRT tokens against decoded blocks [0, nb) of block range starting at b0, continuing the sums
+// in `st` (fresh when first), then writing the outputs when last.
+template <TensorType kType, int kRT>
+void tile_pass(const DecodedBlocks& wd, int64_t b0, int nb, const uint8_t* const* act, TileAcc* st,
+               bool first, bool last, float* y, int64_t ldy) {
+  constexpr bool kMin = has_min(kType);
+  __m512 acc[kTileRowPairs][kRT];
+  [[maybe_unused]] __m128 summ[kRT];
+  for (int t = 0; t < kRT; ++t) {
+    for (int p = 0; p < kTileRowPairs; ++p) acc[p][t] = first ? _mm512_setzero_ps() : st[t].acc[p];
+    summ[t] = first ? _mm_setzero_ps() : st[t].summ;
+  }
+  const __m512i bias = _mm512_set1_epi8(char(0x80));
+  for (int i = 0; i < nb; ++i) {
+    for (int t = 0; t < kRT; ++t) {
+      __m512i av;
+      float da;
+      if constexpr (kMin) {
+        const auto* a = reinterpret_cast<const BlockQ8_1*>(act[t]) + b0 + i;
+        av = _mm512_broadcast_i64x4(load32(a->qs));
+        da = gguf::fp16_to_fp32(a->d);
+        summ[t] = _mm_fmadd_ps(wd.mins[i], _mm_set1_ps(gguf::fp16_to_fp32(a->s)), summ[t]);
+      } else {
+        const auto* a = reinterpret_cast<const BlockQ8_0*>(act[t]) + b0 + i;
+        av = _mm512_xor_si512(_mm512_broadcast_i64x4(load32(a->qs)), bias);
+        da = gguf::fp16_to_fp32(a->d);
+      }
+      const __m512 dav = _mm512_set1_ps(da);
+      for (int p = 0; p < kTileRowPairs; ++p) {
+        const DecodedPair& dp = wd.pair[i][p];
+        const __m512i s = kMin ? _mm512_dpbusd_epi32(dp.start, dp.q, av)
+                               : _mm512_dpbusd_epi32(dp.start, av, dp.q);
+        acc[p][t] = _mm512_fmadd_ps(_mm512_mul_ps(dp.d, dav), _mm512_cvtepi32_ps(s), acc[p][t]);
+      }
+    }
+  }
+  for (int t = 0; t < kRT; ++t) {
+    if (!last) {
+      for (int p = 0; p < kTileRowPairs; ++p) st[t].acc[p] = acc[p][t];
+      st[t].summ = summ[t];
+      continue;
+    }
+    [[maybe_unused]] float sm[4];
+    if constexpr (kMin) _mm_storeu_ps(sm, summ[t]);
+    for (int p = 0; p < kTileRowPairs; ++p) {
+      float lo = hsum(_mm512_castps512_ps256(acc[p][t]));
+      float hi = hsum(_mm512_extractf32x8_ps(acc[p][t], 1));
+      if constexpr (kMin) lo += sm[2 * p], hi += sm[2 * p + 1];
+      y[t * ldy + 2 * p] = lo;
+      y[t * ldy + 2 * p + 1] = hi;
+    }
+  }
+}
+
+template <TensorType kType, int kRT>
+void tile_pass_at(const DecodedBlocks& wd, int64_t b0, int nb, const uint8_t* act,
+                  size_t act_stride, TileAcc* st, bool first, bool last, float* y, int64_t ldy) {
+  const uint8_t* a[kRT];
+  for (int t = 0; t < kRT; ++t) a[t] = act + size_t(t) * act_stride;
+  tile_pass<kType, kRT>(wd, b0, nb, a, st, first, last, y, ldy);
+}
+
+// Rows [0, rows) (a multiple of 2 x kTileRowPairs) against n_tok tokens: per group of rows and
+// per chunk of at most kTileMaxTokens tokens, each kTileBlocks-block slice of the rows is
+// decoded once and run against every token of the chunk, the sums carried between slices.
+template <TensorType kType>
+void tile_rows(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows, const uint8_t* act,
+               size_t act_stride, int64_t n_tok, float* y, int64_t ldy) {
+  DecodedBlocks wd;
+  TileAcc st[kTileMaxTokens];
+  const int64_t n_blocks = n / kQK;
+  for (int64_t r = 0; r < rows; r += 2 * kTileRowPairs) {
+    const uint8_t* wr = w + size_t(r) * w_stride;
+    for (int64_t c0 = 0; c0 < n_tok; c0 += kTileMaxTokens) {
+      const int64_t c1 = min64(n_tok, c0 + kTileMaxTokens);
+      for (int64_t b0 = 0; b0 < n_blocks; b0 += kTileBlocks) {
+        const int nb = int(min64(kTileBlocks, n_blocks - b0));
+        decode_blocks<kType>(wr, w_stride, b0, nb, wd);
+        const bool first = b0 == 0, last = b0 + nb == n_blocks;
+        int64_t t = c0;
+        for (; t + kTileTokens <= c1; t += kTileTokens)
+          tile_pass_at<kType, kTileTokens>(wd, b0, nb, act + size_t(t) * act_stride, act_stride,
+                                           st + (t - c0), first, last, y + t * ldy + r, ldy);
+        const uint8_t* at = act + size_t(t) * act_stride;
+        TileAcc* s = st + (t - c0);
+        float* yt = y + t * ldy + r;
+        switch (c1 - t) {
+#define GAVEL_TILE_TAIL(k)                                                       \
+  case k:                                                                        \
+    tile_pass_at<kType, k>(wd, b0, nb, at, act_stride, s, first, last, yt, ldy); \
+    break;
+          GAVEL_TILE_TAIL(7)
+          GAVEL_TILE_TAIL(6)
+          GAVEL_TILE_TAIL(5)
+          GAVEL_TILE_TAIL(4)
+          GAVEL_TILE_TAIL(3)
+          GAVEL_TILE_TAIL(2)
+          GAVEL_TILE_TAIL(1)
+#undef GAVEL_TILE_TAIL
+          default:
+            break;
+        }
+      }
+    }
+  }
+}
+#endif
+
+}  // namespace
+
+int64_t matmul_rows_tiled(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
+                          const uint8_t* act, size_t act_stride, int64_t n_tok, float* y,
+                          int64_t ldy) {
+#if defined(__AVX512F__) && defined(__AVX512VNNI__)
+  const int64_t done = rows - rows % (2 * kTileRowPairs);
+  switch (t) {
+    case TensorType::kQ8_0:
+      tile_rows<TensorType::kQ8_0>(n, w, w_stride, done, act, act_stride, n_tok, y, ldy);
+      return done;
+    case TensorType::kQ5_0:
+      tile_rows<TensorType::kQ5_0>(n, w, w_stride, done, act, act_stride, n_tok, y, ldy);
+      return done;
+    case TensorType::kQ4_0:
+      tile_rows<TensorType::kQ4_0>(n, w, w_stride, done, act, act_stride, n_tok, y, ldy);
+      return done;
+    case TensorType::kQ4_1:
+      tile_rows<TensorType::kQ4_1>(n, w, w_stride, done, act, act_stride, n_tok, y, ldy);
+      return done;
+    case TensorType::kQ5_1:
+      tile_rows<TensorType::kQ5_1>(n, w, w_stride, done, act, act_stride, n_tok, y, ldy);
+      return done;
+    default:
+      return 0;
+  }
+#else
+  (void)t, (void)n, (void)w, (void)w_stride, (void)rows, (void)act, (void)act_stride, (void)n_tok;
+  (void)y, (void)ldy;
+  return 0;
+#endif
+}
+
+}  // namespace gavel::tensor::GAVEL_ISA_NS
