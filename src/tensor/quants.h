@@ -21,11 +21,6 @@ float vec_dot(TensorType t, int64_t n, const void* w, const void* act);
 // Q8_0/Q5_0/Q4_0/Q4_1/Q5_1.
 void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* act, int n_act,
                    float* out);
-// Rows [0, r) of a weight matrix (row i at w + i * w_stride) against n_tok activation rows
-// (token j at act + j * act_stride): y[j * ldy + i] = vec_dot(t, n, row i, token j), bit for
-// bit, computed in tiles of rows x tokens. Returns r: the leading rows it computed (a multiple
-// of the tile height; 0 where the active level has no tile kernel for t), the caller computes
-// the rest. Tiles exist for Q8_0/Q5_0/Q4_0/Q4_1/Q5_1 at the AVX-512 level.
 // Q4_K matrices in the repacked GEMM order with 16 tokens per vector (AVX-512 level):
 // q8k_lanes_bytes(n, n_tok) is the size of n_tok Q8_K activation rows interleaved by
 // pack_q8k_lanes (token groups [g0, g1) of 16, so threads can split the packing), 0 where the
@@ -37,6 +32,11 @@ void pack_q8k_lanes(int64_t n, const uint8_t* act, size_t act_stride, int64_t n_
                     int64_t g1, uint8_t* out);
 void matmul_q4k_lanes(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
                       const uint8_t* lanes, int64_t n_tok, float* y, int64_t ldy);
+// Rows [0, r) of a weight matrix (row i at w + i * w_stride) against n_tok activation rows
+// (token j at act + j * act_stride): y[j * ldy + i] = vec_dot(t, n, row i, token j), bit for
+// bit, computed in tiles of rows x tokens. Returns r: the leading rows it computed (a multiple
+// of the tile height; 0 where the active level has no tile kernel for t), the caller computes
+// the rest. Tiles exist for Q8_0/Q5_0/Q4_0/Q4_1/Q5_1 at the AVX-512 level.
 int64_t matmul_rows_tiled(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
                           const uint8_t* act, size_t act_stride, int64_t n_tok, float* y,
                           int64_t ldy);

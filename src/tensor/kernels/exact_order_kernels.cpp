@@ -13,6 +13,7 @@
 
 #include "gguf/fp16.h"
 #include "tensor/kernels/kernel_decls.h"
+#include "tensor/kernels/static_count.h"
 
 namespace gavel::tensor::GAVEL_ISA_NS {
 namespace {
@@ -97,6 +98,18 @@ inline float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
 inline float reduce_four512(__m512 x0, __m512 x1, __m512 x2, __m512 x3) {
   return hsum512(_mm512_add_ps(_mm512_add_ps(x0, x2), _mm512_add_ps(x1, x3)));
 }
+// One register of W floats, for the code written once for both widths.
+using VecF = __m512;
+inline VecF vload(const float* p) { return _mm512_loadu_ps(p); }
+inline VecF vload_h(const uint16_t* p) { return load_h16(p); }
+inline void vstore(float* p, VecF v) { _mm512_storeu_ps(p, v); }
+inline VecF vset(float x) { return _mm512_set1_ps(x); }
+inline VecF vsub(VecF a, VecF b) { return _mm512_sub_ps(a, b); }
+inline VecF vadd(VecF a, VecF b) { return _mm512_add_ps(a, b); }
+inline VecF vmul(VecF a, VecF b) { return _mm512_mul_ps(a, b); }
+inline VecF vdiv(VecF a, VecF b) { return _mm512_div_ps(a, b); }
+inline VecF vfma(VecF a, VecF b, VecF c) { return _mm512_fmadd_ps(a, b, c); }
+inline float vhsum(VecF v) { return hsum512(v); }
 #else
 inline float hsum256(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
@@ -107,6 +120,17 @@ inline float hsum256(__m256 v) {
 inline __m256 load_h(const uint16_t* p) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
+using VecF = __m256;
+inline VecF vload(const float* p) { return _mm256_loadu_ps(p); }
+inline VecF vload_h(const uint16_t* p) { return load_h(p); }
+inline void vstore(float* p, VecF v) { _mm256_storeu_ps(p, v); }
+inline VecF vset(float x) { return _mm256_set1_ps(x); }
+inline VecF vsub(VecF a, VecF b) { return _mm256_sub_ps(a, b); }
+inline VecF vadd(VecF a, VecF b) { return _mm256_add_ps(a, b); }
+inline VecF vmul(VecF a, VecF b) { return _mm256_mul_ps(a, b); }
+inline VecF vdiv(VecF a, VecF b) { return _mm256_div_ps(a, b); }
+inline VecF vfma(VecF a, VecF b, VecF c) { return _mm256_fmadd_ps(a, b, c); }
+inline float vhsum(VecF v) { return hsum256(v); }
 #endif
 
 }  // namespace
@@ -157,37 +181,23 @@ namespace {
 // kR rows x kT tokens of the kGemm order: each output one W-lane accumulator, one fused
 // multiply-add per W elements, then the lanes' sum, as dot_f16_ordered(kGemm) and tinyBLAS
 // compute it. The activations come as floats (their fp16 values, converted once per matmul).
-#if defined(__AVX512F__)
-using TileVec = __m512;
-inline TileVec tile_load_h(const uint16_t* p) { return load_h16(p); }
-inline TileVec tile_load(const float* p) { return _mm512_loadu_ps(p); }
-inline TileVec tile_fma(TileVec a, TileVec b, TileVec c) { return _mm512_fmadd_ps(a, b, c); }
-inline float tile_hsum(TileVec v) { return hsum512(v); }
-constexpr int kF16TileRows = 4, kF16TileTokens = 6;
-#else
-using TileVec = __m256;
-inline TileVec tile_load_h(const uint16_t* p) { return load_h(p); }
-inline TileVec tile_load(const float* p) { return _mm256_loadu_ps(p); }
-inline TileVec tile_fma(TileVec a, TileVec b, TileVec c) { return _mm256_fmadd_ps(a, b, c); }
-inline float tile_hsum(TileVec v) { return hsum256(v); }
-constexpr int kF16TileRows = 4, kF16TileTokens = 2;  // 16 registers
-#endif
+constexpr int kF16TileRows = 4, kF16TileTokens = W == 16 ? 6 : 2;  // 32 or 16 registers
 template <int kR, int kT>
 void f16_tile(int64_t n, const uint16_t* w, size_t w_stride, const float* a, size_t a_stride,
               float* y, int64_t ldy) {
-  TileVec acc[kR][kT];
+  VecF acc[kR][kT];
   for (int r = 0; r < kR; ++r)
-    for (int t = 0; t < kT; ++t) acc[r][t] = TileVec{};
+    for (int t = 0; t < kT; ++t) acc[r][t] = VecF{};
   for (int64_t i = 0; i < n; i += W) {
-    TileVec wv[kR];
-    for (int r = 0; r < kR; ++r) wv[r] = tile_load_h(w + size_t(r) * w_stride + i);
+    VecF wv[kR];
+    for (int r = 0; r < kR; ++r) wv[r] = vload_h(w + size_t(r) * w_stride + i);
     for (int t = 0; t < kT; ++t) {
-      const TileVec av = tile_load(a + size_t(t) * a_stride + i);
-      for (int r = 0; r < kR; ++r) acc[r][t] = tile_fma(wv[r], av, acc[r][t]);
+      const VecF av = vload(a + size_t(t) * a_stride + i);
+      for (int r = 0; r < kR; ++r) acc[r][t] = vfma(wv[r], av, acc[r][t]);
     }
   }
   for (int t = 0; t < kT; ++t)
-    for (int r = 0; r < kR; ++r) y[t * ldy + r] = tile_hsum(acc[r][t]);
+    for (int r = 0; r < kR; ++r) y[t * ldy + r] = vhsum(acc[r][t]);
 }
 template <int kT>
 void f16_tile_at(int64_t n, const uint16_t* w, size_t w_stride, const float* a, size_t a_stride,
@@ -212,25 +222,9 @@ int64_t matmul_f16_gemm_rows(int64_t n, const uint16_t* w, size_t w_stride, int6
                                     y + t * ldy + r, ldy);
       const float* at = act + size_t(t) * act_stride;
       float* yt = y + t * ldy + r;
-      switch (c1 - t) {
-        case 5:
-          f16_tile_at<5>(n, wr, w_stride, at, act_stride, yt, ldy);
-          break;
-        case 4:
-          f16_tile_at<4>(n, wr, w_stride, at, act_stride, yt, ldy);
-          break;
-        case 3:
-          f16_tile_at<3>(n, wr, w_stride, at, act_stride, yt, ldy);
-          break;
-        case 2:
-          f16_tile_at<2>(n, wr, w_stride, at, act_stride, yt, ldy);
-          break;
-        case 1:
-          f16_tile_at<1>(n, wr, w_stride, at, act_stride, yt, ldy);
-          break;
-        default:
-          break;
-      }
+      with_static_count<kF16TileTokens - 1>(int(c1 - t), [&](auto k) {
+        f16_tile_at<decltype(k)::value>(n, wr, w_stride, at, act_stride, yt, ldy);
+      });
     }
   }
   return done;
@@ -359,14 +353,6 @@ namespace {
 // exp_simd on W lanes at once: the same operations lane by lane (ggml_v_expf), so the same bits
 // (tests/tensor/test_exact_order.cpp compares the two over a sweep of inputs).
 #if defined(__AVX512F__)
-using VecF = __m512;
-inline VecF vsub(VecF a, VecF b) { return _mm512_sub_ps(a, b); }
-inline VecF vadd(VecF a, VecF b) { return _mm512_add_ps(a, b); }
-inline VecF vmul(VecF a, VecF b) { return _mm512_mul_ps(a, b); }
-inline VecF vdiv(VecF a, VecF b) { return _mm512_div_ps(a, b); }
-inline VecF vload(const float* p) { return _mm512_loadu_ps(p); }
-inline void vstore(float* p, VecF v) { _mm512_storeu_ps(p, v); }
-inline VecF vset(float x) { return _mm512_set1_ps(x); }
 inline VecF exp_vec(VecF x) {
   const VecF r = vset(0x1.8p23f);
   const VecF z = _mm512_fmadd_ps(x, vset(0x1.715476p+0f), r);
@@ -387,14 +373,6 @@ inline VecF exp_vec(VecF x) {
   return _mm512_mask_blend_ps(big, res, alt);
 }
 #else
-using VecF = __m256;
-inline VecF vsub(VecF a, VecF b) { return _mm256_sub_ps(a, b); }
-inline VecF vadd(VecF a, VecF b) { return _mm256_add_ps(a, b); }
-inline VecF vmul(VecF a, VecF b) { return _mm256_mul_ps(a, b); }
-inline VecF vdiv(VecF a, VecF b) { return _mm256_div_ps(a, b); }
-inline VecF vload(const float* p) { return _mm256_loadu_ps(p); }
-inline void vstore(float* p, VecF v) { _mm256_storeu_ps(p, v); }
-inline VecF vset(float x) { return _mm256_set1_ps(x); }
 inline VecF exp_vec(VecF x) {
   const VecF r = vset(0x1.8p23f);
   const VecF z = _mm256_fmadd_ps(x, vset(0x1.715476p+0f), r);

@@ -12,6 +12,7 @@
 #include "gguf/fp16.h"
 #include "tensor/kernels/kernel_decls.h"
 #include "tensor/kernels/quant_simd.h"
+#include "tensor/kernels/static_count.h"
 #include "tensor/quants.h"
 
 namespace gavel::tensor::GAVEL_ISA_NS {
@@ -186,22 +187,10 @@ void tile_rows(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows, const
         const uint8_t* at = act + size_t(t) * act_stride;
         TileAcc* s = st + (t - c0);
         float* yt = y + t * ldy + r;
-        switch (c1 - t) {
-#define GAVEL_TILE_TAIL(k)                                                       \
-  case k:                                                                        \
-    tile_pass_at<kType, k>(wd, b0, nb, at, act_stride, s, first, last, yt, ldy); \
-    break;
-          GAVEL_TILE_TAIL(7)
-          GAVEL_TILE_TAIL(6)
-          GAVEL_TILE_TAIL(5)
-          GAVEL_TILE_TAIL(4)
-          GAVEL_TILE_TAIL(3)
-          GAVEL_TILE_TAIL(2)
-          GAVEL_TILE_TAIL(1)
-#undef GAVEL_TILE_TAIL
-          default:
-            break;
-        }
+        with_static_count<kTileTokens - 1>(int(c1 - t), [&](auto k) {
+          tile_pass_at<kType, decltype(k)::value>(wd, b0, nb, at, act_stride, s, first, last, yt,
+                                                  ldy);
+        });
       }
     }
   }
@@ -214,26 +203,31 @@ int64_t matmul_rows_tiled(TensorType t, int64_t n, const uint8_t* w, size_t w_st
                           const uint8_t* act, size_t act_stride, int64_t n_tok, float* y,
                           int64_t ldy) {
 #if defined(__AVX512F__) && defined(__AVX512VNNI__)
-  const int64_t done = rows - rows % (2 * kTileRowPairs);
+  using TileRows = void (*)(int64_t, const uint8_t*, size_t, int64_t, const uint8_t*, size_t,
+                            int64_t, float*, int64_t);
+  TileRows tile;
   switch (t) {
     case TensorType::kQ8_0:
-      tile_rows<TensorType::kQ8_0>(n, w, w_stride, done, act, act_stride, n_tok, y, ldy);
-      return done;
+      tile = tile_rows<TensorType::kQ8_0>;
+      break;
     case TensorType::kQ5_0:
-      tile_rows<TensorType::kQ5_0>(n, w, w_stride, done, act, act_stride, n_tok, y, ldy);
-      return done;
+      tile = tile_rows<TensorType::kQ5_0>;
+      break;
     case TensorType::kQ4_0:
-      tile_rows<TensorType::kQ4_0>(n, w, w_stride, done, act, act_stride, n_tok, y, ldy);
-      return done;
+      tile = tile_rows<TensorType::kQ4_0>;
+      break;
     case TensorType::kQ4_1:
-      tile_rows<TensorType::kQ4_1>(n, w, w_stride, done, act, act_stride, n_tok, y, ldy);
-      return done;
+      tile = tile_rows<TensorType::kQ4_1>;
+      break;
     case TensorType::kQ5_1:
-      tile_rows<TensorType::kQ5_1>(n, w, w_stride, done, act, act_stride, n_tok, y, ldy);
-      return done;
+      tile = tile_rows<TensorType::kQ5_1>;
+      break;
     default:
       return 0;
   }
+  const int64_t done = rows - rows % (2 * kTileRowPairs);
+  tile(n, w, w_stride, done, act, act_stride, n_tok, y, ldy);
+  return done;
 #else
   (void)t, (void)n, (void)w, (void)w_stride, (void)rows, (void)act, (void)act_stride, (void)n_tok;
   (void)y, (void)ldy;

@@ -163,8 +163,8 @@ void pack_q8k_lanes(int64_t n, const uint8_t* act, size_t act_stride, int64_t n_
     }
 }
 
-int64_t matmul_q4k_lanes(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
-                         const uint8_t* lanes, int64_t n_tok, float* y, int64_t ldy) {
+void matmul_q4k_lanes(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
+                      const uint8_t* lanes, int64_t n_tok, float* y, int64_t ldy) {
   const auto* l = reinterpret_cast<const LaneBlock*>(lanes);
   const int64_t groups = (n_tok + kLanes - 1) / kLanes;
   int64_t r = 0;
@@ -172,17 +172,15 @@ int64_t matmul_q4k_lanes(int64_t n, const uint8_t* w, size_t w_stride, int64_t r
     q4k_lanes_rows<4>(n, w + size_t(r) * w_stride, w_stride, l, groups, n_tok, y + r, ldy);
   for (; r < rows; ++r)
     q4k_lanes_rows<1>(n, w + size_t(r) * w_stride, w_stride, l, groups, n_tok, y + r, ldy);
-  return rows;
 }
 
 #else
 
 size_t q8k_lanes_bytes(int64_t, int64_t) { return 0; }
 void pack_q8k_lanes(int64_t, const uint8_t*, size_t, int64_t, int64_t, int64_t, uint8_t*) {}
-int64_t matmul_q4k_lanes(int64_t, const uint8_t*, size_t, int64_t, const uint8_t*, int64_t, float*,
-                         int64_t) {
-  return 0;
-}
+// Never called: q8k_lanes_bytes reports 0 at this level.
+void matmul_q4k_lanes(int64_t, const uint8_t*, size_t, int64_t, const uint8_t*, int64_t, float*,
+                      int64_t) {}
 
 #endif
 
