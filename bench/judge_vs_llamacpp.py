@@ -34,6 +34,7 @@ import tempfile
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests/python"))
+from http_util import shortest_pairs  # noqa: E402
 from llamacpp_ref import check_system_info, level_env  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -58,10 +59,9 @@ def tournament_items(writers, prompts, chars):
 
 
 def independent_items(n):
-    rows = [json.loads(x) for x in open(SHARED / "data/bench/llmbar/pairs.jsonl")]
-    rows.sort(key=lambda r: len(r["instruction"]) + len(r["response_a"]) + len(r["response_b"]))
+    rows = shortest_pairs(SHARED, 40 + n)[40:]  # short, but not trivially so
     return [{"id": str(i), "instruction": r["instruction"], "response_a": r["response_a"],
-             "response_b": r["response_b"]} for i, r in enumerate(rows[40:40 + n])]
+             "response_b": r["response_b"]} for i, r in enumerate(rows)]
 
 
 def run_gavel(gavel, model, threads, items, tmp, name, env):
