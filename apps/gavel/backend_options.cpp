@@ -14,6 +14,10 @@ void add_backend_options(CLI::App& app, BackendOptions& o) {
   app.add_option("--prefix-cache", o.prefix_cache,
                  "evaluated sequences kept for prefix reuse (0 = off)")
       ->check(CLI::Range(0, 64));
+  app.add_option("--decode-batch", o.decode_batch,
+                 "generations (critiques) decoded together, one weight pass for all; each "
+                 "gets the bits it gets alone (1 = one at a time)")
+      ->check(CLI::Range(1, 256));
   const char* http = "HTTP backends";
   app.add_option("--backend", o.urls,
                  "URL of a server running the judge model (llama.cpp, vLLM, SGLang, Ollama, "

@@ -108,6 +108,7 @@ struct BackendSpec {
   int threads = 2;       // engine threads, 1..256
   int ctx = 4096;        // context size in tokens, 16..2^24 (HTTP: Ollama's num_ctx)
   int prefix_cache = 4;  // evaluated sequences kept for prefix reuse, 0..64 (0 = off)
+  int decode_batch = 8;  // generations decoded together in one weight pass, 1..256
 
   // HTTP: servers of one model (replicas), http[s]://host[:port][/prefix]. Empty: embedded.
   std::vector<std::string> urls;

@@ -114,7 +114,8 @@ class Judge:
     """
 
     def __init__(self, model: Optional[PathLike] = None, *, threads: int = 2, ctx: int = 4096,
-                 prefix_cache: int = 4, store: Optional[PathLike] = None,
+                 prefix_cache: int = 4, decode_batch: int = 8,
+                 store: Optional[PathLike] = None,
                  backend: Union[None, str, Sequence[str]] = None, backend_kind: str = "",
                  tokenizer: Optional[PathLike] = None, backend_model: str = "",
                  concurrency: int = 2, request_timeout: float = 600, retries: int = 4,
@@ -124,7 +125,9 @@ class Judge:
                  top_n: int = 100):
         """Open ``model`` (a GGUF file; ``~`` is expanded) with ``threads`` engine threads, a
         context of ``ctx`` tokens and ``prefix_cache`` evaluated sequences kept for prefix reuse
-        (0 = off); ``store``: optional SQLite judgment store (created when missing).
+        (0 = off); ``decode_batch``: critiques decoded together in one weight pass (each gets
+        the tokens it gets alone; 1 = one at a time); ``store``: optional SQLite judgment store
+        (created when missing).
 
         With ``backend`` (a URL, or a list of URLs of replicas of one model:
         ``http[s]://host[:port][/prefix]`` of llama.cpp's server, vLLM, SGLang, Ollama or an
@@ -150,7 +153,7 @@ class Judge:
         The servers are checked before this returns: their kind, the served model, and that
         they tokenize a rendered judge prompt into the same ids as the GGUF (a mismatch names
         the first differing token). ``ctx`` is Ollama's ``num_ctx`` there; ``threads`` and
-        ``prefix_cache`` are not used."""
+        ``prefix_cache`` and ``decode_batch`` are not used."""
         if backend is None and model is None:
             raise TypeError("gavel.Judge: give model (a GGUF file) or backend (server URLs)")
         self.model = os.path.expanduser(os.fspath(model)) if model is not None else None
@@ -158,6 +161,7 @@ class Judge:
         spec = _gavel.BackendSpec()
         spec.model = self.model or ""
         spec.threads, spec.ctx, spec.prefix_cache = threads, ctx, prefix_cache
+        spec.decode_batch = decode_batch
         self.backend: list[str] = []
         if backend is not None:
             urls = [backend] if isinstance(backend, str) else list(backend)

@@ -276,6 +276,7 @@ void bind_judge(nb::module_& m) {
       .def_rw("threads", &gavel::BackendSpec::threads)
       .def_rw("ctx", &gavel::BackendSpec::ctx)
       .def_rw("prefix_cache", &gavel::BackendSpec::prefix_cache)
+      .def_rw("decode_batch", &gavel::BackendSpec::decode_batch)
       .def_rw("urls", &gavel::BackendSpec::urls)
       .def_rw("kind", &gavel::BackendSpec::kind)
       .def_rw("tokenizer", &gavel::BackendSpec::tokenizer)

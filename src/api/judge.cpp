@@ -233,6 +233,9 @@ Result<std::unique_ptr<Judge>> Judge::open(const JudgeOptions& o) {
   if (b.prefix_cache < 0 || b.prefix_cache > 64)
     return Status::InvalidArgument(
         fmt::format("judge: prefix_cache must be 0..64, got {}", b.prefix_cache));
+  if (b.decode_batch < 1 || b.decode_batch > 256)
+    return Status::InvalidArgument(
+        fmt::format("judge: decode_batch must be 1..256, got {}", b.decode_batch));
   auto impl = std::make_unique<Impl>();
   GAVEL_ASSIGN(impl->backend, backend::open_backend(b, /*log=*/nullptr));
   const BackendInfo& bi = impl->backend->info();

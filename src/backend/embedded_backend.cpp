@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -70,12 +71,16 @@ Result<std::string> weights_fingerprint(const gguf::File& file) {
 
 Result<std::unique_ptr<EmbeddedBackend>> EmbeddedBackend::open(const std::string& path,
                                                                const EmbeddedOptions& options) {
+  if (options.decode_batch < 1 || options.decode_batch > 256)
+    return Error{fmt::format("decode_batch must be 1..256 (got {})", options.decode_batch),
+                 StatusCode::kInvalidArgument};
   if (options.cache_entries < 0)
     return Error{fmt::format("cache_entries must be >= 0 (got {})", options.cache_entries),
                  StatusCode::kInvalidArgument};
   auto b = std::unique_ptr<EmbeddedBackend>(new EmbeddedBackend());
   GAVEL_ASSIGN(b->model_, engine::load_model(path, {options.threads, options.ctx}));
   b->cache_ = std::make_unique<PrefixCache>(*b->model_, options.cache_entries);
+  b->decode_batch_ = options.decode_batch;
   const gguf::File& f = b->model_->file();
   GAVEL_ASSIGN(auto tok, Tokenizer::from_gguf(f));
   b->tok_ = std::make_unique<Tokenizer>(std::move(tok));
@@ -162,60 +167,116 @@ Result<ScoreResult> EmbeddedBackend::score_one(const ScoreRequest& r,
   return s;
 }
 
-Result<GenerateResult> EmbeddedBackend::generate_one(const GenerateRequest& r,
-                                                     const std::vector<int32_t>& ids,
-                                                     Upcoming upcoming) {
-  GAVEL_TRY(check_params(r.params));
-  // The critique's follow-up (the verdict distribution) starts with this prompt.
-  GAVEL_ASSIGN(auto prompt, cache_->prefill(ids, upcoming, /*extended=*/true));
-  std::mt19937_64 rng(r.params.seed);
+// One request being decoded: its prompt, sampler and output so far.
+struct EmbeddedBackend::Decoding {
+  const GenerateRequest* req = nullptr;
+  size_t prompt_tokens = 0;
+  std::shared_ptr<const PrefixCache::Entry> prompt;
+  std::mt19937_64 rng;
   GenerateResult g;
-  g.prompt_tokens = int(ids.size());
-  g.finish = GenerateResult::Finish::kLength;
   std::unique_ptr<engine::Sequence> seq;  // the prompt's clone, made at the first decode step
-  std::vector<float> logits = prompt->last_logits;
-  const int last = 0;
-  while (true) {
-    const int32_t next = sample_token(logits, r.params.temperature, r.params.top_p, rng);
-    if (tok_->is_eog(next)) {
-      g.finish = GenerateResult::Finish::kEos;
-      break;
+  std::vector<float> logits;              // of the next position
+  bool done = false;
+};
+
+// Samples d's next token from d.logits and appends it, or finishes d. True when the token must
+// still be evaluated (the request goes on).
+bool EmbeddedBackend::advance(Decoding& d, int32_t& next) {
+  const GenerateParams& p = d.req->params;
+  next = sample_token(d.logits, p.temperature, p.top_p, d.rng);
+  if (tok_->is_eog(next)) {
+    d.g.finish = GenerateResult::Finish::kEos;
+    return false;
+  }
+  if (p.logprobs >= 0) d.g.logprobs.push_back(scored(next, d.logits, p.logprobs));
+  d.g.tokens.push_back(next);
+  const size_t before = d.g.text.size();
+  d.g.text += tok_->decode(std::span(&next, 1));
+  if (!p.stop.empty()) {
+    const size_t at = find_stop(d.g.text, before, p.stop);
+    if (at != std::string::npos) {
+      d.g.text.resize(at);
+      d.g.finish = GenerateResult::Finish::kStop;
+      return false;
     }
-    if (r.params.logprobs >= 0) g.logprobs.push_back(scored(next, logits, r.params.logprobs));
-    g.tokens.push_back(next);
-    const size_t before = g.text.size();
-    g.text += tok_->decode(std::span(&next, 1));
-    if (!r.params.stop.empty()) {
-      const size_t at = find_stop(g.text, before, r.params.stop);
-      if (at != std::string::npos) {
-        g.text.resize(at);
-        g.finish = GenerateResult::Finish::kStop;
-        break;
+  }
+  return int(d.g.tokens.size()) < p.max_tokens;
+}
+
+void EmbeddedBackend::finish(Decoding& d) {
+  d.done = true;
+  if (!d.seq) return;
+  // The prompt plus its critique: the verdict-distribution request that follows starts so.
+  // Decoded tokens ran one per chunk: only the prompt's exact part is reusable.
+  auto e = std::make_shared<PrefixCache::Entry>();
+  e->seq = std::move(d.seq);
+  e->last_logits = std::move(d.logits);
+  e->exact_len = d.prompt->exact_len;
+  e->logits_exact = false;
+  cache_->remember(std::move(e));
+}
+
+Result<std::vector<GenerateResult>> EmbeddedBackend::generate_batch(
+    std::span<const GenerateRequest> reqs, std::span<const std::vector<int32_t>> ids) {
+  std::vector<GenerateResult> out;
+  for (size_t w0 = 0; w0 < reqs.size(); w0 += size_t(decode_batch_)) {
+    const size_t w1 = std::min(reqs.size(), w0 + size_t(decode_batch_));
+    std::vector<Decoding> ds(w1 - w0);
+    for (size_t i = w0; i < w1; ++i) {
+      Decoding& d = ds[i - w0];
+      d.req = &reqs[i];
+      GAVEL_TRY(check_params(d.req->params).prefixed(fmt::format("generate request {}: ", i)));
+      // The prompts after this one guide what the cache keeps; the critique's follow-up (the
+      // verdict distribution) starts with this one.
+      auto prompt = cache_->prefill(ids[i], ids.subspan(i + 1), /*extended=*/true);
+      if (!prompt.ok()) return prompt.status().prefixed(fmt::format("generate request {}: ", i));
+      d.prompt = std::move(prompt).value();
+      d.prompt_tokens = ids[i].size();
+      d.rng.seed(d.req->params.seed);
+      d.g.prompt_tokens = int(ids[i].size());
+      d.g.finish = GenerateResult::Finish::kLength;
+      d.logits = d.prompt->last_logits;
+    }
+    // Every step: each unfinished request samples a token, then one weight pass evaluates the
+    // new tokens of all (engine::LoadedModel::eval_decode: each gets the bits of decoding alone).
+    const auto t0 = std::chrono::steady_clock::now();
+    while (true) {
+      std::vector<engine::Sequence*> seqs;
+      std::vector<int32_t> toks;
+      std::vector<Decoding*> live;
+      for (size_t k = 0; k < ds.size(); ++k) {
+        Decoding& d = ds[k];
+        if (d.done) continue;
+        int32_t next = 0;
+        if (!advance(d, next)) {
+          finish(d);
+          continue;
+        }
+        if (!d.seq) d.seq = d.prompt->seq->clone();
+        if (d.seq->n_past() >= model_->n_ctx())
+          return Error{fmt::format("generate request {}: generation filled the context size {} ({} "
+                                   "prompt + {} generated tokens); raise --ctx or lower "
+                                   "--max-tokens",
+                                   w0 + k, model_->n_ctx(), d.prompt_tokens, d.g.tokens.size()),
+                       StatusCode::kOutOfRange};
+        seqs.push_back(d.seq.get());
+        toks.push_back(next);
+        live.push_back(&d);
+      }
+      if (seqs.empty()) break;
+      GAVEL_ASSIGN(auto logits, model_->eval_decode(seqs, toks));
+      decode_.steps += 1;
+      decode_.tokens += int64_t(seqs.size());
+      cache_->count_continuation(int64_t(seqs.size()));
+      for (size_t k = 0; k < live.size(); ++k) {
+        const auto row = logits.row(int(k));
+        live[k]->logits.assign(row.begin(), row.end());
       }
     }
-    if (int(g.tokens.size()) >= r.params.max_tokens) break;
-    if (!seq) seq = prompt->seq->clone();
-    if (seq->n_past() >= model_->n_ctx())
-      return Error{fmt::format("generation filled the context size {} ({} prompt + {} generated "
-                               "tokens); raise --ctx "
-                               "or lower --max-tokens",
-                               model_->n_ctx(), ids.size(), g.tokens.size()),
-                   StatusCode::kOutOfRange};
-    GAVEL_ASSIGN(auto out, model_->eval(*seq, std::span(&next, 1), std::span<const int>(&last, 1)));
-    cache_->count_continuation(1);
-    logits = std::move(out.data);
+    decode_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (Decoding& d : ds) out.push_back(std::move(d.g));
   }
-  if (seq) {
-    // The prompt plus its critique: the verdict-distribution request that follows starts so.
-    // Decoded tokens ran one per chunk: only the prompt's exact part is reusable.
-    auto e = std::make_shared<PrefixCache::Entry>();
-    e->seq = std::move(seq);
-    e->last_logits = std::move(logits);
-    e->exact_len = prompt->exact_len;
-    e->logits_exact = false;
-    cache_->remember(std::move(e));
-  }
-  return g;
+  return out;
 }
 
 // The prompts of a batch, tokenized up front so that each prefill sees the ones after it.
@@ -258,7 +319,9 @@ ScoredToken EmbeddedBackend::scored(int32_t id, std::span<const float> logits, i
 Result<GenerateResult> EmbeddedBackend::generate_tokens(const std::vector<int32_t>& ids,
                                                         const GenerateParams& params) {
   GAVEL_TRY(check_ids(ids));
-  return generate_one(GenerateRequest{"", params}, ids, {});
+  const GenerateRequest req{"", params};
+  GAVEL_ASSIGN(auto g, generate_batch(std::span(&req, 1), std::span(&ids, 1)));
+  return std::move(g[0]);
 }
 
 Result<std::vector<ScoredToken>> EmbeddedBackend::prompt_logprobs(std::span<const int32_t> ids,
@@ -305,24 +368,26 @@ Status EmbeddedBackend::check_ids(std::span<const int32_t> ids) const {
 Result<std::vector<GenerateResult>> EmbeddedBackend::generate(
     std::span<const GenerateRequest> reqs) {
   GAVEL_ASSIGN(auto ids, tokenize_all(reqs, "generate"));
-  std::vector<GenerateResult> out;
-  out.reserve(reqs.size());
-  for (size_t i = 0; i < reqs.size(); ++i) {
-    auto g = generate_one(reqs[i], ids[i], Upcoming(ids).subspan(i + 1));
-    if (!g.ok()) return Error{fmt::format("generate request {}: {}", i, g.message()), g.code()};
-    out.push_back(std::move(g).value());
-  }
-  return out;
+  return generate_batch(reqs, ids);
 }
 
 std::string EmbeddedBackend::report() const {
   const PrefixStats& ps = cache_->stats();
-  return fmt::format(
-      "prefix reuse: {} prompts, {} prompt tokens: {} reused from cached sequences ({:.1f}%), {} "
-      "evaluated; {} candidate/generated tokens evaluated\n",
-      ps.prompts, ps.prompt_tokens, ps.reused_tokens,
-      ps.prompt_tokens ? 100.0 * double(ps.reused_tokens) / double(ps.prompt_tokens) : 0.0,
-      ps.evaluated_tokens, ps.continuation_tokens);
+  std::string decoding;
+  if (decode_.steps)
+    decoding = fmt::format(
+        "decoding: {} tokens in {} steps ({:.2f} per step), {:.2f} s (sampling included), {:.2f} "
+        "tokens/s\n",
+        decode_.tokens, decode_.steps, double(decode_.tokens) / double(decode_.steps),
+        decode_.seconds, decode_.seconds > 0 ? double(decode_.tokens) / decode_.seconds : 0.0);
+  return decoding +
+         fmt::format(
+             "prefix reuse: {} prompts, {} prompt tokens: {} reused from cached sequences "
+             "({:.1f}%), {} "
+             "evaluated; {} candidate/generated tokens evaluated\n",
+             ps.prompts, ps.prompt_tokens, ps.reused_tokens,
+             ps.prompt_tokens ? 100.0 * double(ps.reused_tokens) / double(ps.prompt_tokens) : 0.0,
+             ps.evaluated_tokens, ps.continuation_tokens);
 }
 
 }  // namespace gavel::backend

@@ -32,6 +32,7 @@ struct EmbeddedOptions {
   int threads = 2;
   int ctx = 4096;         // 0 = the model's training context
   int cache_entries = 4;  // evaluated sequences kept for prefix reuse (0 = none)
+  int decode_batch = 8;   // generate requests decoded together, 1..256 (1 = one at a time)
 };
 
 class EmbeddedBackend : public Backend {
@@ -44,7 +45,7 @@ class EmbeddedBackend : public Backend {
   Result<std::vector<GenerateResult>> generate(std::span<const GenerateRequest> reqs) override;
   Result<std::vector<int32_t>> tokenize(std::string_view text) override;
   Result<std::string> detokenize(std::span<const int32_t> tokens) override;
-  std::string report() const override;  // the prefix-reuse figures
+  std::string report() const override;  // the prefix-reuse and decoding figures
 
   // Generation from a tokenized prompt, taken as given (nothing added or parsed): the OpenAI
   // routes tokenize themselves and accept token-id prompts. Same cache and numerics as generate.
@@ -58,6 +59,14 @@ class EmbeddedBackend : public Backend {
   Result<std::vector<ScoredToken>> prompt_logprobs(std::span<const int32_t> ids, int top_k);
 
   const PrefixStats& stats() const { return cache_->stats(); }
+  // Generated tokens evaluated (each after the first of a request), the eval_decode calls that
+  // did it, and the decoding loops' time (sampling included, prompts' prefill not): tokens /
+  // steps is the mean number of requests decoded together.
+  struct DecodeStats {
+    int64_t tokens = 0, steps = 0;
+    double seconds = 0;
+  };
+  const DecodeStats& decode_stats() const { return decode_; }
   const Tokenizer& tokenizer() const { return *tok_; }
   engine::LoadedModel& model() { return *model_; }
 
@@ -75,13 +84,19 @@ class EmbeddedBackend : public Backend {
                                                          const char* what) const;
   Result<ScoreResult> score_one(const ScoreRequest& r, const std::vector<int32_t>& ids,
                                 Upcoming upcoming);
-  Result<GenerateResult> generate_one(const GenerateRequest& r, const std::vector<int32_t>& ids,
-                                      Upcoming upcoming);
+  // Decodes up to decode_batch_ requests at a time together (ids: their tokenized prompts).
+  struct Decoding;
+  Result<std::vector<GenerateResult>> generate_batch(std::span<const GenerateRequest> reqs,
+                                                     std::span<const std::vector<int32_t>> ids);
+  bool advance(Decoding& d, int32_t& next);
+  void finish(Decoding& d);
 
   std::unique_ptr<engine::LoadedModel> model_;
   std::unique_ptr<Tokenizer> tok_;
   BackendInfo info_;
   std::unique_ptr<PrefixCache> cache_;
+  int decode_batch_ = 8;
+  DecodeStats decode_;
 };
 
 // Next token from one row of logits: argmax when temperature == 0 (ties: lowest id), else a

@@ -50,7 +50,8 @@ Result<std::unique_ptr<Backend>> open_backend(const BackendSpec& c, std::FILE* l
   if (c.urls.empty()) {
     if (c.model.empty())
       return Status::InvalidArgument("give --model M.gguf (embedded engine) or --backend URL");
-    GAVEL_ASSIGN(auto e, EmbeddedBackend::open(c.model, {c.threads, c.ctx, c.prefix_cache}));
+    GAVEL_ASSIGN(
+        auto e, EmbeddedBackend::open(c.model, {c.threads, c.ctx, c.prefix_cache, c.decode_batch}));
     return std::unique_ptr<Backend>(std::move(e));
   }
   GAVEL_TRY(check_http_spec(c));

@@ -90,6 +90,32 @@ Result<Logits> LoadedModel::eval(Sequence& seq, std::span<const int32_t> tokens,
   return out;
 }
 
+Result<Logits> LoadedModel::eval_decode(std::span<Sequence* const> seqs,
+                                        std::span<const int32_t> tokens) {
+  if (seqs.size() != tokens.size())
+    return Error{fmt::format("eval_decode: {} sequences for {} tokens", seqs.size(), tokens.size()),
+                 StatusCode::kInvalidArgument};
+  std::vector<model::SequenceState*> states;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    if (seqs[i]->n_past() + 1 > n_ctx_)
+      return Error{fmt::format("eval_decode: sequence {} holds {} tokens, the context size", i,
+                               seqs[i]->n_past()),
+                   StatusCode::kOutOfRange};
+    if (std::find(seqs.begin(), seqs.begin() + ptrdiff_t(i), seqs[i]) !=
+        seqs.begin() + ptrdiff_t(i))
+      return Error{fmt::format("eval_decode: sequence {} is listed twice", i),
+                   StatusCode::kInvalidArgument};
+    states.push_back(seqs[i]->state_.get());
+  }
+  GAVEL_TRY(model::check_tokens(tokens, hparams().n_vocab));
+  Logits out;
+  out.n_vocab = hparams().n_vocab;
+  out.data.resize(seqs.size() * size_t(out.n_vocab));
+  GAVEL_TRY(model_->forward_decode(states, tokens, out.data.data()));
+  for (size_t i = 0; i < seqs.size(); ++i) seqs[i]->tokens_.push_back(tokens[i]);
+  return out;
+}
+
 std::vector<double> log_softmax(std::span<const float> logits) {
   std::vector<double> out(logits.size());
   if (logits.empty()) return out;

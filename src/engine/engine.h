@@ -91,6 +91,12 @@ class LoadedModel {
   // sequence would outgrow the context (both numbers are named) or a token id is invalid.
   Result<Logits> eval(Sequence& seq, std::span<const int32_t> tokens,
                       std::span<const int> logits_at);
+  // Batched decoding: appends tokens[i] to the distinct sequences seqs[i], one weight pass for
+  // all, and returns their next-token logits (row i for seqs[i]). Each row and each state is bit
+  // for bit what eval(*seqs[i], {tokens[i]}, {0}) gives, in any batch and any order (batch
+  // invariance). Errors (nothing is appended then) when a sequence is full or listed twice,
+  // a token id is invalid, or the two lists differ in length.
+  Result<Logits> eval_decode(std::span<Sequence* const> seqs, std::span<const int32_t> tokens);
 
  private:
   friend Result<std::unique_ptr<LoadedModel>> load_model(const std::string&, const LoadOptions&);

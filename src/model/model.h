@@ -65,7 +65,16 @@ class Model {
   // rows go through the output head. Not thread-safe: one forward at a time per Model.
   virtual Status forward(SequenceState& state, std::span<const int32_t> tokens,
                          std::span<const int> logit_rows, float* logits) = 0;
+  // One token for each of several distinct sequences (batched decoding): appends tokens[i] to
+  // states[i] and writes its next-token logits to row i of `logits`, bit for bit what
+  // forward(*states[i], {tokens[i]}, {0}) gives, whatever the batch (batch invariance). The
+  // default runs them one by one; models that share the weight pass override it.
+  virtual Status forward_decode(std::span<SequenceState* const> states,
+                                std::span<const int32_t> tokens, float* logits);
 };
+
+// Every id in [0, n_vocab); the error names the first one outside.
+Status check_tokens(std::span<const int32_t> tokens, int n_vocab);
 
 // Picks the loader from general.architecture; errors name an unsupported architecture.
 // `file` and `pool` must outlive the model.

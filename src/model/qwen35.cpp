@@ -260,10 +260,7 @@ Status Qwen35::forward(SequenceState& state, std::span<const int32_t> tokens,
   if (st->n_past() + int64_t(n) > st->n_ctx())
     return Error{fmt::format("{} tokens (with {} already in the sequence) exceed the context of {}",
                              n, st->n_past(), st->n_ctx())};
-  for (int i = 0; i < n; ++i)
-    if (tokens[size_t(i)] < 0 || tokens[size_t(i)] >= hp_.n_vocab)
-      return Error{fmt::format("token id {} at index {} is outside the vocabulary (size {})",
-                               tokens[size_t(i)], i, hp_.n_vocab)};
+  GAVEL_TRY(check_tokens(tokens, hp_.n_vocab));
   for (size_t i = 0; i < logit_rows.size(); ++i)
     if (logit_rows[i] < 0 || logit_rows[i] >= n || (i && logit_rows[i] <= logit_rows[i - 1]))
       return Error{fmt::format("logit row {} invalid for a batch of {} tokens", logit_rows[i], n)};

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "gguf/fp16.h"
 #include "gguf/quants.h"
@@ -74,10 +75,7 @@ Status DenseTransformer::forward(SequenceState& state, std::span<const int32_t> 
   if (st->n_past() + int64_t(n) > st->n_ctx())
     return Error{fmt::format("{} tokens (with {} already in the sequence) exceed the context of {}",
                              n, st->n_past(), st->n_ctx())};
-  for (int i = 0; i < n; ++i)
-    if (tokens[size_t(i)] < 0 || tokens[size_t(i)] >= hp_.n_vocab)
-      return Error{fmt::format("token id {} at index {} is outside the vocabulary (size {})",
-                               tokens[size_t(i)], i, hp_.n_vocab)};
+  GAVEL_TRY(check_tokens(tokens, hp_.n_vocab));
   for (size_t i = 0; i < logit_rows.size(); ++i)
     if (logit_rows[i] < 0 || logit_rows[i] >= n || (i && logit_rows[i] <= logit_rows[i - 1]))
       return Error{fmt::format("logit row {} invalid for a batch of {} tokens", logit_rows[i], n)};
@@ -88,19 +86,59 @@ Status DenseTransformer::forward(SequenceState& state, std::span<const int32_t> 
     const size_t first_row = next_row;
     while (next_row < logit_rows.size() && logit_rows[next_row] < c1)
       rows.push_back(logit_rows[next_row++] - c0);
-    GAVEL_TRY(forward_chunk(*st, tokens.subspan(size_t(c0), size_t(c1 - c0)), rows,
+    GAVEL_TRY(forward_chunk(std::span(&st, 1), tokens.subspan(size_t(c0), size_t(c1 - c0)), rows,
                             logits + first_row * size_t(hp_.n_vocab)));
   }
   return Status::Ok();
 }
 
-Status DenseTransformer::forward_chunk(KvState& st, std::span<const int32_t> tokens,
+Status DenseTransformer::forward_decode(std::span<SequenceState* const> states,
+                                        std::span<const int32_t> tokens, float* logits) {
+  if (states.size() != tokens.size())
+    return Error{
+        fmt::format("forward_decode: {} sequences for {} tokens", states.size(), tokens.size())};
+  GAVEL_TRY(check_tokens(tokens, hp_.n_vocab));
+  std::vector<KvState*> sts;
+  for (size_t i = 0; i < states.size(); ++i) {
+    auto* st = dynamic_cast<KvState*>(states[i]);
+    if (!st) return Error{"forward_decode: sequence state belongs to another architecture"};
+    if (std::find(sts.begin(), sts.end(), st) != sts.end())
+      return Error{fmt::format("forward_decode: sequence {} appears twice in one batch", i)};
+    if (st->n_past() >= st->n_ctx())
+      return Error{fmt::format("forward_decode: sequence {} already fills the context of {}", i,
+                               st->n_ctx())};
+    sts.push_back(st);
+  }
+  // Chunks of at most kForwardChunk sequences (scratch is sized by the chunk).
+  for (size_t c0 = 0; c0 < sts.size(); c0 += size_t(kForwardChunk)) {
+    const size_t c1 = std::min(sts.size(), c0 + size_t(kForwardChunk));
+    std::vector<int> rows(c1 - c0);
+    std::iota(rows.begin(), rows.end(), 0);
+    GAVEL_TRY(forward_chunk(std::span(sts).subspan(c0, c1 - c0), tokens.subspan(c0, c1 - c0), rows,
+                            logits + c0 * size_t(hp_.n_vocab)));
+  }
+  return Status::Ok();
+}
+
+Status DenseTransformer::forward_chunk(std::span<KvState* const> sts,
+                                       std::span<const int32_t> tokens,
                                        std::span<const int> logit_rows, float* logits) {
   const HParams& h = hp_;
-  const int n = int(tokens.size()), n_past = st.n_past();
+  const int n = int(tokens.size());
+  // One sequence (a prompt chunk), or one token for each of n sequences (decoding), which must
+  // give each the bits of decoding it alone: every matmul then picks its kernels as for one
+  // token, and attention runs per sequence.
+  const bool decode = sts.size() > 1;
+  const tensor::KernelChoice choice =
+      decode ? tensor::KernelChoice::kPerToken : tensor::KernelChoice::kBatch;
+  auto state_of = [&](int t) -> KvState& { return *sts[decode ? size_t(t) : 0]; };
+  auto pos_of = [&](int t) { return decode ? sts[size_t(t)]->n_past() : sts[0]->n_past() + t; };
   const int E = h.n_embd, hd = h.head_dim, q_dim = h.n_head * hd, kv_dim = h.n_head_kv * hd;
   const int half = h.n_rot / 2;
-  st.reserve(n_past + n);
+  if (decode)
+    for (KvState* st : sts) st->reserve(st->n_past() + 1);
+  else
+    sts[0]->reserve(sts[0]->n_past() + n);
   x_.resize(size_t(n) * E);
   cur_.resize(size_t(n) * std::max(E, q_dim));
   q_.resize(size_t(n) * q_dim);
@@ -115,7 +153,7 @@ Status DenseTransformer::forward_chunk(KvState& st, std::span<const int32_t> tok
   for (int t = 0; t < n; ++t) {
     const uint8_t* row = tok_embd_.data + size_t(tokens[size_t(t)]) * tok_embd_.row_bytes;
     GAVEL_TRY(gguf::dequantize_row(tok_embd_.type, row, &x_[size_t(t) * E], E));
-    tensor::rope_angles(n_past + t, h.n_rot, h.rope_base,
+    tensor::rope_angles(pos_of(t), h.n_rot, h.rope_base,
                         rope_freqs_.empty() ? nullptr : rope_freqs_.data(), &cos_[size_t(t) * half],
                         &sin_[size_t(t) * half]);
   }
@@ -128,7 +166,7 @@ Status DenseTransformer::forward_chunk(KvState& st, std::span<const int32_t> tok
     const tensor::ActType act = tensor::traits(w.type).act;
     if (!fresh || pk.act != act) tensor::pack_input(pool_, act, in, ld, rows, w.cols, pk);
     fresh = true;
-    tensor::matmul_packed(pool_, w, pk, out, ldo);
+    tensor::matmul_packed(pool_, w, pk, out, ldo, choice);
   };
   auto add_bias = [&](float* y, const std::vector<float>& b, int dim) {
     if (b.empty()) return;
@@ -165,8 +203,8 @@ Status DenseTransformer::forward_chunk(KvState& st, std::span<const int32_t> tok
         else
           tensor::rope_neox(x, h.n_rot, c, s);
       }
-      uint16_t* kd = st.k(l, n_past + t);
-      uint16_t* vd = st.v(l, n_past + t);
+      uint16_t* kd = state_of(t).k(l, pos_of(t));
+      uint16_t* vd = state_of(t).v(l, pos_of(t));
       for (int i = 0; i < kv_dim; ++i) {
         kd[i] = gguf::fp32_to_fp16(k_[size_t(t) * kv_dim + i]);
         vd[i] = gguf::fp32_to_fp16(v_[size_t(t) * kv_dim + i]);
@@ -175,8 +213,13 @@ Status DenseTransformer::forward_chunk(KvState& st, std::span<const int32_t> tok
     dumpt("Qcur", l, q_.data(), q_dim);
     dumpt("Kcur", l, k_.data(), kv_dim);
     dumpt("Vcur", l, v_.data(), kv_dim);
-    causal_attention(pool_, st, l, {h.n_head, h.n_head_kv, h.head_dim}, q_.data(), n, n_past,
-                     att_.data(), q16_);
+    const AttentionShape shape{h.n_head, h.n_head_kv, h.head_dim};
+    if (decode)
+      for (int t = 0; t < n; ++t)
+        causal_attention(pool_, *sts[size_t(t)], l, shape, &q_[size_t(t) * q_dim], 1,
+                         sts[size_t(t)]->n_past(), &att_[size_t(t) * q_dim], q16_);
+    else
+      causal_attention(pool_, *sts[0], l, shape, q_.data(), n, sts[0]->n_past(), att_.data(), q16_);
     dumpt("kqv_out", l, att_.data(), q_dim);
     fresh = false;
     mm(L.wo, att_.data(), q_dim, cur_.data(), E, packed2_, fresh);
@@ -213,7 +256,10 @@ Status DenseTransformer::forward_chunk(KvState& st, std::span<const int32_t> tok
     tensor::add(x_.data(), cur_.data(), int64_t(rows) * E);
     dumpt("l_out", l, x_.data(), E);
   }
-  st.advance(n);
+  if (decode)
+    for (KvState* st : sts) st->advance(1);
+  else
+    sts[0]->advance(n);
 
   if (rows == 0) return Status::Ok();
   // rows == logit_rows.size(): row i of x_ is batch row logit_rows[i].
@@ -221,7 +267,7 @@ Status DenseTransformer::forward_chunk(KvState& st, std::span<const int32_t> tok
   for (int i = 0; i < rows; ++i)
     tensor::rms_norm(&x_[size_t(i) * E], output_norm_.data(), &hsel[size_t(i) * E], E, h.rms_eps);
   tensor::pack_input(pool_, tensor::traits(output_.type).act, hsel.data(), E, rows, E, packed_);
-  tensor::matmul_packed(pool_, output_, packed_, logits, h.n_vocab);
+  tensor::matmul_packed(pool_, output_, packed_, logits, h.n_vocab, choice);
   return Status::Ok();
 }
 

@@ -15,9 +15,9 @@ enum class RopeLayout { kNorm, kNeox };  // interleaved pairs (GGUF llama) / rot
 
 struct Variant {
   RopeLayout rope = RopeLayout::kNeox;
-  bool qkv_bias = false;       // qwen2
-  bool qk_norm = false;        // qwen3: per-head RMSNorm of Q and K before RoPE
-  bool rope_freqs = false;     // llama: optional rope_freqs.weight divisors (llama3 scaling)
+  bool qkv_bias = false;    // qwen2
+  bool qk_norm = false;     // qwen3: per-head RMSNorm of Q and K before RoPE
+  bool rope_freqs = false;  // llama: optional rope_freqs.weight divisors (llama3 scaling)
 };
 
 class DenseTransformer : public Model {
@@ -28,6 +28,8 @@ class DenseTransformer : public Model {
   std::unique_ptr<SequenceState> new_state(int n_ctx) const override;
   Status forward(SequenceState& state, std::span<const int32_t> tokens,
                  std::span<const int> logit_rows, float* logits) override;
+  Status forward_decode(std::span<SequenceState* const> states, std::span<const int32_t> tokens,
+                        float* logits) override;
 
  private:
   struct Layer {
@@ -35,7 +37,9 @@ class DenseTransformer : public Model {
     tensor::Matrix wq, wk, wv, wo, w_gate, w_up, w_down;
   };
   DenseTransformer(tensor::ThreadPool& pool) : pool_(pool) {}
-  Status forward_chunk(KvState& st, std::span<const int32_t> tokens,
+  // Token t belongs to sts[0] (one sequence: a prompt chunk) or to sts[t] (one token for each
+  // of several sequences, computed as each alone would be).
+  Status forward_chunk(std::span<KvState* const> sts, std::span<const int32_t> tokens,
                        std::span<const int> logit_rows, float* logits);
 
   tensor::ThreadPool& pool_;

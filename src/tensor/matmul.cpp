@@ -28,8 +28,8 @@ void pack_input(ThreadPool& pool, ActType act, const float* x, int64_t ldx, int6
   });
 }
 
-void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, float* y,
-                   int64_t ldy) {
+void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, float* y, int64_t ldy,
+                   KernelChoice choice) {
   constexpr int64_t kTokTile = 32;
   // Row chunks: enough tasks to balance threads, small enough for the chunk to stay in cache.
   const int64_t target = std::max<int64_t>(1, w.rows / (pool.size() * 8));
@@ -37,11 +37,14 @@ void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, flo
   const int n_tasks = int((w.rows + rows_per - 1) / rows_per);
   // Float weights are summed in llama.cpp's order (exact_order.h); the integer dots of the
   // quantized types are exact and their block order already matches ggml's.
-  const DotOrder order = dot_order(w.rows, w.cols, in.n_tok);
+  // The batch size the kernels are chosen for. The Q0-family tiles (matmul_rows_tiled) give
+  // vec_dot's bits, so they serve one-token orders too.
+  const int64_t batch = choice == KernelChoice::kPerToken ? 1 : in.n_tok;
+  const DotOrder order = dot_order(w.rows, w.cols, batch);
   const bool f32 = w.type == TensorType::kF32, f16 = w.type == TensorType::kF16;
   const bool q4k_repacked = w.type == TensorType::kQ4_K && q4k_is_repacked(w.rows);
-  const int64_t n_gemm = in.n_tok - in.n_tok % 4;
-  const bool tiled = kquant_is_tiled(w.type, w.rows, in.n_tok);
+  const int64_t n_gemm = batch - batch % 4;  // repacked GEMM tokens; the rest take the GEMV
+  const bool tiled = kquant_is_tiled(w.type, w.rows, batch);
   // Q4_K's GEMM tokens with 16 tokens per vector, where the level has that kernel.
   thread_local std::vector<uint8_t> lanes_buf;  // the caller's; the pool threads get lanes
   uint8_t* lanes = nullptr;

@@ -33,8 +33,17 @@ struct PackedInput {
 void pack_input(ThreadPool& pool, ActType act, const float* x, int64_t ldx, int64_t n_tok,
                 int64_t cols, PackedInput& out);
 
+// How the kernels (and so the float orders) are chosen. llama.cpp picks them by the number of
+// tokens in a batch (tensor/quants.h, BatchRule).
+enum class KernelChoice {
+  kBatch,     // as llama.cpp for one batch of in.n_tok tokens (prefill)
+  kPerToken,  // every token as a batch of one: the bits of one-token decoding, for each of
+              // many sequences decoded together (batch invariance)
+};
+
 // y[t * ldy + r] = dot(W row r, input row t) for all rows r and tokens t.
-void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, float* y, int64_t ldy);
+void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, float* y, int64_t ldy,
+                   KernelChoice choice = KernelChoice::kBatch);
 
 // Convenience: pack + multiply.
 void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t ldx, int64_t n_tok, float* y,

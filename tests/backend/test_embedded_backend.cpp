@@ -593,3 +593,60 @@ TEST(EmbeddedBackend, RecurrentCritiqueVerdictContinuesThePromptSnapshot) {
   EXPECT_GT(reused, n - 12);  // the snapshot ends within the prompt's last 12 tokens
   EXPECT_LE(reused, n);
 }
+
+// Critiques decoded together (decode_batch > 1, one weight pass per step for all) are the
+// ones decoded one at a time, token for token and log-probability for log-probability, with
+// requests that end at different steps (length, stop string, end token) and in several waves.
+TEST(EmbeddedBackend, BatchedGenerationEqualsOneAtATime) {
+  for (const std::string& path :
+       {tiny("qwen2-f16.gguf", "make_tiny_gguf.py --variant qwen2 --type f32 --type f16"),
+        tiny("qwen3-q4_k_m.gguf", "make_tiny_gguf.py --variant qwen3 --type f32 --type q4_k_m"),
+        qwen35_tiny()}) {
+    auto one = open_or_fail(path, {2, 1024, 4, 1});
+    auto three = open_or_fail(path, {2, 1024, 4, 3});
+    auto eight = open_or_fail(path, {2, 1024, 0, 8});  // no prefix reuse either
+    ASSERT_TRUE(one && three && eight);
+    std::vector<GenerateRequest> reqs;
+    const char* asks[] = {"Write a short poem.", "Judge answer A.", "Tell a story.",
+                          "Rate this response from 1 to 5.", "Which is better?"};
+    for (int i = 0; i < 7; ++i) {
+      GenerateRequest r{chat(asks[i % 5]), {}};
+      r.params.max_tokens = 3 + 2 * i;
+      if (i == 2) {
+        r.params.temperature = 1.0;
+        r.params.top_p = 0.9;
+        r.params.seed = 7;
+      }
+      if (i == 4) r.params.logprobs = 2;
+      reqs.push_back(r);
+    }
+    // A stop string taken from request 5's own greedy text, so that it stops early.
+    auto probe = one->generate(std::span(&reqs[5], 1));
+    ASSERT_TRUE(probe.ok()) << probe.message();
+    if (probe->at(0).text.size() > 6) reqs[5].params.stop = {probe->at(0).text.substr(4, 2)};
+    auto a = one->generate(reqs);
+    auto b = three->generate(reqs);
+    auto c = eight->generate(reqs);
+    ASSERT_TRUE(a.ok() && b.ok() && c.ok()) << a.message() << b.message() << c.message();
+    for (size_t i = 0; i < reqs.size(); ++i)
+      for (const auto* other : {&b.value(), &c.value()}) {
+        const GenerateResult &x = a->at(i), &y = other->at(i);
+        EXPECT_EQ(x.tokens, y.tokens) << path << " request " << i;
+        EXPECT_EQ(x.text, y.text) << path << " request " << i;
+        EXPECT_EQ(x.finish, y.finish) << path << " request " << i;
+        ASSERT_EQ(x.logprobs.size(), y.logprobs.size());
+        for (size_t k = 0; k < x.logprobs.size(); ++k) {
+          EXPECT_EQ(x.logprobs[k].logprob, y.logprobs[k].logprob);
+          ASSERT_EQ(x.logprobs[k].top.size(), y.logprobs[k].top.size());
+          for (size_t j = 0; j < x.logprobs[k].top.size(); ++j)
+            EXPECT_EQ(x.logprobs[k].top[j].logprob, y.logprobs[k].top[j].logprob);
+        }
+      }
+    EXPECT_EQ(a->at(4).logprobs.size(), a->at(4).tokens.size());
+    if (!reqs[5].params.stop.empty())
+      EXPECT_EQ(a->at(5).finish, GenerateResult::Finish::kStop) << path;
+  }
+  auto bad = EmbeddedBackend::open(qwen2_tiny(), {2, 1024, 4, 0});
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("decode_batch"), std::string::npos) << bad.message();
+}

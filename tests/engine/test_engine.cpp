@@ -2,8 +2,10 @@
 // prefill-then-extend equals one batch, clones are independent, errors name the numbers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "../tiny_models.h"
@@ -119,4 +121,102 @@ TEST(Engine, ExactSplitRule) {
   EXPECT_TRUE(rule.exact_segment(4, 516));   // one chunk of 512
   EXPECT_FALSE(rule.exact_segment(0, 515));  // 512 + 3
   EXPECT_FALSE(rule.exact_segment(12, 12));
+}
+
+namespace {
+std::string real_model(const std::string& file) {
+  const char* env = std::getenv("GAVEL_MODELS");
+  const std::filesystem::path dir =
+      env ? std::filesystem::path(env) : gavel::testing::home_dir() / ".cache/gavel/models";
+  const std::filesystem::path p = dir / file;
+  EXPECT_TRUE(std::filesystem::exists(p)) << p << " missing (run scripts/setup.sh)";
+  return p.string();
+}
+bool same_bits(std::span<const float> a, std::span<const float> b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+}  // namespace
+
+// Batched decoding (eval_decode) gives every sequence the bits of decoding it alone, whatever
+// the batch holds and in whatever order: on every weight type of the tiny models (F32, F16,
+// Q8_0, Q4_K/Q6_K, repacked Q4_K), the recurrent qwen35 and the real SmolLM2 (Q4_1) and
+// Qwen2.5-Coder (Q5_0/Q8_0/Q4_K/Q6_K).
+TEST(Engine, BatchedDecodingIsBatchInvariant) {
+  std::vector<std::string> paths;
+  for (const char* name : {"qwen3-q4_k_m.gguf", "llama-rope-q8_0.gguf", "qwen2-f16.gguf",
+                           "llama3-f32.gguf", "qwen35-tiny-q8_0.gguf"})
+    paths.push_back(tiny(name));
+  paths.push_back(real_model("smollm2-135m-instruct-q4_1.gguf"));
+  paths.push_back(real_model("qwen2.5-coder-0.5b-instruct.gguf"));
+  constexpr int kSeqs = 5, kSteps = 6;
+  const int prompt_len[kSeqs] = {3, 17, 40, 9, 25};
+  for (const std::string& path : paths) {
+    ASSERT_FALSE(path.empty());
+    auto m = engine::load_model(path, {2, 128});
+    ASSERT_TRUE(m.ok()) << m.message();
+    engine::LoadedModel& model = **m;
+    // Prompts of different lengths, so the sequences sit at different positions.
+    std::vector<std::unique_ptr<engine::Sequence>> alone, batched;
+    std::vector<int32_t> next(kSeqs);
+    for (int s = 0; s < kSeqs; ++s) {
+      std::vector<int32_t> ids;
+      for (int i = 0; i < prompt_len[s]; ++i) ids.push_back((i * 131 + s * 977 + 7) % 1000 + 1);
+      alone.push_back(model.new_sequence());
+      const int last = prompt_len[s] - 1;
+      auto l = model.eval(*alone.back(), ids, std::span<const int>(&last, 1));
+      ASSERT_TRUE(l.ok()) << l.message();
+      batched.push_back(alone.back()->clone());
+      next[size_t(s)] = int32_t((s * 389 + 11) % 1000 + 1);
+    }
+    // Each step decodes a different subset in a different order; a sequence outside the subset
+    // waits for a later step. The reference decodes the same tokens one sequence at a time.
+    std::vector<int> steps_done(kSeqs, 0);
+    for (int step = 0; step < kSteps * 2; ++step) {
+      std::vector<int> pick;
+      for (int k = 0; k < kSeqs; ++k) {
+        const int s = (k * 3 + step) % kSeqs;
+        if (steps_done[size_t(s)] < kSteps && (step + s) % 3 != 0) pick.push_back(s);
+      }
+      if (pick.empty()) continue;
+      std::vector<engine::Sequence*> seqs;
+      std::vector<int32_t> toks;
+      for (int s : pick) {
+        seqs.push_back(batched[size_t(s)].get());
+        toks.push_back(next[size_t(s)]);
+      }
+      auto out = model.eval_decode(seqs, toks);
+      ASSERT_TRUE(out.ok()) << out.message();
+      ASSERT_EQ(out->rows(), int(pick.size()));
+      const int zero = 0;
+      for (size_t i = 0; i < pick.size(); ++i) {
+        const int s = pick[i];
+        auto ref = model.eval(*alone[size_t(s)], std::span(&next[size_t(s)], 1),
+                              std::span<const int>(&zero, 1));
+        ASSERT_TRUE(ref.ok()) << ref.message();
+        EXPECT_TRUE(same_bits(out->row(int(i)), ref->row(0)))
+            << path << ": sequence " << s << " at step " << steps_done[size_t(s)]
+            << " in a batch of " << pick.size();
+        // The next token: the argmax, so the sequences follow their own greedy paths.
+        const auto row = ref->row(0);
+        next[size_t(s)] = int32_t(std::max_element(row.begin(), row.end()) - row.begin());
+        ++steps_done[size_t(s)];
+      }
+    }
+    for (int s = 0; s < kSeqs; ++s) {
+      EXPECT_EQ(steps_done[size_t(s)], kSteps) << s;
+      EXPECT_EQ(batched[size_t(s)]->tokens(), alone[size_t(s)]->tokens());
+    }
+    // Bad batches are refused and change nothing.
+    engine::Sequence* twice[2] = {batched[0].get(), batched[0].get()};
+    const int32_t two[2] = {1, 2};
+    auto dup = model.eval_decode(twice, two);
+    EXPECT_FALSE(dup.ok());
+    EXPECT_NE(dup.message().find("twice"), std::string::npos) << dup.message();
+    engine::Sequence* one[1] = {batched[1].get()};
+    const int32_t bad[1] = {-5};
+    const int before = batched[1]->n_past();
+    EXPECT_FALSE(model.eval_decode(one, bad).ok());
+    EXPECT_FALSE(model.eval_decode(one, std::span(two)).ok());  // 1 sequence, 2 tokens
+    EXPECT_EQ(batched[1]->n_past(), before);
+  }
 }
