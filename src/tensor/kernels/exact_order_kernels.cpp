@@ -51,43 +51,6 @@ inline float reduce_four(const float* acc) {
   }
 }
 
-template <typename T>
-inline float to_f32(T x) {
-  if constexpr (sizeof(T) == 2) {
-    return gguf::fp16_to_fp32(x);
-  } else {
-    return x;
-  }
-}
-
-template <typename T>
-float dot_gemm_scalar(int64_t n, const T* a, const T* b) {
-  float acc[W] = {};
-  for (int64_t i = 0; i < n; i += W)
-    for (int l = 0; l < W; ++l) acc[l] = std::fma(to_f32(a[i + l]), to_f32(b[i + l]), acc[l]);
-  return hsum_lanes(acc);
-}
-
-template <typename T>
-float dot_gemv_scalar(int64_t n, const T* a, const T* b) {
-  constexpr int64_t kStep = 4 * W;
-  const int64_t np = n & ~(kStep - 1);
-  float acc[4 * W] = {};
-  for (int64_t i = 0; i < np; i += kStep)
-    for (int l = 0; l < kStep; ++l) acc[l] = std::fma(to_f32(a[i + l]), to_f32(b[i + l]), acc[l]);
-  if constexpr (sizeof(T) == 2) {
-    // ggml_vec_dot_f16: reduction and tail in double.
-    double s = double(reduce_four(acc));
-    for (int64_t i = np; i < n; ++i) s += double(to_f32(a[i]) * to_f32(b[i]));
-    return float(s);
-  } else {
-    // ggml_vec_dot_f32: float throughout (the tail contracts to fused multiply-adds).
-    float s = reduce_four(acc);
-    for (int64_t i = np; i < n; ++i) s = std::fma(a[i], b[i], s);
-    return s;
-  }
-}
-
 #if defined(__AVX512F__)
 inline __m512 load_h16(const uint16_t* p) {
   return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
@@ -269,11 +232,24 @@ float dot_f16_ordered(DotOrder order, int64_t n, const uint16_t* a, const uint16
     x3 = _mm512_fmadd_ps(load_h16(a + i + 48), load_h16(b + i + 48), x3);
   }
   double s = double(reduce_four512(x0, x1, x2, x3));
+#else
+  const int64_t np = n & ~int64_t(31);
+  __m256 x0 = _mm256_setzero_ps(), x1 = x0, x2 = x0, x3 = x0;
+  for (int64_t i = 0; i < np; i += 32) {
+    x0 = _mm256_fmadd_ps(load_h(a + i), load_h(b + i), x0);
+    x1 = _mm256_fmadd_ps(load_h(a + i + 8), load_h(b + i + 8), x1);
+    x2 = _mm256_fmadd_ps(load_h(a + i + 16), load_h(b + i + 16), x2);
+    x3 = _mm256_fmadd_ps(load_h(a + i + 24), load_h(b + i + 24), x3);
+  }
+  // reduce_four for W = 8: (x0 + x2) + (x1 + x3), halves, then two horizontal adds.
+  x0 = _mm256_add_ps(_mm256_add_ps(x0, x2), _mm256_add_ps(x1, x3));
+  const __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(x0), _mm256_extractf128_ps(x0, 1));
+  const __m128 t1 = _mm_hadd_ps(t0, t0);
+  double s = double(_mm_cvtss_f32(_mm_hadd_ps(t1, t1)));
+#endif
+  // ggml_vec_dot_f16: reduction and tail in double.
   for (int64_t i = np; i < n; ++i) s += double(gguf::fp16_to_fp32(a[i]) * gguf::fp16_to_fp32(b[i]));
   return float(s);
-#else
-  return dot_gemv_scalar(n, a, b);
-#endif
 }
 
 void pv_f16_ordered(DotOrder order, int64_t n, const uint16_t* p, const uint16_t* v, int64_t ldv,
