@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -21,7 +22,7 @@ LoadedModel* model() {
     const char* path = std::getenv("GAVEL_BENCH_MODEL");
     const char* threads = std::getenv("GAVEL_BENCH_THREADS");
     if (!path) return std::unique_ptr<LoadedModel>();
-    auto r = gavel::engine::load_model(path, {threads ? std::atoi(threads) : 2, 2048});
+    auto r = gavel::engine::load_model(path, {threads ? std::atoi(threads) : 2, 8192});
     return r.ok() ? std::move(r).value() : std::unique_ptr<LoadedModel>();
   }();
   return m.get();
@@ -45,7 +46,10 @@ void run(benchmark::State& state, bool together) {
     return;
   }
   const int b = int(state.range(0));
-  auto seqs = prompts(*m, b);
+  // Made once per batch size (Google Benchmark calls this function several times).
+  static std::map<int, std::vector<std::unique_ptr<Sequence>>> made;
+  if (!made.count(b)) made[b] = prompts(*m, b);
+  auto& seqs = made[b];
   std::vector<Sequence*> ptrs;
   for (auto& s : seqs) ptrs.push_back(s.get());
   std::vector<int32_t> toks(size_t(b), 1234);

@@ -113,10 +113,10 @@ void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, flo
         else
           vec_dot_multi(w.type, w.cols, wr, xs, int(g1 - t0), o);
         for (int64_t t = t0; t < g1; ++t) y[t * ldy + r] = o[t - t0];
-        for (int64_t t = g1; t < t1; ++t) {  // the repacked GEMV tail, or one dot per token
-          const uint8_t* x = in.data.data() + size_t(t) * in.row_bytes;
-          y[t * ldy + r] = q4k_repacked ? vec_dot_q4k_repacked(w.cols, wr, x, /*gemm=*/false)
-                                        : vec_dot(w.type, w.cols, wr, x);
+        if (g1 < t1) {  // the repacked GEMV for the tokens outside GEMM groups
+          for (int64_t t = g1; t < t1; ++t) xs[t - g1] = in.data.data() + size_t(t) * in.row_bytes;
+          vec_dot_q4k_repacked_gemv_multi(w.cols, wr, xs, int(t1 - g1), o);
+          for (int64_t t = g1; t < t1; ++t) y[t * ldy + r] = o[t - g1];
         }
       }
     }

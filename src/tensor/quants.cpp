@@ -34,6 +34,10 @@ int64_t matmul_rows_tiled(TensorType t, int64_t n, const uint8_t* w, size_t w_st
 float vec_dot_q4k_repacked(int64_t n, const void* w, const void* act, bool gemm) {
   return kernels().vec_dot_q4k_repacked(n, w, act, gemm);
 }
+void vec_dot_q4k_repacked_gemv_multi(int64_t n, const void* w, const void* const* act, int n_act,
+                                     float* out) {
+  kernels().vec_dot_q4k_repacked_gemv_multi(n, w, act, n_act, out);
+}
 void vec_dot_q4k_repacked_gemm(int64_t n, const void* w, const void* const* act, int n_act,
                                float* out) {
   kernels().vec_dot_q4k_repacked_gemm(n, w, act, n_act, out);

@@ -18,7 +18,7 @@ void quantize_act_row_ref(ActType a, const float* x, void* dst, int64_t n);
 float vec_dot_ref(TensorType t, int64_t n, const void* w, const void* act);
 float vec_dot(TensorType t, int64_t n, const void* w, const void* act);
 // n_act tokens against one row: out[i] = vec_dot(t, n, w, act[i]), faster for
-// Q8_0/Q5_0/Q4_0/Q4_1/Q5_1.
+// Q8_0/Q5_0/Q4_0/Q4_1/Q5_1/Q4_K/Q5_K/Q6_K (the row decoded once per group of tokens).
 void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* act, int n_act,
                    float* out);
 // Q4_K matrices in the repacked GEMM order with 16 tokens per vector (AVX-512 level):
@@ -56,6 +56,10 @@ BatchRule batch_rule();
 // for Q4_K matrices whose row count is a multiple of batch_rule().repack_rows: `gemm` for the
 // tokens of a batch that fill groups of batch_rule().repack_group, the GEMV order for the rest.
 float vec_dot_q4k_repacked(int64_t n, const void* w, const void* act, bool gemm);
+// The GEMV order for n_act tokens at once: out[t] = vec_dot_q4k_repacked(n, w, act[t], false),
+// the row decoded once for several tokens (batched decoding, a batch's last n % 4 tokens).
+void vec_dot_q4k_repacked_gemv_multi(int64_t n, const void* w, const void* const* act, int n_act,
+                                     float* out);
 // The GEMM order for n_act tokens at once (a multiple of the group, as ggml groups them):
 // out[t] = vec_dot_q4k_repacked(n, w, act[t], true), faster.
 void vec_dot_q4k_repacked_gemm(int64_t n, const void* w, const void* const* act, int n_act,

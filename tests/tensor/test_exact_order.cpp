@@ -321,7 +321,19 @@ TEST_P(ExactOrderLevel, KQuantOrderVariantsComputeTheSameDot) {
       for (int k = 0; k < kTok - 1; ++k)
         EXPECT_EQ(out[k], vec_dot_kquant_tiled(t, n, w.data(), ptrs[k])) << int(t) << " " << k;
     }
+    {  // the one-token order for many tokens at once (batched decoding)
+      float out[kTok];
+      vec_dot_multi(t, n, w.data(), ptrs, kTok - 1, out);
+      for (int k = 0; k < kTok - 1; ++k)
+        EXPECT_EQ(out[k], vec_dot(t, n, w.data(), ptrs[k])) << int(t) << " " << k;
+    }
     if (t == TensorType::kQ4_K) {
+      for (int m : {1, 3, 4, 7}) {  // the repacked GEMV order for several tokens
+        float out[kTok];
+        vec_dot_q4k_repacked_gemv_multi(n, w.data(), ptrs, m, out);
+        for (int k = 0; k < m; ++k)
+          EXPECT_EQ(out[k], vec_dot_q4k_repacked(n, w.data(), ptrs[k], false)) << m << " " << k;
+      }
       EXPECT_NEAR(vec_dot_q4k_repacked(n, w.data(), act.data(), true), ref, tol);
       EXPECT_NEAR(vec_dot_q4k_repacked(n, w.data(), act.data(), false), ref, tol);
       // Many tokens at once (groups of 4, more than one register tile): each output is the

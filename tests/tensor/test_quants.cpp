@@ -183,7 +183,7 @@ TEST_P(QuantsLevel, MatmulMatchesPerRowDotsAcrossThreadCounts) {
         auto r = random_act(cols, rng);
         x.insert(x.end(), r.begin(), r.end());
       }
-      std::vector<float> expect(size_t(n_tok * rows));
+      std::vector<float> expect(size_t(n_tok * rows)), expect_one(expect.size());
       const ActType act = tensor::traits(t).act;
       std::vector<uint8_t> q(tensor::act_row_bytes(act, cols));
       const tensor::DotOrder order = tensor::dot_order(rows, cols, n_tok);
@@ -202,6 +202,16 @@ TEST_P(QuantsLevel, MatmulMatchesPerRowDotsAcrossThreadCounts) {
           else
             e = tensor::vec_dot(t, cols, wr, q.data());
           expect[size_t(i * rows + r)] = e;
+          // KernelChoice::kPerToken: every token as a batch of one (batched decoding).
+          if (t == TensorType::kF16)
+            e = tensor::dot_f16_ordered(tensor::DotOrder::kGemv, cols,
+                                        reinterpret_cast<const uint16_t*>(wr),
+                                        reinterpret_cast<const uint16_t*>(q.data()));
+          else if (t == TensorType::kQ4_K && tensor::q4k_is_repacked(rows))
+            e = tensor::vec_dot_q4k_repacked(cols, wr, q.data(), false);
+          else
+            e = tensor::vec_dot(t, cols, wr, q.data());
+          expect_one[size_t(i * rows + r)] = e;
         }
       }
       for (int threads : {1, 2, 3}) {
@@ -210,6 +220,9 @@ TEST_P(QuantsLevel, MatmulMatchesPerRowDotsAcrossThreadCounts) {
         std::vector<float> y(size_t(n_tok * rows));
         tensor::matmul(pool, m, x.data(), cols, n_tok, y.data(), rows, scratch);
         EXPECT_EQ(y, expect) << gguf::type_name(t) << " rows=" << rows << " threads=" << threads;
+        tensor::matmul_packed(pool, m, scratch, y.data(), rows, tensor::KernelChoice::kPerToken);
+        EXPECT_EQ(y, expect_one) << gguf::type_name(t) << " rows=" << rows << " threads=" << threads
+                                 << " (per-token kernels)";
       }
     }
   }

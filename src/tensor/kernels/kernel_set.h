@@ -50,6 +50,8 @@ struct KernelSet {
   void (*matmul_q4k_lanes)(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
                            const uint8_t* lanes, int64_t n_tok, float* y, int64_t ldy);
   float (*vec_dot_q4k_repacked)(int64_t n, const void* w, const void* act, bool gemm);
+  void (*vec_dot_q4k_repacked_gemv_multi)(int64_t n, const void* w, const void* const* act,
+                                          int n_act, float* out);
   void (*vec_dot_q4k_repacked_gemm)(int64_t n, const void* w, const void* const* act, int n_act,
                                     float* out);
   float (*vec_dot_kquant_tiled)(TensorType t, int64_t n, const void* w, const void* act);

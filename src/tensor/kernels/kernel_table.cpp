@@ -62,6 +62,7 @@ constinit const KernelSet kKernelSet = {
     Clean<pack_q8k_lanes>::call,
     Clean<matmul_q4k_lanes>::call,
     Clean<vec_dot_q4k_repacked>::call,
+    Clean<vec_dot_q4k_repacked_gemv_multi>::call,
     Clean<vec_dot_q4k_repacked_gemm>::call,
     Clean<vec_dot_kquant_tiled>::call,
     Clean<vec_dot_kquant_tiled_multi>::call,

@@ -108,13 +108,21 @@ void dot_q41_q51_multi(int64_t n, const void* wv, const void* const* av, float* 
 // per super-block into a scale and a min accumulator, from exact integer totals) and GEMM
 // (2: the same per 64-element half-pair of sub-blocks), which llama.cpp uses on AVX2 for every
 // Q4_K matrix with a multiple of 8 rows (GEMM for groups of 4 tokens, GEMV for the rest).
-template <bool kFive, int kRepacked = 0>
-float dot_q4k_q5k(int64_t n, const void* wv, const void* av) {
-  const auto* a = static_cast<const BlockQ8_K*>(av);
+// kT tokens against one row (the weights decoded once for all): out[t] is the one-token
+// dot of token t bit for bit (each token's float steps are the one-token ones).
+template <bool kFive, int kRepacked, int kT>
+void dot_q4k_q5k_n(int64_t n, const void* wv, const void* const* av, float* out) {
+  const BlockQ8_K* a[kT];
+  for (int t = 0; t < kT; ++t) a[t] = static_cast<const BlockQ8_K*>(av[t]);
   const size_t bb = kFive ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K);
   const uint8_t* wp = static_cast<const uint8_t*>(wv);
-  __m256 acc = _mm256_setzero_ps();
-  float mins = 0, acc_r = 0, mins_r = 0, acc_m[4] = {0, 0, 0, 0};
+  __m256 acc[kT];
+  float mins[kT], acc_r[kT], mins_r[kT], acc_m[kT][4];
+  for (int t = 0; t < kT; ++t) {
+    acc[t] = _mm256_setzero_ps();
+    mins[t] = acc_r[t] = mins_r[t] = 0;
+    for (int k = 0; k < 4; ++k) acc_m[t][k] = 0;
+  }
   const __m256i m4 = _mm256_set1_epi8(0xF);
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const uint8_t* bp = wp + b * bb;
@@ -125,14 +133,17 @@ float dot_q4k_q5k(int64_t n, const void* wv, const void* av) {
     const uint8_t* qh = bp + 16;
     const uint8_t* qs = bp + (kFive ? 48 : 16);
     int sc[8], mn[8];
-    int summ = 0;
-    for (int j = 0; j < 8; ++j) {
-      gguf::scale_min_k4(j, scales, sc[j], mn[j]);
-      summ += mn[j] * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
+    for (int j = 0; j < 8; ++j) gguf::scale_min_k4(j, scales, sc[j], mn[j]);
+    int summ[kT];
+    for (int t = 0; t < kT; ++t) {
+      summ[t] = 0;
+      for (int j = 0; j < 8; ++j)
+        summ[t] += mn[j] * (a[t][b].bsums[2 * j] + a[t][b].bsums[2 * j + 1]);
     }
     __m256i hbits;
     if constexpr (kFive) hbits = load32(qh);
-    __m256i sumi = _mm256_setzero_si256();
+    __m256i sumi[kT];
+    for (int t = 0; t < kT; ++t) sumi[t] = _mm256_setzero_si256();
     for (int g = 0; g < 4; ++g) {
       const __m256i raw = load32(qs + 32 * g);
       __m256i lo = _mm256_and_si256(raw, m4);
@@ -144,51 +155,69 @@ float dot_q4k_q5k(int64_t n, const void* wv, const void* av) {
             hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 1), one), 4));
         hbits = _mm256_srli_epi16(hbits, 2);
       }
-      const __m256i p0 = dot_us(_mm256_setzero_si256(), lo, load32(a[b].qs + 64 * g));
-      const __m256i p1 = dot_us(_mm256_setzero_si256(), hi, load32(a[b].qs + 64 * g + 32));
-      if constexpr (kRepacked == 2) {
-        const __m256i half =
-            _mm256_add_epi32(_mm256_mullo_epi32(p0, _mm256_set1_epi32(sc[2 * g])),
-                             _mm256_mullo_epi32(p1, _mm256_set1_epi32(sc[2 * g + 1])));
-        const int16_t* bs = a[b].bsums + 4 * g;
-        const int half_min = mn[2 * g] * (bs[0] + bs[1]) + mn[2 * g + 1] * (bs[2] + bs[3]);
-        acc_r = std::fma(float(hsum_i32(half)), gguf::fp16_to_fp32(dh) * a[b].d, acc_r);
-        mins_r = std::fma(float(half_min), gguf::fp16_to_fp32(mh) * a[b].d, mins_r);
-        continue;
+      for (int t = 0; t < kT; ++t) {
+        const __m256i p0 = dot_us(_mm256_setzero_si256(), lo, load32(a[t][b].qs + 64 * g));
+        const __m256i p1 = dot_us(_mm256_setzero_si256(), hi, load32(a[t][b].qs + 64 * g + 32));
+        if constexpr (kRepacked == 2) {
+          const __m256i half =
+              _mm256_add_epi32(_mm256_mullo_epi32(p0, _mm256_set1_epi32(sc[2 * g])),
+                               _mm256_mullo_epi32(p1, _mm256_set1_epi32(sc[2 * g + 1])));
+          const int16_t* bs = a[t][b].bsums + 4 * g;
+          const int half_min = mn[2 * g] * (bs[0] + bs[1]) + mn[2 * g + 1] * (bs[2] + bs[3]);
+          acc_r[t] = std::fma(float(hsum_i32(half)), gguf::fp16_to_fp32(dh) * a[t][b].d, acc_r[t]);
+          mins_r[t] = std::fma(float(half_min), gguf::fp16_to_fp32(mh) * a[t][b].d, mins_r[t]);
+          continue;
+        }
+        sumi[t] = _mm256_add_epi32(sumi[t], _mm256_mullo_epi32(p0, _mm256_set1_epi32(sc[2 * g])));
+        sumi[t] =
+            _mm256_add_epi32(sumi[t], _mm256_mullo_epi32(p1, _mm256_set1_epi32(sc[2 * g + 1])));
       }
-      sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(p0, _mm256_set1_epi32(sc[2 * g])));
-      sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(p1, _mm256_set1_epi32(sc[2 * g + 1])));
     }
-    if constexpr (kRepacked == 3) {  // tiled: (d*s1 - dmin*s2) fused, then times d_a fused
-      const float res = std::fma(-gguf::fp16_to_fp32(mh), float(summ),
-                                 gguf::fp16_to_fp32(dh) * float(hsum_i32(sumi)));
-      acc_r = std::fma(res, a[b].d, acc_r);
-      continue;
-    }
-    if constexpr (kRepacked == 1) {
-      acc_r = std::fma(float(hsum_i32(sumi)), gguf::fp16_to_fp32(dh) * a[b].d, acc_r);
-      mins_r = std::fma(float(summ), gguf::fp16_to_fp32(mh) * a[b].d, mins_r);
-      continue;
-    }
-    const float d = gguf::fp16_to_fp32(dh) * a[b].d;
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-    if constexpr (kFive) {
-      mins += gguf::fp16_to_fp32(mh) * a[b].d * float(summ);
-    } else {
-      // ggml's Q4_K vec_dot keeps the mins in 4 lanes: lane k = m[2k]*S[2k] + m[2k+1]*S[2k+1]
-      // (S = sub-block sums of the activations), accumulated with -d_a*dmin.
-      const float dmin = -a[b].d * gguf::fp16_to_fp32(mh);
-      for (int k = 0; k < 4; ++k) {
-        const int16_t* bs = a[b].bsums + 4 * k;
-        const int lane = mn[2 * k] * (bs[0] + bs[1]) + mn[2 * k + 1] * (bs[2] + bs[3]);
-        acc_m[k] = std::fma(dmin, float(lane), acc_m[k]);
+    if constexpr (kRepacked == 2) continue;
+    for (int t = 0; t < kT; ++t) {
+      if constexpr (kRepacked == 3) {  // tiled: (d*s1 - dmin*s2) fused, then times d_a fused
+        const float res = std::fma(-gguf::fp16_to_fp32(mh), float(summ[t]),
+                                   gguf::fp16_to_fp32(dh) * float(hsum_i32(sumi[t])));
+        acc_r[t] = std::fma(res, a[t][b].d, acc_r[t]);
+      } else if constexpr (kRepacked == 1) {
+        acc_r[t] = std::fma(float(hsum_i32(sumi[t])), gguf::fp16_to_fp32(dh) * a[t][b].d, acc_r[t]);
+        mins_r[t] = std::fma(float(summ[t]), gguf::fp16_to_fp32(mh) * a[t][b].d, mins_r[t]);
+      } else {
+        const float d = gguf::fp16_to_fp32(dh) * a[t][b].d;
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+        if constexpr (kFive) {
+          mins[t] += gguf::fp16_to_fp32(mh) * a[t][b].d * float(summ[t]);
+        } else {
+          // ggml's Q4_K vec_dot keeps the mins in 4 lanes: lane k = m[2k]*S[2k] +
+          // m[2k+1]*S[2k+1] (S = sub-block sums of the activations), accumulated with
+          // -d_a*dmin.
+          const float dmin = -a[t][b].d * gguf::fp16_to_fp32(mh);
+          for (int k = 0; k < 4; ++k) {
+            const int16_t* bs = a[t][b].bsums + 4 * k;
+            const int lane = mn[2 * k] * (bs[0] + bs[1]) + mn[2 * k + 1] * (bs[2] + bs[3]);
+            acc_m[t][k] = std::fma(dmin, float(lane), acc_m[t][k]);
+          }
+        }
       }
     }
   }
-  if constexpr (kRepacked == 3) return acc_r;
-  if constexpr (kRepacked != 0) return acc_r - mins_r;
-  if constexpr (kFive) return hsum(acc) - mins;
-  return hsum(acc) + ((acc_m[0] + acc_m[2]) + (acc_m[1] + acc_m[3]));
+  for (int t = 0; t < kT; ++t) {
+    if constexpr (kRepacked == 3)
+      out[t] = acc_r[t];
+    else if constexpr (kRepacked != 0)
+      out[t] = acc_r[t] - mins_r[t];
+    else if constexpr (kFive)
+      out[t] = hsum(acc[t]) - mins[t];
+    else
+      out[t] = hsum(acc[t]) + ((acc_m[t][0] + acc_m[t][2]) + (acc_m[t][1] + acc_m[t][3]));
+  }
+}
+
+template <bool kFive, int kRepacked = 0>
+float dot_q4k_q5k(int64_t n, const void* wv, const void* av) {
+  float out;
+  dot_q4k_q5k_n<kFive, kRepacked, 1>(n, wv, &av, &out);
+  return out;
 }
 
 // The four lane sums of a, b, c and d (exact: integer addition in any order).
@@ -286,38 +315,52 @@ inline void q6k_values(const BlockQ6_K& w, __m256i q[8]) {
 
 // kTiled: the float order of ggml's tiled K-quant matmul (prompt batches of >= 8 tokens):
 // per super-block the exact integer total s, then acc += (d_w * s) * d_a as one fused step.
-template <bool kTiled = false>
-float dot_q6_k(int64_t n, const void* wv, const void* av) {
+template <bool kTiled, int kT>
+void dot_q6_k_n(int64_t n, const void* wv, const void* const* av, float* out) {
   const auto* w = static_cast<const BlockQ6_K*>(wv);
-  const auto* a = static_cast<const BlockQ8_K*>(av);
-  __m256 acc = _mm256_setzero_ps();
-  float tiled_acc = 0;
+  const BlockQ8_K* a[kT];
+  for (int t = 0; t < kT; ++t) a[t] = static_cast<const BlockQ8_K*>(av[t]);
+  __m256 acc[kT];
+  float tiled_acc[kT];
+  for (int t = 0; t < kT; ++t) acc[t] = _mm256_setzero_ps(), tiled_acc[t] = 0;
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const int8_t* sc = w[b].scales;
-    // The +32 bias of the unsigned values is removed per lane as ggml's AVX2 vec_dot does:
-    // lane i loses 32 * (scale[2i] * bsum[2i] + scale[2i+1] * bsum[2i+1]).
-    alignas(32) int32_t sub[8];
-    for (int i = 0; i < 8; ++i)
-      sub[i] = 32 * (sc[2 * i] * a[b].bsums[2 * i] + sc[2 * i + 1] * a[b].bsums[2 * i + 1]);
     __m256i q[8];
     q6k_values(w[b], q);
-    __m256i sumi = _mm256_setzero_si256();
-    for (int c = 0; c < 8; ++c) {  // 32 values, two scales
-      const __m256i p = dot_us(_mm256_setzero_si256(), q[c], load32(a[b].qs + 32 * c));
-      const __m256i s = _mm256_set_m128i(_mm_set1_epi32(sc[2 * c + 1]), _mm_set1_epi32(sc[2 * c]));
-      sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(p, s));
+    __m256i s[8];
+    for (int c = 0; c < 8; ++c)
+      s[c] = _mm256_set_m128i(_mm_set1_epi32(sc[2 * c + 1]), _mm_set1_epi32(sc[2 * c]));
+    for (int t = 0; t < kT; ++t) {
+      // The +32 bias of the unsigned values is removed per lane as ggml's AVX2 vec_dot does:
+      // lane i loses 32 * (scale[2i] * bsum[2i] + scale[2i+1] * bsum[2i+1]).
+      alignas(32) int32_t sub[8];
+      for (int i = 0; i < 8; ++i)
+        sub[i] = 32 * (sc[2 * i] * a[t][b].bsums[2 * i] + sc[2 * i + 1] * a[t][b].bsums[2 * i + 1]);
+      __m256i sumi = _mm256_setzero_si256();
+      for (int c = 0; c < 8; ++c) {  // 32 values, two scales
+        const __m256i p = dot_us(_mm256_setzero_si256(), q[c], load32(a[t][b].qs + 32 * c));
+        sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(p, s[c]));
+      }
+      sumi = _mm256_sub_epi32(sumi, _mm256_load_si256(reinterpret_cast<const __m256i*>(sub)));
+      if constexpr (kTiled) {
+        const float res = gguf::fp16_to_fp32(w[b].d) * float(hsum_i32(sumi));
+        tiled_acc[t] = std::fma(res, a[t][b].d, tiled_acc[t]);
+      } else {
+        const float d = gguf::fp16_to_fp32(w[b].d) * a[t][b].d;
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc[t]);
+      }
     }
-    sumi = _mm256_sub_epi32(sumi, _mm256_load_si256(reinterpret_cast<const __m256i*>(sub)));
-    if constexpr (kTiled) {
-      const float res = gguf::fp16_to_fp32(w[b].d) * float(hsum_i32(sumi));
-      tiled_acc = std::fma(res, a[b].d, tiled_acc);
-      continue;
-    }
-    const float d = gguf::fp16_to_fp32(w[b].d) * a[b].d;
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
   }
-  if constexpr (kTiled) return tiled_acc;
-  return hsum(acc);
+  for (int t = 0; t < kT; ++t) out[t] = kTiled ? tiled_acc[t] : hsum(acc[t]);
+}
+
+// kTiled: the float order of ggml's tiled K-quant matmul (prompt batches of >= 8 tokens):
+// per super-block the exact integer total s, then acc += (d_w * s) * d_a as one fused step.
+template <bool kTiled = false>
+float dot_q6_k(int64_t n, const void* wv, const void* av) {
+  float out;
+  dot_q6_k_n<kTiled, 1>(n, wv, &av, &out);
+  return out;
 }
 
 // Token groups of 4 against one Q6_K row in the tiled order (dot_q6_k<true>): per super-block
@@ -502,6 +545,12 @@ void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* ac
       dot_q41_q51_multi<false, BlockQ4_1, 4>(n, w, act + i, out + i);
     else if (t == TensorType::kQ5_1)
       dot_q41_q51_multi<true, BlockQ5_1, 4>(n, w, act + i, out + i);
+    else if (t == TensorType::kQ4_K)
+      dot_q4k_q5k_n<false, 0, 4>(n, w, act + i, out + i);
+    else if (t == TensorType::kQ5_K)
+      dot_q4k_q5k_n<true, 0, 4>(n, w, act + i, out + i);
+    else if (t == TensorType::kQ6_K)
+      dot_q6_k_n<false, 4>(n, w, act + i, out + i);
     else
       break;
   }
@@ -510,6 +559,13 @@ void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* ac
 
 float vec_dot_q4k_repacked(int64_t n, const void* w, const void* a, bool gemm) {
   return gemm ? dot_q4k_q5k<false, 2>(n, w, a) : dot_q4k_q5k<false, 1>(n, w, a);
+}
+
+void vec_dot_q4k_repacked_gemv_multi(int64_t n, const void* w, const void* const* act, int n_act,
+                                     float* out) {
+  int i = 0;
+  for (; i + 4 <= n_act; i += 4) dot_q4k_q5k_n<false, 1, 4>(n, w, act + i, out + i);
+  for (; i < n_act; ++i) out[i] = vec_dot_q4k_repacked(n, w, act[i], /*gemm=*/false);
 }
 
 void vec_dot_q4k_repacked_gemm(int64_t n, const void* w, const void* const* act, int n_act,
