@@ -12,7 +12,8 @@ pairwise-logprob protocol, llama.cpp with server-style prefix reuse:
                runs every pair)
   critique     Selene's critique protocol (pairwise mode) on --critiques LLMBar pairs, greedy,
                --max-tokens tokens at most: gavel decodes --decode-batch critiques together
-               (one weight pass per step for all) and, as the reference, one at a time;
+               (one weight pass per step for all; all items in one batch, so a finished
+               critique's place goes to the next) and, as the reference, one at a time;
                llama.cpp evaluates each prompt gavel rendered whole and decodes greedily, one
                sequence at a time as llama-server's slot does. Reports generated tokens/s of
                the decoding loops (prefill excluded), the speed-ups, and whether every critique
@@ -167,7 +168,7 @@ def critique_workload(a, tmp, genv, lenv):
     base = ["--protocol", "critique", "--mode", "pairwise", "--max-tokens", str(a.max_tokens),
             "--var", "rubric_objective=Which response follows the instruction more precisely "
             "and helpfully?",
-            "--batch", str(a.decode_batch)]
+            "--batch", str(a.critiques)]  # one generate call: continuous batching
     runs = {}
     for db in (1, a.decode_batch):
         runs[db] = run_gavel(a.gavel, a.model, a.threads, items, tmp, f"critique-db{db}", genv,

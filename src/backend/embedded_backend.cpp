@@ -176,11 +176,10 @@ struct EmbeddedBackend::Decoding {
   GenerateResult g;
   std::unique_ptr<engine::Sequence> seq;  // the prompt's clone, made at the first decode step
   std::vector<float> logits;              // of the next position
-  bool done = false;
 };
 
-// Samples d's next token from d.logits and appends it, or finishes d. True when the token must
-// still be evaluated (the request goes on).
+// Samples d's next token from d.logits and appends it (an end token is not appended). True
+// when the request goes on and the token must be evaluated; false when d is finished.
 bool EmbeddedBackend::advance(Decoding& d, int32_t& next) {
   const GenerateParams& p = d.req->params;
   next = sample_token(d.logits, p.temperature, p.top_p, d.rng);
@@ -204,8 +203,10 @@ bool EmbeddedBackend::advance(Decoding& d, int32_t& next) {
 }
 
 void EmbeddedBackend::finish(Decoding& d) {
-  d.done = true;
-  if (!d.seq) return;
+  if (!d.seq) {
+    d.prompt.reset();
+    return;
+  }
   // The prompt plus its critique: the verdict-distribution request that follows starts so.
   // Decoded tokens ran one per chunk: only the prompt's exact part is reusable.
   auto e = std::make_shared<PrefixCache::Entry>();
@@ -214,56 +215,68 @@ void EmbeddedBackend::finish(Decoding& d) {
   e->exact_len = d.prompt->exact_len;
   e->logits_exact = false;
   cache_->remember(std::move(e));
+  d.prompt.reset();  // the cache decides whether it stays
 }
 
 Result<std::vector<GenerateResult>> EmbeddedBackend::generate_batch(
     std::span<const GenerateRequest> reqs, std::span<const std::vector<int32_t>> ids) {
-  std::vector<GenerateResult> out;
-  for (size_t w0 = 0; w0 < reqs.size(); w0 += size_t(decode_batch_)) {
-    const size_t w1 = std::min(reqs.size(), w0 + size_t(decode_batch_));
-    std::vector<Decoding> ds(w1 - w0);
-    for (size_t i = w0; i < w1; ++i) {
-      Decoding& d = ds[i - w0];
-      d.req = &reqs[i];
-      GAVEL_TRY(check_params(d.req->params).prefixed(fmt::format("generate request {}: ", i)));
-      // The prompts after this one guide what the cache keeps; the critique's follow-up (the
-      // verdict distribution) starts with this one.
-      auto prompt = cache_->prefill(ids[i], ids.subspan(i + 1), /*extended=*/true);
-      if (!prompt.ok()) return prompt.status().prefixed(fmt::format("generate request {}: ", i));
-      d.prompt = std::move(prompt).value();
-      d.prompt_tokens = ids[i].size();
-      d.rng.seed(d.req->params.seed);
-      d.g.prompt_tokens = int(ids[i].size());
-      d.g.finish = GenerateResult::Finish::kLength;
-      d.logits = d.prompt->last_logits;
+  for (size_t i = 0; i < reqs.size(); ++i)
+    GAVEL_TRY(check_params(reqs[i].params).prefixed(fmt::format("generate request {}: ", i)));
+  std::vector<Decoding> ds(reqs.size());
+  // Request i joins the decoding: its prompt from the cache or prefilled. The prompts after it
+  // guide what the cache keeps; the critique's follow-up (the verdict distribution) starts
+  // with this one.
+  auto start = [&](size_t i) -> Status {
+    Decoding& d = ds[i];
+    d.req = &reqs[i];
+    auto prompt = cache_->prefill(ids[i], ids.subspan(i + 1), /*extended=*/true);
+    if (!prompt.ok()) return prompt.status().prefixed(fmt::format("generate request {}: ", i));
+    d.prompt = std::move(prompt).value();
+    d.prompt_tokens = ids[i].size();
+    d.rng.seed(d.req->params.seed);
+    d.g.prompt_tokens = int(ids[i].size());
+    d.g.finish = GenerateResult::Finish::kLength;
+    d.logits = d.prompt->last_logits;
+    return Status::Ok();
+  };
+  // Continuous batching: up to decode_batch_ requests decode together, and a finished one's
+  // place goes to the next request at once. Every step each of them samples a token, then one
+  // weight pass evaluates the new tokens of all (engine::LoadedModel::eval_decode: each gets
+  // the bits of decoding alone, so neither the batch nor its changes alter a text).
+  std::vector<size_t> active;
+  size_t next_req = 0;
+  while (true) {
+    while (active.size() < size_t(decode_batch_) && next_req < reqs.size()) {
+      GAVEL_TRY(start(next_req));
+      active.push_back(next_req++);
     }
-    // Every step: each unfinished request samples a token, then one weight pass evaluates the
-    // new tokens of all (engine::LoadedModel::eval_decode: each gets the bits of decoding alone).
+    if (active.empty()) break;
     const auto t0 = std::chrono::steady_clock::now();
-    while (true) {
-      std::vector<engine::Sequence*> seqs;
-      std::vector<int32_t> toks;
-      std::vector<Decoding*> live;
-      for (size_t k = 0; k < ds.size(); ++k) {
-        Decoding& d = ds[k];
-        if (d.done) continue;
-        int32_t next = 0;
-        if (!advance(d, next)) {
-          finish(d);
-          continue;
-        }
-        if (!d.seq) d.seq = d.prompt->seq->clone();
-        if (d.seq->n_past() >= model_->n_ctx())
-          return Error{fmt::format("generate request {}: generation filled the context size {} ({} "
-                                   "prompt + {} generated tokens); raise --ctx or lower "
-                                   "--max-tokens",
-                                   w0 + k, model_->n_ctx(), d.prompt_tokens, d.g.tokens.size()),
-                       StatusCode::kOutOfRange};
-        seqs.push_back(d.seq.get());
-        toks.push_back(next);
-        live.push_back(&d);
+    std::vector<engine::Sequence*> seqs;
+    std::vector<int32_t> toks;
+    std::vector<Decoding*> live;
+    std::vector<size_t> still;
+    for (const size_t i : active) {
+      Decoding& d = ds[i];
+      int32_t next = 0;
+      if (!advance(d, next)) {
+        finish(d);
+        continue;
       }
-      if (seqs.empty()) break;
+      if (!d.seq) d.seq = d.prompt->seq->clone();
+      if (d.seq->n_past() >= model_->n_ctx())
+        return Error{fmt::format("generate request {}: generation filled the context size {} ({} "
+                                 "prompt + {} generated tokens); raise --ctx or lower "
+                                 "--max-tokens",
+                                 i, model_->n_ctx(), d.prompt_tokens, d.g.tokens.size()),
+                     StatusCode::kOutOfRange};
+      seqs.push_back(d.seq.get());
+      toks.push_back(next);
+      live.push_back(&d);
+      still.push_back(i);
+    }
+    active = std::move(still);
+    if (!seqs.empty()) {
       GAVEL_ASSIGN(auto logits, model_->eval_decode(seqs, toks));
       decode_.steps += 1;
       decode_.tokens += int64_t(seqs.size());
@@ -274,8 +287,10 @@ Result<std::vector<GenerateResult>> EmbeddedBackend::generate_batch(
       }
     }
     decode_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    for (Decoding& d : ds) out.push_back(std::move(d.g));
   }
+  std::vector<GenerateResult> out;
+  out.reserve(ds.size());
+  for (Decoding& d : ds) out.push_back(std::move(d.g));
   return out;
 }
 

@@ -84,7 +84,8 @@ class EmbeddedBackend : public Backend {
                                                          const char* what) const;
   Result<ScoreResult> score_one(const ScoreRequest& r, const std::vector<int32_t>& ids,
                                 Upcoming upcoming);
-  // Decodes up to decode_batch_ requests at a time together (ids: their tokenized prompts).
+  // Decodes the requests (ids: their tokenized prompts) up to decode_batch_ at a time, a
+  // finished one replaced by the next at once (continuous batching).
   struct Decoding;
   Result<std::vector<GenerateResult>> generate_batch(std::span<const GenerateRequest> reqs,
                                                      std::span<const std::vector<int32_t>> ids);

@@ -596,7 +596,8 @@ TEST(EmbeddedBackend, RecurrentCritiqueVerdictContinuesThePromptSnapshot) {
 
 // Critiques decoded together (decode_batch > 1, one weight pass per step for all) are the
 // ones decoded one at a time, token for token and log-probability for log-probability, with
-// requests that end at different steps (length, stop string, end token) and in several waves.
+// requests that end at different steps (length, stop string, end token) and, with a batch of 3
+// for 7 requests, join the batch as others finish.
 TEST(EmbeddedBackend, BatchedGenerationEqualsOneAtATime) {
   for (const std::string& path :
        {tiny("qwen2-f16.gguf", "make_tiny_gguf.py --variant qwen2 --type f32 --type f16"),
@@ -643,8 +644,9 @@ TEST(EmbeddedBackend, BatchedGenerationEqualsOneAtATime) {
         }
       }
     EXPECT_EQ(a->at(4).logprobs.size(), a->at(4).tokens.size());
-    if (!reqs[5].params.stop.empty())
+    if (!reqs[5].params.stop.empty()) {
       EXPECT_EQ(a->at(5).finish, GenerateResult::Finish::kStop) << path;
+    }
   }
   auto bad = EmbeddedBackend::open(qwen2_tiny(), {2, 1024, 4, 0});
   EXPECT_FALSE(bad.ok());

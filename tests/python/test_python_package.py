@@ -365,6 +365,8 @@ def test_bad_model_path_raises_with_the_path(gavel, tmp_path):
         gavel.Judge(garbage)
     with pytest.raises(gavel.GavelError, match="threads must be 1..256"):
         gavel.Judge(real_model(SMOLLM2), threads=0)
+    with pytest.raises(gavel.GavelError, match="decode_batch must be 1..256"):
+        gavel.Judge(real_model(SMOLLM2), decode_batch=0)
 
 
 def test_bad_input_raises_naming_the_problem(gavel, small):
