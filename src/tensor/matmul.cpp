@@ -30,7 +30,7 @@ void pack_input(ThreadPool& pool, ActType act, const float* x, int64_t ldx, int6
 
 void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, float* y, int64_t ldy,
                    KernelChoice choice) {
-  constexpr int64_t kTokTile = 32;
+  constexpr int64_t kTokTile = 32, kMinTileTokens = 4;
   // Row chunks: enough tasks to balance threads, small enough for the chunk to stay in cache.
   const int64_t target = std::max<int64_t>(1, w.rows / (pool.size() * 8));
   const int64_t rows_per = std::clamp<int64_t>(target, 4, 64);
@@ -91,9 +91,10 @@ void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, flo
       }
       return;
     }
-    // Tiles of rows x tokens where the level has them.
+    // Tiles of rows x tokens where the level has them, for enough tokens to repay decoding a
+    // tile's weights (one-token decoding runs faster through vec_dot; the same bits).
     const int64_t r_tiled =
-        q4k_repacked || tiled
+        q4k_repacked || tiled || in.n_tok < kMinTileTokens
             ? r0
             : r0 + matmul_rows_tiled(w.type, w.cols, w.data + size_t(r0) * w.row_bytes, w.row_bytes,
                                      r1 - r0, in.data.data(), in.row_bytes, in.n_tok, y + r0, ldy);

@@ -1,6 +1,31 @@
 #include "tensor/thread_pool.h"
 
+#include <immintrin.h>
+
+#include <chrono>
+
 namespace gavel::tensor {
+
+namespace {
+
+// How long a thread spins for the next job (or for the workers to finish) before it sleeps.
+// A forward pass posts a job every few microseconds (each matmul, norm and attention step):
+// sleeping between them costs a futex wake-up per job, which on one-token decoding was about
+// a tenth of the time. Past this an idle thread sleeps and costs nothing.
+constexpr auto kSpin = std::chrono::microseconds(200);
+
+// Spins until pred() holds (true) or kSpin has passed (false).
+template <class Pred>
+bool spin_until(Pred pred) {
+  const auto start = std::chrono::steady_clock::now();
+  for (unsigned i = 1;; ++i) {
+    if (pred()) return true;
+    if (i % 128 == 0 && std::chrono::steady_clock::now() - start > kSpin) return pred();
+    _mm_pause();
+  }
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int n_threads) {
   for (int i = 1; i < n_threads; ++i) workers_.emplace_back([this] { worker_loop(); });
@@ -9,7 +34,7 @@ ThreadPool::ThreadPool(int n_threads) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
+    stop_.store(true, std::memory_order_release);
   }
   start_cv_.notify_all();
   for (auto& t : workers_) t.join();
@@ -21,17 +46,21 @@ void ThreadPool::run_tasks() {
 
 void ThreadPool::worker_loop() {
   uint64_t seen = 0;
+  auto posted = [&] {
+    return stop_.load(std::memory_order_acquire) ||
+           generation_.load(std::memory_order_acquire) != seen;
+  };
   for (;;) {
-    {
+    if (!spin_until(posted)) {
       std::unique_lock<std::mutex> lock(mu_);
-      start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
+      start_cv_.wait(lock, posted);
     }
+    if (stop_.load(std::memory_order_acquire)) return;
+    seen = generation_.load(std::memory_order_acquire);
     run_tasks();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--active_ == 0) done_cv_.notify_one();
+    if (active_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard<std::mutex> lock(mu_);  // the caller checks active_ under the lock
+      done_cv_.notify_one();
     }
   }
 }
@@ -47,13 +76,16 @@ void ThreadPool::parallel_for(int n_tasks, const std::function<void(int)>& fn) {
     fn_ = &fn;
     n_tasks_ = n_tasks;
     next_.store(0);
-    active_ = int(workers_.size());
-    ++generation_;
+    active_.store(int(workers_.size()), std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);  // publishes the fields above
   }
-  start_cv_.notify_all();
+  start_cv_.notify_all();  // no system call when every worker is spinning
   run_tasks();
-  std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [&] { return active_ == 0; });
+  auto finished = [&] { return active_.load(std::memory_order_acquire) == 0; };
+  if (!spin_until(finished)) {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait(lock, finished);
+  }
   fn_ = nullptr;
 }
 

@@ -1,5 +1,6 @@
 // A small persistent thread pool: parallel_for hands out task indices dynamically to the
-// workers and the calling thread, and returns when every task has finished.
+// workers and the calling thread, and returns when every task has finished. Idle threads spin
+// briefly before they sleep, so the many small jobs of a forward pass start without a wake-up.
 #pragma once
 
 #include <atomic>
@@ -29,12 +30,13 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable start_cv_, done_cv_;
+  // The job: written under mu_ before generation_ moves on, read by workers after they see it.
   const std::function<void(int)>* fn_ = nullptr;
   int n_tasks_ = 0;
   std::atomic<int> next_{0};
-  int active_ = 0;  // workers still inside the current job
-  uint64_t generation_ = 0;
-  bool stop_ = false;
+  std::atomic<int> active_{0};  // workers still inside the current job
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stop_{false};
 };
 
 }  // namespace gavel::tensor
