@@ -101,6 +101,18 @@ def run_gavel(gavel, model, threads, items, tmp, name, env, extra=()):
     return wall, recs, reuse.group(0) if reuse else ""
 
 
+def run_llama_child(req, env, level):
+    """llama.cpp's side of a workload, in its own process (llama_child)."""
+    r = subprocess.run([sys.executable, __file__, "--child"], input=json.dumps(req),
+                       capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        sys.exit(f"llama.cpp child failed:\n{r.stderr[-2000:]}")
+    ll = json.loads(r.stdout.strip().splitlines()[-1])
+    if level:
+        check_system_info(level, ll["system_info"])
+    return ll
+
+
 def kv_bytes_per_token(model):
     """Bytes of f16 K and V per token for all layers, from the GGUF's metadata."""
     import gguf
@@ -176,13 +188,7 @@ def critique_workload(a, tmp, genv, lenv):
     prompts = [r["passes"][0]["prompt"] for r in runs[1][1]]
     req = {"model": a.model, "n_ctx": 8192, "threads": a.threads, "prompts": prompts,
            "max_tokens": a.max_tokens, "critique": True}
-    r = subprocess.run([sys.executable, __file__, "--child"], input=json.dumps(req),
-                       capture_output=True, text=True, env=lenv)
-    if r.returncode != 0:
-        sys.exit(f"llama.cpp child failed:\n{r.stderr[-2000:]}")
-    ll = json.loads(r.stdout.strip().splitlines()[-1])
-    if a.level:
-        check_system_info(a.level, ll["system_info"])
+    ll = run_llama_child(req, lenv, a.level)
     one, many = runs[1], runs[a.decode_batch]
     crit = lambda recs: [x["passes"][0]["critique"] for x in recs]  # noqa: E731
     same_gavel = sum(x == y for x, y in zip(crit(one[1]), crit(many[1])))
@@ -290,13 +296,7 @@ def main():
         g_wall, recs, g_reuse = run_gavel(a.gavel, a.model, a.threads, items, tmp, wl, genv)
         prompts = [p for r in recs for p in (r["pass1"]["prompt"], r["pass2"]["prompt"])]
         req = {"model": a.model, "n_ctx": 8192, "threads": a.threads, "prompts": prompts}
-        r = subprocess.run([sys.executable, __file__, "--child"], input=json.dumps(req),
-                           capture_output=True, text=True, env=lenv)
-        if r.returncode != 0:
-            sys.exit(f"llama.cpp child failed:\n{r.stderr[-2000:]}")
-        ll = json.loads(r.stdout.strip().splitlines()[-1])
-        if a.level:
-            check_system_info(a.level, ll["system_info"])
+        ll = run_llama_child(req, lenv, a.level)
         diff = max(abs(rec["p_text1"] - p_text1(ll["lp"][2 * i], ll["lp"][2 * i + 1]))
                    for i, rec in enumerate(recs))
         n, tok = len(recs), ll["total"]

@@ -86,6 +86,13 @@ inline __m256 load_h(const uint16_t* p) {
 using VecF = __m256;
 inline VecF vload(const float* p) { return _mm256_loadu_ps(p); }
 inline VecF vload_h(const uint16_t* p) { return load_h(p); }
+// reduce_four for W = 8: (x0 + x2) + (x1 + x3), halves, then two horizontal adds.
+inline float reduce_four256(__m256 x0, __m256 x1, __m256 x2, __m256 x3) {
+  x0 = _mm256_add_ps(_mm256_add_ps(x0, x2), _mm256_add_ps(x1, x3));
+  const __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(x0), _mm256_extractf128_ps(x0, 1));
+  const __m128 t1 = _mm_hadd_ps(t0, t0);
+  return _mm_cvtss_f32(_mm_hadd_ps(t1, t1));
+}
 inline void vstore(float* p, VecF v) { _mm256_storeu_ps(p, v); }
 inline VecF vset(float x) { return _mm256_set1_ps(x); }
 inline VecF vsub(VecF a, VecF b) { return _mm256_sub_ps(a, b); }
@@ -131,10 +138,7 @@ float dot_f32_ordered(DotOrder order, int64_t n, const float* a, const float* b)
     x2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), x2);
     x3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), x3);
   }
-  x0 = _mm256_add_ps(_mm256_add_ps(x0, x2), _mm256_add_ps(x1, x3));
-  const __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(x0), _mm256_extractf128_ps(x0, 1));
-  const __m128 t1 = _mm_hadd_ps(t0, t0);
-  float s = _mm_cvtss_f32(_mm_hadd_ps(t1, t1));
+  float s = reduce_four256(x0, x1, x2, x3);
 #endif
   for (int64_t i = np; i < n; ++i) s = std::fma(a[i], b[i], s);
   return s;
@@ -241,11 +245,7 @@ float dot_f16_ordered(DotOrder order, int64_t n, const uint16_t* a, const uint16
     x2 = _mm256_fmadd_ps(load_h(a + i + 16), load_h(b + i + 16), x2);
     x3 = _mm256_fmadd_ps(load_h(a + i + 24), load_h(b + i + 24), x3);
   }
-  // reduce_four for W = 8: (x0 + x2) + (x1 + x3), halves, then two horizontal adds.
-  x0 = _mm256_add_ps(_mm256_add_ps(x0, x2), _mm256_add_ps(x1, x3));
-  const __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(x0), _mm256_extractf128_ps(x0, 1));
-  const __m128 t1 = _mm_hadd_ps(t0, t0);
-  double s = double(_mm_cvtss_f32(_mm_hadd_ps(t1, t1)));
+  double s = double(reduce_four256(x0, x1, x2, x3));
 #endif
   // ggml_vec_dot_f16: reduction and tail in double.
   for (int64_t i = np; i < n; ++i) s += double(gguf::fp16_to_fp32(a[i]) * gguf::fp16_to_fp32(b[i]));
