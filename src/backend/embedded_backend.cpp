@@ -170,7 +170,6 @@ Result<ScoreResult> EmbeddedBackend::score_one(const ScoreRequest& r,
 // One request being decoded: its prompt, sampler and output so far.
 struct EmbeddedBackend::Decoding {
   const GenerateRequest* req = nullptr;
-  size_t prompt_tokens = 0;
   std::shared_ptr<const PrefixCache::Entry> prompt;
   std::mt19937_64 rng;
   GenerateResult g;
@@ -232,7 +231,6 @@ Result<std::vector<GenerateResult>> EmbeddedBackend::generate_batch(
     auto prompt = cache_->prefill(ids[i], ids.subspan(i + 1), /*extended=*/true);
     if (!prompt.ok()) return prompt.status().prefixed(fmt::format("generate request {}: ", i));
     d.prompt = std::move(prompt).value();
-    d.prompt_tokens = ids[i].size();
     d.rng.seed(d.req->params.seed);
     d.g.prompt_tokens = int(ids[i].size());
     d.g.finish = GenerateResult::Finish::kLength;
@@ -268,7 +266,7 @@ Result<std::vector<GenerateResult>> EmbeddedBackend::generate_batch(
         return Error{fmt::format("generate request {}: generation filled the context size {} ({} "
                                  "prompt + {} generated tokens); raise --ctx or lower "
                                  "--max-tokens",
-                                 i, model_->n_ctx(), d.prompt_tokens, d.g.tokens.size()),
+                                 i, model_->n_ctx(), d.g.prompt_tokens, d.g.tokens.size()),
                      StatusCode::kOutOfRange};
       seqs.push_back(d.seq.get());
       toks.push_back(next);

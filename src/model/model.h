@@ -68,7 +68,9 @@ class Model {
   // One token for each of several distinct sequences (batched decoding): appends tokens[i] to
   // states[i] and writes its next-token logits to row i of `logits`, bit for bit what
   // forward(*states[i], {tokens[i]}, {0}) gives, whatever the batch (batch invariance). The
-  // default runs them one by one; models that share the weight pass override it.
+  // caller (engine::LoadedModel::eval_decode) has checked the lists' lengths, that the states
+  // are distinct and have room, and the token ids, so that a refused batch changes nothing.
+  // The default runs them one by one; models that share the weight pass override it.
   virtual Status forward_decode(std::span<SequenceState* const> states,
                                 std::span<const int32_t> tokens, float* logits);
 };

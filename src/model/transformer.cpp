@@ -94,19 +94,10 @@ Status DenseTransformer::forward(SequenceState& state, std::span<const int32_t> 
 
 Status DenseTransformer::forward_decode(std::span<SequenceState* const> states,
                                         std::span<const int32_t> tokens, float* logits) {
-  if (states.size() != tokens.size())
-    return Error{
-        fmt::format("forward_decode: {} sequences for {} tokens", states.size(), tokens.size())};
-  GAVEL_TRY(check_tokens(tokens, hp_.n_vocab));
   std::vector<KvState*> sts;
-  for (size_t i = 0; i < states.size(); ++i) {
-    auto* st = dynamic_cast<KvState*>(states[i]);
+  for (SequenceState* state : states) {
+    auto* st = dynamic_cast<KvState*>(state);
     if (!st) return Error{"forward_decode: sequence state belongs to another architecture"};
-    if (std::find(sts.begin(), sts.end(), st) != sts.end())
-      return Error{fmt::format("forward_decode: sequence {} appears twice in one batch", i)};
-    if (st->n_past() >= st->n_ctx())
-      return Error{fmt::format("forward_decode: sequence {} already fills the context of {}", i,
-                               st->n_ctx())};
     sts.push_back(st);
   }
   // Chunks of at most kForwardChunk sequences (scratch is sized by the chunk).
