@@ -349,6 +349,8 @@ def test_directories_and_unreadable_files_are_errors(gavel_bin, work):
     (["--seed", "-1"], "--seed"),
     (["--limit", "-1"], "--limit"),
     (["--limit", "0"], "--limit"),
+    (["--decode-batch", "0"], "--decode-batch"),
+    (["--decode-batch", "257"], "--decode-batch"),
     (["--field", "foo=bar"], "unknown logical field 'foo'"),
     (["--mode", "absolute"], "--mode does not apply to --protocol pairwise-logprob"),
     (["--max-tokens", "9"], "--max-tokens does not apply to --protocol pairwise-logprob"),
@@ -369,7 +371,7 @@ def test_help_shows_defaults_and_errors_hide_hidden_flags(gavel_bin, work):
     h = _run(gavel_bin, "judge", "--help").stdout
     for flag, default in [("--threads", "2"), ("--ctx", "4096"), ("--batch", "4"),
                           ("--max-tokens", "512"), ("--protocol", "pairwise-logprob"),
-                          ("--prefix-cache", "4"), ("--top-k", "10")]:
+                          ("--prefix-cache", "4"), ("--decode-batch", "8"), ("--top-k", "10")]:
         assert re.search(re.escape(flag) + r" [^\n]*=" + re.escape(default) + r"\b", h), (flag, h)
     assert "fake" not in h  # the test-only scripted backend stays out of sight
     r = _run(gavel_bin, "judge", "-i", work["input"], "--store", work["store"])
