@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <type_traits>
+#include <vector>
 
 #include "gguf/fp16.h"
 #include "tensor/kernels/kernel_decls.h"
@@ -27,7 +28,9 @@ namespace {
 // block is decoded once per kRT tokens, an activation block loaded once per 2 x kRP rows, and
 // the signed x signed integer dot needs no sign juggling: the activations are offset by +128 to
 // unsigned bytes and the accumulator starts at -128 x (the weights' lane sums), which VNNI's
-// dpbusd then makes exact.
+// dpbusd then makes exact. The activations of a token chunk are laid out once per call
+// (ChunkActs: offset bytes and float scales, block-major), so a tile's inner loop spends its
+// vector work on the dot products and loads each activation block with a broadcast.
 constexpr int kTileRowPairs = 2, kTileTokens = 8;
 // Weight blocks decoded per pass (the buffer stays in L1), and tokens whose running sums are kept
 // between passes.
@@ -95,6 +98,44 @@ void decode_blocks(const uint8_t* w, size_t w_stride, int64_t b0, int nb, Decode
   }
 }
 
+// A chunk's activations, block-major ([block][token]): the 32 bytes of each block as dpbusd
+// takes them (Q8_0 blocks offset by +128 to unsigned), and the block's scale (and Q8_1's sum
+// term) as floats.
+struct ChunkActs {
+  int64_t n_tok = 0;
+  std::vector<uint8_t> qs;  // [block][token][32]
+  std::vector<float> d, s;  // [block][token]
+  const uint8_t* q(int64_t b, int64_t t) const { return qs.data() + size_t(b * n_tok + t) * 32; }
+};
+
+template <TensorType kType>
+void pack_chunk(const uint8_t* act, size_t act_stride, int64_t n_tok, int64_t n_blocks,
+                ChunkActs& out) {
+  constexpr bool kMin = has_min(kType);
+  out.n_tok = n_tok;
+  out.qs.resize(size_t(n_blocks * n_tok) * 32);
+  out.d.resize(size_t(n_blocks * n_tok));
+  if (kMin) out.s.resize(size_t(n_blocks * n_tok));
+  const __m256i bias = _mm256_set1_epi8(char(0x80));
+  for (int64_t t = 0; t < n_tok; ++t) {
+    const uint8_t* row = act + size_t(t) * act_stride;
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      const size_t at = size_t(b * n_tok + t);
+      __m256i* q = reinterpret_cast<__m256i*>(out.qs.data() + at * 32);
+      if constexpr (kMin) {
+        const auto* a = reinterpret_cast<const BlockQ8_1*>(row) + b;
+        _mm256_storeu_si256(q, load32(a->qs));
+        out.d[at] = gguf::fp16_to_fp32(a->d);
+        out.s[at] = gguf::fp16_to_fp32(a->s);
+      } else {
+        const auto* a = reinterpret_cast<const BlockQ8_0*>(row) + b;
+        _mm256_storeu_si256(q, _mm256_xor_si256(load32(a->qs), bias));
+        out.d[at] = gguf::fp16_to_fp32(a->d);
+      }
+    }
+  }
+}
+
 // The running sums of one row group x token: eight lanes per row, and the min terms.
 struct TileAcc {
   __m512 acc[kTileRowPairs];
@@ -104,8 +145,8 @@ struct TileAcc {
 // kRT tokens against decoded blocks [0, nb) of block range starting at b0, continuing the sums
 // in `st` (fresh when first), then writing the outputs when last.
 template <TensorType kType, int kRT>
-void tile_pass(const DecodedBlocks& wd, int64_t b0, int nb, const uint8_t* const* act, TileAcc* st,
-               bool first, bool last, float* y, int64_t ldy) {
+void tile_pass(const DecodedBlocks& wd, int64_t b0, int nb, const ChunkActs& ca, int64_t t0,
+               TileAcc* st, bool first, bool last, float* y, int64_t ldy) {
   constexpr bool kMin = has_min(kType);
   __m512 acc[kTileRowPairs][kRT];
   [[maybe_unused]] __m128 summ[kRT];
@@ -113,22 +154,13 @@ void tile_pass(const DecodedBlocks& wd, int64_t b0, int nb, const uint8_t* const
     for (int p = 0; p < kTileRowPairs; ++p) acc[p][t] = first ? _mm512_setzero_ps() : st[t].acc[p];
     summ[t] = first ? _mm_setzero_ps() : st[t].summ;
   }
-  const __m512i bias = _mm512_set1_epi8(char(0x80));
   for (int i = 0; i < nb; ++i) {
+    const size_t at = size_t((b0 + i) * ca.n_tok + t0);
     for (int t = 0; t < kRT; ++t) {
-      __m512i av;
-      float da;
-      if constexpr (kMin) {
-        const auto* a = reinterpret_cast<const BlockQ8_1*>(act[t]) + b0 + i;
-        av = _mm512_broadcast_i64x4(load32(a->qs));
-        da = gguf::fp16_to_fp32(a->d);
-        summ[t] = _mm_fmadd_ps(wd.mins[i], _mm_set1_ps(gguf::fp16_to_fp32(a->s)), summ[t]);
-      } else {
-        const auto* a = reinterpret_cast<const BlockQ8_0*>(act[t]) + b0 + i;
-        av = _mm512_xor_si512(_mm512_broadcast_i64x4(load32(a->qs)), bias);
-        da = gguf::fp16_to_fp32(a->d);
-      }
-      const __m512 dav = _mm512_set1_ps(da);
+      const __m512i av = _mm512_broadcast_i64x4(load32(ca.qs.data() + (at + size_t(t)) * 32));
+      if constexpr (kMin)
+        summ[t] = _mm_fmadd_ps(wd.mins[i], _mm_set1_ps(ca.s[at + size_t(t)]), summ[t]);
+      const __m512 dav = _mm512_set1_ps(ca.d[at + size_t(t)]);
       for (int p = 0; p < kTileRowPairs; ++p) {
         const DecodedPair& dp = wd.pair[i][p];
         const __m512i s = kMin ? _mm512_dpbusd_epi32(dp.start, dp.q, av)
@@ -155,41 +187,33 @@ void tile_pass(const DecodedBlocks& wd, int64_t b0, int nb, const uint8_t* const
   }
 }
 
-template <TensorType kType, int kRT>
-void tile_pass_at(const DecodedBlocks& wd, int64_t b0, int nb, const uint8_t* act,
-                  size_t act_stride, TileAcc* st, bool first, bool last, float* y, int64_t ldy) {
-  const uint8_t* a[kRT];
-  for (int t = 0; t < kRT; ++t) a[t] = act + size_t(t) * act_stride;
-  tile_pass<kType, kRT>(wd, b0, nb, a, st, first, last, y, ldy);
-}
-
-// Rows [0, rows) (a multiple of 2 x kTileRowPairs) against n_tok tokens: per group of rows and
-// per chunk of at most kTileMaxTokens tokens, each kTileBlocks-block slice of the rows is
-// decoded once and run against every token of the chunk, the sums carried between slices.
+// Rows [0, rows) (a multiple of 2 x kTileRowPairs) against n_tok tokens: per chunk of at most
+// kTileMaxTokens tokens (laid out once) and per group of rows, each kTileBlocks-block slice of
+// the rows is decoded once and run against every token of the chunk, the sums carried between
+// slices.
 template <TensorType kType>
 void tile_rows(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows, const uint8_t* act,
                size_t act_stride, int64_t n_tok, float* y, int64_t ldy) {
   DecodedBlocks wd;
   TileAcc st[kTileMaxTokens];
+  thread_local ChunkActs ca;
   const int64_t n_blocks = n / kQK;
-  for (int64_t r = 0; r < rows; r += 2 * kTileRowPairs) {
-    const uint8_t* wr = w + size_t(r) * w_stride;
-    for (int64_t c0 = 0; c0 < n_tok; c0 += kTileMaxTokens) {
-      const int64_t c1 = min64(n_tok, c0 + kTileMaxTokens);
+  for (int64_t c0 = 0; c0 < n_tok; c0 += kTileMaxTokens) {
+    const int64_t c1 = min64(n_tok, c0 + kTileMaxTokens);
+    pack_chunk<kType>(act + size_t(c0) * act_stride, act_stride, c1 - c0, n_blocks, ca);
+    for (int64_t r = 0; r < rows; r += 2 * kTileRowPairs) {
+      const uint8_t* wr = w + size_t(r) * w_stride;
       for (int64_t b0 = 0; b0 < n_blocks; b0 += kTileBlocks) {
         const int nb = int(min64(kTileBlocks, n_blocks - b0));
         decode_blocks<kType>(wr, w_stride, b0, nb, wd);
         const bool first = b0 == 0, last = b0 + nb == n_blocks;
-        int64_t t = c0;
-        for (; t + kTileTokens <= c1; t += kTileTokens)
-          tile_pass_at<kType, kTileTokens>(wd, b0, nb, act + size_t(t) * act_stride, act_stride,
-                                           st + (t - c0), first, last, y + t * ldy + r, ldy);
-        const uint8_t* at = act + size_t(t) * act_stride;
-        TileAcc* s = st + (t - c0);
-        float* yt = y + t * ldy + r;
-        with_static_count<kTileTokens - 1>(int(c1 - t), [&](auto k) {
-          tile_pass_at<kType, decltype(k)::value>(wd, b0, nb, at, act_stride, s, first, last, yt,
-                                                  ldy);
+        int64_t t = 0;
+        for (; t + kTileTokens <= c1 - c0; t += kTileTokens)
+          tile_pass<kType, kTileTokens>(wd, b0, nb, ca, t, st + t, first, last,
+                                        y + (c0 + t) * ldy + r, ldy);
+        with_static_count<kTileTokens - 1>(int(c1 - c0 - t), [&](auto k) {
+          tile_pass<kType, decltype(k)::value>(wd, b0, nb, ca, t, st + t, first, last,
+                                               y + (c0 + t) * ldy + r, ldy);
         });
       }
     }
