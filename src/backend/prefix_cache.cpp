@@ -9,6 +9,8 @@ namespace {
 // Snapshots per prompt on recurrent models: the system prompt's, the instruction's and, before
 // a critique, the prompt's own.
 constexpr int kMaxSnapshots = 3;
+// Upcoming prompts an eviction looks at (the cost is entries x prompts x their length).
+constexpr size_t kMaxLookahead = 64;
 
 size_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
   const size_t n = std::min(a.size(), b.size());
@@ -25,15 +27,50 @@ PrefixCache::PrefixCache(engine::LoadedModel& model, int max_entries)
       max_entries_(std::max(0, max_entries)),
       can_rewind_(model.can_rewind()) {}
 
-void PrefixCache::remember(std::shared_ptr<Entry> e) {
+int64_t PrefixCache::reusable(const Entry& e, const std::vector<int32_t>& ids) const {
+  const int64_t n = int64_t(ids.size());
+  const int64_t m = int64_t(e.seq->tokens().size());
+  const int64_t lcp = int64_t(common_prefix(e.seq->tokens(), ids));
+  if (lcp == n && m == n && e.logits_exact) return n;  // the same prompt: nothing to evaluate
+  int64_t r = std::min({lcp, e.exact_len, n - 1});
+  r -= r % rule_.group;
+  while (r > 0 && !rule_.exact_split(r, n)) r -= rule_.group;
+  return r > 0 && (can_rewind_ || r == m) ? r : 0;  // recurrent: whole only
+}
+
+size_t PrefixCache::victim(const Entry& incoming, Upcoming upcoming) const {
+  const size_t n = cache_.size();
+  std::vector<int64_t> loss(n, 0);
+  for (const auto& u : upcoming.first(std::min(upcoming.size(), kMaxLookahead))) {
+    // What each entry offers u; u loses by an eviction only when the evicted entry alone
+    // offered the most (then it gets the second best).
+    std::vector<int64_t> r(n);
+    int64_t best = reusable(incoming, u), second = 0;
+    int at_best = 1;
+    for (size_t i = 0; i < n; ++i) {
+      r[i] = reusable(*cache_[i], u);
+      if (r[i] > best)
+        second = best, best = r[i], at_best = 1;
+      else if (r[i] == best)
+        ++at_best;
+      else
+        second = std::max(second, r[i]);
+    }
+    for (size_t i = 0; i < n; ++i)
+      if (r[i] == best && at_best == 1) loss[i] += best - second;
+  }
+  size_t v = 0;
+  for (size_t i = 1; i < n; ++i)
+    if (loss[i] < loss[v] || (loss[i] == loss[v] && cache_[i]->last_use < cache_[v]->last_use))
+      v = i;
+  return v;
+}
+
+void PrefixCache::remember(std::shared_ptr<Entry> e, Upcoming upcoming) {
   if (max_entries_ == 0) return;
   e->last_use = ++clock_;
-  if (int(cache_.size()) >= max_entries_) {
-    auto oldest = std::min_element(cache_.begin(), cache_.end(), [](const auto& a, const auto& b) {
-      return a->last_use < b->last_use;
-    });
-    cache_.erase(oldest);
-  }
+  if (int(cache_.size()) >= max_entries_)
+    cache_.erase(cache_.begin() + std::ptrdiff_t(victim(*e, upcoming)));
   cache_.push_back(std::move(e));
 }
 
@@ -71,17 +108,13 @@ Result<std::shared_ptr<const PrefixCache::Entry>> PrefixCache::prefill(
   // the prompt (one token short of the prompt at most: the next-token logits need one).
   std::vector<std::pair<int64_t, std::shared_ptr<Entry>>> offers;
   for (const auto& e : cache_) {
-    const int64_t m = int64_t(e->seq->tokens().size());
-    const int64_t lcp = int64_t(common_prefix(e->seq->tokens(), ids));
-    if (lcp == n && m == n && e->logits_exact) {  // the same prompt: nothing to evaluate
+    const int64_t r = reusable(*e, ids);
+    if (r == n) {  // the same prompt: nothing to evaluate
       e->last_use = ++clock_;
       stats_.reused_tokens += n;
       return std::shared_ptr<const Entry>(e);
     }
-    int64_t r = std::min({lcp, e->exact_len, n - 1});
-    r -= r % rule_.group;
-    while (r > 0 && !rule_.exact_split(r, n)) r -= rule_.group;
-    if (r > 0 && (can_rewind_ || r == m)) offers.emplace_back(r, e);  // recurrent: whole only
+    if (r > 0) offers.emplace_back(r, e);
   }
   std::stable_sort(offers.begin(), offers.end(),
                    [](const auto& a, const auto& b) { return a.first > b.first; });
@@ -111,7 +144,7 @@ Result<std::shared_ptr<const PrefixCache::Entry>> PrefixCache::prefill(
       auto snap = std::make_shared<Entry>();
       snap->seq = seq->clone();
       snap->exact_len = c;
-      remember(std::move(snap));
+      remember(std::move(snap), upcoming);
       stats_.snapshots += 1;
       done = c;
     }
@@ -125,7 +158,7 @@ Result<std::shared_ptr<const PrefixCache::Entry>> PrefixCache::prefill(
   e->last_logits = std::move(logits.data);
   e->exact_len = rule_.exact_prefix(n);
   e->logits_exact = true;
-  remember(e);
+  remember(e, upcoming);
   return std::shared_ptr<const Entry>(std::move(e));
 }
 

@@ -1,8 +1,9 @@
 // PrefixCache: evaluated prompts kept for reuse. A new prompt continues the cached sequence
 // that shares its longest prefix, cut back to a point where the engine guarantees the same
 // bits as evaluating the prompt whole (engine::SplitRule); recurrent models, whose states cannot
-// be cut back, keep snapshots where prompts stop sharing tokens. Entries are evicted least
-// recently used first. Not thread-safe.
+// be cut back, keep snapshots where prompts stop sharing tokens. When the cache is full, the
+// entry evicted is the one the known upcoming prompts lose least by (a shorter prefix offered by
+// another entry costs nothing), the least recently used among equals. Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -46,8 +47,9 @@ class PrefixCache {
   // cached. `extended`: a later request will extend this prompt (a critique's verdict).
   Result<std::shared_ptr<const Entry>> prefill(const std::vector<int32_t>& ids, Upcoming upcoming,
                                                bool extended);
-  // Caches a sequence made outside prefill (a prompt plus its generated text).
-  void remember(std::shared_ptr<Entry> e);
+  // Caches a sequence made outside prefill (a prompt plus its generated text); `upcoming`
+  // guides which entry makes room.
+  void remember(std::shared_ptr<Entry> e, Upcoming upcoming = {});
   // Counts tokens evaluated to extend cached prompts (candidates, generation).
   void count_continuation(int64_t n) { stats_.continuation_tokens += n; }
   // Prompt tokens evaluated outside the cache (whole-prompt log-probabilities).
@@ -62,6 +64,10 @@ class PrefixCache {
   // and upcoming prompts, and near its end when `extended` (at most kMaxSnapshots).
   std::vector<int64_t> snapshot_points(const std::vector<int32_t>& ids, int64_t from,
                                        Upcoming upcoming, bool extended) const;
+  // The prompt tokens `e` would spare the prompt `ids` (0 when it offers nothing).
+  int64_t reusable(const Entry& e, const std::vector<int32_t>& ids) const;
+  // The entry to evict so that `incoming` fits: the one whose loss to `upcoming` is least.
+  size_t victim(const Entry& incoming, Upcoming upcoming) const;
 
   engine::LoadedModel& model_;
   engine::SplitRule rule_;

@@ -1,7 +1,8 @@
 // PrefixCache on tiny random-weight GGUFs: whatever it reuses, the logits are bit for bit those
 // of evaluating each prompt whole in a fresh sequence; it reuses what the engine's split rule
-// allows; it evicts the least recently used entry; recurrent models continue snapshots only.
-// Registered at the best ISA level and at AVX2 (tests/backend/CMakeLists.txt).
+// allows; it evicts what upcoming prompts need least, else the least recently used entry; recurrent
+// models continue snapshots only. Registered at the best ISA level and at AVX2
+// (tests/backend/CMakeLists.txt).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -130,6 +131,36 @@ TEST(PrefixCache, EvictsTheLeastRecentlyUsed) {
   for (const auto& p : {a, a}) ASSERT_TRUE(none.prefill(p, {}, false).ok());
   EXPECT_EQ(none.size(), 0u);
   EXPECT_EQ(none.stats().reused_tokens, 0);
+}
+
+// A full cache makes room with the entry the upcoming prompts need least: here the older
+// entry, which LRU alone would evict, is the one the next prompt continues.
+TEST(PrefixCache, EvictionKeepsWhatUpcomingPromptsContinue) {
+  auto m = load(tiny("qwen2-f32.gguf", "make_tiny_gguf.py --variant qwen2 --type f32"));
+  ASSERT_TRUE(m);
+  const auto shared = tokens(64, 21);
+  const auto a = join(shared, tokens(16, 22)), b = tokens(80, 23), c = tokens(80, 24);
+  const auto next = join(shared, tokens(16, 25));
+  const auto rule = gavel::engine::split_rule();
+  int64_t want = 64;
+  while (want > 0 && !rule.exact_split(want, 80)) want -= rule.group;
+  ASSERT_GT(want, 0);
+  const std::vector<std::vector<int32_t>> upcoming = {next};
+  PrefixCache cache(*m, 2);
+  ASSERT_TRUE(cache.prefill(a, {}, false).ok());
+  ASSERT_TRUE(cache.prefill(b, {}, false).ok());
+  ASSERT_TRUE(cache.prefill(c, upcoming, false).ok());  // evicts b, not the older a
+  EXPECT_EQ(cache.size(), 2u);
+  const int64_t before = cache.stats().reused_tokens;
+  auto e = cache.prefill(next, {}, false);
+  ASSERT_TRUE(e.ok()) << e.message();
+  EXPECT_EQ(cache.stats().reused_tokens - before, want);
+  EXPECT_EQ((*e)->last_logits, whole(*m, next));
+  // Without upcoming prompts the least recently used goes: b is evaluated again.
+  PrefixCache lru(*m, 2);
+  for (const auto& p : {a, b, c}) ASSERT_TRUE(lru.prefill(p, {}, false).ok());
+  ASSERT_TRUE(lru.prefill(next, {}, false).ok());
+  EXPECT_EQ(lru.stats().reused_tokens, 0);
 }
 
 // Recurrent states cannot be cut back: a prompt continues a cached sequence only whole, and
