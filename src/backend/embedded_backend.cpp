@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
-#include <optional>
 
 #include "backend/params.h"
 #include "chat/model_template.h"
@@ -309,27 +308,14 @@ Result<std::vector<std::vector<int32_t>>> EmbeddedBackend::tokenize_all(std::spa
 
 Result<std::vector<ScoreResult>> EmbeddedBackend::score(std::span<const ScoreRequest> reqs) {
   GAVEL_ASSIGN(auto ids, tokenize_all(reqs, "score"));
-  // Prompts in token order: each then shares with the one before it the longest prefix any
-  // earlier prompt offers (both passes of a judgment share the instruction, a tournament's
-  // matches the response in position A), so one cached sequence serves the next at most cost.
-  // Results are the same bits in any order (the cache splits only where that holds).
-  std::vector<size_t> order(reqs.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a] < ids[b]; });
-  std::vector<std::vector<int32_t>> sorted;
-  sorted.reserve(order.size());
-  for (const size_t i : order) sorted.push_back(std::move(ids[i]));
-  std::vector<std::optional<ScoreResult>> out(reqs.size());
-  for (size_t k = 0; k < order.size(); ++k) {
-    const size_t i = order[k];
-    auto s = score_one(reqs[i], sorted[k], Upcoming(sorted).subspan(k + 1));
+  std::vector<ScoreResult> out;
+  out.reserve(reqs.size());
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    auto s = score_one(reqs[i], ids[i], Upcoming(ids).subspan(i + 1));
     if (!s.ok()) return Error{fmt::format("score request {}: {}", i, s.message()), s.code()};
-    out[i] = std::move(s).value();
+    out.push_back(std::move(s).value());
   }
-  std::vector<ScoreResult> results;
-  results.reserve(out.size());
-  for (auto& s : out) results.push_back(std::move(*s));
-  return results;
+  return out;
 }
 
 ScoredToken EmbeddedBackend::scored(int32_t id, std::span<const float> logits, int top_k) const {

@@ -1,5 +1,7 @@
 #include "backend/prefix_cache.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace gavel::backend {
@@ -34,8 +36,13 @@ int64_t PrefixCache::reusable(const Entry& e, const std::vector<int32_t>& ids) c
   if (lcp == n && m == n && e.logits_exact) return n;  // the same prompt: nothing to evaluate
   int64_t r = std::min({lcp, e.exact_len, n - 1});
   r -= r % rule_.group;
-  while (r > 0 && !rule_.exact_split(r, n)) r -= rule_.group;
+  while (r > 0 && !continues_exactly(r, n)) r -= rule_.group;
   return r > 0 && (can_rewind_ || r == m) ? r : 0;  // recurrent: whole only
+}
+
+bool PrefixCache::continues_exactly(int64_t r, int64_t n) const {
+  // Recurrent states continue in one call only (their snapshots are placed for that).
+  return can_rewind_ ? !rule_.continuation(r, n).empty() : rule_.exact_split(r, n);
 }
 
 size_t PrefixCache::victim(const Entry& incoming, Upcoming upcoming) const {
@@ -149,10 +156,21 @@ Result<std::shared_ptr<const PrefixCache::Entry>> PrefixCache::prefill(
       done = c;
     }
   }
-  const int last = int(n - done) - 1;
-  GAVEL_ASSIGN(auto logits, model_.eval(*seq, std::span(ids).subspan(size_t(done)),
-                                        std::span<const int>(&last, 1)));
-  stats_.evaluated_tokens += n - done;
+  // The rest in the calls the split rule gives (one, or one per chunk of the whole prompt).
+  const std::vector<int64_t> ends =
+      done == 0 ? std::vector<int64_t>{n} : rule_.continuation(done, n);
+  if (ends.empty())
+    return Error{fmt::format("prefix cache: no exact continuation from {} of {} tokens", done, n),
+                 StatusCode::kInternal};
+  engine::Logits logits;
+  for (const int64_t end : ends) {
+    const int last = int(end - done) - 1;
+    GAVEL_ASSIGN(logits,
+                 model_.eval(*seq, std::span(ids).subspan(size_t(done), size_t(end - done)),
+                             end == n ? std::span<const int>(&last, 1) : std::span<const int>()));
+    stats_.evaluated_tokens += end - done;
+    done = end;
+  }
   auto e = std::make_shared<Entry>();
   e->seq = std::move(seq);
   e->last_logits = std::move(logits.data);

@@ -64,6 +64,9 @@ class PrefixCache {
   // and upcoming prompts, and near its end when `extended` (at most kMaxSnapshots).
   std::vector<int64_t> snapshot_points(const std::vector<int32_t>& ids, int64_t from,
                                        Upcoming upcoming, bool extended) const;
+  // Whether tokens [r, n) of an n-token prompt can be evaluated after a cached state of r
+  // tokens with the bits of a whole-prompt evaluation (engine::SplitRule::continuation).
+  bool continues_exactly(int64_t r, int64_t n) const;
   // The prompt tokens `e` would spare the prompt `ids` (0 when it offers nothing).
   int64_t reusable(const Entry& e, const std::vector<int32_t>& ids) const;
   // The entry to evict so that `incoming` fits: the one whose loss to `upcoming` is least.

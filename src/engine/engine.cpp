@@ -20,6 +20,17 @@ bool SplitRule::exact_split(int64_t r, int64_t n) const {
   return split_last >= min_batch;
 }
 
+std::vector<int64_t> SplitRule::continuation(int64_t r, int64_t n) const {
+  if (exact_split(r, n)) return {n};
+  if (r <= 0 || r >= n || r % group != 0) return {};
+  const int64_t c0 = r - r % chunk;
+  if (r != c0 && std::min(c0 + chunk, n) - r < min_batch) return {};
+  std::vector<int64_t> ends;
+  for (int64_t e = c0 + chunk; e < n; e += chunk) ends.push_back(e);
+  ends.push_back(n);
+  return ends;
+}
+
 int64_t SplitRule::exact_prefix(int64_t n) const {
   const int64_t last = (n - 1) % chunk + 1;
   return last < min_batch ? n - last : n - n % group;

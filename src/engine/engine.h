@@ -62,6 +62,15 @@ struct SplitRule {
   // must have at least `min_batch` tokens both in the whole prompt and after the split. When
   // the whole prompt ends in a shorter chunk, r must be a multiple of `chunk`.
   bool exact_split(int64_t r, int64_t n) const;
+  // How to evaluate tokens [r, n) of an n-token prompt whose first r tokens hold a state computed
+  // as in a whole-prompt evaluation so that state and logits are those of evaluating all n at
+  // once: the ends of the eval calls, ascending, the last n. {n} (one call) when
+  // exact_split(r, n). Else calls ending at the whole prompt's chunk boundaries (the multiples
+  // of `chunk`) reproduce its chunks after r's, and r's own chunk in the same kernels when r is
+  // a multiple of `group` and that chunk keeps at least min_batch tokens after r (or starts at
+  // r); a prompt just over a chunk (513-519 tokens) is then split anywhere in its first chunk.
+  // Empty when neither is exact.
+  std::vector<int64_t> continuation(int64_t r, int64_t n) const;
   // The leading tokens of an n-token prompt whose state another prompt may continue: all but
   // the last n % group, or all but the last chunk when it is shorter than min_batch.
   int64_t exact_prefix(int64_t n) const;

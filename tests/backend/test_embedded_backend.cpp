@@ -153,7 +153,7 @@ int64_t expected_reuse(const std::vector<std::vector<int32_t>>& seen,
     while (lcp < int64_t(std::min(s.size(), ids.size())) && s[size_t(lcp)] == ids[size_t(lcp)])
       ++lcp;
     for (int64_t r = std::min({lcp, rule.exact_prefix(int64_t(s.size())), n - 1}); r > 0; --r)
-      if (rule.exact_split(r, n)) {
+      if (!rule.continuation(r, n).empty()) {
         best = std::max(best, r);
         break;
       }

@@ -48,21 +48,18 @@ std::vector<int32_t> join(std::vector<int32_t> a, const std::vector<int32_t>& b)
 }
 
 // Prompts that share a system prompt, an instruction, a long (two-chunk) answer, or all of a
-// cached prompt, and one that extends a cached prompt by a single token.
+// cached prompt, one that extends a cached prompt by a single token, and two just over a chunk.
 std::vector<std::vector<int32_t>> traffic() {
   const auto sys = tokens(37, 1), instr = tokens(21, 2), essay = tokens(560, 3);
   const auto p1 = join(join(sys, instr), tokens(15, 4));
   const auto p2 = join(join(sys, instr), tokens(19, 5));
   const auto l1 = join(join(sys, essay), tokens(9, 6));
   const auto l2 = join(join(sys, essay), tokens(30, 7));
-  return {p1,
-          p2,
-          p1,
-          join(sys, tokens(11, 8)),
-          l1,
-          l2,
-          join(l2, tokens(1, 9)),
-          join(p2, tokens(40, 10))};
+  return {p1, p2, p1, join(sys, tokens(11, 8)), l1, l2, join(l2, tokens(1, 9)),
+          join(p2, tokens(40, 10)),
+          // Just over one chunk (512 + 5, 512 + 4): continued in the whole prompt's chunks.
+          join(join(sys, tokens(300, 11)), tokens(180, 12)),
+          join(join(sys, tokens(300, 11)), tokens(179, 13))};
 }
 
 TEST(PrefixCache, ReuseIsBitIdenticalAndFollowsTheSplitRule) {
@@ -98,7 +95,7 @@ TEST(PrefixCache, ReuseIsBitIdenticalAndFollowsTheSplitRule) {
                 .first -
             s.begin();
         for (int64_t r = std::min({lcp, rule.exact_prefix(int64_t(s.size())), n - 1}); r > 0; --r)
-          if (rule.exact_split(r, n)) {
+          if (!rule.continuation(r, n).empty()) {
             best = std::max(best, r);
             break;
           }
@@ -143,7 +140,7 @@ TEST(PrefixCache, EvictionKeepsWhatUpcomingPromptsContinue) {
   const auto next = join(shared, tokens(16, 25));
   const auto rule = gavel::engine::split_rule();
   int64_t want = 64;
-  while (want > 0 && !rule.exact_split(want, 80)) want -= rule.group;
+  while (want > 0 && rule.continuation(want, 80).empty()) want -= rule.group;
   ASSERT_GT(want, 0);
   const std::vector<std::vector<int32_t>> upcoming = {next};
   PrefixCache cache(*m, 2);

@@ -121,6 +121,18 @@ TEST(Engine, ExactSplitRule) {
   EXPECT_TRUE(rule.exact_segment(4, 516));   // one chunk of 512
   EXPECT_FALSE(rule.exact_segment(0, 515));  // 512 + 3
   EXPECT_FALSE(rule.exact_segment(12, 12));
+  // Continuations: one call where exact_split holds, else calls ending at the whole prompt's
+  // chunk boundaries where r's chunk keeps min_batch tokens after r.
+  using Ends = std::vector<int64_t>;
+  EXPECT_EQ(rule.continuation(100, 569), Ends{569});
+  EXPECT_EQ(rule.continuation(512, 515), Ends{515});
+  EXPECT_EQ(rule.continuation(336, 516), (Ends{512, 516}));  // 512 + 4: the short chunk kept
+  EXPECT_EQ(rule.continuation(504, 516), (Ends{512, 516}));
+  EXPECT_EQ(rule.continuation(508, 516), Ends{});              // 4 tokens left in r's chunk
+  EXPECT_EQ(rule.continuation(338, 516), Ends{});              // not a multiple of the group
+  EXPECT_EQ(rule.continuation(484, 1000), (Ends{512, 1000}));  // one call would end in 4
+  EXPECT_EQ(rule.continuation(100, 1030), (Ends{512, 1024, 1030}));
+  EXPECT_EQ(rule.continuation(0, 10), Ends{});
 }
 
 namespace {
