@@ -92,9 +92,12 @@ void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, flo
       return;
     }
     // Tiles of rows x tokens where the level has them, for enough tokens to repay decoding a
-    // tile's weights (one-token decoding runs faster through vec_dot; the same bits).
+    // tile's weights; one token: several rows per pass (vec_dot_rows). Both give vec_dot's bits.
     const int64_t r_tiled =
-        q4k_repacked || tiled || in.n_tok < kMinTileTokens
+        q4k_repacked || tiled ? r0
+        : in.n_tok == 1       ? r0 + vec_dot_rows(w.type, w.cols, w.data + size_t(r0) * w.row_bytes,
+                                                  w.row_bytes, r1 - r0, in.data.data(), y + r0)
+        : in.n_tok < kMinTileTokens
             ? r0
             : r0 + matmul_rows_tiled(w.type, w.cols, w.data + size_t(r0) * w.row_bytes, w.row_bytes,
                                      r1 - r0, in.data.data(), in.row_bytes, in.n_tok, y + r0, ldy);

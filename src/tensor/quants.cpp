@@ -26,6 +26,10 @@ void matmul_q4k_lanes(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows
                       const uint8_t* lanes, int64_t n_tok, float* y, int64_t ldy) {
   kernels().matmul_q4k_lanes(n, w, w_stride, rows, lanes, n_tok, y, ldy);
 }
+int64_t vec_dot_rows(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
+                     const void* act, float* out) {
+  return kernels().vec_dot_rows(t, n, w, w_stride, rows, act, out);
+}
 int64_t matmul_rows_tiled(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
                           const uint8_t* act, size_t act_stride, int64_t n_tok, float* y,
                           int64_t ldy) {

@@ -32,6 +32,12 @@ void pack_q8k_lanes(int64_t n, const uint8_t* act, size_t act_stride, int64_t n_
                     int64_t g1, uint8_t* out);
 void matmul_q4k_lanes(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
                       const uint8_t* lanes, int64_t n_tok, float* y, int64_t ldy);
+// Rows [0, r) of a weight matrix (row i at w + i * w_stride) against one activation row:
+// out[i] = vec_dot(t, n, row i, act), bit for bit, several rows per pass (one-token decoding).
+// Returns r (a multiple of the rows per pass; 0 for types without this form: Q8_0/Q5_0/Q4_0
+// have it), the caller computes the rest.
+int64_t vec_dot_rows(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
+                     const void* act, float* out);
 // Rows [0, r) of a weight matrix (row i at w + i * w_stride) against n_tok activation rows
 // (token j at act + j * act_stride): y[j * ldy + i] = vec_dot(t, n, row i, token j), bit for
 // bit, computed in tiles of rows x tokens. Returns r: the leading rows it computed (a multiple

@@ -166,11 +166,13 @@ TEST_P(QuantsLevel, ActivationQuantizationMatchesReferenceBytes) {
 // (tensor/exact_order.h, quants.h), whatever the thread count.
 TEST_P(QuantsLevel, MatmulMatchesPerRowDotsAcrossThreadCounts) {
   std::mt19937 rng(4);
-  // The last two span several weight slices and token chunks of the AVX-512 tiles.
+  // {16, 2304, 150} and {12, 1536, 300} span several weight slices and token chunks of the
+  // AVX-512 tiles; {39, 512, 1} is one-token decoding (rows in passes of 4, then the rest).
   for (auto [rows, cols, n_tok] : {std::tuple<int64_t, int64_t, int64_t>{37, 512, 45},
                                    {40, 512, 45},
                                    {16, 2304, 150},
-                                   {12, 1536, 300}}) {
+                                   {12, 1536, 300},
+                                   {39, 512, 1}}) {
     for (TensorType t :
          {TensorType::kQ8_0, TensorType::kQ5_0, TensorType::kQ4_0, TensorType::kQ4_1,
           TensorType::kQ5_1, TensorType::kQ4_K, TensorType::kQ6_K, TensorType::kF16}) {

@@ -27,6 +27,8 @@ void quantize_act_row(ActType a, const float* x, void* dst, int64_t n);
 float vec_dot(TensorType t, int64_t n, const void* w, const void* act);
 void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* act, int n_act,
                    float* out);
+int64_t vec_dot_rows(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
+                     const void* act, float* out);
 int64_t matmul_rows_tiled(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
                           const uint8_t* act, size_t act_stride, int64_t n_tok, float* y,
                           int64_t ldy);

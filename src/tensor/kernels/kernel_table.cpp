@@ -57,6 +57,7 @@ constinit const KernelSet kKernelSet = {
     Clean<quantize_act_row>::call,
     Clean<vec_dot>::call,
     Clean<vec_dot_multi>::call,
+    Clean<vec_dot_rows>::call,
     Clean<matmul_rows_tiled>::call,
     Clean<q8k_lanes_bytes>::call,
     Clean<pack_q8k_lanes>::call,

@@ -55,6 +55,29 @@ float dot_q0_one(int64_t n, const void* w, const void* a) {
   return out;
 }
 
+// kR rows of a Q8_0/Q5_0/Q4_0 matrix (row i at w + i * w_stride) against one token: each
+// output exactly as dot_q0<kType, 1> computes it; the rows' independent chains overlap, and the
+// activation block is loaded and its scale converted once for all.
+template <TensorType kType, int kR>
+void dot_q0_rows(int64_t n, const uint8_t* w, size_t w_stride, const void* av, float* out) {
+  const auto* a = static_cast<const BlockQ8_0*>(av);
+  __m256 acc[kR];
+  for (int r = 0; r < kR; ++r) acc[r] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const __m256i ab = load32(a[b].qs);
+    const float da = gguf::fp16_to_fp32(a[b].d);
+    for (int r = 0; r < kR; ++r) {
+      uint16_t dw;
+      const __m256i q = q0_values<kType>(w + size_t(r) * w_stride, b, &dw);
+      const __m256i s =
+          dot_us(_mm256_setzero_si256(), _mm256_sign_epi8(q, q), _mm256_sign_epi8(ab, q));
+      const float d = gguf::fp16_to_fp32(dw) * da;
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), acc[r]);
+    }
+  }
+  for (int r = 0; r < kR; ++r) out[r] = hsum(acc[r]);
+}
+
 template <bool kFive, class B>
 float dot_q41_q51(int64_t n, const void* wv, const void* av) {
   const auto* w = static_cast<const B*>(wv);
@@ -555,6 +578,29 @@ void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* ac
       break;
   }
   for (; i < n_act; ++i) out[i] = vec_dot(t, n, w, act[i]);
+}
+
+int64_t vec_dot_rows(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
+                     const void* act, float* out) {
+  constexpr int kR = 4;
+  using Rows = void (*)(int64_t, const uint8_t*, size_t, const void*, float*);
+  Rows f;
+  switch (t) {
+    case TensorType::kQ8_0:
+      f = dot_q0_rows<TensorType::kQ8_0, kR>;
+      break;
+    case TensorType::kQ5_0:
+      f = dot_q0_rows<TensorType::kQ5_0, kR>;
+      break;
+    case TensorType::kQ4_0:
+      f = dot_q0_rows<TensorType::kQ4_0, kR>;
+      break;
+    default:
+      return 0;
+  }
+  const int64_t done = rows - rows % kR;
+  for (int64_t r = 0; r < done; r += kR) f(n, w + size_t(r) * w_stride, w_stride, act, out + r);
+  return done;
 }
 
 float vec_dot_q4k_repacked(int64_t n, const void* w, const void* a, bool gemm) {
