@@ -40,7 +40,7 @@ nlohmann::json to_json(const Value& v) {
       return v.s;
     case ValueType::kArray: {
       nlohmann::json a = nlohmann::json::array();
-      for (const Value& e : v.arr) a.push_back(to_json(e));
+      for (size_t k = 0; k < v.size(); ++k) a.push_back(to_json(v.element(k)));
       return a;
     }
   }

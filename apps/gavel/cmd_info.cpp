@@ -68,7 +68,7 @@ nlohmann::json collect(const gavel::gguf::File& f, std::string* error) {
   tok["model"] = str("tokenizer.ggml.model");
   tok["pre"] = str("tokenizer.ggml.pre");
   const gavel::gguf::Value* toks = f.find("tokenizer.ggml.tokens");
-  tok["vocab_size"] = toks ? toks->arr.size() : 0;
+  tok["vocab_size"] = toks ? toks->size() : 0;
   for (const char* k : {"bos", "eos", "eot", "pad"}) {
     auto id = f.get_int(fmt::format("tokenizer.ggml.{}_token_id", k));
     if (id.ok()) tok[fmt::format("{}_id", k)] = *id;

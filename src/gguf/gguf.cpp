@@ -124,12 +124,17 @@ class Reader {
   }
 
   Result<std::string> read_string(const std::string& what) {
+    GAVEL_ASSIGN(std::string_view v, read_string_view(what));
+    return std::string(v);
+  }
+  // A view into the image (which outlives the File, see File::parse).
+  Result<std::string_view> read_string_view(const std::string& what) {
     size_t at = pos_;
     GAVEL_ASSIGN(uint64_t len, read<uint64_t>(what + " (string length)"));
     if (len > remaining())
       return error_at(at, what,
                       fmt::format("string length {} exceeds the {} bytes left", len, remaining()));
-    std::string s(reinterpret_cast<const char*>(data_ + pos_), static_cast<size_t>(len));
+    std::string_view s(reinterpret_cast<const char*>(data_ + pos_), static_cast<size_t>(len));
     pos_ += static_cast<size_t>(len);
     return s;
   }
@@ -157,10 +162,29 @@ Status read_array(Reader& r, const std::string& what, int depth, Value& out) {
     return r.error_at(at, what,
                       fmt::format("array of {} {} elements cannot fit in the {} bytes left", count,
                                   value_type_name(out.elem_type), r.remaining()));
-  out.arr.resize(static_cast<size_t>(count));
+  if (out.elem_type == ValueType::kString) {
+    out.strs.resize(static_cast<size_t>(count));
+    for (uint64_t i = 0; i < count; ++i) {
+      GAVEL_ASSIGN(out.strs[i], r.read_string_view(what));
+    }
+    return Status::Ok();
+  }
+  if (out.elem_type == ValueType::kArray) {
+    out.arr.resize(static_cast<size_t>(count));
+    for (uint64_t i = 0; i < count; ++i) {
+      Status s = read_value(r, out.elem_type, what, depth + 1, out.arr[i]);
+      if (!s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+  out.nums.resize(static_cast<size_t>(count));
+  Value e;
   for (uint64_t i = 0; i < count; ++i) {
-    Status s = read_value(r, out.elem_type, what, depth + 1, out.arr[i]);
-    if (!s.ok()) return s;
+    GAVEL_TRY(read_value(r, out.elem_type, what, depth + 1, e));
+    uint64_t bits = e.u;
+    if (is_signed(out.elem_type)) bits = static_cast<uint64_t>(e.i);
+    if (is_float(out.elem_type)) std::memcpy(&bits, &e.f, sizeof bits);
+    out.nums[i] = bits;
   }
   return Status::Ok();
 }
@@ -471,6 +495,28 @@ const TensorInfo* File::tensor(std::string_view name) const {
   return it == tensor_index_.end() ? nullptr : &tensors_[it->second];
 }
 
+size_t Value::size() const {
+  if (elem_type == ValueType::kString) return strs.size();
+  if (elem_type == ValueType::kArray) return arr.size();
+  return nums.size();
+}
+
+Value Value::element(size_t k) const {
+  if (elem_type == ValueType::kArray) return arr[k];
+  Value e;
+  e.type = elem_type;
+  if (elem_type == ValueType::kString) {
+    e.s = std::string(strs[k]);
+  } else if (is_signed(elem_type)) {
+    e.i = static_cast<int64_t>(nums[k]);
+  } else if (is_float(elem_type)) {
+    std::memcpy(&e.f, &nums[k], sizeof e.f);
+  } else {
+    e.u = nums[k];
+  }
+  return e;
+}
+
 namespace {
 
 Error missing(const std::string& path, std::string_view key) {
@@ -550,10 +596,7 @@ Result<std::vector<std::string>> File::get_string_array(std::string_view key) co
   if (!v) return missing(path_, key);
   if (v->type != ValueType::kArray || v->elem_type != ValueType::kString)
     return wrong_type(path_, key, *v, "an array of strings");
-  std::vector<std::string> out;
-  out.reserve(v->arr.size());
-  for (const Value& e : v->arr) out.push_back(e.s);
-  return out;
+  return std::vector<std::string>(v->strs.begin(), v->strs.end());
 }
 
 Result<std::vector<int64_t>> File::get_int_array(std::string_view key) const {
@@ -561,9 +604,9 @@ Result<std::vector<int64_t>> File::get_int_array(std::string_view key) const {
   if (!v) return missing(path_, key);
   if (v->type != ValueType::kArray || !(is_signed(v->elem_type) || is_unsigned(v->elem_type)))
     return wrong_type(path_, key, *v, "an array of integers");
-  std::vector<int64_t> out(v->arr.size());
+  std::vector<int64_t> out(v->size());
   for (size_t i = 0; i < out.size(); ++i)
-    if (!as_int(v->arr[i], out[i]))
+    if (!as_int(v->element(i), out[i]))
       return Error{fmt::format("{}: key '{}': element {} does not fit in int64", path_, key, i),
                    StatusCode::kOutOfRange};
   return out;
@@ -575,8 +618,8 @@ Result<std::vector<double>> File::get_float_array(std::string_view key) const {
   if (v->type != ValueType::kArray ||
       !(is_float(v->elem_type) || is_signed(v->elem_type) || is_unsigned(v->elem_type)))
     return wrong_type(path_, key, *v, "an array of numbers");
-  std::vector<double> out(v->arr.size());
-  for (size_t i = 0; i < out.size(); ++i) as_float(v->arr[i], out[i]);
+  std::vector<double> out(v->size());
+  for (size_t i = 0; i < out.size(); ++i) as_float(v->element(i), out[i]);
   return out;
 }
 

@@ -56,7 +56,10 @@ enum class TensorType : uint32_t {
 const char* type_name(TensorType t);       // "Q4_K", or "type#N" for unknown ids
 const char* value_type_name(ValueType t);  // "u32", "string", "array", ...
 
-// One metadata value. Scalars are widened; arrays hold their element type and values.
+// One metadata value. Scalars are widened; arrays hold their element type and elements in a
+// compact form (a vocabulary's 150k tokens, merges and token types as Values took ~40 MB for as
+// long as the model was loaded): strings as views into the file image, numbers and bools as
+// 64-bit patterns, arrays of arrays as Values. element(k) gives element k as a Value.
 struct Value {
   ValueType type = ValueType::kU8;
   ValueType elem_type = ValueType::kU8;  // for arrays
@@ -64,7 +67,11 @@ struct Value {
   int64_t i = 0;                         // signed ints
   double f = 0.0;                        // floats
   std::string s;                         // strings
-  std::vector<Value> arr;                // arrays
+  std::vector<Value> arr;                // arrays of arrays
+  std::vector<std::string_view> strs;    // arrays of strings (valid while the File lives)
+  std::vector<uint64_t> nums;            // arrays of numbers: u, i (two's complement), f's bits
+  size_t size() const;                   // elements of an array
+  Value element(size_t k) const;         // element k of an array (k < size())
 };
 
 struct TensorInfo {

@@ -99,9 +99,10 @@ TEST(GgufReader, ParsesEveryValueTypeV3) {
   EXPECT_EQ(nested->elem_type, ValueType::kArray);
   ASSERT_EQ(nested->arr.size(), 2u);
   EXPECT_EQ(nested->arr[0].elem_type, ValueType::kU16);
-  ASSERT_EQ(nested->arr[0].arr.size(), 2u);
-  EXPECT_EQ(nested->arr[0].arr[1].u, 8u);
-  EXPECT_EQ(nested->arr[1].arr[0].u, 9u);
+  ASSERT_EQ(nested->arr[0].size(), 2u);
+  EXPECT_EQ(nested->arr[0].element(1).u, 8u);
+  EXPECT_EQ(nested->arr[1].element(0).u, 9u);
+  EXPECT_EQ(nested->arr[1].element(0).type, ValueType::kU16);
   EXPECT_TRUE(file.get_float_array("t.empty")->empty());
   EXPECT_EQ(*file.get_float_array("t.arr_f32"), (std::vector<double>{0.25, -4.0}));
   EXPECT_EQ(*file.get_float_array("t.arr_i32"), (std::vector<double>{1, -2, 3}));
