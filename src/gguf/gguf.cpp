@@ -171,10 +171,8 @@ Status read_array(Reader& r, const std::string& what, int depth, Value& out) {
   }
   if (out.elem_type == ValueType::kArray) {
     out.arr.resize(static_cast<size_t>(count));
-    for (uint64_t i = 0; i < count; ++i) {
-      Status s = read_value(r, out.elem_type, what, depth + 1, out.arr[i]);
-      if (!s.ok()) return s;
-    }
+    for (uint64_t i = 0; i < count; ++i)
+      GAVEL_TRY(read_value(r, out.elem_type, what, depth + 1, out.arr[i]));
     return Status::Ok();
   }
   out.nums.resize(static_cast<size_t>(count));

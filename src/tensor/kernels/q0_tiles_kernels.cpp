@@ -105,7 +105,6 @@ struct ChunkActs {
   int64_t n_tok = 0;
   std::vector<uint8_t> qs;  // [block][token][32]
   std::vector<float> d, s;  // [block][token]
-  const uint8_t* q(int64_t b, int64_t t) const { return qs.data() + size_t(b * n_tok + t) * 32; }
 };
 
 template <TensorType kType>

@@ -20,6 +20,14 @@
 namespace gavel::tensor::GAVEL_ISA_NS {
 namespace {
 
+// One block of a Q8_0/Q5_0/Q4_0 dot in ggml's order: the integer dot of the weights q (|q| in
+// qa: signed x signed as dot_us needs it) with the activation bytes a in 8 lanes, then
+// acc += d * sums fused, d = d_w * d_a.
+inline __m256 q0_block(__m256 acc, __m256i q, __m256i qa, __m256i a, float d) {
+  const __m256i s = dot_us(_mm256_setzero_si256(), qa, _mm256_sign_epi8(a, q));
+  return _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), acc);
+}
+
 // A Q8_0/Q5_0/Q4_0 row against kT tokens (Q8_0 activations): per block the integer dot in 8
 // lanes, acc += (d_w * d_a) * sums fused, then one hsum per token. With kT > 1 the weight
 // block is decoded, and its sign split off, once for all tokens; each output is computed
@@ -36,14 +44,10 @@ void dot_q0(int64_t n, const void* wv, const void* const* av, float* out) {
   for (int64_t b = 0; b < n / kQK; ++b) {
     uint16_t dw;
     const __m256i q = q0_values<kType>(wp, b, &dw);
-    // Signed x signed as dot_us needs it: |q| times a with q's sign.
     const __m256i qa = _mm256_sign_epi8(q, q);
     const float wd = gguf::fp16_to_fp32(dw);
-    for (int t = 0; t < kT; ++t) {
-      const __m256i s = dot_us(_mm256_setzero_si256(), qa, _mm256_sign_epi8(load32(a[t][b].qs), q));
-      const float d = wd * gguf::fp16_to_fp32(a[t][b].d);
-      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), acc[t]);
-    }
+    for (int t = 0; t < kT; ++t)
+      acc[t] = q0_block(acc[t], q, qa, load32(a[t][b].qs), wd * gguf::fp16_to_fp32(a[t][b].d));
   }
   for (int t = 0; t < kT; ++t) out[t] = hsum(acc[t]);
 }
@@ -69,10 +73,7 @@ void dot_q0_rows(int64_t n, const uint8_t* w, size_t w_stride, const void* av, f
     for (int r = 0; r < kR; ++r) {
       uint16_t dw;
       const __m256i q = q0_values<kType>(w + size_t(r) * w_stride, b, &dw);
-      const __m256i s =
-          dot_us(_mm256_setzero_si256(), _mm256_sign_epi8(q, q), _mm256_sign_epi8(ab, q));
-      const float d = gguf::fp16_to_fp32(dw) * da;
-      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), acc[r]);
+      acc[r] = q0_block(acc[r], q, _mm256_sign_epi8(q, q), ab, gguf::fp16_to_fp32(dw) * da);
     }
   }
   for (int r = 0; r < kR; ++r) out[r] = hsum(acc[r]);
