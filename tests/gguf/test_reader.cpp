@@ -210,6 +210,10 @@ TEST(GgufReader, RejectsHugeCountsBeforeAllocating) {
   Bytes kv;
   kv.str("k").put<uint32_t>(8).put<uint64_t>(1ull << 62);  // string length
   expect_error(build_file(3, 1, kv, {}), {"'k'", "string length"});
+  Bytes strs;  // an array of strings (kept as views into the image) whose second one overruns
+  strs.str("k.s").put<uint32_t>(9).put<uint32_t>(8).put<uint64_t>(2).str("ok").put<uint64_t>(1ull
+                                                                                             << 40);
+  expect_error(build_file(3, 1, strs, {}), {"'k.s'", "string length"});
   Bytes arr;
   arr.str("k.arr").put<uint32_t>(9).put<uint32_t>(10).put<uint64_t>(1ull << 60);
   expect_error(build_file(3, 1, arr, {}), {"'k.arr'", "cannot fit"});
