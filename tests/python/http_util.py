@@ -2,7 +2,6 @@
 fake_engine.py, llama.cpp's llama-server, llama-cpp-python's server), wait until they answer,
 stop them; a small input of LLMBar pairs."""
 import contextlib
-import glob
 import json
 import os
 import pathlib
@@ -82,10 +81,15 @@ def fake(kind, gguf, tmp, *args):
 
 
 def llama_server_bin():
-    found = sorted(glob.glob(str(SERVER_DIR / "*" / "llama-server")))
-    if not found:
-        pytest.fail(f"llama-server missing under {SERVER_DIR} (run scripts/setup.sh, which builds it)")
-    return found[-1]
+    """The llama-server scripts/build_llama_server.sh builds for this CPU (never another cached
+    build: an older one, made with AMX, crashed on Sapphire Rapids)."""
+    r = subprocess.run([str(HERE.parents[1] / "scripts/build_llama_server.sh"), "--path"],
+                       capture_output=True, text=True, env=dict(os.environ, GAVEL_LLAMA_SERVER_DIR=str(SERVER_DIR)))
+    path = r.stdout.strip()
+    if r.returncode != 0:
+        pytest.fail(f"llama-server missing at {path or SERVER_DIR} (run scripts/setup.sh, which builds it)"
+                    f"{r.stderr[-500:]}")
+    return path
 
 
 def llama_server_cmd(model, port, *args, threads=2, ctx=4096, slots=1):
