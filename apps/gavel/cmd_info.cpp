@@ -93,6 +93,7 @@ nlohmann::json system_info(std::string* error) {
   const gavel::Status st = t::init_kernels();
   if (st.ok()) {
     j["kernel_set"] = t::isa_name(t::active_isa());
+    j["autovec_bits"] = t::autovec_lanes() * 32;
   } else {
     j["kernel_set"] = nullptr;
     *error = st.message();
@@ -116,6 +117,10 @@ void print_system(const nlohmann::json& j) {
     std::cout << " (" << gavel::tensor::kIsaEnvVar << "=" << j["forced_by_env"].get<std::string>()
               << ")";
   std::cout << "\n";
+  if (j.contains("autovec_bits"))
+    std::cout << "auto-vectorized loops (ssm_conv): " << j["autovec_bits"].get<int>()
+              << "-bit, as llama.cpp built with -march=native here ("
+              << gavel::tensor::kAutovecEnvVar << " overrides)\n";
 }
 
 gavel::cli::Register reg{

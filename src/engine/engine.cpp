@@ -48,9 +48,11 @@ SplitRule split_rule() {
 }
 
 std::string numerics_suffix() {
-  return tensor::active_isa() == tensor::Isa::kAvx2
-             ? std::string()
-             : std::string("+") + tensor::isa_name(tensor::active_isa());
+  if (tensor::active_isa() == tensor::Isa::kAvx2) return std::string();
+  // At AVX-512, 256-bit auto-vectorized loops (tensor::autovec_lanes) round qwen35's conv as
+  // AVX2 does; the 512-bit numerics keep the suffix they had before the width was a choice.
+  return std::string("+") + tensor::isa_name(tensor::active_isa()) +
+         (tensor::autovec_lanes() == 8 ? "-v256" : "");
 }
 
 bool Sequence::truncate(int n) {

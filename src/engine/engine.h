@@ -82,7 +82,8 @@ struct SplitRule {
 SplitRule split_rule();
 
 // Appended to numerics identifiers (stored judgments' model fingerprints): "" for the AVX2
-// level, the reference level of the numerics versions, "+avx512" for the AVX-512 level.
+// level, the reference level of the numerics versions, "+avx512" for the AVX-512 level with
+// 512-bit auto-vectorized loops, "+avx512-v256" with 256-bit ones (tensor/isa.h).
 std::string numerics_suffix();
 
 class LoadedModel {

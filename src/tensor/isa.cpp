@@ -185,6 +185,7 @@ Status set_isa(Isa isa) {
 
 Status init_kernels() {
   if (g_active.load()) return Status::Ok();
+  if (std::string error; autovec_bits(&error) == 0) return Error{error};
   if (const char* env = std::getenv(kIsaEnvVar); env && *env) {
     const auto isa = parse_isa(env);
     if (!isa)
@@ -204,6 +205,32 @@ Status init_kernels() {
 }
 
 Isa active_isa() { return kernels().isa; }
+
+#ifndef GAVEL_NATIVE_VECTOR_BITS
+#define GAVEL_NATIVE_VECTOR_BITS 512
+#endif
+
+int autovec_bits(std::string* error) {
+  const char* env = std::getenv(kAutovecEnvVar);
+  if (!env || !*env) return GAVEL_NATIVE_VECTOR_BITS >= 512 ? 512 : 256;
+  if (std::strcmp(env, "256") == 0) return 256;
+  if (std::strcmp(env, "512") == 0) return 512;
+  if (error) *error = fmt::format("{}={}: use 256 or 512", kAutovecEnvVar, env);
+  return 0;
+}
+
+int autovec_lanes() {
+  static const int bits = [] {
+    std::string error;
+    const int b = autovec_bits(&error);
+    if (b == 0) {
+      std::fprintf(stderr, "gavel: %s\n", error.c_str());
+      std::exit(1);
+    }
+    return b;
+  }();
+  return std::min(active_isa() == Isa::kAvx2 ? 256 : 512, bits) / 32;
+}
 
 const KernelSet& kernels() {
   const KernelSet* k = g_active.load(std::memory_order_acquire);

@@ -65,4 +65,16 @@ Status set_isa(Isa isa);
 // The active level; init_kernels() must have succeeded.
 Isa active_isa();
 
+// The environment variable that sets the vector width (256 or 512 bits) of llama.cpp's
+// auto-vectorized loops, which is not fixed by the level: GCC builds them as wide as
+// -march=native prefers on the build machine (256 bits on the AVX-512 cores it knows, 512 where
+// it tunes generically). Default: what this build's compiler prefers for -march=native here
+// (src/tensor/CMakeLists.txt), as llama.cpp built natively on the same machine gets it.
+inline constexpr const char* kAutovecEnvVar = "GAVEL_AUTOVEC_BITS";
+// The preferred width in bits (the variable, else the build's probe); 0 and a message for a
+// value other than 256 or 512.
+int autovec_bits(std::string* error = nullptr);
+// f32 lanes of those loops at the active level: min(level width, autovec_bits()) / 32.
+int autovec_lanes();
+
 }  // namespace gavel::tensor

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "tensor/isa.h"
 #include "tensor/kernels/kernel_set.h"
 
 namespace gavel::tensor {
@@ -46,8 +47,9 @@ void delta_rule_step(float* state, int d_k, int d_v, const float* q, const float
   kernels().delta_rule_step(state, d_k, d_v, q, k, v, decay, beta, scale, out);
 }
 
-void ssm_conv_token(const float* rows, const float* wt, int kernel, int64_t channels, float* out) {
-  kernels().ssm_conv_token(rows, wt, kernel, channels, out);
+void ssm_conv_token(const float* rows, const float* wt, int kernel, int64_t channels, float* out,
+                    int lanes) {
+  kernels().ssm_conv_token(rows, wt, kernel, channels, lanes > 0 ? lanes : autovec_lanes(), out);
 }
 
 void add(float* y, const float* x, int64_t n) {

@@ -27,7 +27,9 @@ void delta_rule_step(float* state, int d_k, int d_v, const float* q, const float
 // out[c] = sum_j rows[j * channels + c] * wt[j * channels + c] over j < kernel, taps in
 // order, each multiply-add rounded as ggml's kernel built for the active level rounds it
 // (rounded products for the vectorized taps, fused for the scalar tail).
-void ssm_conv_token(const float* rows, const float* wt, int kernel, int64_t channels, float* out);
+// The vectorized taps are as wide as autovec_lanes() (tensor/isa.h); `lanes` overrides it (tests).
+void ssm_conv_token(const float* rows, const float* wt, int kernel, int64_t channels, float* out,
+                    int lanes = 0);
 
 // softmax / swiglu / exp in llama.cpp's exact float order: tensor/exact_order.h.
 // y += x

@@ -94,45 +94,60 @@ TEST_P(OpsLevel, SoftmaxAndSwiglu) {
   EXPECT_NEAR(g[1], 2.0 / (1 + std::exp(-2.0)) * 4, 1e-5);
 }
 
-// llama.cpp's ssm_conv, as GCC compiles its scalar tap loop for each level (read from the
-// machine code of llama-cpp-python 0.3.36 built for AVX2 and for AVX-512): the first taps are
-// vectorized (chunks of W, then one of W/2) and summed as rounded products in tap order; the
-// remaining taps run in the scalar epilogue with a fused multiply-add.
+// llama.cpp's ssm_conv, as GCC compiles its scalar tap loop (read from the machine code of
+// llama-cpp-python 0.3.36 built natively): the first taps are vectorized (chunks of W lanes,
+// then one of W/2) and summed as rounded products in tap order; the remaining taps run in the
+// scalar epilogue with a fused multiply-add. W = 8 for AVX2 and for AVX-512 where -march=native
+// prefers 256-bit vectors (GCC's tuning for the AVX-512 cores it knows), 16 where it prefers 512.
 TEST_P(OpsLevel, SsmConvRoundsTapsAsGgmlBuiltForTheLevel) {
-  const bool avx2 = GetParam() == Isa::kAvx2;
-  // kernel size -> taps summed as rounded products
-  const std::vector<std::pair<int, int>> cases =
-      avx2 ? std::vector<std::pair<int, int>>{{3, 0}, {4, 4}, {7, 4}, {8, 8}, {12, 12}, {15, 12}}
-           : std::vector<std::pair<int, int>>{{4, 0}, {7, 0}, {8, 8}, {12, 8}, {16, 16}, {27, 24}};
+  // lanes -> (kernel size -> taps summed as rounded products)
+  std::vector<std::pair<int, std::vector<std::pair<int, int>>>> widths = {
+      {8, {{3, 0}, {4, 4}, {7, 4}, {8, 8}, {12, 12}, {15, 12}}}};
+  if (GetParam() == Isa::kAvx512)
+    widths.push_back({16, {{4, 0}, {7, 0}, {8, 8}, {12, 8}, {16, 16}, {27, 24}}});
   std::mt19937 rng(11);
   std::normal_distribution<float> nd(0.f, 1.f);
   const int C = 301;
-  for (const auto& [kernel, unfused] : cases) {
-    std::vector<float> rows(size_t(kernel) * C), wt(size_t(kernel) * C), got(C);
-    for (auto& v : rows) v = nd(rng);
-    for (auto& v : wt) v = nd(rng);
-    ssm_conv_token(rows.data(), wt.data(), kernel, C, got.data());
-    int differs_from_all_fused = 0;
-    for (int c = 0; c < C; ++c) {
-      volatile float want = 0.f;  // volatile: each rounded product stays a separate rounding
-      float fused = 0.f;
-      for (int j = 0; j < kernel; ++j) {
-        const float x = rows[size_t(j) * C + c], w = wt[size_t(j) * C + c];
-        if (j < unfused) {
-          volatile float p = x * w;
-          want = want + p;
-        } else {
-          want = std::fma(x, w, float(want));
+  for (const auto& [lanes, cases] : widths) {
+    for (const auto& [kernel, unfused] : cases) {
+      std::vector<float> rows(size_t(kernel) * C), wt(size_t(kernel) * C), got(C);
+      for (auto& v : rows) v = nd(rng);
+      for (auto& v : wt) v = nd(rng);
+      ssm_conv_token(rows.data(), wt.data(), kernel, C, got.data(), lanes);
+      int differs_from_all_fused = 0;
+      for (int c = 0; c < C; ++c) {
+        volatile float want = 0.f;  // volatile: each rounded product stays a separate rounding
+        float fused = 0.f;
+        for (int j = 0; j < kernel; ++j) {
+          const float x = rows[size_t(j) * C + c], w = wt[size_t(j) * C + c];
+          if (j < unfused) {
+            volatile float p = x * w;
+            want = want + p;
+          } else {
+            want = std::fma(x, w, float(want));
+          }
+          fused = std::fma(x, w, fused);
         }
-        fused = std::fma(x, w, fused);
+        ASSERT_EQ(got[size_t(c)], float(want))
+            << lanes << " lanes, kernel " << kernel << " channel " << c;
+        differs_from_all_fused += got[size_t(c)] != fused;
       }
-      ASSERT_EQ(got[size_t(c)], float(want)) << "kernel " << kernel << " channel " << c;
-      differs_from_all_fused += got[size_t(c)] != fused;
+      // The rounding rule is observable: where taps are unfused, some outputs differ.
+      if (unfused > 0) {
+        EXPECT_GT(differs_from_all_fused, 0) << lanes << " lanes, kernel " << kernel;
+      }
     }
-    // The rounding rule is observable: where taps are unfused, some outputs differ.
-    if (unfused > 0) {
-      EXPECT_GT(differs_from_all_fused, 0) << kernel;
-    }
+  }
+}
+
+// The default width: the level's, capped by what -march=native prefers on the build machine.
+TEST_P(OpsLevel, AutovecLanesAreTheLevelsCappedByTheNativePreference) {
+  const int lanes = autovec_lanes();
+  if (GetParam() == Isa::kAvx2) {
+    EXPECT_EQ(lanes, 8);
+  } else {
+    EXPECT_TRUE(lanes == 8 || lanes == 16) << lanes;
+    EXPECT_EQ(lanes * 32, autovec_bits());
   }
 }
 

@@ -50,6 +50,7 @@ void rope_norm(float* x, int n_rot, const float* cos_v, const float* sin_v);
 void rope_neox(float* x, int n_rot, const float* cos_v, const float* sin_v);
 void delta_rule_step(float* state, int d_k, int d_v, const float* q, const float* k, const float* v,
                      float decay, float beta, float scale, float* out);
-void ssm_conv_token(const float* rows, const float* wt, int kernel, int64_t channels, float* out);
+void ssm_conv_token(const float* rows, const float* wt, int kernel, int64_t channels, int lanes,
+                    float* out);
 
 }  // namespace gavel::tensor::GAVEL_ISA_NS

@@ -66,7 +66,7 @@ struct KernelSet {
   void (*delta_rule_step)(float* state, int d_k, int d_v, const float* q, const float* k,
                           const float* v, float decay, float beta, float scale, float* out);
   void (*ssm_conv_token)(const float* rows, const float* wt, int kernel, int64_t channels,
-                         float* out);
+                         int lanes, float* out);
 };
 
 // The active set (init_kernels() / set_isa()).

@@ -43,20 +43,14 @@ void delta_rule_step(float* state, int dk, int dv, const float* q, const float* 
 
 namespace {
 
-#if defined(__AVX512F__)
-constexpr int kW = 16;
-#else
-constexpr int kW = 8;
-#endif
-
-// ggml's ssm_conv sums each output's taps with a scalar loop (`sumf += s * c`) that GCC, built
-// for the level, vectorizes as an in-order reduction: chunks of W taps, then one chunk of W/2,
-// take rounded products added one by one; the last taps run in the scalar epilogue, where the
-// multiply-add is contracted (fused). Read from the machine code of llama.cpp built for each
-// level (AVX2: chunks of 8, then 4; AVX-512: 16, then 8). So a kernel of 4 taps is unfused on
-// AVX2 and fused on AVX-512.
-constexpr int unfused_taps(int kernel) {
-  return kernel / kW * kW + (kernel % kW >= kW / 2 ? kW / 2 : 0);
+// ggml's ssm_conv sums each output's taps with a scalar loop (`sumf += s * c`) that GCC
+// vectorizes as an in-order reduction: chunks of W taps, then one chunk of W/2, take rounded
+// products added one by one; the last taps run in the scalar epilogue, where the multiply-add is
+// contracted (fused). Read from the machine code of llama.cpp built natively: W is the f32 lanes
+// of the vectors GCC chose (8 for AVX2, and for AVX-512 where -march=native prefers 256 bits; 16
+// where it prefers 512). So a kernel of 4 taps is unfused at W = 8 and fused at W = 16.
+constexpr int unfused_taps(int kernel, int w) {
+  return kernel / w * w + (kernel % w >= w / 2 ? w / 2 : 0);
 }
 
 // out[c] += x[c] * w[c] with the product rounded first.
@@ -70,10 +64,11 @@ __attribute__((optimize("fp-contract=off"))) void add_rounded_products(float* ou
 
 }  // namespace
 
-void ssm_conv_token(const float* rows, const float* wt, int kernel, int64_t channels, float* out) {
+void ssm_conv_token(const float* rows, const float* wt, int kernel, int64_t channels, int lanes,
+                    float* out) {
   const size_t C = size_t(channels);
   for (size_t c = 0; c < C; ++c) out[c] = 0.0f;
-  const int unfused = unfused_taps(kernel);
+  const int unfused = unfused_taps(kernel, lanes);
   for (int j = 0; j < kernel; ++j) {
     const float* x = rows + size_t(j) * C;
     const float* w = wt + size_t(j) * C;
