@@ -210,12 +210,15 @@ void Server::Impl::configure() {
         }
         fill(res, error_reply({500, "internal error: " + what, ""}));
       });
+  // Counted before the response is written (the logger runs after it), so a client that has
+  // its answer sees it in /metrics.
+  http.set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
+    ctx.metrics.request(t_route.empty() ? "other" : t_route, res.status);
+    t_route.clear();
+  });
   http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    const std::string route = t_route.empty() ? "other" : t_route;
-    ctx.metrics.request(route, res.status);
     if (ctx.options.log_requests)
       std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), req.path.c_str(), res.status);
-    t_route.clear();
   });
 
   add({"GET", "/health", [this](const HttpRequest&) { return health(); }});
