@@ -405,6 +405,15 @@ void dot_q6k_tiled_groups(int64_t n, const void* wv, const void* const* av, int 
     __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
     sc16 = _mm256_slli_epi16(sc16, 5);  // 32 * scale fits int16 (|scale| <= 128)
     const __m128 dw = _mm_set1_ps(gguf::fp16_to_fp32(w[b].d));
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+    // 64 values per register; vpdpwssd scales the int16 pair sums and accumulates in one step.
+    __m512i q2[4], q2_scale[4];
+    for (int c = 0; c < 4; ++c) {
+      q2[c] = _mm512_inserti64x4(_mm512_castsi256_si512(q[2 * c]), q[2 * c + 1], 1);
+      q2_scale[c] =
+          _mm512_inserti64x4(_mm512_castsi256_si512(q_scale[2 * c]), q_scale[2 * c + 1], 1);
+    }
+#endif
     for (int k = 0; k < groups; ++k) {
       __m256i tot[4];
       float ad[4];
@@ -413,10 +422,18 @@ void dot_q6k_tiled_groups(int64_t n, const void* wv, const void* const* av, int 
         ad[t] = a->d;
         __m256i sum =
             _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_madd_epi16(load32(a->bsums), sc16));
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+        __m512i sum2 = _mm512_zextsi256_si512(sum);
+        for (int c = 0; c < 4; ++c)
+          sum2 = _mm512_dpwssd_epi32(
+              sum2, _mm512_maddubs_epi16(q2[c], _mm512_loadu_si512(a->qs + 64 * c)), q2_scale[c]);
+        sum = _mm256_add_epi32(_mm512_castsi512_si256(sum2), _mm512_extracti64x4_epi64(sum2, 1));
+#else
         for (int c = 0; c < 8; ++c)
           sum = _mm256_add_epi32(
               sum,
               _mm256_madd_epi16(_mm256_maddubs_epi16(q[c], load32(a->qs + 32 * c)), q_scale[c]));
+#endif
         tot[t] = sum;
       }
       const __m128 res = _mm_mul_ps(dw, _mm_cvtepi32_ps(hsum4_i32(tot[0], tot[1], tot[2], tot[3])));
