@@ -152,9 +152,12 @@ TEST_P(QuantsLevel, ActivationQuantizationMatchesReferenceBytes) {
   edge[0] = -127.f, edge[5] = 127.f;       // tie in magnitude, negative first (block 0)
   edge[256] = 1e-40f, edge[300] = -3e38f;  // a denormal; a huge value
   for (int64_t i = 512; i < 544; ++i) edge[size_t(i)] = 0.f;  // one all-zero Q8_0 block
+  // F16: ties between fp16 neighbours (to even), overflow to infinity, fp16 subnormals.
+  edge[600] = 1.f + 0x1p-11f, edge[601] = 1.f + 3 * 0x1p-11f, edge[602] = 65520.f;
+  edge[603] = 6e-8f, edge[604] = -3e-5f, edge[605] = 65504.f;
   rows.push_back(edge);
   for (const auto& x : rows)
-    for (ActType a : {ActType::kQ8_0, ActType::kQ8_1, ActType::kQ8_K}) {
+    for (ActType a : {ActType::kQ8_0, ActType::kQ8_1, ActType::kQ8_K, ActType::kF16}) {
       std::vector<uint8_t> got(tensor::act_row_bytes(a, n)), want(got.size());
       tensor::quantize_act_row(a, x.data(), got.data(), n);
       tensor::quantize_act_row_ref(a, x.data(), want.data(), n);

@@ -686,6 +686,9 @@ void quantize_act_row(ActType a, const float* x, void* dst, int64_t n) {
       for (int64_t b = 0; b < n / kQK_K; ++b)
         quantize_q8_k(x + b * kQK_K, static_cast<BlockQ8_K*>(dst)[b]);
       return;
+    case ActType::kF16:  // the F16 weights' activations (F16C, not the baseline scalar form)
+      f32_to_f16_row(x, static_cast<uint16_t*>(dst), n);
+      return;
     default:
       tensor::quantize_act_row_ref(a, x, dst, n);
   }
