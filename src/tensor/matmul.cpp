@@ -57,6 +57,20 @@ void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, flo
       pack_q8k_lanes(w.cols, in.data.data(), in.row_bytes, n_gemm, g, g + 1, lanes);
     });
   }
+  // The Q0-family tiles' activations, packed once for every row task (the caller's buffer).
+  thread_local std::vector<uint8_t> tiles_buf;
+  const uint8_t* tiles = nullptr;
+  const bool q0_tiles = !q4k_repacked && !tiled && in.n_tok >= kMinTileTokens &&
+                        q0_tiles_bytes(w.type, w.cols, in.n_tok) > 0;
+  if (q0_tiles) {
+    tiles_buf.resize(q0_tiles_bytes(w.type, w.cols, in.n_tok));
+    uint8_t* buf = tiles_buf.data();  // a pointer: the name tiles_buf is each thread's own
+    const int chunks = int((in.n_tok + kQ0TileChunkTokens - 1) / kQ0TileChunkTokens);
+    pool.parallel_for(chunks, [&](int c) {
+      pack_q0_tiles(w.type, w.cols, in.data.data(), in.row_bytes, in.n_tok, c, buf);
+    });
+    tiles = buf;
+  }
   pool.parallel_for(n_tasks, [&](int task) {
     const int64_t r0 = task * rows_per, r1 = std::min(w.rows, r0 + rows_per);
     if (q4k_lanes) {
@@ -97,10 +111,9 @@ void matmul_packed(ThreadPool& pool, const Matrix& w, const PackedInput& in, flo
         q4k_repacked || tiled ? r0
         : in.n_tok == 1       ? r0 + vec_dot_rows(w.type, w.cols, w.data + size_t(r0) * w.row_bytes,
                                                   w.row_bytes, r1 - r0, in.data.data(), y + r0)
-        : in.n_tok < kMinTileTokens
-            ? r0
-            : r0 + matmul_rows_tiled(w.type, w.cols, w.data + size_t(r0) * w.row_bytes, w.row_bytes,
-                                     r1 - r0, in.data.data(), in.row_bytes, in.n_tok, y + r0, ldy);
+        : !q0_tiles           ? r0
+                    : r0 + matmul_rows_tiled(w.type, w.cols, w.data + size_t(r0) * w.row_bytes,
+                                             w.row_bytes, r1 - r0, tiles, in.n_tok, y + r0, ldy);
     for (int64_t t0 = 0; t0 < in.n_tok; t0 += kTokTile) {
       const int64_t t1 = std::min(in.n_tok, t0 + kTokTile);
       for (int64_t r = r_tiled; r < r1; ++r) {

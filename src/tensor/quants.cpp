@@ -30,10 +30,16 @@ int64_t vec_dot_rows(TensorType t, int64_t n, const uint8_t* w, size_t w_stride,
                      const void* act, float* out) {
   return kernels().vec_dot_rows(t, n, w, w_stride, rows, act, out);
 }
+size_t q0_tiles_bytes(TensorType t, int64_t n, int64_t n_tok) {
+  return kernels().q0_tiles_bytes(t, n, n_tok);
+}
+void pack_q0_tiles(TensorType t, int64_t n, const uint8_t* act, size_t act_stride, int64_t n_tok,
+                   int64_t c, uint8_t* out) {
+  kernels().pack_q0_tiles(t, n, act, act_stride, n_tok, c, out);
+}
 int64_t matmul_rows_tiled(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
-                          const uint8_t* act, size_t act_stride, int64_t n_tok, float* y,
-                          int64_t ldy) {
-  return kernels().matmul_rows_tiled(t, n, w, w_stride, rows, act, act_stride, n_tok, y, ldy);
+                          const uint8_t* packed, int64_t n_tok, float* y, int64_t ldy) {
+  return kernels().matmul_rows_tiled(t, n, w, w_stride, rows, packed, n_tok, y, ldy);
 }
 float vec_dot_q4k_repacked(int64_t n, const void* w, const void* act, bool gemm) {
   return kernels().vec_dot_q4k_repacked(n, w, act, gemm);

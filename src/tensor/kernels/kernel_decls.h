@@ -29,9 +29,11 @@ void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* ac
                    float* out);
 int64_t vec_dot_rows(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
                      const void* act, float* out);
+size_t q0_tiles_bytes(TensorType t, int64_t n, int64_t n_tok);
+void pack_q0_tiles(TensorType t, int64_t n, const uint8_t* act, size_t act_stride, int64_t n_tok,
+                   int64_t c, uint8_t* out);
 int64_t matmul_rows_tiled(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
-                          const uint8_t* act, size_t act_stride, int64_t n_tok, float* y,
-                          int64_t ldy);
+                          const uint8_t* packed, int64_t n_tok, float* y, int64_t ldy);
 size_t q8k_lanes_bytes(int64_t n, int64_t n_tok);
 void pack_q8k_lanes(int64_t n, const uint8_t* act, size_t act_stride, int64_t n_tok, int64_t g0,
                     int64_t g1, uint8_t* out);

@@ -58,6 +58,8 @@ constinit const KernelSet kKernelSet = {
     Clean<vec_dot>::call,
     Clean<vec_dot_multi>::call,
     Clean<vec_dot_rows>::call,
+    Clean<q0_tiles_bytes>::call,
+    Clean<pack_q0_tiles>::call,
     Clean<matmul_rows_tiled>::call,
     Clean<q8k_lanes_bytes>::call,
     Clean<pack_q8k_lanes>::call,

@@ -34,7 +34,7 @@ namespace {
 constexpr int kTileRowPairs = 2, kTileTokens = 8;
 // Weight blocks decoded per pass (the buffer stays in L1), and tokens whose running sums are kept
 // between passes.
-constexpr int kTileBlocks = 48, kTileMaxTokens = 256;
+constexpr int kTileBlocks = 48, kTileMaxTokens = kQ0TileChunkTokens;
 
 inline __m512i pair_i(__m256i lo, __m256i hi) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
@@ -100,27 +100,39 @@ void decode_blocks(const uint8_t* w, size_t w_stride, int64_t b0, int nb, Decode
 
 // A chunk's activations, block-major ([block][token]): the 32 bytes of each block as dpbusd
 // takes them (Q8_0 blocks offset by +128 to unsigned), and the block's scale (and Q8_1's sum
-// term) as floats.
+// term) as floats. Packed once per matmul (pack_q0_tiles) into one buffer, chunk after chunk,
+// each chunk's region sized for kTileMaxTokens tokens: qs [block][token][32], d, then s.
 struct ChunkActs {
   int64_t n_tok = 0;
-  std::vector<uint8_t> qs;  // [block][token][32]
-  std::vector<float> d, s;  // [block][token]
+  uint8_t* qs = nullptr;
+  float *d = nullptr, *s = nullptr;
 };
+
+size_t chunk_region_bytes(bool min, int64_t n_blocks) {
+  return size_t(n_blocks * kTileMaxTokens) * (32 + 4 * (min ? 2 : 1));
+}
+
+ChunkActs chunk_view(bool min, int64_t n_blocks, int64_t n_tok, int64_t c, const uint8_t* buf) {
+  ChunkActs v;
+  v.n_tok =
+      n_tok - c * kTileMaxTokens < kTileMaxTokens ? n_tok - c * kTileMaxTokens : kTileMaxTokens;
+  auto* base = const_cast<uint8_t*>(buf) + size_t(c) * chunk_region_bytes(min, n_blocks);
+  v.qs = base;
+  v.d = reinterpret_cast<float*>(base + size_t(n_blocks * kTileMaxTokens) * 32);
+  v.s = min ? v.d + n_blocks * kTileMaxTokens : nullptr;
+  return v;
+}
 
 template <TensorType kType>
 void pack_chunk(const uint8_t* act, size_t act_stride, int64_t n_tok, int64_t n_blocks,
                 ChunkActs& out) {
   constexpr bool kMin = has_min(kType);
-  out.n_tok = n_tok;
-  out.qs.resize(size_t(n_blocks * n_tok) * 32);
-  out.d.resize(size_t(n_blocks * n_tok));
-  if (kMin) out.s.resize(size_t(n_blocks * n_tok));
   const __m256i bias = _mm256_set1_epi8(char(0x80));
   for (int64_t t = 0; t < n_tok; ++t) {
     const uint8_t* row = act + size_t(t) * act_stride;
     for (int64_t b = 0; b < n_blocks; ++b) {
       const size_t at = size_t(b * n_tok + t);
-      __m256i* q = reinterpret_cast<__m256i*>(out.qs.data() + at * 32);
+      __m256i* q = reinterpret_cast<__m256i*>(out.qs + at * 32);
       if constexpr (kMin) {
         const auto* a = reinterpret_cast<const BlockQ8_1*>(row) + b;
         _mm256_storeu_si256(q, load32(a->qs));
@@ -156,7 +168,7 @@ void tile_pass(const DecodedBlocks& wd, int64_t b0, int nb, const ChunkActs& ca,
   for (int i = 0; i < nb; ++i) {
     const size_t at = size_t((b0 + i) * ca.n_tok + t0);
     for (int t = 0; t < kRT; ++t) {
-      const __m512i av = _mm512_broadcast_i64x4(load32(ca.qs.data() + (at + size_t(t)) * 32));
+      const __m512i av = _mm512_broadcast_i64x4(load32(ca.qs + (at + size_t(t)) * 32));
       if constexpr (kMin)
         summ[t] = _mm_fmadd_ps(wd.mins[i], _mm_set1_ps(ca.s[at + size_t(t)]), summ[t]);
       const __m512 dav = _mm512_set1_ps(ca.d[at + size_t(t)]);
@@ -187,19 +199,18 @@ void tile_pass(const DecodedBlocks& wd, int64_t b0, int nb, const ChunkActs& ca,
 }
 
 // Rows [0, rows) (a multiple of 2 x kTileRowPairs) against n_tok tokens: per chunk of at most
-// kTileMaxTokens tokens (laid out once) and per group of rows, each kTileBlocks-block slice of
-// the rows is decoded once and run against every token of the chunk, the sums carried between
-// slices.
+// kTileMaxTokens tokens (packed once per matmul) and per group of rows, each kTileBlocks-block
+// slice of the rows is decoded once and run against every token of the chunk, the sums carried
+// between slices.
 template <TensorType kType>
-void tile_rows(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows, const uint8_t* act,
-               size_t act_stride, int64_t n_tok, float* y, int64_t ldy) {
+void tile_rows(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows, const uint8_t* packed,
+               int64_t n_tok, float* y, int64_t ldy) {
   DecodedBlocks wd;
   TileAcc st[kTileMaxTokens];
-  thread_local ChunkActs ca;
   const int64_t n_blocks = n / kQK;
   for (int64_t c0 = 0; c0 < n_tok; c0 += kTileMaxTokens) {
     const int64_t c1 = min64(n_tok, c0 + kTileMaxTokens);
-    pack_chunk<kType>(act + size_t(c0) * act_stride, act_stride, c1 - c0, n_blocks, ca);
+    const ChunkActs ca = chunk_view(has_min(kType), n_blocks, n_tok, c0 / kTileMaxTokens, packed);
     for (int64_t r = 0; r < rows; r += 2 * kTileRowPairs) {
       const uint8_t* wr = w + size_t(r) * w_stride;
       for (int64_t b0 = 0; b0 < n_blocks; b0 += kTileBlocks) {
@@ -222,12 +233,44 @@ void tile_rows(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows, const
 
 }  // namespace
 
-int64_t matmul_rows_tiled(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
-                          const uint8_t* act, size_t act_stride, int64_t n_tok, float* y,
-                          int64_t ldy) {
+namespace {
+[[maybe_unused]] bool has_tiles(TensorType t) {
+  return t == TensorType::kQ8_0 || t == TensorType::kQ5_0 || t == TensorType::kQ4_0 ||
+         t == TensorType::kQ4_1 || t == TensorType::kQ5_1;
+}
+}  // namespace
+
+size_t q0_tiles_bytes(TensorType t, int64_t n, int64_t n_tok) {
 #if defined(__AVX512F__) && defined(__AVX512VNNI__)
-  using TileRows = void (*)(int64_t, const uint8_t*, size_t, int64_t, const uint8_t*, size_t,
-                            int64_t, float*, int64_t);
+  if (!has_tiles(t) || n % kQK != 0) return 0;
+  const int64_t chunks = (n_tok + kTileMaxTokens - 1) / kTileMaxTokens;
+  return size_t(chunks) * chunk_region_bytes(has_min(t), n / kQK);
+#else
+  (void)t, (void)n, (void)n_tok;
+  return 0;
+#endif
+}
+
+void pack_q0_tiles(TensorType t, int64_t n, const uint8_t* act, size_t act_stride, int64_t n_tok,
+                   int64_t c, uint8_t* out) {
+#if defined(__AVX512F__) && defined(__AVX512VNNI__)
+  const int64_t n_blocks = n / kQK;
+  ChunkActs ca = chunk_view(has_min(t), n_blocks, n_tok, c, out);
+  const uint8_t* a = act + size_t(c * kTileMaxTokens) * act_stride;
+  if (has_min(t))
+    pack_chunk<TensorType::kQ4_1>(a, act_stride, ca.n_tok, n_blocks, ca);
+  else
+    pack_chunk<TensorType::kQ8_0>(a, act_stride, ca.n_tok, n_blocks, ca);
+#else
+  (void)t, (void)n, (void)act, (void)act_stride, (void)n_tok, (void)c, (void)out;
+#endif
+}
+
+int64_t matmul_rows_tiled(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
+                          const uint8_t* packed, int64_t n_tok, float* y, int64_t ldy) {
+#if defined(__AVX512F__) && defined(__AVX512VNNI__)
+  using TileRows =
+      void (*)(int64_t, const uint8_t*, size_t, int64_t, const uint8_t*, int64_t, float*, int64_t);
   TileRows tile;
   switch (t) {
     case TensorType::kQ8_0:
@@ -249,11 +292,11 @@ int64_t matmul_rows_tiled(TensorType t, int64_t n, const uint8_t* w, size_t w_st
       return 0;
   }
   const int64_t done = rows - rows % (2 * kTileRowPairs);
-  tile(n, w, w_stride, done, act, act_stride, n_tok, y, ldy);
+  tile(n, w, w_stride, done, packed, n_tok, y, ldy);
   return done;
 #else
-  (void)t, (void)n, (void)w, (void)w_stride, (void)rows, (void)act, (void)act_stride, (void)n_tok;
-  (void)y, (void)ldy;
+  (void)t, (void)n, (void)w, (void)w_stride, (void)rows, (void)packed, (void)n_tok, (void)y;
+  (void)ldy;
   return 0;
 #endif
 }
