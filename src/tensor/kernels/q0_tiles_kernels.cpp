@@ -114,8 +114,7 @@ size_t chunk_region_bytes(bool min, int64_t n_blocks) {
 
 ChunkActs chunk_view(bool min, int64_t n_blocks, int64_t n_tok, int64_t c, const uint8_t* buf) {
   ChunkActs v;
-  v.n_tok =
-      n_tok - c * kTileMaxTokens < kTileMaxTokens ? n_tok - c * kTileMaxTokens : kTileMaxTokens;
+  v.n_tok = min64(n_tok - c * kTileMaxTokens, kTileMaxTokens);
   auto* base = const_cast<uint8_t*>(buf) + size_t(c) * chunk_region_bytes(min, n_blocks);
   v.qs = base;
   v.d = reinterpret_cast<float*>(base + size_t(n_blocks * kTileMaxTokens) * 32);
@@ -229,20 +228,33 @@ void tile_rows(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows, const
     }
   }
 }
+
+using TileRows = void (*)(int64_t, const uint8_t*, size_t, int64_t, const uint8_t*, int64_t, float*,
+                          int64_t);
+// The tile kernel for t; nullptr for the types without tiles.
+TileRows tile_kernel(TensorType t) {
+  switch (t) {
+    case TensorType::kQ8_0:
+      return tile_rows<TensorType::kQ8_0>;
+    case TensorType::kQ5_0:
+      return tile_rows<TensorType::kQ5_0>;
+    case TensorType::kQ4_0:
+      return tile_rows<TensorType::kQ4_0>;
+    case TensorType::kQ4_1:
+      return tile_rows<TensorType::kQ4_1>;
+    case TensorType::kQ5_1:
+      return tile_rows<TensorType::kQ5_1>;
+    default:
+      return nullptr;
+  }
+}
 #endif
 
 }  // namespace
 
-namespace {
-[[maybe_unused]] bool has_tiles(TensorType t) {
-  return t == TensorType::kQ8_0 || t == TensorType::kQ5_0 || t == TensorType::kQ4_0 ||
-         t == TensorType::kQ4_1 || t == TensorType::kQ5_1;
-}
-}  // namespace
-
 size_t q0_tiles_bytes(TensorType t, int64_t n, int64_t n_tok) {
 #if defined(__AVX512F__) && defined(__AVX512VNNI__)
-  if (!has_tiles(t) || n % kQK != 0) return 0;
+  if (!tile_kernel(t) || n % kQK != 0) return 0;
   const int64_t chunks = (n_tok + kTileMaxTokens - 1) / kTileMaxTokens;
   return size_t(chunks) * chunk_region_bytes(has_min(t), n / kQK);
 #else
@@ -269,28 +281,8 @@ void pack_q0_tiles(TensorType t, int64_t n, const uint8_t* act, size_t act_strid
 int64_t matmul_rows_tiled(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
                           const uint8_t* packed, int64_t n_tok, float* y, int64_t ldy) {
 #if defined(__AVX512F__) && defined(__AVX512VNNI__)
-  using TileRows =
-      void (*)(int64_t, const uint8_t*, size_t, int64_t, const uint8_t*, int64_t, float*, int64_t);
-  TileRows tile;
-  switch (t) {
-    case TensorType::kQ8_0:
-      tile = tile_rows<TensorType::kQ8_0>;
-      break;
-    case TensorType::kQ5_0:
-      tile = tile_rows<TensorType::kQ5_0>;
-      break;
-    case TensorType::kQ4_0:
-      tile = tile_rows<TensorType::kQ4_0>;
-      break;
-    case TensorType::kQ4_1:
-      tile = tile_rows<TensorType::kQ4_1>;
-      break;
-    case TensorType::kQ5_1:
-      tile = tile_rows<TensorType::kQ5_1>;
-      break;
-    default:
-      return 0;
-  }
+  const TileRows tile = tile_kernel(t);
+  if (!tile) return 0;
   const int64_t done = rows - rows % (2 * kTileRowPairs);
   tile(n, w, w_stride, done, packed, n_tok, y, ldy);
   return done;
