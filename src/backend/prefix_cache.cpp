@@ -29,12 +29,12 @@ PrefixCache::PrefixCache(engine::LoadedModel& model, int max_entries)
       max_entries_(std::max(0, max_entries)),
       can_rewind_(model.can_rewind()) {}
 
-int64_t PrefixCache::reusable(const Entry& e, const std::vector<int32_t>& ids) const {
+int64_t PrefixCache::reusable(const Offer& o, const std::vector<int32_t>& ids) const {
   const int64_t n = int64_t(ids.size());
-  const int64_t m = int64_t(e.seq->tokens().size());
-  const int64_t lcp = int64_t(common_prefix(e.seq->tokens(), ids));
-  if (lcp == n && m == n && e.logits_exact) return n;  // the same prompt: nothing to evaluate
-  int64_t r = std::min({lcp, e.exact_len, n - 1});
+  const int64_t m = int64_t(o.tokens.size());
+  const int64_t lcp = int64_t(common_prefix(o.tokens, ids));
+  if (lcp == n && m == n && o.logits_exact) return n;  // the same prompt: nothing to evaluate
+  int64_t r = std::min({lcp, o.exact_len, n - 1});
   r -= r % rule_.group;
   while (r > 0 && !continues_exactly(r, n)) r -= rule_.group;
   return r > 0 && (can_rewind_ || r == m) ? r : 0;  // recurrent: whole only
@@ -45,7 +45,7 @@ bool PrefixCache::continues_exactly(int64_t r, int64_t n) const {
   return can_rewind_ ? !rule_.continuation(r, n).empty() : rule_.exact_split(r, n);
 }
 
-size_t PrefixCache::victim(const Entry& incoming, Upcoming upcoming) const {
+size_t PrefixCache::victim(const Offer& incoming, Upcoming upcoming) const {
   const size_t n = cache_.size();
   std::vector<int64_t> loss(n, 0);
   for (const auto& u : upcoming.first(std::min(upcoming.size(), kMaxLookahead))) {
@@ -55,7 +55,7 @@ size_t PrefixCache::victim(const Entry& incoming, Upcoming upcoming) const {
     int64_t best = reusable(incoming, u), second = 0;
     int at_best = 1;
     for (size_t i = 0; i < n; ++i) {
-      r[i] = reusable(*cache_[i], u);
+      r[i] = reusable(offer_of(*cache_[i]), u);
       if (r[i] > best)
         second = best, best = r[i], at_best = 1;
       else if (r[i] == best)
@@ -73,11 +73,21 @@ size_t PrefixCache::victim(const Entry& incoming, Upcoming upcoming) const {
   return v;
 }
 
+std::vector<std::shared_ptr<PrefixCache::Entry>> PrefixCache::make_room(const Offer& incoming,
+                                                                        Upcoming upcoming) {
+  std::vector<std::shared_ptr<Entry>> evicted;
+  while (max_entries_ > 0 && int(cache_.size()) >= max_entries_) {
+    const auto at = cache_.begin() + std::ptrdiff_t(victim(incoming, upcoming));
+    evicted.push_back(std::move(*at));
+    cache_.erase(at);
+  }
+  return evicted;
+}
+
 void PrefixCache::remember(std::shared_ptr<Entry> e, Upcoming upcoming) {
   if (max_entries_ == 0) return;
   e->last_use = ++clock_;
-  if (int(cache_.size()) >= max_entries_)
-    cache_.erase(cache_.begin() + std::ptrdiff_t(victim(*e, upcoming)));
+  (void)make_room(offer_of(*e), upcoming);
   cache_.push_back(std::move(e));
 }
 
@@ -115,7 +125,7 @@ Result<std::shared_ptr<const PrefixCache::Entry>> PrefixCache::prefill(
   // the prompt (one token short of the prompt at most: the next-token logits need one).
   std::vector<std::pair<int64_t, std::shared_ptr<Entry>>> offers;
   for (const auto& e : cache_) {
-    const int64_t r = reusable(*e, ids);
+    const int64_t r = reusable(offer_of(*e), ids);
     if (r == n) {  // the same prompt: nothing to evaluate
       e->last_use = ++clock_;
       stats_.reused_tokens += n;
@@ -130,13 +140,32 @@ Result<std::shared_ptr<const PrefixCache::Entry>> PrefixCache::prefill(
   // Every entry that offered a prefix counts as used (a shorter one, such as the system
   // prompt's snapshot, serves the next prompt that does not share the longer one).
   for (auto it = offers.rbegin(); it != offers.rend(); ++it) it->second->last_use = ++clock_;
-  for (const auto& [r, e] : offers) {
-    auto c = e->seq->clone();
+  // This prompt's entry takes a place, made before anything is copied or evaluated: the
+  // cache and the sequence in flight together hold at most max_entries sequences.
+  const int64_t exact_len = rule_.exact_prefix(n);
+  std::vector<std::shared_ptr<Entry>> evicted = make_room(Offer{ids, exact_len, true}, upcoming);
+  // Evicted entries that nobody else holds (their references: `evicted`, `offers`) go before
+  // anything is copied; the best offer's, if it is one of them, is continued in place.
+  std::unique_ptr<engine::Sequence> lent;
+  for (const auto& e : evicted) {
+    const auto it =
+        std::find_if(offers.begin(), offers.end(), [&](const auto& o) { return o.second == e; });
+    if (it == offers.end() || e.use_count() != 2) continue;
+    if (it == offers.begin())
+      lent = std::move(e->seq);
+    else
+      offers.erase(it);
+  }
+  evicted.clear();
+  for (auto& [r, e] : offers) {
+    if (lent) stats_.lent += 1;
+    auto c = lent ? std::move(lent) : e->seq->clone();
     if (c->truncate(int(r))) {
       seq = std::move(c), reused = r;
       break;
     }
   }
+  offers.clear();
   if (!seq) seq = model_.new_sequence();
   stats_.reused_tokens += reused;
   int64_t done = reused;
@@ -174,7 +203,7 @@ Result<std::shared_ptr<const PrefixCache::Entry>> PrefixCache::prefill(
   auto e = std::make_shared<Entry>();
   e->seq = std::move(seq);
   e->last_logits = std::move(logits.data);
-  e->exact_len = rule_.exact_prefix(n);
+  e->exact_len = exact_len;
   e->logits_exact = true;
   remember(e, upcoming);
   return std::shared_ptr<const Entry>(std::move(e));

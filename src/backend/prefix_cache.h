@@ -24,6 +24,7 @@ struct PrefixStats {
   int64_t evaluated_tokens = 0;     // prompt tokens run through the model
   int64_t continuation_tokens = 0;  // candidate and generated tokens run through the model
   int64_t snapshots = 0;            // recurrent states kept at a shared prefix (see prefill)
+  int64_t lent = 0;  // evicted sequences continued in place of a copy (prefill makes room first)
 };
 
 class PrefixCache {
@@ -40,7 +41,8 @@ class PrefixCache {
   // Token lists of the prompts that will follow the current one (same batch of requests).
   using Upcoming = std::span<const std::vector<int32_t>>;
 
-  // Keeps up to `max_entries` sequences (0: none, every prompt is evaluated in full).
+  // Keeps up to `max_entries` sequences (0: none, every prompt is evaluated in full), the one
+  // being evaluated included: the memory budget is max_entries sequences.
   PrefixCache(engine::LoadedModel& model, int max_entries);
 
   // The evaluated prompt `ids`: from the cache when possible, else (partly) computed and
@@ -67,10 +69,21 @@ class PrefixCache {
   // Whether tokens [r, n) of an n-token prompt can be evaluated after a cached state of r
   // tokens with the bits of a whole-prompt evaluation (engine::SplitRule::continuation).
   bool continues_exactly(int64_t r, int64_t n) const;
-  // The prompt tokens `e` would spare the prompt `ids` (0 when it offers nothing).
-  int64_t reusable(const Entry& e, const std::vector<int32_t>& ids) const;
+  // What an entry offers other prompts: its tokens and how far they are exact.
+  struct Offer {
+    const std::vector<int32_t>& tokens;
+    int64_t exact_len;
+    bool logits_exact;
+  };
+  static Offer offer_of(const Entry& e) { return {e.seq->tokens(), e.exact_len, e.logits_exact}; }
+  // The prompt tokens `o` would spare the prompt `ids` (0 when it offers nothing).
+  int64_t reusable(const Offer& o, const std::vector<int32_t>& ids) const;
   // The entry to evict so that `incoming` fits: the one whose loss to `upcoming` is least.
-  size_t victim(const Entry& incoming, Upcoming upcoming) const;
+  size_t victim(const Offer& incoming, Upcoming upcoming) const;
+  // Evicts until one more entry fits, before that entry is computed: the sequence being
+  // evaluated is one of the max_entries sequences held (the memory budget). Returns the
+  // evicted entries.
+  std::vector<std::shared_ptr<Entry>> make_room(const Offer& incoming, Upcoming upcoming);
 
   engine::LoadedModel& model_;
   engine::SplitRule rule_;

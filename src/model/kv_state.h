@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/page_allocator.h"
 #include "model/model.h"
 
 namespace gavel::model {
@@ -28,7 +29,9 @@ class KvState : public SequenceState {
 
  private:
   int kv_dim_;
-  std::vector<std::vector<uint16_t>> k_, v_;
+  // One buffer per layer, straight from the kernel (core/page_allocator.h).
+  using Buffer = std::vector<uint16_t, PageAllocator<uint16_t>>;
+  std::vector<Buffer> k_, v_;
 };
 
 }  // namespace gavel::model

@@ -160,6 +160,32 @@ TEST(PrefixCache, EvictionKeepsWhatUpcomingPromptsContinue) {
   EXPECT_EQ(lru.stats().reused_tokens, 0);
 }
 
+// The sequence being evaluated takes one of the cache's places before anything is copied: a
+// full cache evicts first, and the evicted entry that offers the prefix is continued itself
+// (no copy, never max_entries + 1 sequences), with the bits of a whole evaluation.
+TEST(PrefixCache, MakesRoomBeforeEvaluatingAndLendsTheEvictedSequence) {
+  auto m = load(tiny("qwen2-f32.gguf", "make_tiny_gguf.py --variant qwen2 --type f32"));
+  ASSERT_TRUE(m);
+  const auto shared = tokens(64, 31);
+  const auto a = join(shared, tokens(16, 32)), b = join(shared, tokens(24, 33));
+  PrefixCache cache(*m, 1);
+  ASSERT_TRUE(cache.prefill(a, {}, false).ok());
+  auto e = cache.prefill(b, {}, false);
+  ASSERT_TRUE(e.ok()) << e.message();
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(cache.stats().lent, 1);
+  EXPECT_GT(cache.stats().reused_tokens, 0);
+  EXPECT_EQ((*e)->last_logits, whole(*m, b));
+  // An entry someone still holds is copied, not lent: the holder's sequence stays whole.
+  const auto held = *e;
+  const auto c = join(shared, tokens(20, 34));
+  auto f = cache.prefill(c, {}, false);
+  ASSERT_TRUE(f.ok()) << f.message();
+  EXPECT_EQ(cache.stats().lent, 1);
+  EXPECT_EQ(held->seq->tokens(), b);
+  EXPECT_EQ((*f)->last_logits, whole(*m, c));
+}
+
 // Recurrent states cannot be cut back: a prompt continues a cached sequence only whole, and
 // snapshots are kept where prompts stop sharing tokens with upcoming ones.
 TEST(PrefixCache, RecurrentModelsContinueSnapshotsExactly) {
