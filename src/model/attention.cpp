@@ -9,7 +9,7 @@
 namespace gavel::model {
 
 void causal_attention(tensor::ThreadPool& pool, const KvState& st, int layer,
-                      const AttentionShape& shape, const float* q, int n, int n_past, float* out,
+                      const AttentionShape& shape, float* q, int n, int n_past, float* out,
                       std::vector<uint16_t>& q16) {
   const int hd = shape.head_dim, q_dim = shape.n_head * hd;
   const int group = shape.n_head / shape.n_head_kv, kv_dim = st.kv_dim();
@@ -23,13 +23,9 @@ void causal_attention(tensor::ThreadPool& pool, const KvState& st, int layer,
   q16.resize(size_t(n) * size_t(q_dim));
   tensor::f32_to_f16_row(q, q16.data(), int64_t(q16.size()));
   // The queries' fp16 values as floats, for the F16 GEMM tiles of the KQ product.
-  thread_local std::vector<float> qf;
   const bool kq_tiled = kq_order == tensor::DotOrder::kGemm;
-  if (kq_tiled) {
-    qf.resize(q16.size());
-    tensor::f16_to_f32_row(q16.data(), qf.data(), int64_t(qf.size()));
-  }
-  const float* qf_data = qf.data();
+  if (kq_tiled) tensor::f16_to_f32_row(q16.data(), q, int64_t(q16.size()));
+  const float* qf_data = q;
   constexpr int kTokChunk = 16;
   const int n_chunks = (n + kTokChunk - 1) / kTokChunk;
   const uint16_t* k0 = st.k(layer, 0);

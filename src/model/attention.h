@@ -17,10 +17,10 @@ struct AttentionShape {
 };
 
 // q: n rows of n_head * head_dim (the new tokens at positions n_past..n_past+n-1, already in
-// the cache); out: n rows of n_head * head_dim. Query head h reads KV head h / (n_head /
-// n_head_kv). q16 is scratch.
+// the cache), rounded to f16 in place (no float copy of the rounded queries); out: n rows of
+// n_head * head_dim. Query head h reads KV head h / (n_head / n_head_kv). q16 is scratch.
 void causal_attention(tensor::ThreadPool& pool, const KvState& st, int layer,
-                      const AttentionShape& shape, const float* q, int n, int n_past, float* out,
+                      const AttentionShape& shape, float* q, int n, int n_past, float* out,
                       std::vector<uint16_t>& q16);
 
 }  // namespace gavel::model

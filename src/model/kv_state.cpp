@@ -13,12 +13,10 @@ KvState::KvState(int n_layer, int n_ctx, int kv_dim) : kv_dim_(kv_dim) {
 void KvState::reserve(int n) {
   const size_t need = size_t(n) * size_t(kv_dim_);
   if (!k_.empty() && k_[0].size() >= need) return;
-  // Growth in steps of an eighth (at least 64 positions): a decoded sequence grows one token
-  // at a time, and doubling would hold up to twice the cache it uses (peak RSS).
-  const size_t step = std::max(k_[0].size() / 8, size_t(64) * kv_dim_);
-  const size_t grow = std::min(size_t(n_ctx_) * kv_dim_, std::max(need, k_[0].size() + step));
-  for (auto& b : k_) b.resize(grow);
-  for (auto& b : v_) b.resize(grow);
+  // Exactly what is used: the vectors' capacity grows geometrically (few copies as a decoded
+  // sequence grows token by token), and capacity never written costs no memory (PageAllocator).
+  for (auto& b : k_) b.resize(need);
+  for (auto& b : v_) b.resize(need);
 }
 
 std::unique_ptr<SequenceState> KvState::clone() const {

@@ -131,13 +131,17 @@ Status DenseTransformer::forward_chunk(std::span<KvState* const> sts,
   else
     sts[0]->reserve(sts[0]->n_past() + n);
   x_.resize(size_t(n) * E);
-  cur_.resize(size_t(n) * std::max(E, q_dim));
-  q_.resize(size_t(n) * q_dim);
-  k_.resize(size_t(n) * kv_dim);
-  v_.resize(size_t(n) * kv_dim);
-  att_.resize(size_t(n) * q_dim);
-  gate_.resize(size_t(n) * h.n_ff);
-  up_.resize(size_t(n) * h.n_ff);
+  cur_.resize(size_t(n) * E);
+  // Q, K, V and the attention output live only until the output projection, the FFN's gate
+  // and up only after it: they share one buffer (peak RSS).
+  const size_t attn_floats = size_t(n) * size_t(2 * q_dim + 2 * kv_dim);
+  work_.resize(std::max(attn_floats, size_t(n) * size_t(2 * h.n_ff)));
+  float* const q_ = work_.data();
+  float* const k_ = q_ + size_t(n) * q_dim;
+  float* const v_ = k_ + size_t(n) * kv_dim;
+  float* const att_ = v_ + size_t(n) * kv_dim;
+  float* const gate_ = work_.data();
+  float* const up_ = gate_ + size_t(n) * h.n_ff;
   cos_.resize(size_t(n) * half);
   sin_.resize(size_t(n) * half);
 
@@ -174,12 +178,12 @@ Status DenseTransformer::forward_chunk(std::span<KvState* const> sts,
       tensor::rms_norm(&x_[size_t(t) * E], L.attn_norm.data(), &cur_[size_t(t) * E], E, h.rms_eps);
     dumpt("attn_norm", l, cur_.data(), E);
     bool fresh = false;
-    mm(L.wq, cur_.data(), E, q_.data(), q_dim, packed_, fresh);
-    mm(L.wk, cur_.data(), E, k_.data(), kv_dim, packed_, fresh);
-    mm(L.wv, cur_.data(), E, v_.data(), kv_dim, packed_, fresh);
-    add_bias(q_.data(), L.bq, q_dim);
-    add_bias(k_.data(), L.bk, kv_dim);
-    add_bias(v_.data(), L.bv, kv_dim);
+    mm(L.wq, cur_.data(), E, q_, q_dim, packed_, fresh);
+    mm(L.wk, cur_.data(), E, k_, kv_dim, packed_, fresh);
+    mm(L.wv, cur_.data(), E, v_, kv_dim, packed_, fresh);
+    add_bias(q_, L.bq, q_dim);
+    add_bias(k_, L.bk, kv_dim);
+    add_bias(v_, L.bv, kv_dim);
     for (int t = 0; t < n; ++t) {
       const float* c = &cos_[size_t(t) * half];
       const float* s = &sin_[size_t(t) * half];
@@ -201,19 +205,19 @@ Status DenseTransformer::forward_chunk(std::span<KvState* const> sts,
         vd[i] = gguf::fp32_to_fp16(v_[size_t(t) * kv_dim + i]);
       }
     }
-    dumpt("Qcur", l, q_.data(), q_dim);
-    dumpt("Kcur", l, k_.data(), kv_dim);
-    dumpt("Vcur", l, v_.data(), kv_dim);
+    dumpt("Qcur", l, q_, q_dim);
+    dumpt("Kcur", l, k_, kv_dim);
+    dumpt("Vcur", l, v_, kv_dim);
     const AttentionShape shape{h.n_head, h.n_head_kv, h.head_dim};
     if (decode)
       for (int t = 0; t < n; ++t)
         causal_attention(pool_, *sts[size_t(t)], l, shape, &q_[size_t(t) * q_dim], 1,
                          sts[size_t(t)]->n_past(), &att_[size_t(t) * q_dim], q16_);
     else
-      causal_attention(pool_, *sts[0], l, shape, q_.data(), n, sts[0]->n_past(), att_.data(), q16_);
-    dumpt("kqv_out", l, att_.data(), q_dim);
+      causal_attention(pool_, *sts[0], l, shape, q_, n, sts[0]->n_past(), att_, q16_);
+    dumpt("kqv_out", l, att_, q_dim);
     fresh = false;
-    mm(L.wo, att_.data(), q_dim, cur_.data(), E, packed2_, fresh);
+    mm(L.wo, att_, q_dim, cur_.data(), E, packed2_, fresh);
     add_bias(cur_.data(), L.bo, E);
     dumpt("attn_out", l, cur_.data(), E);
     if (l == h.n_layer - 1) {
@@ -236,13 +240,13 @@ Status DenseTransformer::forward_chunk(std::span<KvState* const> sts,
       tensor::rms_norm(&x_[size_t(t) * E], L.ffn_norm.data(), &cur_[size_t(t) * E], E, h.rms_eps);
     dumpt("ffn_norm", l, cur_.data(), E);
     fresh = false;
-    mm(L.w_gate, cur_.data(), E, gate_.data(), h.n_ff, packed_, fresh);
-    mm(L.w_up, cur_.data(), E, up_.data(), h.n_ff, packed_, fresh);
+    mm(L.w_gate, cur_.data(), E, gate_, h.n_ff, packed_, fresh);
+    mm(L.w_up, cur_.data(), E, up_, h.n_ff, packed_, fresh);
     pool_.parallel_for(rows, [&](int t) {
       tensor::swiglu_ordered(&gate_[size_t(t) * h.n_ff], &up_[size_t(t) * h.n_ff], h.n_ff);
     });
     fresh = false;
-    mm(L.w_down, gate_.data(), h.n_ff, cur_.data(), E, packed2_, fresh);
+    mm(L.w_down, gate_, h.n_ff, cur_.data(), E, packed2_, fresh);
     dumpt("ffn_out", l, cur_.data(), E);
     tensor::add(x_.data(), cur_.data(), int64_t(rows) * E);
     dumpt("l_out", l, x_.data(), E);

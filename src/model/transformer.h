@@ -49,7 +49,7 @@ class DenseTransformer : public Model {
   std::vector<float> output_norm_, rope_freqs_;
   std::vector<Layer> layers_;
   // Scratch reused across calls (sized for the largest chunk seen).
-  std::vector<float> x_, cur_, q_, k_, v_, att_, gate_, up_, cos_, sin_, scores_;
+  std::vector<float> x_, cur_, work_, cos_, sin_;
   std::vector<uint16_t> q16_;
   tensor::PackedInput packed_, packed2_;
 };
