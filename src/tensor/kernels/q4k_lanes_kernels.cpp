@@ -35,7 +35,7 @@ constexpr int kChunkGroups = 16;
 
 struct DecodedRow {
   alignas(64) uint8_t q[kQK_K];  // element order
-  int sc[8], mn[8];
+  float sc[8], mn[8];            // the 6-bit scales and mins (exact as floats)
   float dw, mw;
 };
 
@@ -45,7 +45,14 @@ inline void decode_q4k(const uint8_t* bp, DecodedRow& out) {
   std::memcpy(&mh, bp + 2, 2);
   out.dw = gguf::fp16_to_fp32(dh);
   out.mw = gguf::fp16_to_fp32(mh);
-  for (int j = 0; j < 8; ++j) gguf::scale_min_k4(j, bp + 4, out.sc[j], out.mn[j]);
+  // As floats once per block: the kernel broadcasts them from memory (no int -> float steps
+  // in the inner loop).
+  for (int j = 0; j < 8; ++j) {
+    int sc, mn;
+    gguf::scale_min_k4(j, bp + 4, sc, mn);
+    out.sc[j] = float(sc);
+    out.mn[j] = float(mn);
+  }
   const __m256i m4 = _mm256_set1_epi8(0xF);
   for (int g = 0; g < 4; ++g) {
     const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp + 16 + 32 * g));
@@ -105,14 +112,13 @@ void q4k_lanes_rows(int64_t n, const uint8_t* w, size_t w_stride, const LaneBloc
           // without 32-bit integer multiplies.
           const __m512 s0 = _mm512_loadu_ps(l.s[2 * g]), s1 = _mm512_loadu_ps(l.s[2 * g + 1]);
           for (int r = 0; r < kR; ++r) {
-            const __m512 total =
-                _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo[r]), _mm512_set1_ps(float(rows[r].sc[2 * g])),
-                                _mm512_mul_ps(_mm512_cvtepi32_ps(hi[r]),
-                                              _mm512_set1_ps(float(rows[r].sc[2 * g + 1]))));
+            const __m512 total = _mm512_fmadd_ps(
+                _mm512_cvtepi32_ps(lo[r]), _mm512_set1_ps(rows[r].sc[2 * g]),
+                _mm512_mul_ps(_mm512_cvtepi32_ps(hi[r]), _mm512_set1_ps(rows[r].sc[2 * g + 1])));
             a_acc[r] = _mm512_fmadd_ps(total, dsc[r], a_acc[r]);
             const __m512 half_min =
-                _mm512_fmadd_ps(s0, _mm512_set1_ps(float(rows[r].mn[2 * g])),
-                                _mm512_mul_ps(s1, _mm512_set1_ps(float(rows[r].mn[2 * g + 1]))));
+                _mm512_fmadd_ps(s0, _mm512_set1_ps(rows[r].mn[2 * g]),
+                                _mm512_mul_ps(s1, _mm512_set1_ps(rows[r].mn[2 * g + 1])));
             m_acc[r] = _mm512_fmadd_ps(half_min, dmn[r], m_acc[r]);
           }
         }
@@ -122,15 +128,36 @@ void q4k_lanes_rows(int64_t n, const uint8_t* w, size_t w_stride, const LaneBloc
         }
       }
     }
-    for (int c = 0; c < gn; ++c)
-      for (int r = 0; r < kR; ++r) {
-        alignas(64) float out[kLanes];
-        _mm512_store_ps(out, _mm512_sub_ps(acc[c][r], mins[c][r]));
-        for (int t = 0; t < kLanes; ++t) {
-          const int64_t tok = (g0 + c) * kLanes + t;
-          if (tok < n_tok) y[tok * ldy + r] = out[t];
+    for (int c = 0; c < gn; ++c) {
+      const int64_t tok0 = (g0 + c) * kLanes;
+      if constexpr (kR == 4) {
+        // Transposed 4 rows x 16 tokens: each token's 4 outputs in one 16-byte store (64
+        // scalar stores to 16 strided lines cost a third of this kernel's time).
+        __m512 o[4];
+        for (int r = 0; r < 4; ++r) o[r] = _mm512_sub_ps(acc[c][r], mins[c][r]);
+        const __m512 t0 = _mm512_unpacklo_ps(o[0], o[1]), t1 = _mm512_unpackhi_ps(o[0], o[1]);
+        const __m512 t2 = _mm512_unpacklo_ps(o[2], o[3]), t3 = _mm512_unpackhi_ps(o[2], o[3]);
+        // u[j]: in 128-bit lane k, the 4 rows of token 4k + j.
+        const __m512 u[4] = {_mm512_shuffle_ps(t0, t2, 0x44), _mm512_shuffle_ps(t0, t2, 0xEE),
+                             _mm512_shuffle_ps(t1, t3, 0x44), _mm512_shuffle_ps(t1, t3, 0xEE)};
+        alignas(64) float tr[kLanes][4];
+        for (int j = 0; j < 4; ++j) {
+          _mm_store_ps(tr[j], _mm512_castps512_ps128(u[j]));
+          _mm_store_ps(tr[4 + j], _mm512_extractf32x4_ps(u[j], 1));
+          _mm_store_ps(tr[8 + j], _mm512_extractf32x4_ps(u[j], 2));
+          _mm_store_ps(tr[12 + j], _mm512_extractf32x4_ps(u[j], 3));
+        }
+        const int valid = int(n_tok - tok0 < kLanes ? n_tok - tok0 : kLanes);
+        for (int t = 0; t < valid; ++t) _mm_storeu_ps(y + (tok0 + t) * ldy, _mm_load_ps(tr[t]));
+      } else {
+        for (int r = 0; r < kR; ++r) {
+          alignas(64) float out[kLanes];
+          _mm512_store_ps(out, _mm512_sub_ps(acc[c][r], mins[c][r]));
+          for (int t = 0; t < kLanes; ++t)
+            if (tok0 + t < n_tok) y[(tok0 + t) * ldy + r] = out[t];
         }
       }
+    }
   }
 }
 
