@@ -140,6 +140,27 @@ TEST_P(ExactOrderLevel, F32DotsMatchTheirWrittenOutOrder) {
   }
 }
 
+// The F16 GEMM tiles (rows x tokens, the KQ product and F16 weights) give each output the
+// single dot's kGemm order, whatever tile or remainder computes it.
+TEST_P(ExactOrderLevel, F16GemmTilesKeepTheDotOrder) {
+  for (int64_t n : {128, 1024}) {
+    const int64_t rows = 10, n_tok = 13, ldy = rows + 3;
+    const auto w = random_f16(size_t(rows * n), 21), a16 = random_f16(size_t(n_tok * n), 22);
+    std::vector<float> a(a16.size());
+    for (size_t i = 0; i < a.size(); ++i) a[i] = gguf::fp16_to_fp32(a16[i]);
+    std::vector<float> y(size_t(n_tok * ldy), -1.f);
+    const int64_t done = matmul_f16_gemm_rows(n, w.data(), size_t(n), rows, a.data(), size_t(n),
+                                              n_tok, y.data(), ldy);
+    EXPECT_EQ(done, rows / 4 * 4);
+    for (int64_t t = 0; t < n_tok; ++t)
+      for (int64_t r = 0; r < done; ++r)
+        EXPECT_EQ(y[size_t(t * ldy + r)],
+                  dot_f16_ordered(DotOrder::kGemm, n, w.data() + size_t(r * n),
+                                  a16.data() + size_t(t * n)))
+            << "n=" << n << " token " << t << " row " << r;
+  }
+}
+
 TEST_P(ExactOrderLevel, PvEqualsColumnDots) {
   const int w = simd_lanes();
   for (int dim : {24, 64, 80}) {

@@ -73,6 +73,24 @@ inline VecF vmul(VecF a, VecF b) { return _mm512_mul_ps(a, b); }
 inline VecF vdiv(VecF a, VecF b) { return _mm512_div_ps(a, b); }
 inline VecF vfma(VecF a, VecF b, VecF c) { return _mm512_fmadd_ps(a, b, c); }
 inline float vhsum(VecF v) { return hsum512(v); }
+// out[i] = vhsum(v_i) for 4 registers at once, each sum formed by the very additions of
+// hsum_lanes (lane-wise adds of the halves, the quarters, then the pairs), with the registers'
+// parts side by side: 14 operations and one store instead of four reductions.
+inline void vhsum4(VecF a, VecF b, VecF c, VecF d, float* out) {
+  // Halves: [a.lo + a.hi | b.lo + b.hi], [c.lo + c.hi | d.lo + d.hi] (256 bits each).
+  const __m512 ab =
+      _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
+  const __m512 cd =
+      _mm512_add_ps(_mm512_shuffle_f32x4(c, d, 0x44), _mm512_shuffle_f32x4(c, d, 0xEE));
+  // Quarters: one 128-bit block per register, in the order a, b, c, d.
+  const __m512 q =
+      _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88), _mm512_shuffle_f32x4(ab, cd, 0xDD));
+  // Pairs: (u0 + u2) + (u1 + u3) in lane 0 of each block.
+  const __m512 p = _mm512_add_ps(q, _mm512_permute_ps(q, 0x4E));
+  const __m512 s = _mm512_add_ps(p, _mm512_permute_ps(p, 0xB1));
+  const __m512i first = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 8, 4, 0);
+  _mm_storeu_ps(out, _mm512_castps512_ps128(_mm512_permutexvar_ps(first, s)));
+}
 #else
 inline float hsum256(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
@@ -101,6 +119,9 @@ inline VecF vmul(VecF a, VecF b) { return _mm256_mul_ps(a, b); }
 inline VecF vdiv(VecF a, VecF b) { return _mm256_div_ps(a, b); }
 inline VecF vfma(VecF a, VecF b, VecF c) { return _mm256_fmadd_ps(a, b, c); }
 inline float vhsum(VecF v) { return hsum256(v); }
+inline void vhsum4(VecF a, VecF b, VecF c, VecF d, float* out) {
+  out[0] = hsum256(a), out[1] = hsum256(b), out[2] = hsum256(c), out[3] = hsum256(d);
+}
 #endif
 
 }  // namespace
@@ -163,8 +184,12 @@ void f16_tile(int64_t n, const uint16_t* w, size_t w_stride, const float* a, siz
       for (int r = 0; r < kR; ++r) acc[r][t] = vfma(wv[r], av, acc[r][t]);
     }
   }
-  for (int t = 0; t < kT; ++t)
-    for (int r = 0; r < kR; ++r) y[t * ldy + r] = vhsum(acc[r][t]);
+  for (int t = 0; t < kT; ++t) {
+    if constexpr (kR == 4)
+      vhsum4(acc[0][t], acc[1][t], acc[2][t], acc[3][t], y + t * ldy);
+    else
+      for (int r = 0; r < kR; ++r) y[t * ldy + r] = vhsum(acc[r][t]);
+  }
 }
 template <int kT>
 void f16_tile_at(int64_t n, const uint16_t* w, size_t w_stride, const float* a, size_t a_stride,
