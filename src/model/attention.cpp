@@ -26,7 +26,9 @@ void causal_attention(tensor::ThreadPool& pool, const KvState& st, int layer,
   const bool kq_tiled = kq_order == tensor::DotOrder::kGemm;
   if (kq_tiled) tensor::f16_to_f32_row(q16.data(), q, int64_t(q16.size()));
   const float* qf_data = q;
-  constexpr int kTokChunk = 16;
+  // Queries per task: a multiple of the AVX-512 F16 tile (6 tokens), so the KQ and KQV tiles
+  // have no remainder (16 -> 24: pp2048 1-3% faster). The outputs do not depend on it.
+  constexpr int kTokChunk = 24;
   const int n_chunks = (n + kTokChunk - 1) / kTokChunk;
   const uint16_t* k0 = st.k(layer, 0);
   const uint16_t* v0 = st.v(layer, 0);
