@@ -26,14 +26,17 @@ Result<Vocab> Vocab::create(std::vector<std::string> tokens, std::vector<uint32_
   Vocab v;
   v.tokens = std::move(tokens);
   v.attrs = std::move(attrs);
-  v.token_to_id.reserve(v.tokens.size());
+  size_t slots = 16;
+  while (slots < 2 * v.tokens.size()) slots *= 2;
+  v.index.assign(slots, -1);
   for (size_t i = 0; i < v.tokens.size(); ++i) {
     if (v.tokens[i].empty()) v.tokens[i] = "[EMPTY_" + std::to_string(i) + "]";
-    auto [it, inserted] = v.token_to_id.emplace(v.tokens[i], static_cast<int32_t>(i));
-    if (!inserted) {
-      return Error{"duplicate token in vocabulary: '" + v.tokens[i] + "' has ids " +
-                   std::to_string(it->second) + " and " + std::to_string(i)};
-    }
+    size_t at = StringHash{}(v.tokens[i]) & (slots - 1);
+    for (; v.index[at] >= 0; at = (at + 1) & (slots - 1))
+      if (v.tokens[size_t(v.index[at])] == v.tokens[i])
+        return Error{"duplicate token in vocabulary: '" + v.tokens[i] + "' has ids " +
+                     std::to_string(v.index[at]) + " and " + std::to_string(i)};
+    v.index[at] = static_cast<int32_t>(i);
   }
   v.merges_by_id.reserve(merges.size());
   std::string joined;
