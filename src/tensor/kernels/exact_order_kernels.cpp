@@ -416,8 +416,24 @@ void exp_ordered(const float* x, float* y, int64_t n) {
 }
 
 void softmax_ordered(float* x, int64_t n) {
+  // The maximum lane-wise, then across lanes: for numbers it is the one ggml's running max
+  // finds (a -0/+0 tie cannot change x - max, and exp(+-0) = 1).
   float mx = -std::numeric_limits<float>::infinity();
-  for (int64_t i = 0; i < n; ++i) mx = fmax_(mx, x[i]);
+  int64_t m0 = 0;
+  if (n >= W) {
+#if defined(__AVX512F__)
+    __m512 v = _mm512_loadu_ps(x);
+    for (m0 = W; m0 + W <= n; m0 += W) v = _mm512_max_ps(v, _mm512_loadu_ps(x + m0));
+    mx = _mm512_reduce_max_ps(v);
+#else
+    __m256 v = _mm256_loadu_ps(x);
+    for (m0 = W; m0 + W <= n; m0 += W) v = _mm256_max_ps(v, _mm256_loadu_ps(x + m0));
+    alignas(32) float l[8];
+    _mm256_store_ps(l, v);
+    for (float f : l) mx = fmax_(mx, f);
+#endif
+  }
+  for (int64_t i = m0; i < n; ++i) mx = fmax_(mx, x[i]);
   // ggml runs this over the whole padded cache row: masked cells give exp(-inf) = 0, which
   // leaves every chunk sum unchanged, so chunks past n are skipped and the last is zero-padded.
   double sum = 0;
@@ -426,8 +442,7 @@ void softmax_ordered(float* x, int64_t n) {
   for (; i0 + W <= n; i0 += W) {
     const VecF e = exp_vec(vsub(vload(x + i0), vset(mx)));
     vstore(x + i0, e);
-    vstore(chunk, e);
-    sum += double(hsum_lanes(chunk));
+    sum += double(vhsum(e));  // hsum_lanes' order
   }
   if (i0 < n) {
     for (int l = 0; l < W; ++l) {
