@@ -46,6 +46,7 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests/python"))
 from http_util import shortest_pairs  # noqa: E402
 from llamacpp_ref import check_system_info, level_env  # noqa: E402
+from peak_rss import PeakRss  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -83,12 +84,12 @@ def run_gavel(gavel, model, threads, items, tmp, name, env, extra=()):
     t0 = time.perf_counter()
     with tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, text=True, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        peak = PeakRss(proc.pid)
+        proc.wait()
         err.seek(0)
         r = subprocess.CompletedProcess(cmd, proc.returncode, "", err.read())
     wall = time.perf_counter() - t0
-    run_gavel.peak_rss = usage.ru_maxrss * 1024  # bytes (Linux reports KiB)
+    run_gavel.peak_rss = peak.bytes()
     if r.returncode != 0:
         sys.exit(f"{' '.join(cmd)} -> {r.returncode}\n{r.stderr[-2000:]}")
     reuse = re.search(r"prefix reuse: .*", r.stderr)

@@ -21,6 +21,7 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests/python"))
 from llamacpp_ref import check_system_info, level_env  # noqa: E402
+from peak_rss import PeakRss  # noqa: E402
 
 TINY = pathlib.Path.home() / ".cache/gavel/tiny"
 
@@ -50,12 +51,13 @@ def gavel_run(gavel, path, reps, tmp, N, env):
     p = subprocess.Popen([gavel, "logprobs", path, "--batch-file", str(req), "--threads", "2",
                           "--ctx", str(N + 16), "--top-k", "1"], stdout=subprocess.PIPE, text=True,
                          env=env)
+    peak = PeakRss(p.pid)
     stamps = []
     for _ in p.stdout:
         stamps.append(time.perf_counter())
-    _, _, usage = os.wait4(p.pid, 0)  # this process's own peak RSS
+    p.wait()
     times = [b - a for a, b in zip(stamps, stamps[1:])]
-    return {"tps": N / statistics.median(times), "rss_mib": usage.ru_maxrss / 1024}
+    return {"tps": N / statistics.median(times), "rss_mib": peak.bytes() / 2**20}
 
 
 def main():
