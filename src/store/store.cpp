@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "core/io.h"
 #include "core/sha256.h"
@@ -120,7 +121,15 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Access acces
       return Error{fmt::format("{}: not a gavel store: {}", path, sqlite3_errmsg(db))};
     return store;
   }
-  GAVEL_TRY(store->exec("PRAGMA journal_mode=WAL"));
+  // Switching a new store to WAL needs it alone for a moment, and SQLite reports another
+  // process's lock at once here (no busy handler): runs started together retry, for as long as
+  // the busy timeout.
+  for (int waited_ms = 0;; waited_ms += 10) {
+    Status wal = store->exec("PRAGMA journal_mode=WAL");
+    if (wal.ok()) break;
+    if (wal.code() != StatusCode::kUnavailable || waited_ms >= 10000) return wal;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   GAVEL_TRY(store->exec("PRAGMA synchronous=FULL"));
   // One transaction: the tables appear together or not at all, and the write-ahead log gets one
   // commit's pages instead of one commit per statement.
