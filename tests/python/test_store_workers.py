@@ -109,3 +109,20 @@ def test_claim_of_a_dead_run_is_taken_over_at_expiry(gavel_bin, tmp_path):
     assert "4 judgment(s) taken over from claims of runs that stopped" in r.stderr, r.stderr
     assert 2.0 <= waited < 60, f"the live claim was not waited for until it expired ({waited:.1f} s)"
     assert _table_count(store, "judgments") == 7 and _table_count(store, "claims") == 0
+
+
+def test_runs_started_together_open_a_new_store(gavel_bin, tmp_path):
+    """A new store is switched to WAL, which needs the file alone for a moment: runs started
+    together on it retry rather than fail with 'database is locked' (before the fix, about one
+    run in six of such pairs failed)."""
+    inp = _write(tmp_path / "in.jsonl", _items(2))
+    for trial in range(20):
+        store = tmp_path / f"s{trial}.sqlite"
+        procs = [subprocess.Popen(_cmd(gavel_bin, inp, tmp_path / f"out{trial}-{i}.jsonl", store,
+                                       delay_ms=1),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for i in range(2)]
+        for p in procs:
+            _, err = p.communicate(timeout=120)
+            assert p.returncode == 0, f"trial {trial}: {err}"
+        assert _table_count(store, "judgments") == 2
