@@ -96,7 +96,7 @@ Result<std::unique_ptr<EmbeddedBackend>> EmbeddedBackend::open(const std::string
   b->info_.context_length = b->model_->n_ctx();
   b->info_.special_tokens = b->tok_->parsed_special_texts();
   GAVEL_ASSIGN(b->info_.fingerprint, weights_fingerprint(f));
-  // Loading freed tens of MiB of transient copies (the vocabulary's string arrays) below live
+  // Loading freed transient copies (the vocabulary's string arrays; 6 MiB measured) below live
   // blocks, where the heap cannot shrink: give those pages back (peak RSS).
   malloc_trim(0);
   return b;
