@@ -226,6 +226,13 @@ void register_matmuls() {
                                  std::to_string(rows) + "x1024/" + std::to_string(n_tok);
         benchmark::RegisterBenchmark(name.c_str(), bm_matmul, type, rows, int64_t{1024}, n_tok);
       }
+  // The FFN's down projection: 3072 columns, whose activations outgrow L1 per token.
+  for (T type : {T::kF16, T::kQ8_0, T::kQ4_K, T::kQ6_K}) {
+    const std::string name =
+        std::string("matmul/") + gavel::gguf::type_name(type) + "/1024x3072/512";
+    benchmark::RegisterBenchmark(name.c_str(), bm_matmul, type, int64_t{1024}, int64_t{3072},
+                                 int64_t{512});
+  }
 }
 
 }  // namespace

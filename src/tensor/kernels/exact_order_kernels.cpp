@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "gguf/fp16.h"
 #include "tensor/kernels/kernel_decls.h"
@@ -170,12 +171,19 @@ namespace {
 // multiply-add per W elements, then the lanes' sum, as dot_f16_ordered(kGemm) and tinyBLAS
 // compute it. The activations come as floats (their fp16 values, converted once per matmul).
 constexpr int kF16TileRows = 4, kF16TileTokens = W == 16 ? 6 : 2;  // 32 or 16 registers
+// Columns per pass: a pass's activations (6 tokens x 512 floats, 12 KiB) and its tiles' carried
+// accumulators stay in L1 while the weights stream; one pass over 3072 columns drew the
+// activations from L2 (bench_kernels F16 1024x3072: 47 GMAC/s against 57 at 1024 columns).
+constexpr int64_t kF16PassCols = 1024;
+// One pass of columns [0, n) of a kR x kT tile: the accumulators start at zero or from `carry`
+// (the previous pass's lanes, so each lane still adds its products in column order) and end in
+// `carry` or, after the last pass, as the lanes' sums in y.
 template <int kR, int kT>
 void f16_tile(int64_t n, const uint16_t* w, size_t w_stride, const float* a, size_t a_stride,
-              float* y, int64_t ldy) {
+              float* y, int64_t ldy, float* carry, bool first, bool last) {
   VecF acc[kR][kT];
   for (int r = 0; r < kR; ++r)
-    for (int t = 0; t < kT; ++t) acc[r][t] = VecF{};
+    for (int t = 0; t < kT; ++t) acc[r][t] = first ? VecF{} : vload(carry + (r * kT + t) * W);
   for (int64_t i = 0; i < n; i += W) {
     VecF wv[kR];
     for (int r = 0; r < kR; ++r) wv[r] = vload_h(w + size_t(r) * w_stride + i);
@@ -183,6 +191,11 @@ void f16_tile(int64_t n, const uint16_t* w, size_t w_stride, const float* a, siz
       const VecF av = vload(a + size_t(t) * a_stride + i);
       for (int r = 0; r < kR; ++r) acc[r][t] = vfma(wv[r], av, acc[r][t]);
     }
+  }
+  if (!last) {
+    for (int r = 0; r < kR; ++r)
+      for (int t = 0; t < kT; ++t) vstore(carry + (r * kT + t) * W, acc[r][t]);
+    return;
   }
   for (int t = 0; t < kT; ++t) {
     if constexpr (kR == 4)
@@ -193,8 +206,8 @@ void f16_tile(int64_t n, const uint16_t* w, size_t w_stride, const float* a, siz
 }
 template <int kT>
 void f16_tile_at(int64_t n, const uint16_t* w, size_t w_stride, const float* a, size_t a_stride,
-                 float* y, int64_t ldy) {
-  f16_tile<kF16TileRows, kT>(n, w, w_stride, a, a_stride, y, ldy);
+                 float* y, int64_t ldy, float* carry, bool first, bool last) {
+  f16_tile<kF16TileRows, kT>(n, w, w_stride, a, a_stride, y, ldy, carry, first, last);
 }
 }  // namespace
 
@@ -207,19 +220,32 @@ int64_t matmul_f16_gemm_rows(int64_t n, const uint16_t* w, size_t w_stride, int6
   // AVX-512 one tile (6 tokens, in L1; bench_kernels F16 512 tokens 49 -> 56 GMAC/s against
   // chunks of 48 from L2), at AVX2 48 tokens (no faster at 6).
   constexpr int64_t kChunk = W == 16 ? kF16TileTokens : 48;
+  constexpr int64_t kTilesPerChunk = kChunk / kF16TileTokens;
+  constexpr size_t kCarryPerTile = size_t(kF16TileRows) * kF16TileTokens * W;
+  const int64_t pass = n <= kF16PassCols ? n : kF16PassCols;
+  // Each (row group, token tile) of a chunk carries its lanes between passes.
+  thread_local std::vector<float> carry_buf;
+  if (pass < n) carry_buf.resize(size_t(done / kF16TileRows * kTilesPerChunk) * kCarryPerTile);
   for (int64_t c0 = 0; c0 < n_tok; c0 += kChunk) {
     const int64_t c1 = n_tok < c0 + kChunk ? n_tok : c0 + kChunk;
-    for (int64_t r = 0; r < done; r += kF16TileRows) {
-      const uint16_t* wr = w + size_t(r) * w_stride;
-      int64_t t = c0;
-      for (; t + kF16TileTokens <= c1; t += kF16TileTokens)
-        f16_tile_at<kF16TileTokens>(n, wr, w_stride, act + size_t(t) * act_stride, act_stride,
-                                    y + t * ldy + r, ldy);
-      const float* at = act + size_t(t) * act_stride;
-      float* yt = y + t * ldy + r;
-      with_static_count<kF16TileTokens - 1>(int(c1 - t), [&](auto k) {
-        f16_tile_at<decltype(k)::value>(n, wr, w_stride, at, act_stride, yt, ldy);
-      });
+    for (int64_t k0 = 0; k0 < n; k0 += pass) {
+      const int64_t kn = n - k0 < pass ? n - k0 : pass;
+      const bool first = k0 == 0, last = k0 + kn == n;
+      float* carry = carry_buf.data();
+      for (int64_t r = 0; r < done; r += kF16TileRows) {
+        const uint16_t* wr = w + size_t(r) * w_stride + k0;
+        int64_t t = c0;
+        for (; t + kF16TileTokens <= c1; t += kF16TileTokens, carry += kCarryPerTile)
+          f16_tile_at<kF16TileTokens>(kn, wr, w_stride, act + size_t(t) * act_stride + k0,
+                                      act_stride, y + t * ldy + r, ldy, carry, first, last);
+        const float* at = act + size_t(t) * act_stride + k0;
+        float* yt = y + t * ldy + r;
+        with_static_count<kF16TileTokens - 1>(int(c1 - t), [&](auto k) {
+          f16_tile_at<decltype(k)::value>(kn, wr, w_stride, at, act_stride, yt, ldy, carry, first,
+                                          last);
+        });
+        if (t < c1) carry += kCarryPerTile;
+      }
     }
   }
   return done;
