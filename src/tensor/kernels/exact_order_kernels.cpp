@@ -10,7 +10,6 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <vector>
 
 #include "gguf/fp16.h"
 #include "tensor/kernels/kernel_decls.h"
@@ -171,10 +170,12 @@ namespace {
 // multiply-add per W elements, then the lanes' sum, as dot_f16_ordered(kGemm) and tinyBLAS
 // compute it. The activations come as floats (their fp16 values, converted once per matmul).
 constexpr int kF16TileRows = 4, kF16TileTokens = W == 16 ? 6 : 2;  // 32 or 16 registers
-// Columns per pass: a pass's activations (6 tokens x 512 floats, 12 KiB) and its tiles' carried
-// accumulators stay in L1 while the weights stream; one pass over 3072 columns drew the
-// activations from L2 (bench_kernels F16 1024x3072: 47 GMAC/s against 57 at 1024 columns).
-constexpr int64_t kF16PassCols = 1024;
+// Columns per pass at AVX-512: a pass's activations (6 tokens x 1024 floats, 24 KiB) stay in L1
+// while the weights of up to 64 rows stream past them, the tiles' lanes carried between passes;
+// one pass over 3072 columns drew the activations from L2 (bench_kernels F16 1024x3072/512:
+// 47.5 GMAC/s, 55.5 in passes). AVX2 takes 48 tokens from L2 in one pass (no faster in passes).
+constexpr int64_t kF16PassCols = W == 16 ? 1024 : 0;  // 0: all columns in one pass
+constexpr int64_t kF16PassRows = 64;                  // rows whose lanes one pass carries
 // One pass of columns [0, n) of a kR x kT tile: the accumulators start at zero or from `carry`
 // (the previous pass's lanes, so each lane still adds its products in column order) and end in
 // `carry` or, after the last pass, as the lanes' sums in y.
@@ -220,31 +221,33 @@ int64_t matmul_f16_gemm_rows(int64_t n, const uint16_t* w, size_t w_stride, int6
   // AVX-512 one tile (6 tokens, in L1; bench_kernels F16 512 tokens 49 -> 56 GMAC/s against
   // chunks of 48 from L2), at AVX2 48 tokens (no faster at 6).
   constexpr int64_t kChunk = W == 16 ? kF16TileTokens : 48;
-  constexpr int64_t kTilesPerChunk = kChunk / kF16TileTokens;
   constexpr size_t kCarryPerTile = size_t(kF16TileRows) * kF16TileTokens * W;
-  const int64_t pass = n <= kF16PassCols ? n : kF16PassCols;
-  // Each (row group, token tile) of a chunk carries its lanes between passes.
-  thread_local std::vector<float> carry_buf;
-  if (pass < n) carry_buf.resize(size_t(done / kF16TileRows * kTilesPerChunk) * kCarryPerTile);
+  const int64_t pass = kF16PassCols == 0 || n <= kF16PassCols ? n : kF16PassCols;
+  // The lanes of each row group's tile of a chunk between passes (a chunk is one tile where
+  // there are passes); on the stack: the kernels keep no state and share no library code.
+  alignas(64) float carry[(kF16PassCols == 0 ? 1 : kF16PassRows / kF16TileRows) * kCarryPerTile];
+  static_assert(kF16PassCols == 0 || kChunk == kF16TileTokens);
   for (int64_t c0 = 0; c0 < n_tok; c0 += kChunk) {
     const int64_t c1 = n_tok < c0 + kChunk ? n_tok : c0 + kChunk;
-    for (int64_t k0 = 0; k0 < n; k0 += pass) {
-      const int64_t kn = n - k0 < pass ? n - k0 : pass;
-      const bool first = k0 == 0, last = k0 + kn == n;
-      float* carry = carry_buf.data();
-      for (int64_t r = 0; r < done; r += kF16TileRows) {
-        const uint16_t* wr = w + size_t(r) * w_stride + k0;
-        int64_t t = c0;
-        for (; t + kF16TileTokens <= c1; t += kF16TileTokens, carry += kCarryPerTile)
-          f16_tile_at<kF16TileTokens>(kn, wr, w_stride, act + size_t(t) * act_stride + k0,
-                                      act_stride, y + t * ldy + r, ldy, carry, first, last);
-        const float* at = act + size_t(t) * act_stride + k0;
-        float* yt = y + t * ldy + r;
-        with_static_count<kF16TileTokens - 1>(int(c1 - t), [&](auto k) {
-          f16_tile_at<decltype(k)::value>(kn, wr, w_stride, at, act_stride, yt, ldy, carry, first,
-                                          last);
-        });
-        if (t < c1) carry += kCarryPerTile;
+    for (int64_t rb = 0; rb < done; rb += kF16PassRows) {
+      const int64_t re = done < rb + kF16PassRows ? done : rb + kF16PassRows;
+      for (int64_t k0 = 0; k0 < n; k0 += pass) {
+        const int64_t kn = n - k0 < pass ? n - k0 : pass;
+        const bool first = k0 == 0, last = k0 + kn == n;
+        for (int64_t r = rb; r < re; r += kF16TileRows) {
+          float* cr = carry + (r - rb) / kF16TileRows * (pass < n ? kCarryPerTile : 0);
+          const uint16_t* wr = w + size_t(r) * w_stride + k0;
+          int64_t t = c0;
+          for (; t + kF16TileTokens <= c1; t += kF16TileTokens)
+            f16_tile_at<kF16TileTokens>(kn, wr, w_stride, act + size_t(t) * act_stride + k0,
+                                        act_stride, y + t * ldy + r, ldy, cr, first, last);
+          const float* at = act + size_t(t) * act_stride + k0;
+          float* yt = y + t * ldy + r;
+          with_static_count<kF16TileTokens - 1>(int(c1 - t), [&](auto k) {
+            f16_tile_at<decltype(k)::value>(kn, wr, w_stride, at, act_stride, yt, ldy, cr, first,
+                                            last);
+          });
+        }
       }
     }
   }
