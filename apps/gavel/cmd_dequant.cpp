@@ -40,6 +40,10 @@ nlohmann::json to_json(const Value& v) {
       return v.s;
     case ValueType::kArray: {
       nlohmann::json a = nlohmann::json::array();
+      if (v.elem_type == ValueType::kString) {
+        for (std::string_view s : v.strings()) a.push_back(s);
+        return a;
+      }
       for (size_t k = 0; k < v.size(); ++k) a.push_back(to_json(v.element(k)));
       return a;
     }

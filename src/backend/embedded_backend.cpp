@@ -97,7 +97,9 @@ Result<std::unique_ptr<EmbeddedBackend>> EmbeddedBackend::open(const std::string
   b->info_.special_tokens = b->tok_->parsed_special_texts();
   GAVEL_ASSIGN(b->info_.fingerprint, weights_fingerprint(f));
   // Loading freed transient copies (the vocabulary's string arrays; 6 MiB measured) below live
-  // blocks, where the heap cannot shrink: give those pages back (peak RSS).
+  // blocks, where the heap cannot shrink: give those pages back (peak RSS), and the file pages
+  // the tokenizer and template were read from.
+  f.release_metadata_pages();
   malloc_trim(0);
   return b;
 }

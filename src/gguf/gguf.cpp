@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -103,6 +104,13 @@ class Reader {
       : data_(data), size_(size), name_(name) {}
 
   size_t pos() const { return pos_; }
+  const uint8_t* here() const { return data_ + pos_; }
+  Status skip(size_t n, const std::string& what) {
+    if (n > remaining())
+      return error(what, fmt::format("truncated: need {} bytes, {} left", n, remaining()));
+    pos_ += n;
+    return Status::Ok();
+  }
   size_t remaining() const { return size_ - pos_; }
 
   Error error(const std::string& what, const std::string& msg) const {
@@ -162,29 +170,20 @@ Status read_array(Reader& r, const std::string& what, int depth, Value& out) {
     return r.error_at(at, what,
                       fmt::format("array of {} {} elements cannot fit in the {} bytes left", count,
                                   value_type_name(out.elem_type), r.remaining()));
-  if (out.elem_type == ValueType::kString) {
-    out.strs.resize(static_cast<size_t>(count));
-    for (uint64_t i = 0; i < count; ++i) {
-      GAVEL_ASSIGN(out.strs[i], r.read_string_view(what));
-    }
-    return Status::Ok();
-  }
   if (out.elem_type == ValueType::kArray) {
     out.arr.resize(static_cast<size_t>(count));
     for (uint64_t i = 0; i < count; ++i)
       GAVEL_TRY(read_value(r, out.elem_type, what, depth + 1, out.arr[i]));
     return Status::Ok();
   }
-  out.nums.resize(static_cast<size_t>(count));
-  Value e;
-  for (uint64_t i = 0; i < count; ++i) {
-    GAVEL_TRY(read_value(r, out.elem_type, what, depth + 1, e));
-    uint64_t bits = e.u;
-    if (is_signed(out.elem_type)) bits = static_cast<uint64_t>(e.i);
-    if (is_float(out.elem_type)) std::memcpy(&bits, &e.f, sizeof bits);
-    out.nums[i] = bits;
+  // Numbers and strings stay in the image: checked here, read by Value::element / strings.
+  out.raw = r.here();
+  out.count = static_cast<size_t>(count);
+  if (out.elem_type == ValueType::kString) {
+    for (uint64_t i = 0; i < count; ++i) GAVEL_TRY(r.read_string_view(what).status());
+    return Status::Ok();
   }
-  return Status::Ok();
+  return r.skip(static_cast<size_t>(count) * min, what);
 }
 
 Status read_value(Reader& r, ValueType type, const std::string& what, int depth, Value& out) {
@@ -494,25 +493,92 @@ const TensorInfo* File::tensor(std::string_view name) const {
 }
 
 size_t Value::size() const {
-  if (elem_type == ValueType::kString) return strs.size();
-  if (elem_type == ValueType::kArray) return arr.size();
-  return nums.size();
+  return elem_type == ValueType::kArray ? arr.size() : count;
 }
+
+namespace {
+// The string at p (validated at parse: its length prefix and bytes lie in the image).
+std::string_view string_at(const uint8_t*& p) {
+  uint64_t len;
+  std::memcpy(&len, p, sizeof len);
+  std::string_view s(reinterpret_cast<const char*>(p + sizeof len), static_cast<size_t>(len));
+  p += sizeof len + static_cast<size_t>(len);
+  return s;
+}
+template <class T>
+T number_at(const uint8_t* raw, size_t k) {
+  T v;
+  std::memcpy(&v, raw + k * sizeof(T), sizeof v);
+  return v;
+}
+}  // namespace
 
 Value Value::element(size_t k) const {
   if (elem_type == ValueType::kArray) return arr[k];
   Value e;
   e.type = elem_type;
-  if (elem_type == ValueType::kString) {
-    e.s = std::string(strs[k]);
-  } else if (is_signed(elem_type)) {
-    e.i = static_cast<int64_t>(nums[k]);
-  } else if (is_float(elem_type)) {
-    std::memcpy(&e.f, &nums[k], sizeof e.f);
-  } else {
-    e.u = nums[k];
+  switch (elem_type) {
+    case ValueType::kString: {
+      const uint8_t* p = raw;
+      for (size_t j = 0; j < k; ++j) (void)string_at(p);
+      e.s = std::string(string_at(p));
+      break;
+    }
+    case ValueType::kBool:
+      e.u = number_at<uint8_t>(raw, k) != 0;
+      break;
+    case ValueType::kU8:
+      e.u = number_at<uint8_t>(raw, k);
+      break;
+    case ValueType::kU16:
+      e.u = number_at<uint16_t>(raw, k);
+      break;
+    case ValueType::kU32:
+      e.u = number_at<uint32_t>(raw, k);
+      break;
+    case ValueType::kU64:
+      e.u = number_at<uint64_t>(raw, k);
+      break;
+    case ValueType::kI8:
+      e.i = number_at<int8_t>(raw, k);
+      break;
+    case ValueType::kI16:
+      e.i = number_at<int16_t>(raw, k);
+      break;
+    case ValueType::kI32:
+      e.i = number_at<int32_t>(raw, k);
+      break;
+    case ValueType::kI64:
+      e.i = number_at<int64_t>(raw, k);
+      break;
+    case ValueType::kF32:
+      e.f = number_at<float>(raw, k);
+      break;
+    case ValueType::kF64:
+      e.f = number_at<double>(raw, k);
+      break;
+    case ValueType::kArray:
+      break;
   }
   return e;
+}
+
+std::vector<std::string_view> Value::strings() const {
+  std::vector<std::string_view> out;
+  if (elem_type != ValueType::kString) return out;
+  out.reserve(count);
+  const uint8_t* p = raw;
+  for (size_t k = 0; k < count; ++k) out.push_back(string_at(p));
+  return out;
+}
+
+void File::release_metadata_pages() const {
+  if (map_ == nullptr) return;  // parsed from a caller's buffer
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  // Whole pages before the first tensor's data; the pages are clean, so they are dropped, not
+  // written anywhere, and read from the file again if touched.
+  const size_t end = std::min(data_offset_, map_size_) / page * page;
+  if (end > 0) (void)madvise(map_, end, MADV_DONTNEED);
 }
 
 namespace {
@@ -594,7 +660,10 @@ Result<std::vector<std::string>> File::get_string_array(std::string_view key) co
   if (!v) return missing(path_, key);
   if (v->type != ValueType::kArray || v->elem_type != ValueType::kString)
     return wrong_type(path_, key, *v, "an array of strings");
-  return std::vector<std::string>(v->strs.begin(), v->strs.end());
+  std::vector<std::string> out;
+  out.reserve(v->size());
+  for (std::string_view s : v->strings()) out.emplace_back(s);
+  return out;
 }
 
 Result<std::vector<int64_t>> File::get_int_array(std::string_view key) const {

@@ -56,10 +56,10 @@ enum class TensorType : uint32_t {
 const char* type_name(TensorType t);       // "Q4_K", or "type#N" for unknown ids
 const char* value_type_name(ValueType t);  // "u32", "string", "array", ...
 
-// One metadata value. Scalars are widened; arrays hold their element type and elements in a
-// compact form (a vocabulary's 150k tokens, merges and token types as Values took ~40 MB for as
-// long as the model was loaded): strings as views into the file image, numbers and bools as
-// 64-bit patterns, arrays of arrays as Values. element(k) gives element k as a Value.
+// One metadata value. Scalars are widened. Arrays of numbers and strings stay in the file image
+// (validated when the file is parsed) and are read on demand: a vocabulary's tokens, merges and
+// token types held as views and 64-bit numbers took 6 MiB for as long as the model was loaded.
+// Arrays of arrays are Values.
 struct Value {
   ValueType type = ValueType::kU8;
   ValueType elem_type = ValueType::kU8;  // for arrays
@@ -68,10 +68,13 @@ struct Value {
   double f = 0.0;                        // floats
   std::string s;                         // strings
   std::vector<Value> arr;                // arrays of arrays
-  std::vector<std::string_view> strs;    // arrays of strings (valid while the File lives)
-  std::vector<uint64_t> nums;            // arrays of numbers: u, i (two's complement), f's bits
+  const uint8_t* raw = nullptr;          // arrays of numbers and strings: the encoded elements
+  size_t count = 0;                      // their number (valid while the File lives)
   size_t size() const;                   // elements of an array
-  Value element(size_t k) const;         // element k of an array (k < size())
+  // Element k of an array (k < size()): direct for numbers and arrays, a walk over the first k
+  // for strings (strings() reads them all in one pass).
+  Value element(size_t k) const;
+  std::vector<std::string_view> strings() const;  // an array of strings, as views into the file
 };
 
 struct TensorInfo {
@@ -115,6 +118,10 @@ class File {
 
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   const TensorInfo* tensor(std::string_view name) const;
+
+  // Gives the memory of the metadata's pages (the vocabulary's text) back to the system once
+  // what needed them is built; later reads fault them in again from the file.
+  void release_metadata_pages() const;
 
  private:
   File() = default;

@@ -93,6 +93,12 @@ TEST(GgufReader, ParsesEveryValueTypeV3) {
   EXPECT_EQ(*file.get_int("t.i64"), -9000000000000000000LL);
   EXPECT_EQ(*file.get_float("t.f64"), -0.125);
   EXPECT_EQ(*file.get_string_array("t.arr_str"), (std::vector<std::string>{"a b", ""}));
+  const Value* strs = file.find("t.arr_str");
+  EXPECT_EQ(strs->element(0).s, "a b");
+  EXPECT_EQ(strs->element(1).s, "");
+  EXPECT_EQ(strs->element(1).type, ValueType::kString);
+  EXPECT_EQ(strs->strings(), (std::vector<std::string_view>{"a b", ""}));
+  EXPECT_EQ(file.find("t.arr_f32")->element(1).f, -4.0);
   const Value* nested = file.find("t.nested");
   ASSERT_NE(nested, nullptr);
   EXPECT_EQ(nested->type, ValueType::kArray);
@@ -322,6 +328,35 @@ TEST(GgufReader, OpensFilesFromDisk) {
   float v;
   std::memcpy(&v, (*f)->tensor("c.bias")->data + 8, 4);
   EXPECT_EQ(v, 1.0f);
+  std::filesystem::remove(path);
+
+  // Metadata of many pages (a vocabulary), read again after its pages were given back.
+  Bytes big;
+  std::vector<std::string> words;
+  for (int i = 0; i < 3000; ++i) words.push_back("token_" + std::to_string(i * 7919));
+  big.str("v.tokens").put<uint32_t>(9).put<uint32_t>(8).put<uint64_t>(words.size());
+  for (const std::string& w : words) big.str(w);
+  big.str("v.types").put<uint32_t>(9).put<uint32_t>(5).put<uint64_t>(3000);
+  for (int i = 0; i < 3000; ++i) big.put<int32_t>(i % 5 - 2);
+  auto big_img = build_file(3, 2, big, sample_tensors());
+  ASSERT_GT(big_img.size(), 16384u);
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(big_img.data()),
+              static_cast<std::streamsize>(big_img.size()));
+  }
+  auto g = File::open(path.string());
+  ASSERT_TRUE(g.ok()) << g.message();
+  for (int pass = 0; pass < 2; ++pass) {
+    EXPECT_EQ(*(*g)->get_string_array("v.tokens"), words) << "pass " << pass;
+    const std::vector<int64_t> types = *(*g)->get_int_array("v.types");
+    ASSERT_EQ(types.size(), 3000u);
+    for (int i = 0; i < 3000; ++i) EXPECT_EQ(types[size_t(i)], i % 5 - 2) << i;
+    EXPECT_EQ((*g)->find("v.tokens")->element(2999).s, words.back());
+    std::memcpy(&v, (*g)->tensor("c.bias")->data + 8, 4);
+    EXPECT_EQ(v, 1.0f);
+    (*g)->release_metadata_pages();
+  }
   std::filesystem::remove(path);
 
   auto missing = File::open("/nonexistent/x.gguf");
