@@ -23,9 +23,12 @@ namespace {
 // One block of a Q8_0/Q5_0/Q4_0 dot in ggml's order: the integer dot of the weights q (|q| in
 // qa: signed x signed as dot_us needs it) with the activation bytes a in 8 lanes, then
 // acc += d * sums fused, d = d_w * d_a.
-inline __m256 q0_block(__m256 acc, __m256i q, __m256i qa, __m256i a, float d) {
+inline __m256 q0_block_v(__m256 acc, __m256i q, __m256i qa, __m256i a, __m256 d) {
   const __m256i s = dot_us(_mm256_setzero_si256(), qa, _mm256_sign_epi8(a, q));
-  return _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), acc);
+  return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc);
+}
+inline __m256 q0_block(__m256 acc, __m256i q, __m256i qa, __m256i a, float d) {
+  return q0_block_v(acc, q, qa, a, _mm256_set1_ps(d));
 }
 
 // A Q8_0/Q5_0/Q4_0 row against kT tokens (Q8_0 activations): per block the integer dot in 8
@@ -46,6 +49,23 @@ void dot_q0(int64_t n, const void* wv, const void* const* av, float* out) {
     const __m256i q = q0_values<kType>(wp, b, &dw);
     const __m256i qa = _mm256_sign_epi8(q, q);
     const float wd = gguf::fp16_to_fp32(dw);
+    if constexpr (kT == 4) {
+      // The four tokens' scales converted and multiplied by the weight's together (the same
+      // products), then each broadcast: one conversion and one multiply per block, not four.
+      const __m128 d4 =
+          _mm_mul_ps(_mm_set1_ps(wd),
+                     _mm_cvtph_ps(_mm_setr_epi16(short(a[0][b].d), short(a[1][b].d),
+                                                 short(a[2][b].d), short(a[3][b].d), 0, 0, 0, 0)));
+      const __m256 d8 = _mm256_castps128_ps256(d4);
+      acc[0] = q0_block_v(acc[0], q, qa, load32(a[0][b].qs), _mm256_broadcastss_ps(d4));
+      acc[1] = q0_block_v(acc[1], q, qa, load32(a[1][b].qs),
+                          _mm256_permutevar8x32_ps(d8, _mm256_set1_epi32(1)));
+      acc[2] = q0_block_v(acc[2], q, qa, load32(a[2][b].qs),
+                          _mm256_permutevar8x32_ps(d8, _mm256_set1_epi32(2)));
+      acc[3] = q0_block_v(acc[3], q, qa, load32(a[3][b].qs),
+                          _mm256_permutevar8x32_ps(d8, _mm256_set1_epi32(3)));
+      continue;
+    }
     for (int t = 0; t < kT; ++t)
       acc[t] = q0_block(acc[t], q, qa, load32(a[t][b].qs), wd * gguf::fp16_to_fp32(a[t][b].d));
   }
@@ -112,12 +132,31 @@ void dot_q41_q51_multi(int64_t n, const void* wv, const void* const* av, float* 
     acc[t] = _mm256_setzero_ps();
     summ[t] = 0.f;
   }
+  __m128 summ4 = _mm_setzero_ps();
   for (int64_t b = 0; b < n / kQK; ++b) {
     __m256i q = nibbles(w[b].qs);
     if constexpr (kFive) {
       q = _mm256_or_si256(q, _mm256_and_si256(bits_to_bytes(w[b].qh), _mm256_set1_epi8(0x10)));
     }
     const float wd = gguf::fp16_to_fp32(w[b].d), wm = gguf::fp16_to_fp32(w[b].m);
+    if constexpr (kT == 4) {
+      // As dot_q0: the four tokens' scales and sums converted, scaled and fused together
+      // (lane t of summ4 is summ[t]'s fused multiply-add).
+      const __m128 d4 =
+          _mm_mul_ps(_mm_set1_ps(wd),
+                     _mm_cvtph_ps(_mm_setr_epi16(short(a[0][b].d), short(a[1][b].d),
+                                                 short(a[2][b].d), short(a[3][b].d), 0, 0, 0, 0)));
+      const __m128 s4 = _mm_cvtph_ps(_mm_setr_epi16(
+          short(a[0][b].s), short(a[1][b].s), short(a[2][b].s), short(a[3][b].s), 0, 0, 0, 0));
+      summ4 = _mm_fmadd_ps(_mm_set1_ps(wm), s4, summ4);
+      const __m256 d8 = _mm256_castps128_ps256(d4);
+      for (int t = 0; t < 4; ++t) {
+        const __m256i s = dot_us(_mm256_setzero_si256(), q, load32(a[t][b].qs));
+        acc[t] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(d8, _mm256_set1_epi32(t)),
+                                 _mm256_cvtepi32_ps(s), acc[t]);
+      }
+      continue;
+    }
     for (int t = 0; t < kT; ++t) {
       const __m256i s = dot_us(_mm256_setzero_si256(), q, load32(a[t][b].qs));
       const float d = wd * gguf::fp16_to_fp32(a[t][b].d);
@@ -125,6 +164,7 @@ void dot_q41_q51_multi(int64_t n, const void* wv, const void* const* av, float* 
       summ[t] = std::fma(wm, gguf::fp16_to_fp32(a[t][b].s), summ[t]);
     }
   }
+  if constexpr (kT == 4) _mm_storeu_ps(summ, summ4);
   for (int t = 0; t < kT; ++t) out[t] = hsum(acc[t]) + summ[t];
 }
 
