@@ -31,11 +31,10 @@ Result<Vocab> Vocab::create(std::vector<std::string> tokens, std::vector<uint32_
   v.index.assign(slots, -1);
   for (size_t i = 0; i < v.tokens.size(); ++i) {
     if (v.tokens[i].empty()) v.tokens[i] = "[EMPTY_" + std::to_string(i) + "]";
-    size_t at = StringHash{}(v.tokens[i]) & (slots - 1);
-    for (; v.index[at] >= 0; at = (at + 1) & (slots - 1))
-      if (v.tokens[size_t(v.index[at])] == v.tokens[i])
-        return Error{"duplicate token in vocabulary: '" + v.tokens[i] + "' has ids " +
-                     std::to_string(v.index[at]) + " and " + std::to_string(i)};
+    const size_t at = v.slot_of(v.tokens[i]);
+    if (v.index[at] >= 0)
+      return Error{"duplicate token in vocabulary: '" + v.tokens[i] + "' has ids " +
+                   std::to_string(v.index[at]) + " and " + std::to_string(i)};
     v.index[at] = static_cast<int32_t>(i);
   }
   v.merges_by_id.reserve(merges.size());

@@ -70,13 +70,13 @@ struct Vocab {
   static Result<Vocab> create(std::vector<std::string> tokens, std::vector<uint32_t> attrs,
                               const std::vector<std::string>& merges);
 
-  int32_t find(std::string_view text) const {
-    if (index.empty()) return -1;
+  int32_t find(std::string_view text) const { return index.empty() ? -1 : index[slot_of(text)]; }
+  // The slot of `text` in `index`: the one holding its id, else the empty one where it would go.
+  size_t slot_of(std::string_view text) const {
     const size_t mask = index.size() - 1;
-    for (size_t i = StringHash{}(text)&mask;; i = (i + 1) & mask) {
-      const int32_t id = index[i];
-      if (id < 0 || tokens[size_t(id)] == text) return id;
-    }
+    size_t i = StringHash{}(text)&mask;
+    while (index[i] >= 0 && tokens[size_t(index[i])] != text) i = (i + 1) & mask;
+    return i;
   }
 
   // BPE-encodes one pre-tokenized, byte-level encoded word, appending ids to out.
