@@ -30,6 +30,14 @@ inline __m256 q0_block_v(__m256 acc, __m256i q, __m256i qa, __m256i a, __m256 d)
 inline __m256 q0_block(__m256 acc, __m256i q, __m256i qa, __m256i a, float d) {
   return q0_block_v(acc, q, qa, a, _mm256_set1_ps(d));
 }
+// Four fp16 values as floats, and lane t of such a register in all eight lanes: the many-token
+// dots scale four tokens' blocks with one conversion and one multiply.
+inline __m128 fp16x4(uint16_t a, uint16_t b, uint16_t c, uint16_t d) {
+  return _mm_cvtph_ps(_mm_setr_epi16(short(a), short(b), short(c), short(d), 0, 0, 0, 0));
+}
+inline __m256 broadcast_lane(__m128 v, int t) {
+  return _mm256_permutevar8x32_ps(_mm256_castps128_ps256(v), _mm256_set1_epi32(t));
+}
 
 // A Q8_0/Q5_0/Q4_0 row against kT tokens (Q8_0 activations): per block the integer dot in 8
 // lanes, acc += (d_w * d_a) * sums fused, then one hsum per token. With kT > 1 the weight
@@ -53,17 +61,9 @@ void dot_q0(int64_t n, const void* wv, const void* const* av, float* out) {
       // The four tokens' scales converted and multiplied by the weight's together (the same
       // products), then each broadcast: one conversion and one multiply per block, not four.
       const __m128 d4 =
-          _mm_mul_ps(_mm_set1_ps(wd),
-                     _mm_cvtph_ps(_mm_setr_epi16(short(a[0][b].d), short(a[1][b].d),
-                                                 short(a[2][b].d), short(a[3][b].d), 0, 0, 0, 0)));
-      const __m256 d8 = _mm256_castps128_ps256(d4);
-      acc[0] = q0_block_v(acc[0], q, qa, load32(a[0][b].qs), _mm256_broadcastss_ps(d4));
-      acc[1] = q0_block_v(acc[1], q, qa, load32(a[1][b].qs),
-                          _mm256_permutevar8x32_ps(d8, _mm256_set1_epi32(1)));
-      acc[2] = q0_block_v(acc[2], q, qa, load32(a[2][b].qs),
-                          _mm256_permutevar8x32_ps(d8, _mm256_set1_epi32(2)));
-      acc[3] = q0_block_v(acc[3], q, qa, load32(a[3][b].qs),
-                          _mm256_permutevar8x32_ps(d8, _mm256_set1_epi32(3)));
+          _mm_mul_ps(_mm_set1_ps(wd), fp16x4(a[0][b].d, a[1][b].d, a[2][b].d, a[3][b].d));
+      for (int t = 0; t < 4; ++t)
+        acc[t] = q0_block_v(acc[t], q, qa, load32(a[t][b].qs), broadcast_lane(d4, t));
       continue;
     }
     for (int t = 0; t < kT; ++t)
@@ -143,17 +143,12 @@ void dot_q41_q51_multi(int64_t n, const void* wv, const void* const* av, float* 
       // As dot_q0: the four tokens' scales and sums converted, scaled and fused together
       // (lane t of summ4 is summ[t]'s fused multiply-add).
       const __m128 d4 =
-          _mm_mul_ps(_mm_set1_ps(wd),
-                     _mm_cvtph_ps(_mm_setr_epi16(short(a[0][b].d), short(a[1][b].d),
-                                                 short(a[2][b].d), short(a[3][b].d), 0, 0, 0, 0)));
-      const __m128 s4 = _mm_cvtph_ps(_mm_setr_epi16(
-          short(a[0][b].s), short(a[1][b].s), short(a[2][b].s), short(a[3][b].s), 0, 0, 0, 0));
-      summ4 = _mm_fmadd_ps(_mm_set1_ps(wm), s4, summ4);
-      const __m256 d8 = _mm256_castps128_ps256(d4);
+          _mm_mul_ps(_mm_set1_ps(wd), fp16x4(a[0][b].d, a[1][b].d, a[2][b].d, a[3][b].d));
+      summ4 =
+          _mm_fmadd_ps(_mm_set1_ps(wm), fp16x4(a[0][b].s, a[1][b].s, a[2][b].s, a[3][b].s), summ4);
       for (int t = 0; t < 4; ++t) {
         const __m256i s = dot_us(_mm256_setzero_si256(), q, load32(a[t][b].qs));
-        acc[t] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(d8, _mm256_set1_epi32(t)),
-                                 _mm256_cvtepi32_ps(s), acc[t]);
+        acc[t] = _mm256_fmadd_ps(broadcast_lane(d4, t), _mm256_cvtepi32_ps(s), acc[t]);
       }
       continue;
     }
