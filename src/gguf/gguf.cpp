@@ -179,11 +179,14 @@ Status read_array(Reader& r, const std::string& what, int depth, Value& out) {
   // Numbers and strings stay in the image: checked here, read by Value::element / strings.
   out.raw = r.here();
   out.count = static_cast<size_t>(count);
+  const size_t start = r.pos();
   if (out.elem_type == ValueType::kString) {
     for (uint64_t i = 0; i < count; ++i) GAVEL_TRY(r.read_string_view(what).status());
-    return Status::Ok();
+  } else {
+    GAVEL_TRY(r.skip(static_cast<size_t>(count) * min, what));
   }
-  return r.skip(static_cast<size_t>(count) * min, what);
+  out.raw_bytes = r.pos() - start;
+  return Status::Ok();
 }
 
 Status read_value(Reader& r, ValueType type, const std::string& what, int depth, Value& out) {
@@ -492,74 +495,23 @@ const TensorInfo* File::tensor(std::string_view name) const {
   return it == tensor_index_.end() ? nullptr : &tensors_[it->second];
 }
 
-size_t Value::size() const {
-  return elem_type == ValueType::kArray ? arr.size() : count;
-}
+size_t Value::size() const { return elem_type == ValueType::kArray ? arr.size() : count; }
 
 namespace {
-// The string at p (validated at parse: its length prefix and bytes lie in the image).
-std::string_view string_at(const uint8_t*& p) {
-  uint64_t len;
-  std::memcpy(&len, p, sizeof len);
-  std::string_view s(reinterpret_cast<const char*>(p + sizeof len), static_cast<size_t>(len));
-  p += sizeof len + static_cast<size_t>(len);
-  return s;
-}
-template <class T>
-T number_at(const uint8_t* raw, size_t k) {
-  T v;
-  std::memcpy(&v, raw + k * sizeof(T), sizeof v);
-  return v;
-}
+// What a read of an array's elements would name in an error: none fails, they were validated
+// when the file was parsed.
+const std::string kElements = "array element";
 }  // namespace
 
 Value Value::element(size_t k) const {
   if (elem_type == ValueType::kArray) return arr[k];
+  Reader r(raw, raw_bytes, kElements);
+  if (elem_type == ValueType::kString)
+    for (size_t j = 0; j < k; ++j) (void)r.read_string_view(kElements);
+  else
+    (void)r.skip(k * min_encoded_size(elem_type), kElements);
   Value e;
-  e.type = elem_type;
-  switch (elem_type) {
-    case ValueType::kString: {
-      const uint8_t* p = raw;
-      for (size_t j = 0; j < k; ++j) (void)string_at(p);
-      e.s = std::string(string_at(p));
-      break;
-    }
-    case ValueType::kBool:
-      e.u = number_at<uint8_t>(raw, k) != 0;
-      break;
-    case ValueType::kU8:
-      e.u = number_at<uint8_t>(raw, k);
-      break;
-    case ValueType::kU16:
-      e.u = number_at<uint16_t>(raw, k);
-      break;
-    case ValueType::kU32:
-      e.u = number_at<uint32_t>(raw, k);
-      break;
-    case ValueType::kU64:
-      e.u = number_at<uint64_t>(raw, k);
-      break;
-    case ValueType::kI8:
-      e.i = number_at<int8_t>(raw, k);
-      break;
-    case ValueType::kI16:
-      e.i = number_at<int16_t>(raw, k);
-      break;
-    case ValueType::kI32:
-      e.i = number_at<int32_t>(raw, k);
-      break;
-    case ValueType::kI64:
-      e.i = number_at<int64_t>(raw, k);
-      break;
-    case ValueType::kF32:
-      e.f = number_at<float>(raw, k);
-      break;
-    case ValueType::kF64:
-      e.f = number_at<double>(raw, k);
-      break;
-    case ValueType::kArray:
-      break;
-  }
+  (void)read_value(r, elem_type, kElements, 1, e);
   return e;
 }
 
@@ -567,8 +519,8 @@ std::vector<std::string_view> Value::strings() const {
   std::vector<std::string_view> out;
   if (elem_type != ValueType::kString) return out;
   out.reserve(count);
-  const uint8_t* p = raw;
-  for (size_t k = 0; k < count; ++k) out.push_back(string_at(p));
+  Reader r(raw, raw_bytes, kElements);
+  for (size_t k = 0; k < count; ++k) out.push_back(*r.read_string_view(kElements));
   return out;
 }
 

@@ -69,7 +69,8 @@ struct Value {
   std::string s;                         // strings
   std::vector<Value> arr;                // arrays of arrays
   const uint8_t* raw = nullptr;          // arrays of numbers and strings: the encoded elements
-  size_t count = 0;                      // their number (valid while the File lives)
+  size_t raw_bytes = 0;                  // (valid while the File lives), their bytes
+  size_t count = 0;                      // and their number
   size_t size() const;                   // elements of an array
   // Element k of an array (k < size()): direct for numbers and arrays, a walk over the first k
   // for strings (strings() reads them all in one pass).
