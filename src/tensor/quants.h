@@ -21,10 +21,10 @@ float vec_dot(TensorType t, int64_t n, const void* w, const void* act);
 // Q8_0/Q5_0/Q4_0/Q4_1/Q5_1/Q4_K/Q5_K/Q6_K (the row decoded once per group of tokens).
 void vec_dot_multi(TensorType t, int64_t n, const void* w, const void* const* act, int n_act,
                    float* out);
-// Q4_K matrices in the repacked GEMM order with 16 tokens per vector (AVX-512 level):
-// q8k_lanes_bytes(n, n_tok) is the size of n_tok Q8_K activation rows interleaved by
-// pack_q8k_lanes (token groups [g0, g1) of 16, so threads can split the packing), 0 where the
-// level has no such kernel; matmul_q4k_lanes then computes y[t * ldy + i] =
+// Q4_K matrices in the repacked GEMM order with the tokens in the vector lanes (16 per vector
+// at AVX-512, 8 at AVX2): q8k_lanes_bytes(n, n_tok) is the size of n_tok Q8_K activation rows
+// interleaved by pack_q8k_lanes (token groups [g0, g1) of 16, so threads can split the
+// packing), 0 where the level has no such kernel; matmul_q4k_lanes then computes y[t * ldy + i] =
 // vec_dot_q4k_repacked(n, row i, token t, gemm=true) bit for bit for every row and token < n_tok.
 inline constexpr int kQ8KLaneTokens = 16;  // tokens per group of the interleaved layout
 size_t q8k_lanes_bytes(int64_t n, int64_t n_tok);

@@ -1,11 +1,12 @@
-// Q4_K matrices in ggml's repacked-GEMM float order with the tokens in the vector lanes
-// (AVX-512 level). The activations of 16 tokens are interleaved dword by dword, so one VNNI
-// dpbusd adds 4 products for each of 16 tokens against one broadcast weight dword: no
-// horizontal sums, and a decoded weight block serves every token of a chunk. Per output the
-// float steps are those of dot_q4k_q5k<false, 2> (quant_kernels.cpp): per 64-element half-pair
-// g the exact integer total, acc = fma(total, d_w * d_a, acc), mins = fma(half_min, dmin_w *
-// d_a, mins), and acc - mins at the end. The AVX2 level has no such kernel (its functions
-// report 0 bytes / 0 rows).
+// Q4_K matrices in ggml's repacked-GEMM float order with the tokens in the vector lanes. The
+// activations of 16 tokens are interleaved dword by dword, so one broadcast weight dword meets 4
+// bytes of every token at once: no horizontal sums, and a decoded weight block serves every
+// token of a chunk. AVX-512: one VNNI dpbusd adds 4 products for each of 16 tokens. AVX2: 8
+// tokens per vector (half a group), maddubs pairs summed in 16 bits over a 32-element
+// sub-block (exact: |sum| <= 8 * 2 * 15 * 128 < 2^15) and widened once. Per output the float
+// steps are those of dot_q4k_q5k<false, 2> (quant_kernels.cpp): per 64-element half-pair g the
+// exact integer total, acc = fma(total, d_w * d_a, acc), mins = fma(half_min, dmin_w * d_a,
+// mins), and acc - mins at the end.
 #include "tensor/kernels/isa_namespace.h"
 // clang-format off
 #include <immintrin.h>
@@ -19,7 +20,6 @@
 
 namespace gavel::tensor::GAVEL_ISA_NS {
 
-#if defined(__AVX512F__) && defined(__AVX512VNNI__)
 namespace {
 
 constexpr int kLanes = 16;
@@ -62,11 +62,92 @@ inline void decode_q4k(const uint8_t* bp, DecodedRow& out) {
   }
 }
 
-inline __m512i bcast_dword(const uint8_t* p) {
+inline int32_t dword(const uint8_t* p) {
   int32_t x;
   std::memcpy(&x, p, 4);
-  return _mm512_set1_epi32(x);
+  return x;
 }
+
+#if defined(__AVX512F__) && defined(__AVX512VNNI__)
+// A vector holds the 16 tokens of a group.
+constexpr int kVec = 16;
+using VecF = __m512;
+using VecI = __m512i;
+inline VecF load_f(const float* p) { return _mm512_loadu_ps(p); }
+inline VecF set1_f(float x) { return _mm512_set1_ps(x); }
+inline VecF zero_f() { return _mm512_setzero_ps(); }
+inline VecF mul_f(VecF a, VecF b) { return _mm512_mul_ps(a, b); }
+inline VecF fma_f(VecF a, VecF b, VecF c) { return _mm512_fmadd_ps(a, b, c); }
+inline VecF sub_f(VecF a, VecF b) { return _mm512_sub_ps(a, b); }
+inline VecF cvt_f(VecI a) { return _mm512_cvtepi32_ps(a); }
+inline void store_f(float* p, VecF a) { _mm512_store_ps(p, a); }
+// For kR rows: the exact sums of 32 products (8 dwords k of q_r against qs[k]) per token.
+template <int kR>
+inline void dot32(const int32_t (*qs)[kLanes], const uint8_t* const* q, VecI out[kR]) {
+  for (int r = 0; r < kR; ++r) out[r] = _mm512_setzero_si512();
+  for (int k = 0; k < 8; ++k) {
+    const __m512i av = _mm512_loadu_si512(qs[k]);
+    for (int r = 0; r < kR; ++r)
+      out[r] = _mm512_dpbusd_epi32(out[r], _mm512_set1_epi32(dword(q[r] + 4 * k)), av);
+  }
+}
+// Four rows' outputs of the tokens in o[0..3]: each token's 4 outputs in one 16-byte store (64
+// scalar stores to 16 strided lines cost a third of this kernel's time).
+inline void store_rows4(const VecF o[4], int valid, float* y, int64_t ldy) {
+  const __m512 t0 = _mm512_unpacklo_ps(o[0], o[1]), t1 = _mm512_unpackhi_ps(o[0], o[1]);
+  const __m512 t2 = _mm512_unpacklo_ps(o[2], o[3]), t3 = _mm512_unpackhi_ps(o[2], o[3]);
+  // u[j]: in 128-bit lane k, the 4 rows of token 4k + j.
+  const __m512 u[4] = {_mm512_shuffle_ps(t0, t2, 0x44), _mm512_shuffle_ps(t0, t2, 0xEE),
+                       _mm512_shuffle_ps(t1, t3, 0x44), _mm512_shuffle_ps(t1, t3, 0xEE)};
+  alignas(64) float tr[kVec][4];
+  for (int j = 0; j < 4; ++j) {
+    _mm_store_ps(tr[j], _mm512_castps512_ps128(u[j]));
+    _mm_store_ps(tr[4 + j], _mm512_extractf32x4_ps(u[j], 1));
+    _mm_store_ps(tr[8 + j], _mm512_extractf32x4_ps(u[j], 2));
+    _mm_store_ps(tr[12 + j], _mm512_extractf32x4_ps(u[j], 3));
+  }
+  for (int t = 0; t < valid; ++t) _mm_storeu_ps(y + t * ldy, _mm_load_ps(tr[t]));
+}
+#else
+// A vector holds half of a group: 8 tokens.
+constexpr int kVec = 8;
+using VecF = __m256;
+using VecI = __m256i;
+inline VecF load_f(const float* p) { return _mm256_loadu_ps(p); }
+inline VecF set1_f(float x) { return _mm256_set1_ps(x); }
+inline VecF zero_f() { return _mm256_setzero_ps(); }
+inline VecF mul_f(VecF a, VecF b) { return _mm256_mul_ps(a, b); }
+inline VecF fma_f(VecF a, VecF b, VecF c) { return _mm256_fmadd_ps(a, b, c); }
+inline VecF sub_f(VecF a, VecF b) { return _mm256_sub_ps(a, b); }
+inline VecF cvt_f(VecI a) { return _mm256_cvtepi32_ps(a); }
+inline void store_f(float* p, VecF a) { _mm256_store_ps(p, a); }
+template <int kR>
+inline void dot32(const int32_t (*qs)[kLanes], const uint8_t* const* q, VecI out[kR]) {
+  __m256i s16[kR];
+  for (int k = 0; k < 8; ++k) {
+    const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs[k]));
+    for (int r = 0; r < kR; ++r) {
+      const __m256i p = _mm256_maddubs_epi16(_mm256_set1_epi32(dword(q[r] + 4 * k)), av);
+      s16[r] = k == 0 ? p : _mm256_add_epi16(s16[r], p);
+    }
+  }
+  for (int r = 0; r < kR; ++r) out[r] = _mm256_madd_epi16(s16[r], _mm256_set1_epi16(1));
+}
+inline void store_rows4(const VecF o[4], int valid, float* y, int64_t ldy) {
+  const __m256 t0 = _mm256_unpacklo_ps(o[0], o[1]), t1 = _mm256_unpackhi_ps(o[0], o[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(o[2], o[3]), t3 = _mm256_unpackhi_ps(o[2], o[3]);
+  const __m256 u[4] = {_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xEE),
+                       _mm256_shuffle_ps(t1, t3, 0x44), _mm256_shuffle_ps(t1, t3, 0xEE)};
+  alignas(32) float tr[kVec][4];
+  for (int j = 0; j < 4; ++j) {
+    _mm_store_ps(tr[j], _mm256_castps256_ps128(u[j]));
+    _mm_store_ps(tr[4 + j], _mm256_extractf128_ps(u[j], 1));
+  }
+  for (int t = 0; t < valid; ++t) _mm_storeu_ps(y + t * ldy, _mm_load_ps(tr[t]));
+}
+#endif
+// Vectors per token group.
+constexpr int kHalves = kLanes / kVec;
 
 // kR rows (row i at w + i * w_stride) against the token groups [0, groups) of `lanes`; the
 // outputs of tokens < n_tok go to y[t * ldy + i].
@@ -77,84 +158,67 @@ void q4k_lanes_rows(int64_t n, const uint8_t* w, size_t w_stride, const LaneBloc
   DecodedRow rows[kR];
   for (int64_t g0 = 0; g0 < groups; g0 += kChunkGroups) {
     const int gn = int(groups - g0 < kChunkGroups ? groups - g0 : kChunkGroups);
-    __m512 acc[kChunkGroups][kR], mins[kChunkGroups][kR];
-    for (int c = 0; c < gn; ++c)
-      for (int r = 0; r < kR; ++r) acc[c][r] = mins[c][r] = _mm512_setzero_ps();
+    // Vector v covers tokens [kVec * v, kVec * v + kVec) of the chunk.
+    const int vn = gn * kHalves;
+    VecF acc[kChunkGroups * kHalves][kR], mins[kChunkGroups * kHalves][kR];
+    for (int v = 0; v < vn; ++v)
+      for (int r = 0; r < kR; ++r) acc[v][r] = mins[v][r] = zero_f();
     for (int64_t b = 0; b < nb; ++b) {
       for (int r = 0; r < kR; ++r)
         decode_q4k(w + size_t(r) * w_stride + size_t(b) * sizeof(BlockQ4_K), rows[r]);
-      for (int c = 0; c < gn; ++c) {
-        const LaneBlock& l = lanes[(g0 + c) * nb + b];
-        const __m512 da = _mm512_loadu_ps(l.d);
-        __m512 a_acc[kR], m_acc[kR], dsc[kR], dmn[kR];
+      for (int v = 0; v < vn; ++v) {
+        const LaneBlock& l = lanes[(g0 + v / kHalves) * nb + b];
+        const int off = kVec * (v % kHalves);
+        const VecF da = load_f(l.d + off);
+        VecF a_acc[kR], m_acc[kR], dsc[kR], dmn[kR];
         for (int r = 0; r < kR; ++r) {
-          a_acc[r] = acc[c][r];
-          m_acc[r] = mins[c][r];
-          dsc[r] = _mm512_mul_ps(_mm512_set1_ps(rows[r].dw), da);
-          dmn[r] = _mm512_mul_ps(_mm512_set1_ps(rows[r].mw), da);
+          a_acc[r] = acc[v][r];
+          m_acc[r] = mins[v][r];
+          dsc[r] = mul_f(set1_f(rows[r].dw), da);
+          dmn[r] = mul_f(set1_f(rows[r].mw), da);
         }
+        // qs rows of this vector's tokens: qs[k] + off.
+        const int32_t(*qs)[kLanes] = reinterpret_cast<const int32_t(*)[kLanes]>(&l.qs[0][off]);
         for (int g = 0; g < 4; ++g) {
-          __m512i lo[kR], hi[kR];
-          for (int r = 0; r < kR; ++r) lo[r] = hi[r] = _mm512_setzero_si512();
-          for (int k = 0; k < 8; ++k) {
-            const __m512i av = _mm512_loadu_si512(l.qs[16 * g + k]);
-            for (int r = 0; r < kR; ++r)
-              lo[r] = _mm512_dpbusd_epi32(lo[r], bcast_dword(rows[r].q + 64 * g + 4 * k), av);
-          }
-          for (int k = 0; k < 8; ++k) {
-            const __m512i av = _mm512_loadu_si512(l.qs[16 * g + 8 + k]);
-            for (int r = 0; r < kR; ++r)
-              hi[r] = _mm512_dpbusd_epi32(hi[r], bcast_dword(rows[r].q + 64 * g + 32 + 4 * k), av);
-          }
+          VecI lo[kR], hi[kR];
+          const uint8_t* q[kR];
+          for (int r = 0; r < kR; ++r) q[r] = rows[r].q + 64 * g;
+          dot32<kR>(qs + 16 * g, q, lo);
+          for (int r = 0; r < kR; ++r) q[r] += 32;
+          dot32<kR>(qs + 16 * g + 8, q, hi);
           // The integer totals sc0 * lo + sc1 * hi and mn0 * s0 + mn1 * s1, computed in float:
           // every operand and product is an integer below 2^24 (|lo| <= 32 * 15 * 128, scales
           // <= 63), so each step is exact and gives the float of the exact integer total,
           // without 32-bit integer multiplies.
-          const __m512 s0 = _mm512_loadu_ps(l.s[2 * g]), s1 = _mm512_loadu_ps(l.s[2 * g + 1]);
+          const VecF s0 = load_f(l.s[2 * g] + off), s1 = load_f(l.s[2 * g + 1] + off);
           for (int r = 0; r < kR; ++r) {
-            const __m512 total = _mm512_fmadd_ps(
-                _mm512_cvtepi32_ps(lo[r]), _mm512_set1_ps(rows[r].sc[2 * g]),
-                _mm512_mul_ps(_mm512_cvtepi32_ps(hi[r]), _mm512_set1_ps(rows[r].sc[2 * g + 1])));
-            a_acc[r] = _mm512_fmadd_ps(total, dsc[r], a_acc[r]);
-            const __m512 half_min =
-                _mm512_fmadd_ps(s0, _mm512_set1_ps(rows[r].mn[2 * g]),
-                                _mm512_mul_ps(s1, _mm512_set1_ps(rows[r].mn[2 * g + 1])));
-            m_acc[r] = _mm512_fmadd_ps(half_min, dmn[r], m_acc[r]);
+            const VecF total = fma_f(cvt_f(lo[r]), set1_f(rows[r].sc[2 * g]),
+                                     mul_f(cvt_f(hi[r]), set1_f(rows[r].sc[2 * g + 1])));
+            a_acc[r] = fma_f(total, dsc[r], a_acc[r]);
+            const VecF half_min =
+                fma_f(s0, set1_f(rows[r].mn[2 * g]), mul_f(s1, set1_f(rows[r].mn[2 * g + 1])));
+            m_acc[r] = fma_f(half_min, dmn[r], m_acc[r]);
           }
         }
         for (int r = 0; r < kR; ++r) {
-          acc[c][r] = a_acc[r];
-          mins[c][r] = m_acc[r];
+          acc[v][r] = a_acc[r];
+          mins[v][r] = m_acc[r];
         }
       }
     }
-    for (int c = 0; c < gn; ++c) {
-      const int64_t tok0 = (g0 + c) * kLanes;
+    for (int v = 0; v < vn; ++v) {
+      const int64_t tok0 = g0 * kLanes + int64_t(v) * kVec;
+      const int valid = int(n_tok - tok0 < kVec ? n_tok - tok0 : kVec);
+      if (valid <= 0) break;
       if constexpr (kR == 4) {
-        // Transposed 4 rows x 16 tokens: each token's 4 outputs in one 16-byte store (64
-        // scalar stores to 16 strided lines cost a third of this kernel's time).
-        __m512 o[4];
-        for (int r = 0; r < 4; ++r) o[r] = _mm512_sub_ps(acc[c][r], mins[c][r]);
-        const __m512 t0 = _mm512_unpacklo_ps(o[0], o[1]), t1 = _mm512_unpackhi_ps(o[0], o[1]);
-        const __m512 t2 = _mm512_unpacklo_ps(o[2], o[3]), t3 = _mm512_unpackhi_ps(o[2], o[3]);
-        // u[j]: in 128-bit lane k, the 4 rows of token 4k + j.
-        const __m512 u[4] = {_mm512_shuffle_ps(t0, t2, 0x44), _mm512_shuffle_ps(t0, t2, 0xEE),
-                             _mm512_shuffle_ps(t1, t3, 0x44), _mm512_shuffle_ps(t1, t3, 0xEE)};
-        alignas(64) float tr[kLanes][4];
-        for (int j = 0; j < 4; ++j) {
-          _mm_store_ps(tr[j], _mm512_castps512_ps128(u[j]));
-          _mm_store_ps(tr[4 + j], _mm512_extractf32x4_ps(u[j], 1));
-          _mm_store_ps(tr[8 + j], _mm512_extractf32x4_ps(u[j], 2));
-          _mm_store_ps(tr[12 + j], _mm512_extractf32x4_ps(u[j], 3));
-        }
-        const int valid = int(n_tok - tok0 < kLanes ? n_tok - tok0 : kLanes);
-        for (int t = 0; t < valid; ++t) _mm_storeu_ps(y + (tok0 + t) * ldy, _mm_load_ps(tr[t]));
+        VecF o[4];
+        for (int r = 0; r < 4; ++r) o[r] = sub_f(acc[v][r], mins[v][r]);
+        store_rows4(o, valid, y + tok0 * ldy, ldy);
       } else {
         for (int r = 0; r < kR; ++r) {
-          alignas(64) float out[kLanes];
-          _mm512_store_ps(out, _mm512_sub_ps(acc[c][r], mins[c][r]));
-          for (int t = 0; t < kLanes; ++t)
-            if (tok0 + t < n_tok) y[(tok0 + t) * ldy + r] = out[t];
+          alignas(64) float out[kVec];
+          store_f(out, sub_f(acc[v][r], mins[v][r]));
+          for (int t = 0; t < valid; ++t) y[(tok0 + t) * ldy + r] = out[t];
         }
       }
     }
@@ -200,15 +264,5 @@ void matmul_q4k_lanes(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows
   for (; r < rows; ++r)
     q4k_lanes_rows<1>(n, w + size_t(r) * w_stride, w_stride, l, groups, n_tok, y + r, ldy);
 }
-
-#else
-
-size_t q8k_lanes_bytes(int64_t, int64_t) { return 0; }
-void pack_q8k_lanes(int64_t, const uint8_t*, size_t, int64_t, int64_t, int64_t, uint8_t*) {}
-// Never called: q8k_lanes_bytes reports 0 at this level.
-void matmul_q4k_lanes(int64_t, const uint8_t*, size_t, int64_t, const uint8_t*, int64_t, float*,
-                      int64_t) {}
-
-#endif
 
 }  // namespace gavel::tensor::GAVEL_ISA_NS
