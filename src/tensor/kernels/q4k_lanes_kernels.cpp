@@ -124,11 +124,16 @@ inline void store_f(float* p, VecF a) { _mm256_store_ps(p, a); }
 template <int kR>
 inline void dot32(const int32_t (*qs)[kLanes], const uint8_t* const* q, VecI out[kR]) {
   __m256i s16[kR];
-  for (int k = 0; k < 8; ++k) {
-    const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs[k]));
+  __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs[0]));
+  for (int r = 0; r < kR; ++r) s16[r] = _mm256_maddubs_epi16(_mm256_set1_epi32(dword(q[r])), av);
+  for (int k = 1; k < 8; ++k) {
+    av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs[k]));
     for (int r = 0; r < kR; ++r) {
-      const __m256i p = _mm256_maddubs_epi16(_mm256_set1_epi32(dword(q[r] + 4 * k)), av);
-      s16[r] = k == 0 ? p : _mm256_add_epi16(s16[r], p);
+      s16[r] = _mm256_add_epi16(s16[r],
+                                _mm256_maddubs_epi16(_mm256_set1_epi32(dword(q[r] + 4 * k)), av));
+      // Keeps the sums a chain in registers: reassociated, GCC computes all 32 products
+      // first and spills them to the stack.
+      __asm__("" : "+x"(s16[r]));
     }
   }
   for (int r = 0; r < kR; ++r) out[r] = _mm256_madd_epi16(s16[r], _mm256_set1_epi16(1));
