@@ -464,10 +464,12 @@ void dot_q6k_tiled_groups(int64_t n, const void* wv, const void* const* av, int 
               sum2, _mm512_maddubs_epi16(q2[c], _mm512_loadu_si512(a->qs + 64 * c)), q2_scale[c]);
         sum = _mm256_add_epi32(_mm512_castsi512_si256(sum2), _mm512_extracti64x4_epi64(sum2, 1));
 #else
-        for (int c = 0; c < 8; ++c)
+        for (int c = 0; c < 8; ++c) {
           sum = _mm256_add_epi32(
               sum,
               _mm256_madd_epi16(_mm256_maddubs_epi16(q[c], load32(a->qs + 32 * c)), q_scale[c]));
+          __asm__("" : "+x"(sum));  // a register chain, not reassociated products on the stack
+        }
 #endif
         tot[t] = sum;
       }
