@@ -6,6 +6,7 @@
 #include <immintrin.h>
 // clang-format on
 
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -31,7 +32,7 @@ namespace {
 // dpbusd then makes exact. The activations of a token chunk are laid out once per call
 // (ChunkActs: offset bytes and float scales, block-major), so a tile's inner loop spends its
 // vector work on the dot products and loads each activation block with a broadcast.
-constexpr int kTileRowPairs = 2, kTileTokens = 8;
+constexpr int kTileRowPairs = 2, kTileTokens = 8, kTileRows = 2 * kTileRowPairs;
 // Weight blocks decoded per pass (the buffer stays in L1), and tokens whose running sums are kept
 // between passes.
 constexpr int kTileBlocks = 48, kTileMaxTokens = kQ0TileChunkTokens;
@@ -108,6 +109,7 @@ struct ChunkActs {
   float *d = nullptr, *s = nullptr;
 };
 
+constexpr size_t kPackSlack = 0;
 size_t chunk_region_bytes(bool min, int64_t n_blocks) {
   return size_t(n_blocks * kTileMaxTokens) * (32 + 4 * (min ? 2 : 1));
 }
@@ -229,6 +231,254 @@ void tile_rows(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows, const
   }
 }
 
+#else
+#if !defined(__AVX2__) || !defined(__FMA__)
+#error "the tile kernels need AVX2 and FMA (every level of src/tensor/CMakeLists.txt has them)"
+#endif
+// Tiles of kTileRows weight rows x kTileTokens tokens, each output in the float order of
+// dot_q0 / dot_q41_q51 (quant_kernels.cpp): per block the exact integer dot in eight lanes
+// (lane k: the products of elements 4k..4k+3), acc = fma(d_w * d_a, lane, acc), one hsum at
+// the end. AVX2 has no VNNI, and vpmaddubsw on an offset Q8_0 operand would saturate, so both
+// operands are widened to int16 and multiplied by vpmaddwd, which is exact for any bytes: two
+// vpmaddwd and a vpaddd give a block's lanes with no sign juggling per output. The weights are
+// widened once per tile pass (DecodedBlocks), the activations once per matmul (pack_q0_tiles),
+// and the eight scale products of a tile block come from one multiply.
+constexpr int kTileRows = 2, kTileTokens = 4;
+static_assert(kTileRows * kTileTokens == 8, "one scale product per lane of a ymm register");
+// Weight blocks decoded per pass (the buffer stays in L1), and tokens whose running sums are kept
+// between passes.
+constexpr int kTileBlocks = 32, kTileMaxTokens = kQ0TileChunkTokens;
+constexpr int64_t kSweepBytes = 131072;
+
+constexpr bool has_min(TensorType t) { return t == TensorType::kQ4_1 || t == TensorType::kQ5_1; }
+
+// A block's 32 bytes (signed, or unsigned up to 31) as int16: lo holds elements 4k and 4k + 1 in
+// lanes 2k and 2k + 1, hi elements 4k + 2 and 4k + 3, so vpmaddwd(lo_w, lo_a) +
+// vpmaddwd(hi_w, hi_a) has lane k = the exact sum of the products of elements 4k..4k + 3.
+inline void widen_pairs(__m256i v, __m256i* lo, __m256i* hi) {
+  const __m256i order = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15, 0, 1,
+                                         4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
+  const __m256i s =
+      _mm256_permute4x64_epi64(_mm256_shuffle_epi8(v, order), _MM_SHUFFLE(3, 1, 2, 0));
+  *lo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(s));
+  *hi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(s, 1));
+}
+
+// Block b of a weight row as bytes (Q8_0/Q5_0/Q4_0 signed, Q4_1/Q5_1 0..31), its scale and
+// (Q4_1/Q5_1) its min.
+template <TensorType kType>
+inline __m256i w_values(const uint8_t* wp, int64_t b, uint16_t* d, uint16_t* m) {
+  if constexpr (has_min(kType)) {
+    using B = std::conditional_t<kType == TensorType::kQ4_1, BlockQ4_1, BlockQ5_1>;
+    const auto* w = reinterpret_cast<const B*>(wp) + b;
+    std::memcpy(d, &w->d, 2);
+    std::memcpy(m, &w->m, 2);
+    __m256i q = nibbles(w->qs);
+    if constexpr (kType == TensorType::kQ5_1)
+      q = _mm256_or_si256(q, _mm256_and_si256(bits_to_bytes(w->qh), _mm256_set1_epi8(0x10)));
+    return q;
+  } else {
+    *m = 0;
+    return q0_values<kType>(wp, b, d);
+  }
+}
+
+// One block of a tile's rows, decoded: the widened values, and the scales (and mins) as floats
+// in lane kTileTokens * r + t, the lane of the tile's scale product for row r and token t.
+struct alignas(32) DecodedBlock {
+  __m256i q[kTileRows][2];
+  __m256 d[kTileRows];  // row r's scale in every lane
+  __m256 m;             // the mins (Q4_1/Q5_1), row r's in lanes kTileTokens * r + t
+};
+struct DecodedBlocks {
+  DecodedBlock blk[kTileBlocks];
+};
+
+template <TensorType kType>
+void decode_blocks(const uint8_t* w, size_t w_stride, int64_t b0, int nb, DecodedBlocks& out) {
+  for (int i = 0; i < nb; ++i) {
+    DecodedBlock& db = out.blk[i];
+    uint16_t d[kTileRows], m[kTileRows];
+    for (int r = 0; r < kTileRows; ++r)
+      widen_pairs(w_values<kType>(w + size_t(r) * w_stride, b0 + i, &d[r], &m[r]), &db.q[r][0],
+                  &db.q[r][1]);
+    alignas(32) float mv[8];
+    for (int r = 0; r < kTileRows; ++r) {
+      const float mr = gguf::fp16_to_fp32(m[r]);
+      db.d[r] = _mm256_set1_ps(gguf::fp16_to_fp32(d[r]));
+      for (int t = 0; t < kTileTokens; ++t) mv[kTileTokens * r + t] = mr;
+    }
+    db.m = _mm256_load_ps(mv);
+  }
+}
+
+// A chunk's activations in groups of kTileTokens tokens, each group block-major so that a tile
+// pass reads one contiguous run ([group][block][token]): each block widened (widen_pairs, 64
+// bytes: lo then hi), its scale (and Q8_1's sum term) as floats, 0 for the tokens past the
+// chunk's end. Packed once per matmul (pack_q0_tiles) into one buffer, chunk after chunk, each
+// chunk's region sized for kTileMaxTokens tokens: qs, d, then s.
+struct ChunkActs {
+  int64_t n_tok = 0, n_blocks = 0;
+  uint8_t* qs = nullptr;
+  float *d = nullptr, *s = nullptr;
+  // Where token t's block b is, in units of one token-block.
+  size_t at(int64_t b, int64_t t) const {
+    return size_t(((t / kTileTokens) * n_blocks + b) * kTileTokens + t % kTileTokens);
+  }
+};
+
+constexpr size_t kPackSlack = 63;  // the packed buffer is used from a 64-byte boundary
+size_t chunk_region_bytes(bool min, int64_t n_blocks) {
+  return size_t(n_blocks * kTileMaxTokens) * (64 + 4 * (min ? 2 : 1));
+}
+
+ChunkActs chunk_view(bool min, int64_t n_blocks, int64_t n_tok, int64_t c, const uint8_t* buf) {
+  ChunkActs v;
+  v.n_tok = min64(n_tok - c * kTileMaxTokens, kTileMaxTokens);
+  v.n_blocks = n_blocks;
+  // From the buffer's first 64-byte boundary: no activation load splits a cache line.
+  const uintptr_t p = reinterpret_cast<uintptr_t>(buf);
+  auto* base = reinterpret_cast<uint8_t*>((p + kPackSlack) & ~uintptr_t(kPackSlack)) +
+               size_t(c) * chunk_region_bytes(min, n_blocks);
+  v.qs = base;
+  v.d = reinterpret_cast<float*>(base + size_t(n_blocks * kTileMaxTokens) * 64);
+  v.s = min ? v.d + n_blocks * kTileMaxTokens : nullptr;
+  return v;
+}
+
+template <TensorType kType>
+void pack_chunk(const uint8_t* act, size_t act_stride, int64_t n_tok, int64_t n_blocks,
+                ChunkActs& out) {
+  for (int64_t t = 0; t < n_tok; ++t) {
+    const uint8_t* row = act + size_t(t) * act_stride;
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      const size_t at = out.at(b, t);
+      __m256i lo, hi;
+      if constexpr (has_min(kType)) {
+        const auto* a = reinterpret_cast<const BlockQ8_1*>(row) + b;
+        widen_pairs(load32(a->qs), &lo, &hi);
+        out.d[at] = gguf::fp16_to_fp32(a->d);
+        out.s[at] = gguf::fp16_to_fp32(a->s);
+      } else {
+        const auto* a = reinterpret_cast<const BlockQ8_0*>(row) + b;
+        widen_pairs(load32(a->qs), &lo, &hi);
+        out.d[at] = gguf::fp16_to_fp32(a->d);
+      }
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.qs + at * 64), lo);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.qs + at * 64 + 32), hi);
+    }
+  }
+  // The last group's missing tokens: zero scales (their lanes of a tile's products are unused).
+  for (int64_t t = n_tok; t % kTileTokens != 0; ++t)
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      out.d[out.at(b, t)] = 0.f;
+      if constexpr (has_min(kType)) out.s[out.at(b, t)] = 0.f;
+    }
+}
+
+// The running sums of one tile's outputs: eight lanes per output, and the min terms (lane
+// kTileTokens * r + t).
+struct TileAcc {
+  __m256 acc[kTileRows][kTileTokens];
+  __m256 summ;
+};
+
+// The tile's kTileTokens tokens' floats at p, repeated for each row (lane kTileTokens * r + t).
+inline __m256 act_floats(const float* p) {
+  return _mm256_broadcast_ps(reinterpret_cast<const __m128*>(p));
+}
+
+// kRT tokens against decoded blocks [0, nb) of the block range starting at b0, continuing the
+// sums in `st`.
+template <TensorType kType, int kRT>
+void tile_pass(const DecodedBlocks& wd, int64_t b0, int nb, const ChunkActs& ca, int64_t t0,
+               TileAcc& st) {
+  constexpr bool kMin = has_min(kType);
+  __m256 acc[kTileRows][kRT];
+  [[maybe_unused]] __m256 summ = st.summ;
+  for (int r = 0; r < kTileRows; ++r)
+    for (int t = 0; t < kRT; ++t) acc[r][t] = st.acc[r][t];
+  for (int i = 0; i < nb; ++i) {
+    const DecodedBlock& wb = wd.blk[i];
+    const size_t at = ca.at(b0 + i, t0);
+    // d_w * d_a for the tile's outputs, each rounded as the one-output kernels round it: one
+    // multiply per row gives its products with the four tokens (in both 128-bit halves), then
+    // an in-lane permute broadcasts each.
+    const __m256 da = act_floats(ca.d + at);
+    __m256 d[kTileRows];
+    for (int r = 0; r < kTileRows; ++r) d[r] = _mm256_mul_ps(wb.d[r], da);
+    if constexpr (kMin) summ = _mm256_fmadd_ps(wb.m, act_floats(ca.s + at), summ);
+    for (int t = 0; t < kRT; ++t) {
+      const uint8_t* a = ca.qs + (at + size_t(t)) * 64;
+      const __m256i lo = load32(a), hi = load32(a + 32);
+      for (int r = 0; r < kTileRows; ++r) {
+        const __m256i s =
+            _mm256_add_epi32(_mm256_madd_epi16(wb.q[r][0], lo), _mm256_madd_epi16(wb.q[r][1], hi));
+        acc[r][t] =
+            _mm256_fmadd_ps(_mm256_permute_ps(d[r], t * 0x55), _mm256_cvtepi32_ps(s), acc[r][t]);
+      }
+    }
+  }
+  for (int r = 0; r < kTileRows; ++r)
+    for (int t = 0; t < kRT; ++t) st.acc[r][t] = acc[r][t];
+  if constexpr (kMin) st.summ = summ;
+}
+
+// The outputs of n_t tokens' finished sums.
+template <TensorType kType>
+void tile_store(const TileAcc& st, int n_t, float* y, int64_t ldy) {
+  [[maybe_unused]] alignas(32) float sm[8];
+  if constexpr (has_min(kType)) _mm256_store_ps(sm, st.summ);
+  for (int t = 0; t < n_t; ++t)
+    for (int r = 0; r < kTileRows; ++r) {
+      if constexpr (has_min(kType))
+        y[t * ldy + r] = hsum(st.acc[r][t]) + sm[kTileTokens * r + t];
+      else
+        y[t * ldy + r] = hsum(st.acc[r][t]);
+    }
+}
+
+// Rows [0, rows) (a multiple of kTileRows) against n_tok tokens: per chunk of at most
+// kTileMaxTokens tokens (packed once per matmul) and per kTileRows rows, each kTileBlocks-block
+// slice of the rows is decoded once and run against every token of the chunk, the sums carried
+// between slices.
+template <TensorType kType>
+void tile_rows(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows, const uint8_t* packed,
+               int64_t n_tok, float* y, int64_t ldy) {
+  DecodedBlocks wd;
+  TileAcc st[kTileMaxTokens / kTileTokens];
+  const int64_t n_blocks = n / kQK;
+  for (int64_t c0 = 0; c0 < n_tok; c0 += kTileMaxTokens) {
+    const int64_t c1 = min64(n_tok, c0 + kTileMaxTokens);
+    const ChunkActs ca = chunk_view(has_min(kType), n_blocks, n_tok, c0 / kTileMaxTokens, packed);
+    // Tokens per sweep over the rows: their activations stay in L2 while the rows stream by.
+    const int64_t sweep =
+        std::max<int64_t>(kTileTokens, kSweepBytes / (n_blocks * 64 * kTileTokens) * kTileTokens);
+    for (int64_t s0 = 0; s0 < c1 - c0; s0 += sweep)
+      for (int64_t r = 0; r < rows; r += kTileRows) {
+        const uint8_t* wr = w + size_t(r) * w_stride;
+        for (int64_t b0 = 0; b0 < n_blocks; b0 += kTileBlocks) {
+          const int nb = int(min64(kTileBlocks, n_blocks - b0));
+          decode_blocks<kType>(wr, w_stride, b0, nb, wd);
+          const bool first = b0 == 0, last = b0 + nb == n_blocks;
+          for (int64_t t = s0; t < min64(c1 - c0, s0 + sweep); t += kTileTokens) {
+            TileAcc& sg = st[t / kTileTokens];
+            if (first) sg = TileAcc{};
+            const int n_t = int(min64(kTileTokens, c1 - c0 - t));
+            if (n_t == kTileTokens)
+              tile_pass<kType, kTileTokens>(wd, b0, nb, ca, t, sg);
+            else
+              with_static_count<kTileTokens - 1>(n_t, [&](auto k) {
+                tile_pass<kType, decltype(k)::value>(wd, b0, nb, ca, t, sg);
+              });
+            if (last) tile_store<kType>(sg, n_t, y + (c0 + t) * ldy + r, ldy);
+          }
+        }
+      }
+  }
+}
+#endif
+
 using TileRows = void (*)(int64_t, const uint8_t*, size_t, int64_t, const uint8_t*, int64_t, float*,
                           int64_t);
 // The tile kernel for t; nullptr for the types without tiles.
@@ -248,24 +498,17 @@ TileRows tile_kernel(TensorType t) {
       return nullptr;
   }
 }
-#endif
 
 }  // namespace
 
 size_t q0_tiles_bytes(TensorType t, int64_t n, int64_t n_tok) {
-#if defined(__AVX512F__) && defined(__AVX512VNNI__)
   if (!tile_kernel(t) || n % kQK != 0) return 0;
   const int64_t chunks = (n_tok + kTileMaxTokens - 1) / kTileMaxTokens;
-  return size_t(chunks) * chunk_region_bytes(has_min(t), n / kQK);
-#else
-  (void)t, (void)n, (void)n_tok;
-  return 0;
-#endif
+  return size_t(chunks) * chunk_region_bytes(has_min(t), n / kQK) + kPackSlack;
 }
 
 void pack_q0_tiles(TensorType t, int64_t n, const uint8_t* act, size_t act_stride, int64_t n_tok,
                    int64_t c, uint8_t* out) {
-#if defined(__AVX512F__) && defined(__AVX512VNNI__)
   const int64_t n_blocks = n / kQK;
   ChunkActs ca = chunk_view(has_min(t), n_blocks, n_tok, c, out);
   const uint8_t* a = act + size_t(c * kTileMaxTokens) * act_stride;
@@ -273,24 +516,15 @@ void pack_q0_tiles(TensorType t, int64_t n, const uint8_t* act, size_t act_strid
     pack_chunk<TensorType::kQ4_1>(a, act_stride, ca.n_tok, n_blocks, ca);
   else
     pack_chunk<TensorType::kQ8_0>(a, act_stride, ca.n_tok, n_blocks, ca);
-#else
-  (void)t, (void)n, (void)act, (void)act_stride, (void)n_tok, (void)c, (void)out;
-#endif
 }
 
 int64_t matmul_rows_tiled(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
                           const uint8_t* packed, int64_t n_tok, float* y, int64_t ldy) {
-#if defined(__AVX512F__) && defined(__AVX512VNNI__)
   const TileRows tile = tile_kernel(t);
   if (!tile) return 0;
-  const int64_t done = rows - rows % (2 * kTileRowPairs);
+  const int64_t done = rows - rows % kTileRows;
   tile(n, w, w_stride, done, packed, n_tok, y, ldy);
   return done;
-#else
-  (void)t, (void)n, (void)w, (void)w_stride, (void)rows, (void)packed, (void)n_tok, (void)y;
-  (void)ldy;
-  return 0;
-#endif
 }
 
 }  // namespace gavel::tensor::GAVEL_ISA_NS
