@@ -241,14 +241,15 @@ void tile_rows(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows, const
 // the end. AVX2 has no VNNI, and vpmaddubsw on an offset Q8_0 operand would saturate, so both
 // operands are widened to int16 and multiplied by vpmaddwd, which is exact for any bytes: two
 // vpmaddwd and a vpaddd give a block's lanes with no sign juggling per output. The weights are
-// widened once per tile pass (DecodedBlocks), the activations once per matmul (pack_q0_tiles),
-// and the eight scale products of a tile block come from one multiply.
+// widened once per slice of blocks (DecodedBlocks), the activations once per matmul
+// (pack_q0_tiles), and a row's four scale products of a block come from one multiply.
 constexpr int kTileRows = 2, kTileTokens = 4;
-static_assert(kTileRows * kTileTokens == 8, "one scale product per lane of a ymm register");
-// Weight blocks decoded per pass (the buffer stays in L1), and tokens whose running sums are kept
-// between passes.
-constexpr int kTileBlocks = 32, kTileMaxTokens = kQ0TileChunkTokens;
-constexpr int64_t kSweepBytes = 131072;
+// Weight blocks decoded per pass, tiles of rows whose decoded slices are kept together (in L1:
+// each token group's activations are loaded from L2 once for all of them), and tokens whose
+// running sums are kept between slices. Measured with bench_kernels at 1024 columns.
+constexpr int kTileBlocks = 16, kTileBunch = 4, kTileMaxTokens = kQ0TileChunkTokens;
+// Activation bytes per sweep over a task's rows: they stay in L2 while the rows stream by.
+constexpr int64_t kSweepBytes = int64_t(512) << 10;
 
 constexpr bool has_min(TensorType t) { return t == TensorType::kQ4_1 || t == TensorType::kQ5_1; }
 
@@ -439,39 +440,41 @@ void tile_store(const TileAcc& st, int n_t, float* y, int64_t ldy) {
 }
 
 // Rows [0, rows) (a multiple of kTileRows) against n_tok tokens: per chunk of at most
-// kTileMaxTokens tokens (packed once per matmul) and per kTileRows rows, each kTileBlocks-block
-// slice of the rows is decoded once and run against every token of the chunk, the sums carried
-// between slices.
+// kTileMaxTokens tokens (packed once per matmul), per sweep of its tokens and per kTileBunch
+// tiles of rows, each kTileBlocks-block slice of the rows is decoded once and run against every
+// token of the sweep, the sums carried between slices.
 template <TensorType kType>
 void tile_rows(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows, const uint8_t* packed,
                int64_t n_tok, float* y, int64_t ldy) {
-  DecodedBlocks wd;
-  TileAcc st[kTileMaxTokens / kTileTokens];
+  DecodedBlocks wd[kTileBunch];
+  TileAcc st[kTileBunch][kTileMaxTokens / kTileTokens];
   const int64_t n_blocks = n / kQK;
   for (int64_t c0 = 0; c0 < n_tok; c0 += kTileMaxTokens) {
     const int64_t c1 = min64(n_tok, c0 + kTileMaxTokens);
     const ChunkActs ca = chunk_view(has_min(kType), n_blocks, n_tok, c0 / kTileMaxTokens, packed);
-    // Tokens per sweep over the rows: their activations stay in L2 while the rows stream by.
     const int64_t sweep =
         std::max<int64_t>(kTileTokens, kSweepBytes / (n_blocks * 64 * kTileTokens) * kTileTokens);
     for (int64_t s0 = 0; s0 < c1 - c0; s0 += sweep)
-      for (int64_t r = 0; r < rows; r += kTileRows) {
-        const uint8_t* wr = w + size_t(r) * w_stride;
+      for (int64_t r = 0; r < rows; r += kTileRows * kTileBunch) {
+        const int np = int(min64(kTileBunch, (rows - r) / kTileRows));
         for (int64_t b0 = 0; b0 < n_blocks; b0 += kTileBlocks) {
           const int nb = int(min64(kTileBlocks, n_blocks - b0));
-          decode_blocks<kType>(wr, w_stride, b0, nb, wd);
+          for (int p = 0; p < np; ++p)
+            decode_blocks<kType>(w + size_t(r + p * kTileRows) * w_stride, w_stride, b0, nb, wd[p]);
           const bool first = b0 == 0, last = b0 + nb == n_blocks;
           for (int64_t t = s0; t < min64(c1 - c0, s0 + sweep); t += kTileTokens) {
-            TileAcc& sg = st[t / kTileTokens];
-            if (first) sg = TileAcc{};
             const int n_t = int(min64(kTileTokens, c1 - c0 - t));
-            if (n_t == kTileTokens)
-              tile_pass<kType, kTileTokens>(wd, b0, nb, ca, t, sg);
-            else
-              with_static_count<kTileTokens - 1>(n_t, [&](auto k) {
-                tile_pass<kType, decltype(k)::value>(wd, b0, nb, ca, t, sg);
-              });
-            if (last) tile_store<kType>(sg, n_t, y + (c0 + t) * ldy + r, ldy);
+            for (int p = 0; p < np; ++p) {
+              TileAcc& sg = st[p][t / kTileTokens];
+              if (first) sg = TileAcc{};
+              if (n_t == kTileTokens)
+                tile_pass<kType, kTileTokens>(wd[p], b0, nb, ca, t, sg);
+              else
+                with_static_count<kTileTokens - 1>(n_t, [&](auto k) {
+                  tile_pass<kType, decltype(k)::value>(wd[p], b0, nb, ca, t, sg);
+                });
+              if (last) tile_store<kType>(sg, n_t, y + (c0 + t) * ldy + r + p * kTileRows, ldy);
+            }
           }
         }
       }
