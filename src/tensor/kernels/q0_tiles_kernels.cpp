@@ -252,6 +252,18 @@ constexpr int kTileBlocks = 16, kTileBunch = 4, kTileMaxTokens = kQ0TileChunkTok
 constexpr int64_t kSweepBytes = int64_t(512) << 10;
 
 constexpr bool has_min(TensorType t) { return t == TensorType::kQ4_1 || t == TensorType::kQ5_1; }
+// The 4- and 5-bit weights take another route: as unsigned bytes (Q4_0/Q5_0 offset by 8/16, as
+// stored) they go to vpmaddubsw, which cannot saturate with them (31 x 128 x 2 < 2^15), and
+// vpmaddwd by ones gives the lanes. The offset's term (-8 or -16 x the activations' lane sums)
+// and the float conversion's magic number come in one vpaddd of a vector packed with the
+// activations: lane + 0x4B400000 read as a float is 1.5 x 2^23 + lane exactly (|lane| < 2^22),
+// and subtracting 1.5 x 2^23 gives float(lane) exactly, on a port the multiplies do not use.
+constexpr bool byte_weights(TensorType t) { return t != TensorType::kQ8_0; }
+constexpr int weight_offset(TensorType t) {
+  return t == TensorType::kQ4_0 ? 8 : t == TensorType::kQ5_0 ? 16 : 0;
+}
+constexpr int kMagic = 0x4B400000;
+constexpr float kMagicF = 12582912.0f;
 
 // A block's 32 bytes (signed, or unsigned up to 31) as int16: lo holds elements 4k and 4k + 1 in
 // lanes 2k and 2k + 1, hi elements 4k + 2 and 4k + 3, so vpmaddwd(lo_w, lo_a) +
@@ -265,11 +277,20 @@ inline void widen_pairs(__m256i v, __m256i* lo, __m256i* hi) {
   *hi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(s, 1));
 }
 
-// Block b of a weight row as bytes (Q8_0/Q5_0/Q4_0 signed, Q4_1/Q5_1 0..31), its scale and
-// (Q4_1/Q5_1) its min.
+// Block b of a weight row as bytes (Q8_0 signed, the others as stored: 0..15 or 0..31), its scale
+// and (Q4_1/Q5_1) its min.
 template <TensorType kType>
 inline __m256i w_values(const uint8_t* wp, int64_t b, uint16_t* d, uint16_t* m) {
-  if constexpr (has_min(kType)) {
+  if constexpr (kType == TensorType::kQ4_0 || kType == TensorType::kQ5_0) {
+    using B = std::conditional_t<kType == TensorType::kQ4_0, BlockQ4_0, BlockQ5_0>;
+    const auto* w = reinterpret_cast<const B*>(wp) + b;
+    std::memcpy(d, &w->d, 2);
+    *m = 0;
+    __m256i q = nibbles(w->qs);
+    if constexpr (kType == TensorType::kQ5_0)
+      q = _mm256_or_si256(q, _mm256_and_si256(bits_to_bytes(w->qh), _mm256_set1_epi8(0x10)));
+    return q;
+  } else if constexpr (has_min(kType)) {
     using B = std::conditional_t<kType == TensorType::kQ4_1, BlockQ4_1, BlockQ5_1>;
     const auto* w = reinterpret_cast<const B*>(wp) + b;
     std::memcpy(d, &w->d, 2);
@@ -300,9 +321,13 @@ void decode_blocks(const uint8_t* w, size_t w_stride, int64_t b0, int nb, Decode
   for (int i = 0; i < nb; ++i) {
     DecodedBlock& db = out.blk[i];
     uint16_t d[kTileRows], m[kTileRows];
-    for (int r = 0; r < kTileRows; ++r)
-      widen_pairs(w_values<kType>(w + size_t(r) * w_stride, b0 + i, &d[r], &m[r]), &db.q[r][0],
-                  &db.q[r][1]);
+    for (int r = 0; r < kTileRows; ++r) {
+      const __m256i q = w_values<kType>(w + size_t(r) * w_stride, b0 + i, &d[r], &m[r]);
+      if constexpr (byte_weights(kType))
+        db.q[r][0] = q;
+      else
+        widen_pairs(q, &db.q[r][0], &db.q[r][1]);
+    }
     alignas(32) float mv[8];
     for (int r = 0; r < kTileRows; ++r) {
       const float mr = gguf::fp16_to_fp32(m[r]);
@@ -314,8 +339,9 @@ void decode_blocks(const uint8_t* w, size_t w_stride, int64_t b0, int nb, Decode
 }
 
 // A chunk's activations in groups of kTileTokens tokens, each group block-major so that a tile
-// pass reads one contiguous run ([group][block][token]): each block widened (widen_pairs, 64
-// bytes: lo then hi), its scale (and Q8_1's sum term) as floats, 0 for the tokens past the
+// pass reads one contiguous run ([group][block][token]): 64 bytes per block (Q8_0: widened, lo
+// then hi; the others: the bytes, then Q4_0/Q5_0's start vector (the magic number less the
+// offset's term), its scale (and Q8_1's sum term) as floats, 0 for the tokens past the
 // chunk's end. Packed once per matmul (pack_q0_tiles) into one buffer, chunk after chunk, each
 // chunk's region sized for kTileMaxTokens tokens: qs, d, then s.
 struct ChunkActs {
@@ -357,12 +383,21 @@ void pack_chunk(const uint8_t* act, size_t act_stride, int64_t n_tok, int64_t n_
       __m256i lo, hi;
       if constexpr (has_min(kType)) {
         const auto* a = reinterpret_cast<const BlockQ8_1*>(row) + b;
-        widen_pairs(load32(a->qs), &lo, &hi);
+        lo = load32(a->qs);
+        hi = _mm256_set1_epi32(kMagic);
         out.d[at] = gguf::fp16_to_fp32(a->d);
         out.s[at] = gguf::fp16_to_fp32(a->s);
       } else {
         const auto* a = reinterpret_cast<const BlockQ8_0*>(row) + b;
-        widen_pairs(load32(a->qs), &lo, &hi);
+        if constexpr (byte_weights(kType)) {
+          lo = load32(a->qs);
+          const __m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), lo),
+                                                 _mm256_set1_epi16(1));
+          hi = _mm256_sub_epi32(_mm256_set1_epi32(kMagic),
+                                _mm256_mullo_epi32(sums, _mm256_set1_epi32(weight_offset(kType))));
+        } else {
+          widen_pairs(load32(a->qs), &lo, &hi);
+        }
         out.d[at] = gguf::fp16_to_fp32(a->d);
       }
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.qs + at * 64), lo);
@@ -399,19 +434,42 @@ void tile_pass(const DecodedBlocks& wd, int64_t b0, int nb, const ChunkActs& ca,
   [[maybe_unused]] __m256 summ = st.summ;
   for (int r = 0; r < kTileRows; ++r)
     for (int t = 0; t < kRT; ++t) acc[r][t] = st.acc[r][t];
+  // The byte route has no registers to spare for the products: they are formed ahead of the
+  // dot products and broadcast from memory.
+  [[maybe_unused]] alignas(32) float prod[byte_weights(kType) ? kTileBlocks : 1][8];
+  if constexpr (byte_weights(kType)) {
+    static_assert(kTileRows == 2);
+    for (int i = 0; i < nb; ++i) {
+      const __m256 da = act_floats(ca.d + ca.at(b0 + i, t0));
+      _mm256_store_ps(prod[i], _mm256_blend_ps(_mm256_mul_ps(wd.blk[i].d[0], da),
+                                               _mm256_mul_ps(wd.blk[i].d[1], da), 0xF0));
+    }
+  }
   for (int i = 0; i < nb; ++i) {
     const DecodedBlock& wb = wd.blk[i];
     const size_t at = ca.at(b0 + i, t0);
     // d_w * d_a for the tile's outputs, each rounded as the one-output kernels round it: one
     // multiply per row gives its products with the four tokens (in both 128-bit halves), then
     // an in-lane permute broadcasts each.
-    const __m256 da = act_floats(ca.d + at);
-    __m256 d[kTileRows];
-    for (int r = 0; r < kTileRows; ++r) d[r] = _mm256_mul_ps(wb.d[r], da);
+    [[maybe_unused]] __m256 d[kTileRows];
+    if constexpr (!byte_weights(kType)) {
+      const __m256 da = act_floats(ca.d + at);
+      for (int r = 0; r < kTileRows; ++r) d[r] = _mm256_mul_ps(wb.d[r], da);
+    }
     if constexpr (kMin) summ = _mm256_fmadd_ps(wb.m, act_floats(ca.s + at), summ);
     for (int t = 0; t < kRT; ++t) {
       const uint8_t* a = ca.qs + (at + size_t(t)) * 64;
       const __m256i lo = load32(a), hi = load32(a + 32);
+      if constexpr (byte_weights(kType)) {
+        for (int r = 0; r < kTileRows; ++r) {
+          const __m256i s = _mm256_add_epi32(
+              _mm256_madd_epi16(_mm256_maddubs_epi16(wb.q[r][0], lo), _mm256_set1_epi16(1)), hi);
+          const __m256 f = _mm256_sub_ps(_mm256_castsi256_ps(s), _mm256_set1_ps(kMagicF));
+          acc[r][t] =
+              _mm256_fmadd_ps(_mm256_broadcast_ss(&prod[i][kTileTokens * r + t]), f, acc[r][t]);
+        }
+        continue;
+      }
       for (int r = 0; r < kTileRows; ++r) {
         const __m256i s =
             _mm256_add_epi32(_mm256_madd_epi16(wb.q[r][0], lo), _mm256_madd_epi16(wb.q[r][1], hi));
@@ -515,10 +573,23 @@ void pack_q0_tiles(TensorType t, int64_t n, const uint8_t* act, size_t act_strid
   const int64_t n_blocks = n / kQK;
   ChunkActs ca = chunk_view(has_min(t), n_blocks, n_tok, c, out);
   const uint8_t* a = act + size_t(c * kTileMaxTokens) * act_stride;
+#if defined(__AVX512F__) && defined(__AVX512VNNI__)
   if (has_min(t))
     pack_chunk<TensorType::kQ4_1>(a, act_stride, ca.n_tok, n_blocks, ca);
   else
     pack_chunk<TensorType::kQ8_0>(a, act_stride, ca.n_tok, n_blocks, ca);
+#else
+  switch (t) {  // the AVX2 tiles' layout depends on the weights' type
+    case TensorType::kQ8_0:
+      return pack_chunk<TensorType::kQ8_0>(a, act_stride, ca.n_tok, n_blocks, ca);
+    case TensorType::kQ5_0:
+      return pack_chunk<TensorType::kQ5_0>(a, act_stride, ca.n_tok, n_blocks, ca);
+    case TensorType::kQ4_0:
+      return pack_chunk<TensorType::kQ4_0>(a, act_stride, ca.n_tok, n_blocks, ca);
+    default:  // Q4_1, Q5_1
+      return pack_chunk<TensorType::kQ4_1>(a, act_stride, ca.n_tok, n_blocks, ca);
+  }
+#endif
 }
 
 int64_t matmul_rows_tiled(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
