@@ -1,6 +1,6 @@
-// The AVX-512 level's tiles for the Q8_0/Q5_0/Q4_0 and Q4_1/Q5_1 matrices (matmul_rows_tiled):
-// many outputs per weight pass, each in the float order of the one-output kernels of
-// quant_kernels.cpp (tests/tensor compares every output bit for bit). The AVX2 level has none.
+// Each level's tiles for the Q8_0/Q5_0/Q4_0 and Q4_1/Q5_1 matrices (matmul_rows_tiled): many
+// outputs per weight pass, each in the float order of the one-output kernels of
+// quant_kernels.cpp (tests/tensor compares every output bit for bit).
 #include "tensor/kernels/isa_namespace.h"
 // clang-format off
 #include <immintrin.h>
@@ -238,9 +238,10 @@ void tile_rows(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows, const
 // Tiles of kTileRows weight rows x kTileTokens tokens, each output in the float order of
 // dot_q0 / dot_q41_q51 (quant_kernels.cpp): per block the exact integer dot in eight lanes
 // (lane k: the products of elements 4k..4k+3), acc = fma(d_w * d_a, lane, acc), one hsum at
-// the end. AVX2 has no VNNI, and vpmaddubsw on an offset Q8_0 operand would saturate, so both
-// operands are widened to int16 and multiplied by vpmaddwd, which is exact for any bytes: two
-// vpmaddwd and a vpaddd give a block's lanes with no sign juggling per output. The weights are
+// the end. AVX2 has no VNNI, and vpmaddubsw on an offset Q8_0 operand would saturate, so Q8_0's
+// operands are both widened to int16 and multiplied by vpmaddwd, which is exact for any bytes:
+// two vpmaddwd and a vpaddd give a block's lanes with no sign juggling per output (the 4- and
+// 5-bit weights: byte_weights below). The weights are
 // widened once per slice of blocks (DecodedBlocks), the activations once per matmul
 // (pack_q0_tiles), and a row's four scale products of a block come from one multiply.
 constexpr int kTileRows = 2, kTileTokens = 4;
