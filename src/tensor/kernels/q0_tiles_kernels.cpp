@@ -110,6 +110,7 @@ struct ChunkActs {
 };
 
 constexpr size_t kPackSlack = 0;
+constexpr int64_t min_tile_tokens(TensorType) { return 0; }
 size_t chunk_region_bytes(bool min, int64_t n_blocks) {
   return size_t(n_blocks * kTileMaxTokens) * (32 + 4 * (min ? 2 : 1));
 }
@@ -356,6 +357,9 @@ struct ChunkActs {
 };
 
 constexpr size_t kPackSlack = 63;  // the packed buffer is used from a 64-byte boundary
+// Below 12 tokens Q8_0's tiles do not repay widening the weights: the four-token dots of
+// quant_kernels.cpp are as fast or faster there (bench_kernels, 1024 x 1024, 4 to 16 tokens).
+constexpr int64_t min_tile_tokens(TensorType t) { return t == TensorType::kQ8_0 ? 12 : 0; }
 size_t chunk_region_bytes(bool min, int64_t n_blocks) {
   return size_t(n_blocks * kTileMaxTokens) * (64 + 4 * (min ? 2 : 1));
 }
@@ -564,7 +568,7 @@ TileRows tile_kernel(TensorType t) {
 }  // namespace
 
 size_t q0_tiles_bytes(TensorType t, int64_t n, int64_t n_tok) {
-  if (!tile_kernel(t) || n % kQK != 0) return 0;
+  if (!tile_kernel(t) || n % kQK != 0 || n_tok < min_tile_tokens(t)) return 0;
   const int64_t chunks = (n_tok + kTileMaxTokens - 1) / kTileMaxTokens;
   return size_t(chunks) * chunk_region_bytes(has_min(t), n / kQK) + kPackSlack;
 }
