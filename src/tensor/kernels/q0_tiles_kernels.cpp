@@ -242,15 +242,17 @@ void tile_rows(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows, const
 // the end. AVX2 has no VNNI, and vpmaddubsw on an offset Q8_0 operand would saturate, so Q8_0's
 // operands are both widened to int16 and multiplied by vpmaddwd, which is exact for any bytes:
 // two vpmaddwd and a vpaddd give a block's lanes with no sign juggling per output (the 4- and
-// 5-bit weights: byte_weights below). The weights are
-// widened once per slice of blocks (DecodedBlocks), the activations once per matmul
-// (pack_q0_tiles), and a row's four scale products of a block come from one multiply.
+// 5-bit weights: byte_weights below). The weights are widened once per slice of blocks
+// (DecodedBlocks); the activations are packed once per matmul (pack_q0_tiles), Q8_0's as bytes
+// in widen_pairs' order (half the bytes to stream; vpmovsxbw widens them as they are loaded);
+// the tile's eight scale products of a block come from two multiplies.
 constexpr int kTileRows = 2, kTileTokens = 4;
 // Weight blocks decoded per pass, tiles of rows whose decoded slices are kept together (in L1:
 // each token group's activations are loaded from L2 once for all of them), and tokens whose
 // running sums are kept between slices. Measured with bench_kernels at 1024 columns.
 constexpr int kTileBlocks = 16, kTileBunch = 4, kTileMaxTokens = kQ0TileChunkTokens;
-// Activation bytes per sweep over a task's rows: they stay in L2 while the rows stream by.
+// Activation bytes per sweep over a task's rows (counted at 64 a block): they stay in L2 while
+// the rows stream by.
 constexpr int64_t kSweepBytes = int64_t(512) << 10;
 
 constexpr bool has_min(TensorType t) { return t == TensorType::kQ4_1 || t == TensorType::kQ5_1; }
@@ -264,17 +266,21 @@ constexpr bool byte_weights(TensorType t) { return t != TensorType::kQ8_0; }
 constexpr int weight_offset(TensorType t) {
   return t == TensorType::kQ4_0 ? 8 : t == TensorType::kQ5_0 ? 16 : 0;
 }
+constexpr int act_bytes(TensorType t) { return t == TensorType::kQ8_0 ? 32 : 64; }
 constexpr int kMagic = 0x4B400000;
 constexpr float kMagicF = 12582912.0f;
 
-// A block's 32 bytes (signed, or unsigned up to 31) as int16: lo holds elements 4k and 4k + 1 in
-// lanes 2k and 2k + 1, hi elements 4k + 2 and 4k + 3, so vpmaddwd(lo_w, lo_a) +
-// vpmaddwd(hi_w, hi_a) has lane k = the exact sum of the products of elements 4k..4k + 3.
-inline void widen_pairs(__m256i v, __m256i* lo, __m256i* hi) {
+// A block's 32 bytes (signed) as int16: lo holds elements 4k and 4k + 1 in lanes 2k and 2k + 1,
+// hi elements 4k + 2 and 4k + 3, so vpmaddwd(lo_w, lo_a) + vpmaddwd(hi_w, hi_a) has lane k = the
+// exact sum of the products of elements 4k..4k + 3. pair_order: the bytes of lo, then those of
+// hi.
+inline __m256i pair_order(__m256i v) {
   const __m256i order = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15, 0, 1,
                                          4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
-  const __m256i s =
-      _mm256_permute4x64_epi64(_mm256_shuffle_epi8(v, order), _MM_SHUFFLE(3, 1, 2, 0));
+  return _mm256_permute4x64_epi64(_mm256_shuffle_epi8(v, order), _MM_SHUFFLE(3, 1, 2, 0));
+}
+inline void widen_pairs(__m256i v, __m256i* lo, __m256i* hi) {
+  const __m256i s = pair_order(v);
   *lo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(s));
   *hi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(s, 1));
 }
@@ -341,9 +347,9 @@ void decode_blocks(const uint8_t* w, size_t w_stride, int64_t b0, int nb, Decode
 }
 
 // A chunk's activations in groups of kTileTokens tokens, each group block-major so that a tile
-// pass reads one contiguous run ([group][block][token]): 64 bytes per block (Q8_0: widened, lo
-// then hi; the others: the bytes, then Q4_0/Q5_0's start vector (the magic number less the
-// offset's term), its scale (and Q8_1's sum term) as floats, 0 for the tokens past the
+// pass reads one contiguous run ([group][block][token]): act_bytes per block (Q8_0: the 32 bytes
+// in pair_order; the others: the bytes, then Q4_0/Q5_0's start vector (the magic number less the
+// offset's term)), its scale (and Q8_1's sum term) as floats, 0 for the tokens past the
 // chunk's end. Packed once per matmul (pack_q0_tiles) into one buffer, chunk after chunk, each
 // chunk's region sized for kTileMaxTokens tokens: qs, d, then s.
 struct ChunkActs {
@@ -357,9 +363,10 @@ struct ChunkActs {
 };
 
 constexpr size_t kPackSlack = 63;  // the packed buffer is used from a 64-byte boundary
-// Below 12 tokens Q8_0's tiles do not repay widening the weights: the four-token dots of
-// quant_kernels.cpp are as fast or faster there (bench_kernels, 1024 x 1024, 4 to 16 tokens).
-constexpr int64_t min_tile_tokens(TensorType t) { return t == TensorType::kQ8_0 ? 12 : 0; }
+// Below 8 tokens Q8_0's tiles do not repay widening the weights: the four-token dots of
+// quant_kernels.cpp are faster there (bench_kernels, 1024 x 1024: at 4 and 6 tokens 30.6 and
+// 27.1 GMAC/s against the tiles' 24.9 and 26.6; at 8 a tie, from 10 the tiles win).
+constexpr int64_t min_tile_tokens(TensorType t) { return t == TensorType::kQ8_0 ? 8 : 0; }
 size_t chunk_region_bytes(bool min, int64_t n_blocks) {
   return size_t(n_blocks * kTileMaxTokens) * (64 + 4 * (min ? 2 : 1));
 }
@@ -401,12 +408,13 @@ void pack_chunk(const uint8_t* act, size_t act_stride, int64_t n_tok, int64_t n_
           hi = _mm256_sub_epi32(_mm256_set1_epi32(kMagic),
                                 _mm256_mullo_epi32(sums, _mm256_set1_epi32(weight_offset(kType))));
         } else {
-          widen_pairs(load32(a->qs), &lo, &hi);
+          lo = pair_order(load32(a->qs));
         }
         out.d[at] = gguf::fp16_to_fp32(a->d);
       }
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.qs + at * 64), lo);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.qs + at * 64 + 32), hi);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.qs + at * act_bytes(kType)), lo);
+      if constexpr (act_bytes(kType) == 64)
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.qs + at * 64 + 32), hi);
     }
   }
   // The last group's missing tokens: zero scales (their lanes of a tile's products are unused).
@@ -439,10 +447,11 @@ void tile_pass(const DecodedBlocks& wd, int64_t b0, int nb, const ChunkActs& ca,
   [[maybe_unused]] __m256 summ = st.summ;
   for (int r = 0; r < kTileRows; ++r)
     for (int t = 0; t < kRT; ++t) acc[r][t] = st.acc[r][t];
-  // The byte route has no registers to spare for the products: they are formed ahead of the
-  // dot products and broadcast from memory.
-  [[maybe_unused]] alignas(32) float prod[byte_weights(kType) ? kTileBlocks : 1][8];
-  if constexpr (byte_weights(kType)) {
+  // d_w * d_a for the tile's outputs, each rounded as the one-output kernels round it, formed
+  // ahead of the dot products and broadcast from memory: a load, where a shuffle would compete
+  // with vpmovsxbw and vpaddd for their port (and a register, which the loop has none to spare).
+  [[maybe_unused]] alignas(32) float prod[kTileBlocks][8];
+  {
     static_assert(kTileRows == 2);
     for (int i = 0; i < nb; ++i) {
       const __m256 da = act_floats(ca.d + ca.at(b0 + i, t0));
@@ -453,19 +462,11 @@ void tile_pass(const DecodedBlocks& wd, int64_t b0, int nb, const ChunkActs& ca,
   for (int i = 0; i < nb; ++i) {
     const DecodedBlock& wb = wd.blk[i];
     const size_t at = ca.at(b0 + i, t0);
-    // d_w * d_a for the tile's outputs, each rounded as the one-output kernels round it: one
-    // multiply per row gives its products with the four tokens (in both 128-bit halves), then
-    // an in-lane permute broadcasts each.
-    [[maybe_unused]] __m256 d[kTileRows];
-    if constexpr (!byte_weights(kType)) {
-      const __m256 da = act_floats(ca.d + at);
-      for (int r = 0; r < kTileRows; ++r) d[r] = _mm256_mul_ps(wb.d[r], da);
-    }
     if constexpr (kMin) summ = _mm256_fmadd_ps(wb.m, act_floats(ca.s + at), summ);
     for (int t = 0; t < kRT; ++t) {
-      const uint8_t* a = ca.qs + (at + size_t(t)) * 64;
-      const __m256i lo = load32(a), hi = load32(a + 32);
+      const uint8_t* a = ca.qs + (at + size_t(t)) * act_bytes(kType);
       if constexpr (byte_weights(kType)) {
+        const __m256i lo = load32(a), hi = load32(a + 32);
         for (int r = 0; r < kTileRows; ++r) {
           const __m256i s = _mm256_add_epi32(
               _mm256_madd_epi16(_mm256_maddubs_epi16(wb.q[r][0], lo), _mm256_set1_epi16(1)), hi);
@@ -475,11 +476,14 @@ void tile_pass(const DecodedBlocks& wd, int64_t b0, int nb, const ChunkActs& ca,
         }
         continue;
       }
+      const __m256i lo = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a)));
+      const __m256i hi =
+          _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 16)));
       for (int r = 0; r < kTileRows; ++r) {
         const __m256i s =
             _mm256_add_epi32(_mm256_madd_epi16(wb.q[r][0], lo), _mm256_madd_epi16(wb.q[r][1], hi));
-        acc[r][t] =
-            _mm256_fmadd_ps(_mm256_permute_ps(d[r], t * 0x55), _mm256_cvtepi32_ps(s), acc[r][t]);
+        acc[r][t] = _mm256_fmadd_ps(_mm256_broadcast_ss(&prod[i][kTileTokens * r + t]),
+                                    _mm256_cvtepi32_ps(s), acc[r][t]);
       }
     }
   }
