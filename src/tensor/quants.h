@@ -38,13 +38,13 @@ void matmul_q4k_lanes(int64_t n, const uint8_t* w, size_t w_stride, int64_t rows
 // have it), the caller computes the rest.
 int64_t vec_dot_rows(TensorType t, int64_t n, const uint8_t* w, size_t w_stride, int64_t rows,
                      const void* act, float* out);
-// Tiles of rows x tokens for Q8_0/Q5_0/Q4_0/Q4_1/Q5_1 at the AVX-512 level. The activations are
+// Tiles of rows x tokens for Q8_0/Q5_0/Q4_0/Q4_1/Q5_1 (both levels). The activations are
 // packed once per matmul: q0_tiles_bytes(t, n, n_tok) is their size (0 where the active level
-// has no tile kernel for t), pack_q0_tiles packs chunk c (tokens [c, c + 1) x
-// kQ0TileChunkTokens of the rows at act + j * act_stride, so threads can split the packing).
-// matmul_rows_tiled then computes rows [0, r) of a weight matrix (row i at w + i * w_stride):
-// y[j * ldy + i] = vec_dot(t, n, row i, token j), bit for bit, and returns r (a multiple of
-// the tile height); the caller computes the rest.
+// has no tile kernel for t, or no faster one for so few tokens), pack_q0_tiles packs chunk c
+// (tokens [c, c + 1) x kQ0TileChunkTokens of the rows at act + j * act_stride, so threads can split
+// the packing). matmul_rows_tiled then computes rows [0, r) of a weight matrix (row i at w + i *
+// w_stride): y[j * ldy + i] = vec_dot(t, n, row i, token j), bit for bit, and returns r (a multiple
+// of the tile height); the caller computes the rest.
 inline constexpr int kQ0TileChunkTokens = 256;
 size_t q0_tiles_bytes(TensorType t, int64_t n, int64_t n_tok);
 void pack_q0_tiles(TensorType t, int64_t n, const uint8_t* act, size_t act_stride, int64_t n_tok,

@@ -169,10 +169,14 @@ TEST_P(QuantsLevel, ActivationQuantizationMatchesReferenceBytes) {
 // (tensor/exact_order.h, quants.h), whatever the thread count.
 TEST_P(QuantsLevel, MatmulMatchesPerRowDotsAcrossThreadCounts) {
   std::mt19937 rng(4);
-  // {16, 2304, 150} and {12, 1536, 300} span several weight slices and token chunks of the
-  // AVX-512 tiles; {39, 512, 1} is one-token decoding (rows in passes of 4, then the rest).
+  // {16, 2304, 150} and {12, 1536, 300} span several weight slices, token sweeps and chunks of
+  // the tiles; {150, 512, 39} gives row tasks of 18, 9 and 6 rows (full and partial bunches of
+  // the AVX2 tiles, and an odd row left to the per-row dots); 45, 150 and 39 tokens end their
+  // chunks with 1, 2 and 3 tokens of a 4-token group; {39, 512, 1} is one-token
+  // decoding (rows in passes of 4, then the rest).
   for (auto [rows, cols, n_tok] : {std::tuple<int64_t, int64_t, int64_t>{37, 512, 45},
                                    {40, 512, 45},
+                                   {150, 512, 39},
                                    {16, 2304, 150},
                                    {12, 1536, 300},
                                    {39, 512, 1}}) {
