@@ -60,7 +60,7 @@ void causal_attention(tensor::ThreadPool& pool, const KvState& st, int layer,
     thread_local std::vector<float> s, kq, pq;
     thread_local std::vector<uint16_t> p16;
     s.resize(size_t(n_past + n));
-    p16.resize(size_t(n_past + n));
+    p16.resize(size_t(n_all_pad));  // n_all_pad >= n_pad >= n_past + n
     // KQ for the whole chunk as one tiled product over the keys the last query sees (the
     // earlier queries' extra, masked columns are computed and not read).
     const int n_keys = n_past + t1;
@@ -92,11 +92,21 @@ void causal_attention(tensor::ThreadPool& pool, const KvState& st, int layer,
       tensor::pv_f16_ordered(kqv_order, n_valid, p16.data(), v0 + size_t(kvh) * size_t(hd), kv_dim,
                              hd, &out[size_t(t) * size_t(q_dim) + size_t(head) * size_t(hd)]);
     }
-    if (pv_tiles)
-      (void)tensor::matmul_f16_gemm_rows(
-          n_pad, vt_data + size_t(kvh) * size_t(hd) * size_t(n_all_pad), size_t(n_all_pad), hd,
-          pq.data(), size_t(n_pad), t1 - t0,
+    if (pv_tiles) {
+      const uint16_t* vth = vt_data + size_t(kvh) * size_t(hd) * size_t(n_all_pad);
+      const int64_t done = tensor::matmul_f16_gemm_rows(
+          n_pad, vth, size_t(n_all_pad), hd, pq.data(), size_t(n_pad), t1 - t0,
           &out[size_t(t0) * size_t(q_dim) + size_t(head) * size_t(hd)], q_dim);
+      // Rows no whole tile covers (none while the tiles are 4 rows and hd % 4 == 0), in the
+      // same order; the probabilities are fp16 values, so the round trip is exact.
+      for (int t = t0; t < t1 && done < hd; ++t) {
+        tensor::f32_to_f16_row(pq.data() + size_t(t - t0) * size_t(n_pad), p16.data(), n_pad);
+        for (int64_t d = done; d < hd; ++d)
+          out[size_t(t) * size_t(q_dim) + size_t(head) * size_t(hd) + size_t(d)] =
+              tensor::dot_f16_ordered(tensor::DotOrder::kGemm, n_pad,
+                                      vth + size_t(d) * size_t(n_all_pad), p16.data());
+      }
+    }
   });
 }
 

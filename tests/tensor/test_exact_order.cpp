@@ -154,7 +154,9 @@ TEST_P(ExactOrderLevel, F16GemmTilesKeepTheDotOrder) {
     std::vector<float> y(size_t(n_tok * ldy), -1.f);
     const int64_t done = matmul_f16_gemm_rows(n, w.data(), size_t(n), rows, a.data(), size_t(n),
                                               n_tok, y.data(), ldy);
-    EXPECT_EQ(done, rows / 4 * 4);
+    // Whole tiles of rows (4 at AVX-512, 3 at AVX2); the caller computes the rest.
+    EXPECT_LE(done, rows);
+    EXPECT_GT(done, rows - 4);
     for (int64_t t = 0; t < n_tok; ++t)
       for (int64_t r = 0; r < done; ++r)
         EXPECT_EQ(y[size_t(t * ldy + r)],

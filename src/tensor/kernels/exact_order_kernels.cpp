@@ -169,13 +169,17 @@ namespace {
 // kR rows x kT tokens of the kGemm order: each output one W-lane accumulator, one fused
 // multiply-add per W elements, then the lanes' sum, as dot_f16_ordered(kGemm) and tinyBLAS
 // compute it. The activations come as floats (their fp16 values, converted once per matmul).
-constexpr int kF16TileRows = 4, kF16TileTokens = W == 16 ? 6 : 2;  // 32 or 16 registers
+// AVX-512: 24 accumulators + 4 weight rows of 32 registers; AVX2: 12 + 3 + the activation of 16
+// (bench_kernels F16/512 at avx2: 4 x 2 34.5, 3 x 4 36.5, 2 x 6 26 GMAC/s).
+constexpr int kF16TileRows = W == 16 ? 4 : 3, kF16TileTokens = W == 16 ? 6 : 4;
 // Columns per pass at AVX-512: a pass's activations (6 tokens x 1024 floats, 24 KiB) stay in L1
 // while the weights of up to 64 rows stream past them, the tiles' lanes carried between passes;
 // one pass over 3072 columns drew the activations from L2 (bench_kernels F16 1024x3072/512:
 // 47.5 GMAC/s, 55.5 in passes). AVX2 takes 48 tokens from L2 in one pass (no faster in passes).
 constexpr int64_t kF16PassCols = W == 16 ? 1024 : 0;  // 0: all columns in one pass
-constexpr int64_t kF16PassRows = 64;                  // rows whose lanes one pass carries
+// Rows whose lanes one pass carries: whole tiles, or a tile would reach past its block (and
+// past the last row).
+constexpr int64_t kF16PassRows = 64 / kF16TileRows * kF16TileRows;
 // One pass of columns [0, n) of a kR x kT tile: the accumulators start at zero or from `carry`
 // (the previous pass's lanes, so each lane still adds its products in column order) and end in
 // `carry` or, after the last pass, as the lanes' sums in y.
