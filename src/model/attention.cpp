@@ -97,8 +97,8 @@ void causal_attention(tensor::ThreadPool& pool, const KvState& st, int layer,
       const int64_t done = tensor::matmul_f16_gemm_rows(
           n_pad, vth, size_t(n_all_pad), hd, pq.data(), size_t(n_pad), t1 - t0,
           &out[size_t(t0) * size_t(q_dim) + size_t(head) * size_t(hd)], q_dim);
-      // Rows no whole tile covers (none while the tiles are 4 rows and hd % 4 == 0), in the
-      // same order; the probabilities are fp16 values, so the round trip is exact.
+      // Rows no whole tile covers (hd % 3 of them with AVX2's 3-row tiles), in the same order;
+      // the probabilities are fp16 values, so the round trip is exact.
       for (int t = t0; t < t1 && done < hd; ++t) {
         tensor::f32_to_f16_row(pq.data() + size_t(t - t0) * size_t(n_pad), p16.data(), n_pad);
         for (int64_t d = done; d < hd; ++d)
