@@ -20,6 +20,21 @@
 namespace gavel::tensor::GAVEL_ISA_NS {
 namespace {
 
+constexpr bool has_min(TensorType t) { return t == TensorType::kQ4_1 || t == TensorType::kQ5_1; }
+
+// Q4_1/Q5_1 block b of a weight row as unsigned bytes, its scale and its min.
+template <TensorType kType>
+inline __m256i q1_values(const uint8_t* wp, int64_t b, uint16_t* d, uint16_t* m) {
+  using B = std::conditional_t<kType == TensorType::kQ4_1, BlockQ4_1, BlockQ5_1>;
+  const auto* w = reinterpret_cast<const B*>(wp) + b;
+  std::memcpy(d, &w->d, 2);
+  std::memcpy(m, &w->m, 2);
+  __m256i q = nibbles(w->qs);
+  if constexpr (kType == TensorType::kQ5_1)
+    q = _mm256_or_si256(q, _mm256_and_si256(bits_to_bytes(w->qh), _mm256_set1_epi8(0x10)));
+  return q;
+}
+
 #if defined(__AVX512F__) && defined(__AVX512VNNI__)
 // Tiles of 2 x kRP weight rows x kRT tokens for the Q8_0/Q5_0/Q4_0 and Q4_1/Q5_1 matrices. Two
 // rows share a 512-bit register (row 2p in the low eight lanes, row 2p+1 in the high eight), so
@@ -44,21 +59,6 @@ inline __m512 pair_ps(uint16_t lo, uint16_t hi) {
   return _mm512_mask_blend_ps(__mmask16(0xFF00), _mm512_set1_ps(gguf::fp16_to_fp32(lo)),
                               _mm512_set1_ps(gguf::fp16_to_fp32(hi)));
 }
-
-// Q4_1/Q5_1 block b of a weight row as unsigned bytes, its scale and its min.
-template <TensorType kType>
-inline __m256i q1_values(const uint8_t* wp, int64_t b, uint16_t* d, uint16_t* m) {
-  using B = std::conditional_t<kType == TensorType::kQ4_1, BlockQ4_1, BlockQ5_1>;
-  const auto* w = reinterpret_cast<const B*>(wp) + b;
-  std::memcpy(d, &w->d, 2);
-  std::memcpy(m, &w->m, 2);
-  __m256i q = nibbles(w->qs);
-  if constexpr (kType == TensorType::kQ5_1)
-    q = _mm256_or_si256(q, _mm256_and_si256(bits_to_bytes(w->qh), _mm256_set1_epi8(0x10)));
-  return q;
-}
-
-constexpr bool has_min(TensorType t) { return t == TensorType::kQ4_1 || t == TensorType::kQ5_1; }
 
 // One block of a row pair, decoded: the values, the integer accumulator's start (Q8_0/Q5_0/Q4_0:
 // -128 x the lane sums, undoing the activations' +128 offset) and the two scales.
@@ -255,7 +255,6 @@ constexpr int kTileBlocks = 16, kTileBunch = 4, kTileMaxTokens = kQ0TileChunkTok
 // the rows stream by.
 constexpr int64_t kSweepBytes = int64_t(512) << 10;
 
-constexpr bool has_min(TensorType t) { return t == TensorType::kQ4_1 || t == TensorType::kQ5_1; }
 // The 4- and 5-bit weights take another route: as unsigned bytes (Q4_0/Q5_0 offset by 8/16, as
 // stored) they go to vpmaddubsw, which cannot saturate with them (31 x 128 x 2 < 2^15), and
 // vpmaddwd by ones gives the lanes. The offset's term (-8 or -16 x the activations' lane sums)
@@ -299,14 +298,7 @@ inline __m256i w_values(const uint8_t* wp, int64_t b, uint16_t* d, uint16_t* m) 
       q = _mm256_or_si256(q, _mm256_and_si256(bits_to_bytes(w->qh), _mm256_set1_epi8(0x10)));
     return q;
   } else if constexpr (has_min(kType)) {
-    using B = std::conditional_t<kType == TensorType::kQ4_1, BlockQ4_1, BlockQ5_1>;
-    const auto* w = reinterpret_cast<const B*>(wp) + b;
-    std::memcpy(d, &w->d, 2);
-    std::memcpy(m, &w->m, 2);
-    __m256i q = nibbles(w->qs);
-    if constexpr (kType == TensorType::kQ5_1)
-      q = _mm256_or_si256(q, _mm256_and_si256(bits_to_bytes(w->qh), _mm256_set1_epi8(0x10)));
-    return q;
+    return q1_values<kType>(wp, b, d, m);
   } else {
     *m = 0;
     return q0_values<kType>(wp, b, d);
